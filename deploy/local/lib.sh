@@ -1,0 +1,47 @@
+# Shared settings for the deploy/local scripts. Sourced, never run.
+# Every port can be overridden from the environment; defaults stay clear of the
+# services' usual ports so a developer's own Postgres or Redis is left alone.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOOLS=${MEETLINE_TOOLS:-$ROOT/.tools}
+RUN=${MEETLINE_RUN:-$ROOT/.run}
+mkdir -p "$TOOLS/bin" "$RUN"
+
+PG_PORT=${PG_PORT:-55432}
+VALKEY_PORT=${VALKEY_PORT:-56379}
+S3_PORT=${S3_PORT:-57070}
+LIVEKIT_PORT=${LIVEKIT_PORT:-57880}
+LIVEKIT_RTC_TCP_PORT=${LIVEKIT_RTC_TCP_PORT:-57881}
+LIVEKIT_RTC_UDP_START=${LIVEKIT_RTC_UDP_START:-57900}
+LIVEKIT_RTC_UDP_END=${LIVEKIT_RTC_UDP_END:-57999}
+CORE_PORT=${CORE_PORT:-58080}
+SIPGATE_SIP_PORT=${SIPGATE_SIP_PORT:-55060}
+SIPGATE_HTTP_PORT=${SIPGATE_HTTP_PORT:-58081}
+
+LIVEKIT_VERSION=v1.13.5
+VERSITYGW_VERSION=v1.8.0
+
+log() { printf '[deploy/local] %s\n' "$*" >&2; }
+
+# wait_for NAME SECONDS CMD...: poll CMD every 100 ms until it succeeds.
+wait_for() {
+	local name=$1 secs=$2
+	shift 2
+	local i
+	for ((i = 0; i < secs * 10; i++)); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.1
+	done
+	log "$name did not answer within ${secs}s; see $RUN/$name.log"
+	tail -n 20 "$RUN/$name.log" >&2 2>/dev/null || true
+	return 1
+}
+
+# alive NAME: the process recorded in NAME.pid is running.
+alive() {
+	local pid
+	[[ -f $RUN/$1.pid ]] || return 1
+	pid=$(<"$RUN/$1.pid")
+	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
+}
