@@ -1,0 +1,86 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+
+	"github.com/meetline/meetline/core"
+)
+
+// connectCodes maps domain error codes to Connect codes.
+var connectCodes = map[core.ErrorCode]connect.Code{
+	core.EINVALID:      connect.CodeInvalidArgument,
+	core.ENOTFOUND:     connect.CodeNotFound,
+	core.ECONFLICT:     connect.CodeAlreadyExists,
+	core.EFORBIDDEN:    connect.CodePermissionDenied,
+	core.EUNAUTHORIZED: connect.CodeUnauthenticated,
+	core.EPRECONDITION: connect.CodeFailedPrecondition,
+	core.ELIMITED:      connect.CodeResourceExhausted,
+	core.EUNAVAILABLE:  connect.CodeUnavailable,
+	core.EINTERNAL:     connect.CodeInternal,
+}
+
+// toConnect turns a handler's error into the error the client sees. Domain
+// errors keep their message; an invalid field also travels as a
+// google.rpc.BadRequest detail so clients can point at the field. Anything
+// else is internal, and its text stays in the server's log.
+func toConnect(err error, log *slog.Logger, procedure string) error {
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if errors.Is(err, context.Canceled) {
+		return connect.NewError(connect.CodeCanceled, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return connect.NewError(connect.CodeDeadlineExceeded, err)
+	}
+	var de *core.Error
+	if !errors.As(err, &de) || de.Code == core.EINTERNAL {
+		log.Error("rpc failed", "procedure", procedure, "err", err)
+		return connect.NewError(connect.CodeInternal, errors.New("internal error"))
+	}
+	ce = connect.NewError(connectCodes[de.Code], errors.New(de.Message))
+	if de.Field != "" {
+		ce = connect.NewError(connectCodes[de.Code], errors.New(de.Field+": "+de.Message))
+		if d, derr := connect.NewErrorDetail(&errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: de.Field, Description: de.Message}},
+		}); derr == nil {
+			ce.AddDetail(d)
+		}
+	}
+	return ce
+}
+
+// errorTranslator applies toConnect to every handler's error, so handlers
+// return domain errors and never build Connect errors themselves.
+type errorTranslator struct {
+	log *slog.Logger
+}
+
+func (t *errorTranslator) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		res, err := next(ctx, req)
+		if err != nil {
+			return nil, toConnect(err, t.log, req.Spec().Procedure)
+		}
+		return res, nil
+	}
+}
+
+func (t *errorTranslator) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (t *errorTranslator) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		if err := next(ctx, conn); err != nil {
+			return toConnect(err, t.log, conn.Spec().Procedure)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything the core reads from its environment; loadConfig names
+// each variable and its default, and README.md lists them for operators.
+type config struct {
+	Addr            string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+	MigrateOnStart  bool
+
+	DatabaseURL string
+
+	ValkeyAddr     string
+	ValkeyUser     string
+	ValkeyPassword string
+	ValkeyPrefix   string
+
+	S3Endpoint  string
+	S3AccessKey string
+	S3SecretKey string
+	S3Region    string
+	S3Bucket    string
+
+	LiveKitURL       string
+	LiveKitAPIKey    string
+	LiveKitAPISecret string
+
+	TelephonyEnabled       bool
+	TelephonyDefaultRegion string
+
+	RecordingEnabled              bool
+	RecordingTranscriptionEnabled bool
+	RecordingExpirationDays       int
+}
+
+// env reads variables through getenv and remembers the first bad one.
+type env struct {
+	getenv func(string) string
+	err    error
+}
+
+func (e *env) fail(name, value, want string) {
+	if e.err == nil {
+		e.err = fmt.Errorf("%s=%q: want %s", name, value, want)
+	}
+}
+
+func (e *env) str(name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *env) required(name string) string {
+	v := e.getenv(name)
+	if v == "" && e.err == nil {
+		e.err = fmt.Errorf("%s is required (run `make run`, or see README.md)", name)
+	}
+	return v
+}
+
+func (e *env) boolean(name string, def bool) bool {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.fail(name, v, "true or false")
+	}
+	return b
+}
+
+func (e *env) integer(name string, def, lo, hi int) int {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		e.fail(name, v, fmt.Sprintf("a whole number from %d to %d", lo, hi))
+	}
+	return n
+}
+
+func (e *env) duration(name string, def time.Duration) time.Duration {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.fail(name, v, "a positive Go duration such as 30s")
+	}
+	return d
+}
+
+func (e *env) level(name string, def slog.Level) slog.Level {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		e.fail(name, v, "debug, info, warn or error")
+	}
+	return l
+}
+
+// loadConfig reads the configuration; the error names the first bad variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	e := &env{getenv: getenv}
+	c := config{
+		Addr:            e.str("CORE_ADDR", "127.0.0.1:8080"),
+		LogLevel:        e.level("LOG_LEVEL", slog.LevelInfo),
+		ShutdownTimeout: e.duration("CORE_SHUTDOWN_TIMEOUT", 20*time.Second),
+		MigrateOnStart:  e.boolean("CORE_MIGRATE_ON_START", true),
+
+		DatabaseURL: e.required("DATABASE_URL"),
+
+		ValkeyAddr:     e.required("VALKEY_ADDR"),
+		ValkeyUser:     e.str("VALKEY_USER", ""),
+		ValkeyPassword: e.str("VALKEY_PASSWORD", ""),
+		ValkeyPrefix:   e.str("VALKEY_PREFIX", "meetline:"),
+
+		S3Endpoint:  e.required("S3_ENDPOINT"),
+		S3AccessKey: e.required("S3_ACCESS_KEY"),
+		S3SecretKey: e.required("S3_SECRET_KEY"),
+		S3Region:    e.str("S3_REGION", "us-east-1"),
+		S3Bucket:    e.str("S3_BUCKET", "meetline"),
+
+		LiveKitURL:       e.required("LIVEKIT_URL"),
+		LiveKitAPIKey:    e.required("LIVEKIT_API_KEY"),
+		LiveKitAPISecret: e.required("LIVEKIT_API_SECRET"),
+
+		TelephonyEnabled:       e.boolean("TELEPHONY_ENABLED", true),
+		TelephonyDefaultRegion: strings.ToUpper(e.str("TELEPHONY_DEFAULT_REGION", "FR")),
+
+		RecordingEnabled:              e.boolean("RECORDING_ENABLED", true),
+		RecordingTranscriptionEnabled: e.boolean("RECORDING_TRANSCRIPTION_ENABLED", false),
+		RecordingExpirationDays:       e.integer("RECORDING_EXPIRATION_DAYS", 0, 0, 36500),
+	}
+	if len(c.TelephonyDefaultRegion) != 2 {
+		e.fail("TELEPHONY_DEFAULT_REGION", c.TelephonyDefaultRegion, "an ISO 3166-1 alpha-2 code such as FR")
+	}
+	return c, e.err
+}

@@ -1,0 +1,38 @@
+// Package livekit talks to a LiveKit server: room service, tokens, SIP
+// provisioning, egress and webhook verification (server-sdk-go, protocol).
+package livekit
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+)
+
+// Config says where the LiveKit server is and how to sign requests to it.
+type Config struct {
+	URL       string // http(s)://host:port of the server's API
+	APIKey    string
+	APISecret string
+}
+
+// Client is a LiveKit server's API.
+type Client struct {
+	cfg   Config
+	Rooms *lksdk.RoomServiceClient
+}
+
+// New returns a client for cfg. It does not contact the server; Ping does.
+func New(cfg Config) *Client {
+	return &Client{cfg: cfg, Rooms: lksdk.NewRoomServiceClient(cfg.URL, cfg.APIKey, cfg.APISecret)}
+}
+
+// Ping checks the server answers and accepts our key: it lists a room name
+// that cannot exist, which costs the server one lookup.
+func (c *Client) Ping(ctx context.Context) error {
+	if _, err := c.Rooms.ListRooms(ctx, &livekit.ListRoomsRequest{Names: []string{"meetline-readiness-probe"}}); err != nil {
+		return fmt.Errorf("livekit: %w", err)
+	}
+	return nil
+}

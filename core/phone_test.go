@@ -1,0 +1,53 @@
+package core_test
+
+import (
+	"testing"
+
+	"github.com/meetline/meetline/core"
+)
+
+func TestParsePhoneNumber(t *testing.T) {
+	tests := []struct {
+		in, region string
+		want       core.PhoneNumber
+		display    string
+		wantRegion string
+	}{
+		{"+33 1 23 45 67 89", "", "+33123456789", "+33 1 23 45 67 89", "FR"},
+		{"0033123456789", "", "+33123456789", "+33 1 23 45 67 89", "FR"},
+		{"01 23 45 67 89", "FR", "+33123456789", "+33 1 23 45 67 89", "FR"},
+		{"01 23 45 67 89", "fr", "+33123456789", "+33 1 23 45 67 89", "FR"},
+		{"+31 20 123 4567", "FR", "+31201234567", "+31 20 123 4567", "NL"},
+		{"+49 30 123456", "", "+4930123456", "+49 30 123456", "DE"},
+		{"+1 650-253-0000", "", "+16502530000", "+1 650-253-0000", "US"},
+	}
+	for _, tt := range tests {
+		got, err := core.ParsePhoneNumber(tt.in, tt.region)
+		if err != nil {
+			t.Errorf("ParsePhoneNumber(%q, %q): %v", tt.in, tt.region, err)
+			continue
+		}
+		if got != tt.want || got.Display() != tt.display || got.Region() != tt.wantRegion {
+			t.Errorf("ParsePhoneNumber(%q, %q) = %q (%q, %q), want %q (%q, %q)",
+				tt.in, tt.region, got, got.Display(), got.Region(), tt.want, tt.display, tt.wantRegion)
+		}
+	}
+}
+
+func TestParsePhoneNumberRejects(t *testing.T) {
+	for _, in := range []string{"", "   ", "abc", "+33 1", "01 23 45 67 89" /* no region */, "+999 123", "+33 1 23 45 67 89 00 00"} {
+		_, err := core.ParsePhoneNumber(in, "")
+		if core.Code(err) != core.EINVALID {
+			t.Errorf("ParsePhoneNumber(%q) error = %v, want EINVALID", in, err)
+		}
+	}
+}
+
+func BenchmarkParsePhoneNumber(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := core.ParsePhoneNumber("+33 1 23 45 67 89", "FR"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
