@@ -45,3 +45,19 @@ alive() {
 	pid=$(<"$RUN/$1.pid")
 	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null
 }
+
+# stop NAME: SIGTERM the process in NAME.pid, SIGKILL it after 10 s, and wait
+# until it is gone, so that its port is free when this returns.
+stop() {
+	alive "$1" || { rm -f "$RUN/$1.pid"; return 0; }
+	local pid i
+	pid=$(<"$RUN/$1.pid")
+	log "stopping $1 (pid $pid)"
+	kill "$pid"
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	rm -f "$RUN/$1.pid"
+}

@@ -2,7 +2,8 @@
 # Starts the backing services on loopback (Postgres, Valkey, S3, LiveKit), each
 # with its own data dir, port, log and pid file under .run/, waits until each
 # answers, and writes .run/env. Idempotent: what already runs is left running.
-# With --apps it also starts the built core and sipgate (bin/) in the background.
+# With --storage-webhook it (re)starts S3 with its event webhook pointed at the
+# core, which must be up by then: versitygw refuses to start otherwise.
 source "$(dirname "$0")/lib.sh"
 
 "$ROOT/deploy/local/install.sh"
@@ -62,12 +63,12 @@ start_valkey() {
 }
 
 # start_s3 [WEBHOOK_URL]: versitygw refuses to start when its event webhook does
-# not answer, so the shared test instance runs without one and --apps restarts
-# it with the core's storage webhook once the core is up.
+# not answer, so the shared test instance runs without one and
+# --storage-webhook restarts it with the core's webhook once the core is up.
 start_s3() {
 	local hook=${1:-}
 	if alive s3 && [[ -n $hook && $(cat "$RUN/s3.webhook" 2>/dev/null) != "$hook" ]]; then
-		kill "$(<"$RUN/s3.pid")" && sleep 0.2
+		stop s3
 	fi
 	if ! alive s3; then
 		log "starting versitygw on 127.0.0.1:$S3_PORT${hook:+ (events to the core)}"
@@ -123,6 +124,7 @@ export LIVEKIT_API_SECRET='$LIVEKIT_API_SECRET'
 export CORE_ADDR='127.0.0.1:$CORE_PORT'
 export CORE_URL='http://127.0.0.1:$CORE_PORT'
 export SIPGATE_ADDR='127.0.0.1:$SIPGATE_SIP_PORT'
+export SIPGATE_SIP_ADDR='127.0.0.1:$SIPGATE_SIP_PORT'
 export SIPGATE_HTTP_ADDR='127.0.0.1:$SIPGATE_HTTP_PORT'
 export MEETLINE_TOOLS='$TOOLS'
 ENV
@@ -140,7 +142,6 @@ wait $lk
 write_env
 log "services ready; environment in $RUN/env"
 
-if [[ ${1:-} == --apps ]]; then
-	"$ROOT/deploy/local/apps.sh"
+if [[ ${1:-} == --storage-webhook ]]; then
 	start_s3 "http://127.0.0.1:$CORE_PORT/webhooks/storage?token=$STORAGE_WEBHOOK_TOKEN"
 fi

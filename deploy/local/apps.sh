@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Starts (or restarts) the built core and sipgate from bin/ in the background,
+# with .run/env, logging to .run/{core,sipgate}.log, and waits for their /healthz.
+# With --foreground they run as children of this script until Ctrl-C, which
+# stops them (the backing services keep running: `make down` stops those).
+source "$(dirname "$0")/lib.sh"
+source "$RUN/env"
+
+stop core
+stop sipgate
+
+if [[ ${1:-} == --foreground ]]; then
+	"$ROOT/bin/core" 2> >(tee -a "$RUN/core.log" >&2) &
+	core=$!
+	"$ROOT/bin/sipgate" 2> >(tee -a "$RUN/sipgate.log" >&2) &
+	sipgate=$!
+	echo "$core" >"$RUN/core.pid"
+	echo "$sipgate" >"$RUN/sipgate.pid"
+	trap 'kill $core $sipgate 2>/dev/null; wait; rm -f "$RUN/core.pid" "$RUN/sipgate.pid"; exit 0' INT TERM
+else
+	setsid "$ROOT/bin/core" >>"$RUN/core.log" 2>&1 </dev/null &
+	echo $! >"$RUN/core.pid"
+	setsid "$ROOT/bin/sipgate" >>"$RUN/sipgate.log" 2>&1 </dev/null &
+	echo $! >"$RUN/sipgate.pid"
+fi
+
+wait_for core 60 curl -sf "$CORE_URL/healthz"
+wait_for sipgate 20 curl -sf "http://$SIPGATE_HTTP_ADDR/healthz"
+"$ROOT/deploy/local/up.sh" --storage-webhook
+
+cat >&2 <<MSG
+
+  meetline is up.
+    core     $CORE_URL   (Connect, gRPC, gRPC-Web, JSON; /healthz /readyz /metrics)
+    sipgate  sip:$SIPGATE_ADDR (UDP and TCP); http://$SIPGATE_HTTP_ADDR/healthz
+    LiveKit  $LIVEKIT_URL (key $LIVEKIT_API_KEY)
+
+  Try:
+    curl -s -H 'Content-Type: application/json' -d '{}' $CORE_URL/meetline.v1.ConfigService/GetConfig
+    curl -s $CORE_URL/readyz
+    sipp -sn uac -m 1 $SIPGATE_ADDR
+
+MSG
+
+if [[ ${1:-} == --foreground ]]; then
+	echo "  Ctrl-C stops core and sipgate." >&2
+	wait
+fi

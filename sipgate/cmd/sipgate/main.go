@@ -1,0 +1,99 @@
+// Command sipgate runs meetline's SIP gateway. It is configured by environment variables only; see
+// sipgate.Config for each variable and its default.
+//
+// SIGTERM or SIGINT drains: new INVITEs get 503 with Retry-After and /healthz turns 503 while live calls end,
+// for at most SIPGATE_DRAIN_TIMEOUT; then sipgate exits 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/meetline/meetline/sipgate"
+)
+
+// httpShutdownTimeout bounds the wait for in-flight /healthz and /metrics requests once SIP has stopped.
+const httpShutdownTimeout = 5 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is cancelled (a signal), then drains. It returns an error only for a failure to start
+// or a listener that dies; a drain that runs out of time is logged, not fatal.
+func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := sipgate.ConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// For the few sipgo logs that do not go through the loggers sipgate.New hands it.
+	sip.SetDefaultLogger(sipgate.SIPLogger(log.With("component", "sipgo")))
+
+	srv, err := sipgate.New(cfg.SIPAddr,
+		sipgate.WithLogger(log),
+		sipgate.WithUserAgent(cfg.UserAgent),
+		sipgate.WithRetryAfter(cfg.RetryAfter),
+	)
+	if err != nil {
+		return err
+	}
+	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("sipgate: listen http %s: %w", cfg.HTTPAddr, err)
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+
+	errc := make(chan error, 2)
+	go func() { errc <- srv.ListenAndServe(context.Background()) }()
+	go func() { errc <- httpServeErr(httpSrv.Serve(httpLn)) }()
+	log.Info("http listening", "addr", httpLn.Addr().String())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("signal received, draining", "timeout", cfg.DrainTimeout.String())
+	case serveErr = <-errc:
+		log.Error("serve failed, shutting down", "error", serveErr)
+	}
+	shutdown(srv, httpSrv, cfg.DrainTimeout, log)
+	return serveErr
+}
+
+// shutdown drains SIP first, keeping /healthz up so that probes see 503 during the drain, then stops HTTP.
+func shutdown(srv *sipgate.Server, httpSrv *http.Server, drain time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("drain incomplete", "error", err)
+	}
+	hctx, hcancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+	defer hcancel()
+	if err := httpSrv.Shutdown(hctx); err != nil {
+		log.Warn("http shutdown", "error", err)
+	}
+	log.Info("stopped")
+}
+
+func httpServeErr(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("sipgate: serve http: %w", err)
+}

@@ -1,0 +1,62 @@
+package sipgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"syscall"
+)
+
+// listeners are the two sockets a Server serves SIP on, bound to one host:port.
+type listeners struct {
+	udp net.PacketConn
+	tcp net.Listener
+}
+
+// addr is the bound host:port, the same for UDP and TCP.
+func (l *listeners) addr() string { return l.tcp.Addr().String() }
+
+func (l *listeners) close() error {
+	return errors.Join(l.udp.Close(), l.tcp.Close())
+}
+
+// portZeroAttempts bounds the retries when port 0 was asked for and the port the kernel gave TCP is taken
+// for UDP.
+const portZeroAttempts = 10
+
+// listen binds UDP and TCP on addr. sipgo's own ListenAndServe binds each transport separately, so with port 0
+// they would land on different ports, and it reports the bound address only through a test-only context
+// hook. Here TCP binds first, and UDP binds the very host:port TCP got; with port 0 the kernel chooses TCP's
+// port, and if that port is already taken for UDP the pair is retried on a fresh one.
+func listen(ctx context.Context, addr string) (*listeners, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("sipgate: listen %q: %w", addr, err)
+	}
+	attempts := 1
+	if p, _ := strconv.Atoi(port); p == 0 {
+		attempts = portZeroAttempts
+	}
+	for i := 1; ; i++ {
+		ls, err := listenPair(ctx, addr)
+		if err == nil || i == attempts || !errors.Is(err, syscall.EADDRINUSE) {
+			return ls, err
+		}
+	}
+}
+
+func listenPair(ctx context.Context, addr string) (*listeners, error) {
+	var lc net.ListenConfig
+	tcp, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("sipgate: listen tcp %s: %w", addr, err)
+	}
+	udp, err := lc.ListenPacket(ctx, "udp", tcp.Addr().String())
+	if err != nil {
+		tcp.Close()
+		return nil, fmt.Errorf("sipgate: listen udp %s: %w", tcp.Addr(), err)
+	}
+	return &listeners{udp: udp, tcp: tcp}, nil
+}

@@ -1,0 +1,212 @@
+package sipgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// ErrServerClosed is returned by [Server.ListenAndServe] when the server has already served, or was shut down
+// before it started: a Server serves once.
+var ErrServerClosed = errors.New("sipgate: server closed")
+
+// Server is sipgate's SIP endpoint: a sipgo user agent serving UDP and TCP on one address, plus the state
+// /healthz and /metrics report. Build it with [New], run it with [Server.ListenAndServe], stop it with
+// [Server.Shutdown] (draining) or by cancelling ListenAndServe's context (at once).
+type Server struct {
+	addr       string
+	log        *slog.Logger
+	userAgent  string
+	retryAfter time.Duration
+
+	ua       *sipgo.UserAgent
+	sip      *sipgo.Server
+	metrics  *metrics
+	inflight *inflight
+
+	started  atomic.Bool
+	draining atomic.Bool
+	stopped  atomic.Bool
+	ready    chan struct{} // closed once both listeners are bound
+	bound    string        // the bound host:port; written before ready is closed
+	stop     chan struct{} // closed by Shutdown to end ListenAndServe
+	stopOnce sync.Once
+	done     chan struct{} // closed when ListenAndServe returns
+}
+
+// New builds a Server that will listen on addr (host:port, for both UDP and TCP; port 0 picks a free port,
+// see [Server.Addr]). Nothing is bound until [Server.ListenAndServe].
+func New(addr string, opts ...Option) (*Server, error) {
+	if _, err := parseHostPort(addr); err != nil {
+		return nil, fmt.Errorf("sipgate: address %q: %w", addr, err)
+	}
+	def := DefaultConfig()
+	s := &Server{
+		addr:       addr,
+		log:        slog.Default(),
+		userAgent:  def.UserAgent,
+		retryAfter: def.RetryAfter,
+		metrics:    newMetrics(),
+		inflight:   newInflight(),
+		ready:      make(chan struct{}),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if s.retryAfter < time.Second {
+		return nil, fmt.Errorf("sipgate: retry-after %v is under one second", s.retryAfter)
+	}
+	if err := s.newSIP(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// newSIP builds the sipgo user agent and server, handing sipgo the redacting logger through its options so
+// that no package-level logger is needed.
+func (s *Server) newSIP() error {
+	siplog := SIPLogger(s.log.With("component", "sipgo"))
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(s.userAgent),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(siplog)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(siplog)),
+	)
+	if err != nil {
+		return fmt.Errorf("sipgate: sipgo user agent: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(siplog))
+	if err != nil {
+		ua.Close()
+		return fmt.Errorf("sipgate: sipgo server: %w", err)
+	}
+	s.ua, s.sip = ua, srv
+	return nil
+}
+
+// Ready is closed once the UDP and TCP listeners are bound, so that callers (tests with port 0, main's logs)
+// know [Server.Addr] is final and requests will be answered.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr returns the host:port both listeners are bound to, or "" before [Server.Ready] is closed.
+func (s *Server) Addr() string {
+	select {
+	case <-s.ready:
+		return s.bound
+	default:
+		return ""
+	}
+}
+
+// ListenAndServe binds UDP and TCP and serves SIP until ctx is cancelled (the listeners close at once) or
+// [Server.Shutdown] completes. It returns nil when stopped either way, and an error if binding fails or a
+// listener dies on its own.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	if s.isStopping() || !s.started.CompareAndSwap(false, true) {
+		return ErrServerClosed
+	}
+	defer close(s.done)
+	ls, err := listen(ctx, s.addr)
+	if err != nil {
+		return err
+	}
+	s.bound = ls.addr()
+	close(s.ready)
+	s.log.Info("sip listening", "addr", s.bound, "transports", "udp,tcp")
+	return s.serve(ctx, ls)
+}
+
+// serve runs sipgo on both listeners and closes them when told to stop or when either dies.
+func (s *Server) serve(ctx context.Context, ls *listeners) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Go(func() { errc <- serveErr("udp", s.sip.ServeUDP(ls.udp)) })
+	wg.Go(func() { errc <- serveErr("tcp", s.sip.ServeTCP(ls.tcp)) })
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case <-s.stop:
+	case err = <-errc:
+		s.log.Error("sip listener failed", "error", err)
+	}
+	s.stopped.Store(true)
+	if cerr := ls.close(); cerr != nil {
+		s.log.Debug("closing sip listeners", "error", cerr)
+	}
+	wg.Wait()
+	if cerr := s.ua.Close(); cerr != nil {
+		s.log.Debug("closing sipgo user agent", "error", cerr)
+	}
+	s.log.Info("sip stopped", "addr", s.bound)
+	return err
+}
+
+// serveErr turns the return of a sipgo Serve call into an error: they only return when their listener
+// stops, and sipgo's UDP Serve returns nil even when the read failed.
+func serveErr(network string, err error) error {
+	if err == nil {
+		err = errors.New("listener stopped")
+	}
+	return fmt.Errorf("sipgate: serve %s: %w", network, err)
+}
+
+// Drain makes the server refuse new calls: INVITEs (and OPTIONS probes, so that load balancers move traffic
+// elsewhere) get 503 with Retry-After, /healthz turns 503, and sipgate_draining is 1. Listeners stay open, so
+// requests within live calls still arrive. Drain is idempotent; [Server.Shutdown] calls it.
+func (s *Server) Drain() {
+	if s.draining.CompareAndSwap(false, true) {
+		s.metrics.draining.Set(1)
+		s.log.Info("sip draining", "retry_after_s", s.retryAfterSeconds())
+	}
+}
+
+// Draining reports whether [Server.Drain] (or Shutdown) has been called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// Shutdown drains (see [Server.Drain]), waits until no call is in progress or ctx is done, then closes the
+// listeners and waits for ListenAndServe to return. It returns a wrapped ctx error if calls were still in
+// progress; the listeners are closed either way.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.Drain()
+	err := s.inflight.wait(ctx)
+	if err != nil {
+		err = fmt.Errorf("sipgate: shutdown with %d requests in progress: %w", s.inflight.count(), err)
+	}
+	s.stopOnce.Do(func() { close(s.stop) })
+	if s.started.Load() {
+		<-s.done
+	}
+	return err
+}
+
+func (s *Server) isStopping() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// health reports whether the server takes calls, and a word for /healthz saying why not.
+func (s *Server) health() (ok bool, state string) {
+	switch {
+	case s.Addr() == "":
+		return false, "starting"
+	case s.stopped.Load():
+		return false, "stopped"
+	case s.draining.Load():
+		return false, "draining"
+	}
+	return true, "ok"
+}
