@@ -28,21 +28,13 @@ func ParsePhoneNumber(s, region string) (PhoneNumber, error) {
 	return PhoneNumber(phonenumbers.Format(n, phonenumbers.E164)), nil
 }
 
-// Display formats the number for people to read, in international format
-// ("+33 1 23 45 67 89").
-func (p PhoneNumber) Display() string {
+// Describe returns the number formatted for people to read, in international
+// format ("+33 1 23 45 67 89"), and its ISO 3166-1 alpha-2 region ("FR"), or
+// "" when unknown. One parse serves both: parsing is the costly part.
+func (p PhoneNumber) Describe() (display, region string) {
 	n, err := phonenumbers.Parse(string(p), "")
 	if err != nil {
-		return string(p)
+		return string(p), ""
 	}
-	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
-}
-
-// Region returns the ISO 3166-1 alpha-2 region of the number, or "" when unknown.
-func (p PhoneNumber) Region() string {
-	n, err := phonenumbers.Parse(string(p), "")
-	if err != nil {
-		return ""
-	}
-	return phonenumbers.GetRegionCodeForNumber(n)
+	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL), phonenumbers.GetRegionCodeForNumber(n)
 }

@@ -27,9 +27,10 @@ func TestParsePhoneNumber(t *testing.T) {
 			t.Errorf("ParsePhoneNumber(%q, %q): %v", tt.in, tt.region, err)
 			continue
 		}
-		if got != tt.want || got.Display() != tt.display || got.Region() != tt.wantRegion {
+		display, region := got.Describe()
+		if got != tt.want || display != tt.display || region != tt.wantRegion {
 			t.Errorf("ParsePhoneNumber(%q, %q) = %q (%q, %q), want %q (%q, %q)",
-				tt.in, tt.region, got, got.Display(), got.Region(), tt.want, tt.display, tt.wantRegion)
+				tt.in, tt.region, got, display, region, tt.want, tt.display, tt.wantRegion)
 		}
 	}
 }

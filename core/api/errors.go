@@ -44,9 +44,12 @@ func toConnect(err error, log *slog.Logger, procedure string) error {
 		log.Error("rpc failed", "procedure", procedure, "err", err)
 		return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 	}
-	ce = connect.NewError(connectCodes[de.Code], errors.New(de.Message))
+	msg := de.Message
 	if de.Field != "" {
-		ce = connect.NewError(connectCodes[de.Code], errors.New(de.Field+": "+de.Message))
+		msg = de.Field + ": " + msg
+	}
+	ce = connect.NewError(connectCodes[de.Code], errors.New(msg))
+	if de.Field != "" {
 		if d, derr := connect.NewErrorDetail(&errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: de.Field, Description: de.Message}},
 		}); derr == nil {

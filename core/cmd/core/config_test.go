@@ -1,0 +1,81 @@
+package main
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+// minimal holds the variables without a default.
+var minimal = map[string]string{
+	"DATABASE_URL":       "postgres://localhost/meetline",
+	"VALKEY_ADDR":        "127.0.0.1:6379",
+	"S3_ENDPOINT":        "http://127.0.0.1:9000",
+	"S3_ACCESS_KEY":      "key",
+	"S3_SECRET_KEY":      "secret",
+	"LIVEKIT_URL":        "http://127.0.0.1:7880",
+	"LIVEKIT_API_KEY":    "devkey",
+	"LIVEKIT_API_SECRET": "secret",
+}
+
+func getenv(vars map[string]string, overrides ...string) func(string) string {
+	m := make(map[string]string, len(vars))
+	for k, v := range vars {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(overrides); i += 2 {
+		m[overrides[i]] = overrides[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(getenv(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 20*time.Second ||
+		!c.MigrateOnStart || c.ValkeyPrefix != "meetline:" || c.S3Region != "us-east-1" || c.S3Bucket != "meetline" ||
+		!c.TelephonyEnabled || c.TelephonyDefaultRegion != "FR" || !c.RecordingEnabled ||
+		c.RecordingTranscriptionEnabled || c.RecordingExpirationDays != 0 {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestLoadConfigOverrides(t *testing.T) {
+	c, err := loadConfig(getenv(minimal, "CORE_ADDR", ":9999", "LOG_LEVEL", "debug", "TELEPHONY_DEFAULT_REGION", "nl",
+		"RECORDING_EXPIRATION_DAYS", "30", "TELEPHONY_ENABLED", "false", "CORE_SHUTDOWN_TIMEOUT", "3s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9999" || c.LogLevel != slog.LevelDebug || c.TelephonyDefaultRegion != "NL" ||
+		c.RecordingExpirationDays != 30 || c.TelephonyEnabled || c.ShutdownTimeout != 3*time.Second {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   func(string) string
+		wants string
+	}{
+		{"missing database", getenv(minimal, "DATABASE_URL", ""), "DATABASE_URL is required"},
+		{"missing livekit secret", getenv(minimal, "LIVEKIT_API_SECRET", ""), "LIVEKIT_API_SECRET is required"},
+		{"bad bool", getenv(minimal, "TELEPHONY_ENABLED", "maybe"), `TELEPHONY_ENABLED="maybe"`},
+		{"bad level", getenv(minimal, "LOG_LEVEL", "loud"), `LOG_LEVEL="loud"`},
+		{"bad duration", getenv(minimal, "CORE_SHUTDOWN_TIMEOUT", "-1s"), `CORE_SHUTDOWN_TIMEOUT="-1s"`},
+		{"days out of range", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "-3"), `RECORDING_EXPIRATION_DAYS="-3"`},
+		{"days not a number", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "ten"), `RECORDING_EXPIRATION_DAYS="ten"`},
+		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="FRANCE"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(tt.env)
+			if err == nil || !strings.Contains(err.Error(), tt.wants) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.wants)
+			}
+		})
+	}
+}

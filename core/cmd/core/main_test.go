@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meetline/meetline/core/testenv"
+)
+
+// TestServe runs the core as its main does, on the test's own database,
+// bucket and key prefix, and stops it as SIGTERM would.
+func TestServe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s3 := testenv.StorageConfig(t)
+	env := getenv(map[string]string{
+		"CORE_ADDR":          addr,
+		"DATABASE_URL":       testenv.DatabaseURL(t),
+		"VALKEY_ADDR":        testenv.Getenv(t, "VALKEY_ADDR"),
+		"VALKEY_PREFIX":      testenv.Name("serve:") + ":",
+		"S3_ENDPOINT":        s3.Endpoint,
+		"S3_ACCESS_KEY":      s3.AccessKey,
+		"S3_SECRET_KEY":      s3.SecretKey,
+		"S3_BUCKET":          s3.Bucket,
+		"LIVEKIT_URL":        testenv.Getenv(t, "LIVEKIT_URL"),
+		"LIVEKIT_API_KEY":    testenv.Getenv(t, "LIVEKIT_API_KEY"),
+		"LIVEKIT_API_SECRET": testenv.Getenv(t, "LIVEKIT_API_SECRET"),
+		"LOG_LEVEL":          "warn",
+	})
+
+	if err := run(context.Background(), []string{"migrate"}, env); err != nil {
+		t.Fatalf("core migrate: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, env) }()
+
+	url := "http://" + addr
+	var res *http.Response
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		res, err = http.Get(url + "/readyz")
+		if err == nil && res.StatusCode == http.StatusOK {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("core not ready: %v %v", res, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res, err = http.Post(url+"/meetline.v1.ConfigService/GetConfig", "application/json", bytes.NewBufferString("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"languages"`) {
+		t.Errorf("GetConfig = %d %s", res.StatusCode, body)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v after cancel, want nil", err)
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("core did not stop after cancel")
+	}
+}
+
+func TestRunRejectsUnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"frobnicate"}, getenv(minimal))
+	if err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	err := run(context.Background(), nil, getenv(minimal, "DATABASE_URL", ""))
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("err = %v", err)
+	}
+}
