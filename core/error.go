@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrorCode classifies a domain error. The API layer maps each code to a
@@ -27,6 +28,8 @@ type Error struct {
 	Code    ErrorCode
 	Field   string
 	Message string
+	// RetryAfter, for ELIMITED, is how long the caller should wait.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -15,6 +15,7 @@ type PhoneNumber string
 // no country code.
 func ParsePhoneNumber(s, region string) (PhoneNumber, error) {
 	s = strings.TrimSpace(s)
+
 	if s == "" {
 		return "", Errorf(EINVALID, "phone number is empty")
 	}
@@ -37,4 +38,18 @@ func (p PhoneNumber) Describe() (display, region string) {
 		return string(p), ""
 	}
 	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL), phonenumbers.GetRegionCodeForNumber(n)
+}
+
+// IsE164 reports whether s is written in E.164: "+", a non-zero digit and at
+// most 14 more digits (ITU-T E.164 §6). It checks the form, not that the number exists.
+func IsE164(s string) bool {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

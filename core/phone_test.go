@@ -52,3 +52,15 @@ func BenchmarkParsePhoneNumber(b *testing.B) {
 		}
 	}
 }
+
+func TestIsE164(t *testing.T) {
+	for s, want := range map[string]bool{
+		"+33123456789": true, "+12": true, "+123456789012345": true,
+		"": false, "+": false, "+1": false, "33123456789": false, "+0123": false,
+		"+1234567890123456": false, "+33 1 23": false, "+33-1": false,
+	} {
+		if got := core.IsE164(s); got != want {
+			t.Errorf("IsE164(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/meetline/meetline/core"
@@ -10,7 +11,7 @@ import (
 	"github.com/meetline/meetline/core/testenv"
 )
 
-// insertTrunk writes a trunk directly; TrunkService grows its own writer later.
+// insertTrunk writes a trunk directly, bypassing TrunkService's checks.
 func insertTrunk(t *testing.T, db *postgres.DB, name, lang string, enabled bool, numbers ...string) {
 	t.Helper()
 	ctx := context.Background()
@@ -83,4 +84,104 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err := db.Migrate(context.Background(), testenv.Logger(t)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestCreateTrunk(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	s := postgres.NewTrunkService(db)
+	ctx := t.Context()
+	paris := &core.Trunk{Name: "paris", Numbers: []core.PhoneNumber{"+33123456789", "+33987654321"}, Enabled: true}
+	if err := s.CreateTrunk(ctx, paris); err != nil {
+		t.Fatal(err)
+	}
+	if paris.ID == "" || paris.PINLength != core.DefaultPINLength || paris.Language != "en-us" || paris.CreatedAt.IsZero() {
+		t.Fatalf("created %+v", paris)
+	}
+	got, err := s.FindTrunkByID(ctx, paris.ID)
+	if err != nil || !slices.Equal(got.Numbers, paris.Numbers) || got.RoomCount != 0 || got.Name != "paris" {
+		t.Fatalf("FindTrunkByID = %+v, %v", got, err)
+	}
+	for _, id := range []string{"paris", "00000000-0000-0000-0000-000000000000"} {
+		_, err := s.FindTrunkByID(ctx, id)
+		wantCode(t, err, core.ENOTFOUND)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		trunk core.Trunk
+		field string
+		code  core.ErrorCode
+	}{
+		{"empty name", core.Trunk{}, "name", core.EINVALID},
+		{"long name", core.Trunk{Name: strings.Repeat("x", 101)}, "name", core.EINVALID},
+		{"short PINs", core.Trunk{Name: "x", PINLength: 3}, "pin_length", core.EINVALID},
+		{"long PINs", core.Trunk{Name: "x", PINLength: 17}, "pin_length", core.EINVALID},
+		{"language", core.Trunk{Name: "x", Language: "klingon"}, "language", core.EINVALID},
+		{"number", core.Trunk{Name: "x", Numbers: []core.PhoneNumber{"0123456789"}}, "numbers", core.EINVALID},
+		{"twice", core.Trunk{Name: "x", Numbers: []core.PhoneNumber{"+41441234567", "+41441234567"}}, "numbers", core.EINVALID},
+		{"taken name", core.Trunk{Name: "paris"}, "", core.ECONFLICT},
+		{"taken number", core.Trunk{Name: "x", Numbers: []core.PhoneNumber{"+41441234567", "+33987654321"}}, "", core.ECONFLICT},
+	} {
+		err := s.CreateTrunk(ctx, &tc.trunk)
+		if tc.field != "" {
+			wantField(t, err, tc.field)
+		} else {
+			wantCode(t, err, tc.code)
+		}
+		if tc.name == "taken number" && !strings.Contains(err.Error(), `+33987654321 already belongs to trunk "paris"`) {
+			t.Errorf("conflict does not say which: %v", err)
+		}
+	}
+	if all, _ := s.FindTrunks(ctx, core.TrunkFilter{}); len(all) != 1 {
+		t.Errorf("failed creations left %d trunks", len(all))
+	}
+}
+
+func TestUpdateTrunk(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	s := postgres.NewTrunkService(db)
+	ctx := t.Context()
+	paris := newTrunk(t, db, "paris", 10, true, "+33123456789")
+	newTrunk(t, db, "zurich", 10, true, "+41441234567")
+	ptr := func(s string) *string { return &s }
+	n := func(i int) *int { return &i }
+	off := false
+
+	got, err := s.UpdateTrunk(ctx, paris.ID, core.TrunkUpdate{
+		Name: ptr("paris-2"), PINLength: n(6), Language: ptr("fr-fr"), Enabled: &off,
+		Numbers: &[]core.PhoneNumber{"+33987654321", "+33123456789"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "paris-2" || got.PINLength != 6 || got.Language != "fr-fr" || got.Enabled ||
+		!slices.Equal(got.Numbers, []core.PhoneNumber{"+33987654321", "+33123456789"}) || !got.UpdatedAt.After(paris.UpdatedAt) {
+		t.Fatalf("updated = %+v", got)
+	}
+	got, err = s.UpdateTrunk(ctx, paris.ID, core.TrunkUpdate{Numbers: &[]core.PhoneNumber{}})
+	if err != nil || got.Numbers != nil || got.Name != "paris-2" {
+		t.Fatalf("emptied numbers = %+v, %v", got, err)
+	}
+	for _, tc := range []struct {
+		upd   core.TrunkUpdate
+		field string
+		code  core.ErrorCode
+	}{
+		{core.TrunkUpdate{Name: ptr("")}, "name", core.EINVALID},
+		{core.TrunkUpdate{PINLength: n(20)}, "pin_length", core.EINVALID},
+		{core.TrunkUpdate{Language: ptr("xx")}, "language", core.EINVALID},
+		{core.TrunkUpdate{Name: ptr("zurich")}, "", core.ECONFLICT},
+		{core.TrunkUpdate{Numbers: &[]core.PhoneNumber{"+41441234567"}}, "", core.ECONFLICT},
+	} {
+		_, err := s.UpdateTrunk(ctx, paris.ID, tc.upd)
+		if tc.field != "" {
+			wantField(t, err, tc.field)
+		} else {
+			wantCode(t, err, tc.code)
+		}
+	}
+	_, err = s.UpdateTrunk(ctx, "00000000-0000-0000-0000-000000000000", core.TrunkUpdate{Enabled: &off})
+	wantCode(t, err, core.ENOTFOUND)
 }

@@ -1,0 +1,43 @@
+package core
+
+import "context"
+
+// Role is a user's role in a room. Each includes the powers of the ones before it.
+type Role string
+
+const (
+	RoleNone          Role = ""
+	RoleMember        Role = "member"
+	RoleAdministrator Role = "administrator"
+	RoleOwner         Role = "owner"
+)
+
+// Valid reports whether r is a role one can be given.
+func (r Role) Valid() bool {
+	return r == RoleMember || r == RoleAdministrator || r == RoleOwner
+}
+
+// IsAdmin reports whether r manages the room: administrators and owners.
+func (r Role) IsAdmin() bool { return r == RoleAdministrator || r == RoleOwner }
+
+// RoomAccess gives one user one role in one room.
+type RoomAccess struct {
+	ID            string
+	RoomID        string
+	UserID        string
+	UserFullName  string
+	UserShortName string
+	Role          Role
+}
+
+// AccessService stores room accesses. It keeps the invariants: one access per
+// user per room (ECONFLICT), and at least one owner per room (EPRECONDITION).
+type AccessService interface {
+	FindAccesses(ctx context.Context, room string) ([]*RoomAccess, error)
+	FindAccessByID(ctx context.Context, id string) (*RoomAccess, error)
+	// FindRole returns user's role in room, RoleNone when they have none.
+	FindRole(ctx context.Context, room, user string) (Role, error)
+	CreateAccess(ctx context.Context, a *RoomAccess) error
+	UpdateAccess(ctx context.Context, id string, role Role) (*RoomAccess, error)
+	DeleteAccess(ctx context.Context, id string) error
+}

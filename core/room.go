@@ -1,0 +1,66 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// AccessLevel says who may enter a room without passing the lobby.
+type AccessLevel string
+
+const (
+	AccessPublic     AccessLevel = "public"     // anyone with the link
+	AccessTrusted    AccessLevel = "trusted"    // anyone signed in
+	AccessRestricted AccessLevel = "restricted" // role holders only
+)
+
+// Valid reports whether l is one of the three levels.
+func (l AccessLevel) Valid() bool {
+	return l == AccessPublic || l == AccessTrusted || l == AccessRestricted
+}
+
+// Room is a meeting room. Its ID is also its LiveKit room name.
+type Room struct {
+	ID            string
+	Name          string
+	Slug          string
+	AccessLevel   AccessLevel
+	Configuration json.RawMessage // a JSON object, opaque to the core
+	TrunkID       string          // "" when the room has no PIN
+	PIN           string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// RoomUpdate holds the fields to change; nil leaves a field as it is.
+type RoomUpdate struct {
+	Name          *string
+	AccessLevel   *AccessLevel
+	Configuration json.RawMessage
+}
+
+// Page selects a slice of a list: at most Size items after the Token's position.
+type Page struct {
+	Size  int
+	Token string
+}
+
+// RoomService stores rooms and their PINs.
+type RoomService interface {
+	// CreateRoom stores room (ID, Slug and PIN are filled in) with owner as
+	// its owner. The PIN comes from the least-loaded enabled trunk; when every
+	// namespace is full the room is created without one. A taken slug → ECONFLICT.
+	CreateRoom(ctx context.Context, room *Room, owner string) error
+	// FindRoom finds a room by id or slug.
+	FindRoom(ctx context.Context, idOrSlug string) (*Room, error)
+	// FindRoomsByUser lists the rooms user has a role in, newest first.
+	FindRoomsByUser(ctx context.Context, user string, page Page) (rooms []*Room, next string, err error)
+	UpdateRoom(ctx context.Context, id string, upd RoomUpdate) (*Room, error)
+	DeleteRoom(ctx context.Context, id string) error
+	// RegeneratePIN gives the room a new PIN in its trunk (or a trunk, if it had none).
+	RegeneratePIN(ctx context.Context, id string) (*Room, error)
+	// FindRoomByPIN finds the room whose PIN is pin on the trunk that owns the
+	// called number; ENOTFOUND when the number or the PIN is unknown, or the trunk is disabled.
+	FindRoomByPIN(ctx context.Context, called PhoneNumber, pin string) (*Room, *Trunk, error)
+}

@@ -1,0 +1,87 @@
+package core
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// MaxRoomNameLength and MaxSlugLength bound a room's name and slug.
+const (
+	MaxRoomNameLength = 500
+	MaxSlugLength     = 100
+)
+
+// ligatures spells out the Latin letters that have no decomposition.
+var ligatures = strings.NewReplacer("ß", "ss", "æ", "ae", "Æ", "AE", "œ", "oe", "Œ", "OE",
+	"ø", "o", "Ø", "O", "đ", "d", "Đ", "D", "ł", "l", "Ł", "L", "þ", "th", "Þ", "TH")
+
+// Slugify derives a room's slug from its name: lower-case ASCII letters and
+// digits with accents folded, every other run of characters a single "-",
+// at most MaxSlugLength characters. It returns an EINVALID error when nothing
+// is left, or when the slug is shaped like a UUID, which is reserved so that a
+// room is never mistaken for another's id.
+func Slugify(name string) (string, error) {
+	// Decomposing separates accents from their letters ("é" → "e" + U+0301);
+	// the combining marks are then not ASCII letters and fall away below.
+	decomposed := norm.NFD.String(ligatures.Replace(name))
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(decomposed) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		default:
+			dash = true
+		}
+		if b.Len() >= MaxSlugLength {
+			break
+		}
+	}
+	slug := strings.TrimRight(b.String()[:min(b.Len(), MaxSlugLength)], "-")
+	if slug == "" {
+		return "", Invalid("name", "must contain at least one letter or digit")
+	}
+	if looksLikeUUID(slug) {
+		return "", Invalid("name", "must not be shaped like a UUID")
+	}
+	return slug, nil
+}
+
+// looksLikeUUID reports whether s is 32 hex digits, with or without the four dashes.
+func looksLikeUUID(s string) bool {
+	hex := strings.ReplaceAll(s, "-", "")
+	if len(hex) != 32 || (len(s) != 32 && len(s) != 36) {
+		return false
+	}
+	for _, r := range hex {
+		if !unicode.Is(unicode.ASCII_Hex_Digit, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckRoomName validates a room's name: 1 to MaxRoomNameLength characters,
+// no control characters, not blank.
+func CheckRoomName(name string) error {
+	switch n := utf8.RuneCountInString(name); {
+	case !utf8.ValidString(name):
+		return Invalid("name", "must be valid UTF-8")
+	case strings.TrimSpace(name) == "":
+		return Invalid("name", "must not be empty")
+	case n > MaxRoomNameLength:
+		return Invalid("name", "must be at most %d characters, not %d", MaxRoomNameLength, n)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return Invalid("name", "must not contain control characters")
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// User is a person who signed in through the identity provider at least once.
+type User struct {
+	ID                 string
+	Sub                string // the identity provider's subject; unique
+	Email              string
+	FullName           string
+	ShortName          string
+	Language           string // one of Languages
+	TimeZone           string // IANA name
+	DefaultAccessLevel AccessLevel
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Claims are what a verified identity token says about its bearer.
+type Claims struct {
+	Sub       string
+	Email     string
+	FullName  string
+	ShortName string
+	Expiry    time.Time // when the token that says so expires
+}
+
+// UserUpdate holds the fields a user may change about themselves; nil leaves a field as it is.
+type UserUpdate struct {
+	Language           *string
+	TimeZone           *string
+	DefaultAccessLevel *AccessLevel
+}
+
+// UserService stores users.
+type UserService interface {
+	// SignIn finds the user with claims.Sub, creating them on first sight, and
+	// updates the claims that changed; an empty claim never overwrites. When
+	// matchEmail is set, a new sub whose e-mail (case-insensitively) belongs
+	// to exactly one user takes over that user; several such users → EFORBIDDEN.
+	SignIn(ctx context.Context, claims Claims, matchEmail bool) (*User, error)
+	FindUserByID(ctx context.Context, id string) (*User, error)
+	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
+}
