@@ -16,28 +16,72 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
 
 // Server holds the services the handlers call. Fill every field, then call Handler.
 type Server struct {
-	Trunks    core.TrunkService
-	Telephony core.TelephonySettings
-	Recording core.RecordingSettings
+	Users       core.UserService
+	Rooms       core.RoomService
+	Accesses    core.AccessService
+	Trunks      core.TrunkService
+	PINAttempts core.PINAttempts
+	LiveKit     *livekit.Client
+	Lobby       core.LobbyService
+	Presence    core.Presence
+	Limiter     core.RateLimiter
+	Dedup       core.Deduplicator
+	Telephony   core.TelephonySettings
+	Recording   core.RecordingSettings
+
+	LobbySettings LobbySettings
+	// Webhooks says how LiveKit's webhooks are taken in.
+	Webhooks WebhookSettings
+
+	// Verifier checks users' bearer tokens; nil accepts service tokens only.
+	Verifier TokenVerifier
+	// ServiceTokens authenticate sipgate and operators.
+	ServiceTokens []ServiceToken
+	// MatchEmail lets a new identity-provider subject take over the user with
+	// the same e-mail address (for a change of provider).
+	MatchEmail bool
 
 	// Checks are the dependencies /readyz and gRPC health report on.
 	Checks []Check
 	// Registry receives the server's metrics and is served on /metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
+
+	metrics *metrics
 }
 
 // Handler returns the HTTP handler for every endpoint of the core.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	opts := connect.WithInterceptors(newMetrics(s.Registry), &errorTranslator{log: s.Logger})
-	services := []string{meetlinev1connect.ConfigServiceName}
+	auth := &authenticator{users: s.Users, services: s.ServiceTokens, matchEmail: s.MatchEmail}
+	if s.Verifier != nil {
+		auth.verifier = newCachedVerifier(s.Verifier)
+	}
+	// Compressing the small messages most RPCs carry costs more than it saves.
+	s.metrics = newMetrics(s.Registry)
+	opts := connect.WithHandlerOptions(
+		connect.WithInterceptors(s.metrics, &errorTranslator{log: s.Logger}, auth),
+		connect.WithCompressMinBytes(1024),
+	)
+	services := []string{
+		meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,
+		meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
+		meetlinev1connect.LobbyServiceName,
+	}
 	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
+	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
+	mux.Handle(meetlinev1connect.NewRoomServiceHandler(&roomService{s}, opts))
+	mux.Handle(meetlinev1connect.NewAccessServiceHandler(&accessService{s}, opts))
+	mux.Handle(meetlinev1connect.NewTrunkServiceHandler(&trunkService{s}, opts))
+	mux.Handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
+	mux.Handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
+	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
 
 	mux.Handle(grpchealth.NewHandler(&healthChecker{checks: s.Checks, services: services}))
 	reflector := grpcreflect.NewStaticReflector(services...)

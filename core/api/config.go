@@ -41,13 +41,7 @@ func (s *configService) GetConfig(ctx context.Context, _ *meetlinev1.GetConfigRe
 	}
 	for _, t := range trunks {
 		for _, n := range t.Numbers {
-			display, region := n.Describe()
-			res.Telephony.Numbers = append(res.Telephony.Numbers, &meetlinev1.DialInNumber{
-				E164:     string(n),
-				Display:  display,
-				Region:   region,
-				Language: t.Language,
-			})
+			res.Telephony.Numbers = append(res.Telephony.Numbers, dialInNumber(n, t.Language, ""))
 		}
 	}
 	return res, nil

@@ -7,6 +7,7 @@ import (
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/meetline/meetline/core"
 )
@@ -49,6 +50,11 @@ func toConnect(err error, log *slog.Logger, procedure string) error {
 		msg = de.Field + ": " + msg
 	}
 	ce = connect.NewError(connectCodes[de.Code], errors.New(msg))
+	if de.Code == core.ELIMITED && de.RetryAfter > 0 {
+		if d, derr := connect.NewErrorDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(de.RetryAfter)}); derr == nil {
+			ce.AddDetail(d)
+		}
+	}
 	if de.Field != "" {
 		if d, derr := connect.NewErrorDetail(&errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: de.Field, Description: de.Message}},

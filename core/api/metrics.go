@@ -8,10 +8,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics counts and times every RPC by procedure and Connect code.
+// metrics counts and times every RPC by procedure and Connect code, and
+// counts webhook deliveries.
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	webhooks *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -25,8 +27,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time to handle an RPC (to the end of the stream for streams).",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 4, 9), // 0.5 ms … 33 s
 		}, []string{"procedure"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "meetline_webhook_events_total",
+			Help: "Webhook deliveries, by source, event and HTTP status.",
+		}, []string{"source", "event", "status"}),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	reg.MustRegister(m.requests, m.duration, m.webhooks)
 	return m
 }
 

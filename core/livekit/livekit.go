@@ -5,6 +5,7 @@ package livekit
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
@@ -13,8 +14,10 @@ import (
 // Config says where the LiveKit server is and how to sign requests to it.
 type Config struct {
 	URL       string // http(s)://host:port of the server's API
+	PublicURL string // what clients connect to; URL when empty
 	APIKey    string
 	APISecret string
+	TokenTTL  time.Duration // DefaultTokenTTL when zero
 }
 
 // Client is a LiveKit server's API.
@@ -33,6 +36,17 @@ func New(cfg Config) *Client {
 func (c *Client) Ping(ctx context.Context) error {
 	if _, err := c.Rooms.ListRooms(ctx, &livekit.ListRoomsRequest{Names: []string{"meetline-readiness-probe"}}); err != nil {
 		return fmt.Errorf("livekit: %w", err)
+	}
+	return nil
+}
+
+// SendData sends data to every participant of room over LiveKit's reliable
+// data channel.
+func (c *Client) SendData(ctx context.Context, room string, data []byte) error {
+	kind := livekit.DataPacket_RELIABLE
+	_, err := c.Rooms.SendData(ctx, &livekit.SendDataRequest{Room: room, Data: data, Kind: kind})
+	if err != nil {
+		return fmt.Errorf("livekit: send data: %w", err)
 	}
 	return nil
 }

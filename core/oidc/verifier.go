@@ -112,6 +112,7 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (core.Claims, er
 		Email:     strings.TrimSpace(p.Email),
 		FullName:  fullName(p),
 		ShortName: strings.TrimSpace(p.GivenName),
+		Expiry:    token.Expiry,
 	}
 	if isFalse(p.EmailVerified) {
 		// The provider itself says the address is not the bearer's; the core

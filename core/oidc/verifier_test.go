@@ -78,6 +78,10 @@ func TestVerifyValid(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
+				if got.Expiry.Before(time.Now()) || got.Expiry.After(time.Now().Add(2*time.Hour)) {
+					t.Errorf("Expiry = %v, want the token's exp", got.Expiry)
+				}
+				got.Expiry = time.Time{}
 				if got != tt.want {
 					t.Errorf("Verify = %+v, want %+v", got, tt.want)
 				}

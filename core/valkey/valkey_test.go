@@ -2,9 +2,11 @@ package valkey_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/core/valkey"
 )
@@ -37,3 +39,5 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Errorf("Open(unreachable) = %v, want an error naming the address", err)
 	}
 }
+
+func asError(err error, target **core.Error) bool { return errors.As(err, target) }

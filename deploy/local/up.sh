@@ -13,11 +13,15 @@ S3_SECRET_KEY=${S3_SECRET_KEY:-meetline-dev-secret}
 S3_BUCKET=${S3_BUCKET:-meetline}
 LIVEKIT_API_KEY=devkey # livekit-server --dev
 LIVEKIT_API_SECRET=secret
+# secret NAME: a random secret kept in .run/NAME, the same across restarts.
+secret() {
+	[[ -f $RUN/$1 ]] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN/$1"
+	cat "$RUN/$1"
+}
+SIPGATE_TOKEN=$(secret sipgate-token)
+OPERATOR_TOKEN=$(secret operator-token)
 # The storage webhook secret travels in the URL: versitygw sends no Authorization header.
-if [[ ! -f $RUN/storage-webhook-token ]]; then
-	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN/storage-webhook-token"
-fi
-STORAGE_WEBHOOK_TOKEN=$(<"$RUN/storage-webhook-token")
+STORAGE_WEBHOOK_TOKEN=$(secret storage-webhook-token)
 
 # detach NAME CMD...: run CMD in its own session, logging to NAME.log, pid in NAME.pid.
 detach() {
@@ -127,6 +131,12 @@ export SIPGATE_ADDR='127.0.0.1:$SIPGATE_SIP_PORT'
 export SIPGATE_SIP_ADDR='127.0.0.1:$SIPGATE_SIP_PORT'
 export SIPGATE_HTTP_ADDR='127.0.0.1:$SIPGATE_HTTP_PORT'
 export MEETLINE_TOOLS='$TOOLS'
+export SERVICE_TOKENS='sipgate:$SIPGATE_TOKEN,operator:$OPERATOR_TOKEN'
+export SIPGATE_CORE_TOKEN='$SIPGATE_TOKEN'
+export OPERATOR_TOKEN='$OPERATOR_TOKEN'
+# Development only: the core signs and trusts its own identity tokens (core token --sub alice).
+export CORE_DEV_ISSUER=true
+export CORE_DEV_ISSUER_KEY_FILE='$RUN/dev-issuer.pem'
 ENV
 	mv "$RUN/env.tmp" "$RUN/env"
 }

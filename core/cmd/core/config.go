@@ -3,15 +3,19 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/meetline/meetline/core"
 )
 
 // config is everything the core reads from its environment; loadConfig names
 // each variable and its default, and README.md lists them for operators.
 type config struct {
 	Addr            string
+	PublicURL       string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	MigrateOnStart  bool
@@ -30,8 +34,26 @@ type config struct {
 	S3Bucket    string
 
 	LiveKitURL       string
+	LiveKitPublicURL string
 	LiveKitAPIKey    string
 	LiveKitAPISecret string
+	LiveKitTokenTTL  time.Duration
+
+	OIDCIssuerURL     string
+	OIDCAudience      string
+	OIDCMatchEmail    bool
+	DevIssuer         bool
+	DevIssuerKeyFile  string
+	ServiceTokens     string
+	PINRetries        int
+	PINCallerFailures core.AttemptLimit
+	PINNumberFailures core.AttemptLimit
+
+	LobbyTicketSecret   string
+	LobbyTTLs           core.LobbyTTLs
+	LobbyPerParticipant core.AttemptLimit
+	LobbyPerAddress     core.AttemptLimit
+	WebhookRoomFilter   *regexp.Regexp
 
 	TelephonyEnabled       bool
 	TelephonyDefaultRegion string
@@ -104,6 +126,18 @@ func (e *env) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+func (e *env) regexp(name string) *regexp.Regexp {
+	v := e.getenv(name)
+	if v == "" {
+		return nil
+	}
+	re, err := regexp.Compile(v)
+	if err != nil {
+		e.fail(name, v, "a Go regular expression")
+	}
+	return re
+}
+
 func (e *env) level(name string, def slog.Level) slog.Level {
 	v := e.getenv(name)
 	if v == "" {
@@ -121,6 +155,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	e := &env{getenv: getenv}
 	c := config{
 		Addr:            e.str("CORE_ADDR", "127.0.0.1:8080"),
+		PublicURL:       e.str("CORE_PUBLIC_URL", ""),
 		LogLevel:        e.level("LOG_LEVEL", slog.LevelInfo),
 		ShutdownTimeout: e.duration("CORE_SHUTDOWN_TIMEOUT", 20*time.Second),
 		MigrateOnStart:  e.boolean("CORE_MIGRATE_ON_START", true),
@@ -139,8 +174,35 @@ func loadConfig(getenv func(string) string) (config, error) {
 		S3Bucket:    e.str("S3_BUCKET", "meetline"),
 
 		LiveKitURL:       e.required("LIVEKIT_URL"),
+		LiveKitPublicURL: e.str("LIVEKIT_PUBLIC_URL", ""),
 		LiveKitAPIKey:    e.required("LIVEKIT_API_KEY"),
 		LiveKitAPISecret: e.required("LIVEKIT_API_SECRET"),
+		LiveKitTokenTTL:  e.duration("LIVEKIT_TOKEN_TTL", 6*time.Hour),
+
+		OIDCIssuerURL:     e.str("OIDC_ISSUER_URL", ""),
+		OIDCAudience:      e.str("OIDC_AUDIENCE", "meetline"),
+		OIDCMatchEmail:    e.boolean("OIDC_MATCH_EMAIL", false),
+		DevIssuer:         e.boolean("CORE_DEV_ISSUER", false),
+		DevIssuerKeyFile:  e.str("CORE_DEV_ISSUER_KEY_FILE", ".run/dev-issuer.pem"),
+		ServiceTokens:     e.str("SERVICE_TOKENS", ""),
+		PINRetries:        e.integer("PIN_RETRIES", 5, 1, 100),
+		LobbyTicketSecret: e.str("LOBBY_TICKET_SECRET", ""),
+		LobbyTTLs: core.LobbyTTLs{
+			Waiting:  e.duration("LOBBY_WAITING_TTL", 3*time.Second),
+			Accepted: e.duration("LOBBY_ACCEPTED_TTL", 6*time.Hour),
+			Denied:   e.duration("LOBBY_DENIED_TTL", 5*time.Second),
+		},
+		LobbyPerParticipant: core.AttemptLimit{Max: e.integer("LOBBY_REQUESTS_PER_MINUTE", 150, 1, 1000000), Window: time.Minute},
+		LobbyPerAddress:     core.AttemptLimit{Max: e.integer("LOBBY_REQUESTS_PER_ADDRESS_PER_MINUTE", 1500, 1, 10000000), Window: time.Minute},
+		WebhookRoomFilter:   e.regexp("LIVEKIT_WEBHOOK_ROOM_FILTER"),
+		PINCallerFailures: core.AttemptLimit{
+			Max:    e.integer("PIN_CALLER_MAX_FAILURES", 5, 1, 1000000),
+			Window: e.duration("PIN_CALLER_WINDOW", 15*time.Minute),
+		},
+		PINNumberFailures: core.AttemptLimit{
+			Max:    e.integer("PIN_NUMBER_MAX_FAILURES", 100, 1, 1000000),
+			Window: e.duration("PIN_NUMBER_WINDOW", time.Minute),
+		},
 
 		TelephonyEnabled:       e.boolean("TELEPHONY_ENABLED", true),
 		TelephonyDefaultRegion: strings.ToUpper(e.str("TELEPHONY_DEFAULT_REGION", "FR")),
@@ -149,8 +211,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RecordingTranscriptionEnabled: e.boolean("RECORDING_TRANSCRIPTION_ENABLED", false),
 		RecordingExpirationDays:       e.integer("RECORDING_EXPIRATION_DAYS", 0, 0, 36500),
 	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if c.DevIssuer && c.OIDCIssuerURL == "" {
+		c.OIDCIssuerURL = c.DevIssuerURL()
+	}
 	if len(c.TelephonyDefaultRegion) != 2 {
 		e.fail("TELEPHONY_DEFAULT_REGION", c.TelephonyDefaultRegion, "an ISO 3166-1 alpha-2 code such as FR")
 	}
 	return c, e.err
 }
+
+// DevIssuerURL is where the core serves its development identity issuer.
+func (c config) DevIssuerURL() string { return strings.TrimRight(c.PublicURL, "/") + "/dev-issuer" }

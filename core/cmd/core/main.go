@@ -4,12 +4,15 @@
 //	core           serve (migrating the database first unless CORE_MIGRATE_ON_START=false)
 //	core serve     the same
 //	core migrate   apply pending migrations and exit
+//	core token     print a development identity token (see token.go)
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/livekit/protocol/auth"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -32,16 +36,19 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "core:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
+	}
+	if cmd == "token" {
+		return printToken(args[1:], getenv, stdout)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -59,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		defer db.Close()
 		return db.Migrate(ctx, log)
 	default:
-		return fmt.Errorf("unknown command %q (want serve or migrate)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate or token)", cmd)
 	}
 }
 
@@ -89,13 +96,40 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	lk := livekit.New(livekit.Config{URL: cfg.LiveKitURL, APIKey: cfg.LiveKitAPIKey, APISecret: cfg.LiveKitAPISecret})
+	lk := livekit.New(livekit.Config{URL: cfg.LiveKitURL, PublicURL: cfg.LiveKitPublicURL,
+		APIKey: cfg.LiveKitAPIKey, APISecret: cfg.LiveKitAPISecret, TokenTTL: cfg.LiveKitTokenTTL})
+	services, err := api.ParseServiceTokens(cfg.ServiceTokens)
+	if err != nil {
+		return fmt.Errorf("SERVICE_TOKENS: %w", err)
+	}
+	mux := http.NewServeMux()
+	verifier, err := identity(ctx, cfg, mux, log)
+	if err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &api.Server{
-		Trunks:    postgres.NewTrunkService(db),
-		Telephony: core.TelephonySettings{Enabled: cfg.TelephonyEnabled, DefaultRegion: cfg.TelephonyDefaultRegion},
+		Users: postgres.NewUserService(db),
+		Rooms: postgres.NewRoomService(db, postgres.WithPINRetries(cfg.PINRetries),
+			postgres.WithMetrics(reg), postgres.WithLogger(log)),
+		Accesses:    postgres.NewAccessService(db),
+		Trunks:      postgres.NewTrunkService(db),
+		PINAttempts: valkey.NewPINAttempts(kv, cfg.PINCallerFailures, cfg.PINNumberFailures),
+		Lobby:       valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", log), cfg.LobbyTTLs),
+		Presence:    valkey.NewPresence(kv),
+		Limiter:     valkey.NewRateLimiter(kv),
+		Dedup:       valkey.NewDeduplicator(kv),
+		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log),
+			PerParticipant: cfg.LobbyPerParticipant, PerAddress: cfg.LobbyPerAddress},
+		Webhooks: api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(cfg.LiveKitAPIKey, cfg.LiveKitAPISecret),
+			RoomFilter: cfg.WebhookRoomFilter, DedupTTL: 24 * time.Hour},
+		LiveKit:       lk,
+		Verifier:      verifier,
+		ServiceTokens: services,
+		MatchEmail:    cfg.OIDCMatchEmail,
+		Telephony:     core.TelephonySettings{Enabled: cfg.TelephonyEnabled, DefaultRegion: cfg.TelephonyDefaultRegion},
 		Recording: core.RecordingSettings{Enabled: cfg.RecordingEnabled,
 			TranscriptionEnabled: cfg.RecordingTranscriptionEnabled, ExpirationDays: cfg.RecordingExpirationDays},
 		Checks: []api.Check{
@@ -107,7 +141,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Registry: reg,
 		Logger:   log,
 	}
-	return listenAndServe(ctx, cfg, srv.Handler(), log)
+	mux.Handle("/", srv.Handler())
+	go reconcilePresence(ctx, srv, log)
+	return listenAndServe(ctx, cfg, mux, log)
 }
 
 // listenAndServe serves h on cfg.Addr (HTTP/1.1 and cleartext HTTP/2, which
@@ -139,4 +175,33 @@ func listenAndServe(ctx context.Context, cfg config, h http.Handler, log *slog.L
 		return err
 	}
 	return nil
+}
+
+// ticketSecret is LOBBY_TICKET_SECRET, or a random one for a single replica:
+// tickets then do not survive a restart, which only makes people ask again.
+func ticketSecret(cfg config, log *slog.Logger) []byte {
+	if cfg.LobbyTicketSecret != "" {
+		return []byte(cfg.LobbyTicketSecret)
+	}
+	log.Warn("LOBBY_TICKET_SECRET is not set: lobby tickets work on this replica only, until it restarts")
+	b := make([]byte, 32)
+	rand.Read(b)
+	return b
+}
+
+// presenceInterval is how often presence is checked against LiveKit.
+const presenceInterval = 5 * time.Minute
+
+// reconcilePresence repairs presence at start and then periodically.
+func reconcilePresence(ctx context.Context, srv *api.Server, log *slog.Logger) {
+	for {
+		if err := srv.ReconcilePresence(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("presence reconciliation failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(presenceInterval):
+		}
+	}
 }

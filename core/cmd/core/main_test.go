@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,28 +24,32 @@ func TestServe(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	s3 := testenv.StorageConfig(t)
+	keyFile := filepath.Join(t.TempDir(), "issuer.pem")
 	env := getenv(map[string]string{
-		"CORE_ADDR":          addr,
-		"DATABASE_URL":       testenv.DatabaseURL(t),
-		"VALKEY_ADDR":        testenv.Getenv(t, "VALKEY_ADDR"),
-		"VALKEY_PREFIX":      testenv.Name("serve:") + ":",
-		"S3_ENDPOINT":        s3.Endpoint,
-		"S3_ACCESS_KEY":      s3.AccessKey,
-		"S3_SECRET_KEY":      s3.SecretKey,
-		"S3_BUCKET":          s3.Bucket,
-		"LIVEKIT_URL":        testenv.Getenv(t, "LIVEKIT_URL"),
-		"LIVEKIT_API_KEY":    testenv.Getenv(t, "LIVEKIT_API_KEY"),
-		"LIVEKIT_API_SECRET": testenv.Getenv(t, "LIVEKIT_API_SECRET"),
-		"LOG_LEVEL":          "warn",
+		"CORE_ADDR":                addr,
+		"DATABASE_URL":             testenv.DatabaseURL(t),
+		"VALKEY_ADDR":              testenv.Getenv(t, "VALKEY_ADDR"),
+		"VALKEY_PREFIX":            testenv.Name("serve:") + ":",
+		"S3_ENDPOINT":              s3.Endpoint,
+		"S3_ACCESS_KEY":            s3.AccessKey,
+		"S3_SECRET_KEY":            s3.SecretKey,
+		"S3_BUCKET":                s3.Bucket,
+		"LIVEKIT_URL":              testenv.Getenv(t, "LIVEKIT_URL"),
+		"LIVEKIT_API_KEY":          testenv.Getenv(t, "LIVEKIT_API_KEY"),
+		"LIVEKIT_API_SECRET":       testenv.Getenv(t, "LIVEKIT_API_SECRET"),
+		"LOG_LEVEL":                "warn",
+		"CORE_DEV_ISSUER":          "true",
+		"CORE_DEV_ISSUER_KEY_FILE": keyFile,
+		"SERVICE_TOKENS":           "operator:operator-token-for-tests",
 	})
 
-	if err := run(context.Background(), []string{"migrate"}, env); err != nil {
+	if err := run(context.Background(), []string{"migrate"}, env, io.Discard); err != nil {
 		t.Fatalf("core migrate: %v", err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, env) }()
+	go func() { done <- run(ctx, nil, env, io.Discard) }()
 
 	url := "http://" + addr
 	var res *http.Response
@@ -69,6 +74,22 @@ func TestServe(t *testing.T) {
 		t.Errorf("GetConfig = %d %s", res.StatusCode, body)
 	}
 
+	// A token from `core token` signs alice in through the development issuer.
+	var tok bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--sub", "alice", "--email", "alice@example.org"}, env, &tok); err != nil {
+		t.Fatal(err)
+	}
+	if body := post(t, url+"/meetline.v1.UserService/GetMe", strings.TrimSpace(tok.String()), 200); !strings.Contains(body, `"sub":"alice"`) {
+		t.Errorf("GetMe as alice = %s", body)
+	}
+	post(t, url+"/meetline.v1.UserService/GetMe", "", 401)
+	post(t, url+"/meetline.v1.TrunkService/ListTrunks", "operator-token-for-tests", 200)
+	res, err = http.Get(url + "/dev-issuer/.well-known/openid-configuration")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("discovery: %v %v", res, err)
+	}
+	res.Body.Close()
+
 	cancel()
 	select {
 	case err := <-done:
@@ -81,15 +102,43 @@ func TestServe(t *testing.T) {
 }
 
 func TestRunRejectsUnknownCommand(t *testing.T) {
-	err := run(context.Background(), []string{"frobnicate"}, getenv(minimal))
+	err := run(context.Background(), []string{"frobnicate"}, getenv(minimal), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
 		t.Errorf("err = %v", err)
 	}
 }
 
 func TestRunRejectsBadConfig(t *testing.T) {
-	err := run(context.Background(), nil, getenv(minimal, "DATABASE_URL", ""))
+	err := run(context.Background(), nil, getenv(minimal, "DATABASE_URL", ""), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// post sends an empty JSON request with an optional bearer token, checks the
+// status and returns the body.
+func post(t *testing.T, url, token string, status int) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, bytes.NewBufferString("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != status {
+		t.Errorf("POST %s = %d %s, want %d", url, res.StatusCode, body, status)
+	}
+	return string(body)
+}
+
+func TestTokenNeedsSub(t *testing.T) {
+	err := run(context.Background(), []string{"token", "--email", "a@example.org"}, getenv(nil), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--sub") {
 		t.Errorf("err = %v", err)
 	}
 }

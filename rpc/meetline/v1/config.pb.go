@@ -247,7 +247,10 @@ type DialInNumber struct {
 	// ISO 3166-1 alpha-2 region of the number ("FR").
 	Region string `protobuf:"bytes,3,opt,name=region,proto3" json:"region,omitempty"`
 	// Language of the trunk's voice prompts ("fr-fr").
-	Language      string `protobuf:"bytes,4,opt,name=language,proto3" json:"language,omitempty"`
+	Language string `protobuf:"bytes,4,opt,name=language,proto3" json:"language,omitempty"`
+	// In a room's dial-in: a tel: URI (RFC 3966) that dials the number, waits,
+	// and types the room's PIN and "#" ("tel:+33123456789,,1234567890%23").
+	TelUri        string `protobuf:"bytes,5,opt,name=tel_uri,json=telUri,proto3" json:"tel_uri,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -306,6 +309,13 @@ func (x *DialInNumber) GetRegion() string {
 func (x *DialInNumber) GetLanguage() string {
 	if x != nil {
 		return x.Language
+	}
+	return ""
+}
+
+func (x *DialInNumber) GetTelUri() string {
+	if x != nil {
+		return x.TelUri
 	}
 	return ""
 }
@@ -393,12 +403,13 @@ const file_meetline_v1_config_proto_rawDesc = "" +
 	"\x0fTelephonyConfig\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12'\n" +
 	"\x0fdefault_country\x18\x02 \x01(\tR\x0edefaultCountry\x123\n" +
-	"\anumbers\x18\x03 \x03(\v2\x19.meetline.v1.DialInNumberR\anumbers\"p\n" +
+	"\anumbers\x18\x03 \x03(\v2\x19.meetline.v1.DialInNumberR\anumbers\"\x89\x01\n" +
 	"\fDialInNumber\x12\x12\n" +
 	"\x04e164\x18\x01 \x01(\tR\x04e164\x12\x18\n" +
 	"\adisplay\x18\x02 \x01(\tR\adisplay\x12\x16\n" +
 	"\x06region\x18\x03 \x01(\tR\x06region\x12\x1a\n" +
-	"\blanguage\x18\x04 \x01(\tR\blanguage\"\xbb\x01\n" +
+	"\blanguage\x18\x04 \x01(\tR\blanguage\x12\x17\n" +
+	"\atel_uri\x18\x05 \x01(\tR\x06telUri\"\xbb\x01\n" +
 	"\x0fRecordingConfig\x12\x18\n" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x123\n" +
 	"\x15transcription_enabled\x18\x02 \x01(\bR\x14transcriptionEnabled\x12'\n" +

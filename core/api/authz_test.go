@@ -1,0 +1,243 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	"github.com/meetline/meetline/core/testenv"
+	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
+	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
+)
+
+// clients holds one client per API for one principal.
+type clients struct {
+	config    meetlinev1connect.ConfigServiceClient
+	users     meetlinev1connect.UserServiceClient
+	rooms     meetlinev1connect.RoomServiceClient
+	accesses  meetlinev1connect.AccessServiceClient
+	trunks    meetlinev1connect.TrunkServiceClient
+	telephony meetlinev1connect.TelephonyServiceClient
+}
+
+func (s *stack) clients(token string) *clients {
+	return s.clientsWith(as(token))
+}
+
+func (s *stack) clientsWith(hc *http.Client, opts ...connect.ClientOption) *clients {
+	return &clients{
+		config:    meetlinev1connect.NewConfigServiceClient(hc, s.url, opts...),
+		users:     meetlinev1connect.NewUserServiceClient(hc, s.url, opts...),
+		rooms:     meetlinev1connect.NewRoomServiceClient(hc, s.url, opts...),
+		accesses:  meetlinev1connect.NewAccessServiceClient(hc, s.url, opts...),
+		trunks:    meetlinev1connect.NewTrunkServiceClient(hc, s.url, opts...),
+		telephony: meetlinev1connect.NewTelephonyServiceClient(hc, s.url, opts...),
+	}
+}
+
+// fixture is a restricted room with an owner, an administrator and a member,
+// on a trunk whose number is +33123456789.
+type fixture struct {
+	room         *meetlinev1.Room
+	ids          map[string]string // principal → user id
+	memberAccess string
+	adminAccess  string
+	extraUser    string // a user with no role yet
+	number       string
+}
+
+const (
+	anonymous = "anonymous"
+	stranger  = "stranger"
+	member    = "member"
+	admin     = "administrator"
+	owner     = "owner"
+	sipgate   = "sipgate"
+	operator  = "operator"
+)
+
+var principals = []string{anonymous, stranger, member, admin, owner, sipgate, operator}
+
+// principalClients signs each user in once (users are created on first sight).
+func (s *stack) principalClients(t *testing.T) (map[string]*clients, map[string]string) {
+	t.Helper()
+	cs := map[string]*clients{anonymous: s.clients(""), sipgate: s.clients(sipgateToken), operator: s.clients(operatorToken)}
+	ids := map[string]string{}
+	for _, p := range []string{stranger, member, admin, owner, "extra"} {
+		cs[p] = s.clients(s.token(t, t.Name()+"-"+p))
+		me, err := cs[p].users.GetMe(context.Background(), &meetlinev1.GetMeRequest{})
+		if err != nil {
+			t.Fatalf("GetMe as %s: %v", p, err)
+		}
+		ids[p] = me.User.Id
+	}
+	return cs, ids
+}
+
+func (s *stack) newFixture(t *testing.T, cs map[string]*clients, ids map[string]string, number string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{ids: ids, extraUser: ids["extra"], number: number}
+	room, err := cs[owner].rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{
+		Name: testenv.Name("Room " + t.Name() + " "), AccessLevel: meetlinev1.AccessLevel_ACCESS_LEVEL_RESTRICTED})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.room = room.Room
+	for p, role := range map[string]meetlinev1.Role{member: meetlinev1.Role_ROLE_MEMBER, admin: meetlinev1.Role_ROLE_ADMINISTRATOR} {
+		a, err := cs[owner].accesses.AddAccess(ctx, &meetlinev1.AddAccessRequest{RoomId: f.room.Id, UserId: ids[p], Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p == member {
+			f.memberAccess = a.Access.Id
+		} else {
+			f.adminAccess = a.Access.Id
+		}
+	}
+	return f
+}
+
+// TestAuthorizationMatrix calls every RPC as every kind of caller and checks
+// the outcome: each cell is the Connect code expected (0 = success).
+func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	trunk, err := s.clients(operatorToken).trunks.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{
+		Name: "paris", Numbers: []string{"+33 1 23 45 67 89"}, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, ids := s.principalClients(t)
+
+	const (
+		ok    = connect.Code(0)
+		unath = connect.CodeUnauthenticated
+		deny  = connect.CodePermissionDenied
+		nf    = connect.CodeNotFound
+	)
+	type call func(c *clients, f *fixture) error
+	rpcs := []struct {
+		name string
+		call call
+		want map[string]connect.Code // principals not listed: ok for users, deny for services, unauth for anonymous
+	}{
+		{"GetConfig", func(c *clients, f *fixture) error {
+			_, err := c.config.GetConfig(ctx, &meetlinev1.GetConfigRequest{})
+			return err
+		}, map[string]connect.Code{anonymous: ok}},
+		{"GetMe", func(c *clients, f *fixture) error {
+			_, err := c.users.GetMe(ctx, &meetlinev1.GetMeRequest{})
+			return err
+		}, nil},
+		{"UpdateMe", func(c *clients, f *fixture) error {
+			lang := "fr-fr"
+			_, err := c.users.UpdateMe(ctx, &meetlinev1.UpdateMeRequest{Language: &lang})
+			return err
+		}, nil},
+		{"CreateRoom", func(c *clients, f *fixture) error {
+			_, err := c.rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{Name: "new " + f.room.Id})
+			return err
+		}, nil},
+		{"GetRoom", func(c *clients, f *fixture) error {
+			_, err := c.rooms.GetRoom(ctx, &meetlinev1.GetRoomRequest{Room: f.room.Slug})
+			return err
+		}, map[string]connect.Code{anonymous: ok}},
+		{"ListRooms", func(c *clients, f *fixture) error {
+			_, err := c.rooms.ListRooms(ctx, &meetlinev1.ListRoomsRequest{})
+			return err
+		}, nil},
+		{"UpdateRoom", func(c *clients, f *fixture) error {
+			name := "Renamed " + f.room.Id
+			_, err := c.rooms.UpdateRoom(ctx, &meetlinev1.UpdateRoomRequest{Id: f.room.Id, Name: &name})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny}},
+		{"DeleteRoom", func(c *clients, f *fixture) error {
+			_, err := c.rooms.DeleteRoom(ctx, &meetlinev1.DeleteRoomRequest{Id: f.room.Id})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny, admin: deny}},
+		{"RegeneratePin", func(c *clients, f *fixture) error {
+			_, err := c.rooms.RegeneratePin(ctx, &meetlinev1.RegeneratePinRequest{Id: f.room.Id})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny}},
+		{"ListAccesses", func(c *clients, f *fixture) error {
+			_, err := c.accesses.ListAccesses(ctx, &meetlinev1.ListAccessesRequest{RoomId: f.room.Id})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny}},
+		{"AddAccess/member", func(c *clients, f *fixture) error {
+			_, err := c.accesses.AddAccess(ctx, &meetlinev1.AddAccessRequest{RoomId: f.room.Id, UserId: f.extraUser, Role: meetlinev1.Role_ROLE_MEMBER})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny}},
+		{"AddAccess/owner", func(c *clients, f *fixture) error {
+			_, err := c.accesses.AddAccess(ctx, &meetlinev1.AddAccessRequest{RoomId: f.room.Id, UserId: f.extraUser, Role: meetlinev1.Role_ROLE_OWNER})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny, admin: deny}},
+		{"UpdateAccess/member→administrator", func(c *clients, f *fixture) error {
+			_, err := c.accesses.UpdateAccess(ctx, &meetlinev1.UpdateAccessRequest{Id: f.memberAccess, Role: meetlinev1.Role_ROLE_ADMINISTRATOR})
+			return err
+		}, map[string]connect.Code{stranger: nf, member: deny}},
+		{"UpdateAccess/member→owner", func(c *clients, f *fixture) error {
+			_, err := c.accesses.UpdateAccess(ctx, &meetlinev1.UpdateAccessRequest{Id: f.memberAccess, Role: meetlinev1.Role_ROLE_OWNER})
+			return err
+		}, map[string]connect.Code{stranger: nf, member: deny, admin: deny}},
+		{"RemoveAccess/administrator", func(c *clients, f *fixture) error {
+			_, err := c.accesses.RemoveAccess(ctx, &meetlinev1.RemoveAccessRequest{Id: f.adminAccess})
+			return err
+		}, map[string]connect.Code{stranger: nf, member: deny}},
+		{"CreateTrunk", func(c *clients, f *fixture) error {
+			_, err := c.trunks.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{Name: "t-" + f.room.Id})
+			return err
+		}, serviceOnly(operator)},
+		{"ListTrunks", func(c *clients, f *fixture) error {
+			_, err := c.trunks.ListTrunks(ctx, &meetlinev1.ListTrunksRequest{})
+			return err
+		}, serviceOnly(operator)},
+		{"UpdateTrunk", func(c *clients, f *fixture) error {
+			lang := "fr-fr"
+			_, err := c.trunks.UpdateTrunk(ctx, &meetlinev1.UpdateTrunkRequest{Id: trunk.Trunk.Id, Language: &lang})
+			return err
+		}, serviceOnly(operator)},
+		{"ResolvePin", func(c *clients, f *fixture) error {
+			_, err := c.telephony.ResolvePin(ctx, &meetlinev1.ResolvePinRequest{CalledNumber: f.number, Pin: f.room.DialIn.Pin, CallerId: "+33600000000"})
+			return err
+		}, serviceOnly(sipgate)},
+	}
+	for _, rpc := range rpcs {
+		for _, p := range principals {
+			want, listed := rpc.want[p]
+			if !listed {
+				switch p {
+				case anonymous:
+					want = unath
+				case sipgate, operator:
+					want = deny
+				default:
+					want = ok
+				}
+			}
+			t.Run(rpc.name+"/"+p, func(t *testing.T) {
+				t.Parallel()
+				f := s.newFixture(t, cs, ids, "+33123456789")
+				err := rpc.call(cs[p], f)
+				if got := connect.CodeOf(err); (err == nil && want != ok) || (err != nil && got != want) {
+					t.Errorf("%s as %s: %v, want %v", rpc.name, p, err, want)
+				}
+			})
+		}
+	}
+}
+
+// serviceOnly is the row of an API only the named service may call.
+func serviceOnly(service string) map[string]connect.Code {
+	row := map[string]connect.Code{anonymous: connect.CodeUnauthenticated}
+	for _, p := range principals {
+		if p != anonymous {
+			row[p] = connect.CodePermissionDenied
+		}
+	}
+	row[service] = 0
+	return row
+}

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+// ReconcilePresence makes presence match what LiveKit says: every live
+// LiveKit room with its web participants, and no room live that LiveKit does
+// not have. The core runs it at start and then periodically, which repairs
+// what a restart or a lost webhook left wrong.
+func (s *Server) ReconcilePresence(ctx context.Context) error {
+	rooms, err := s.LiveKit.Rooms.ListRooms(ctx, &livekit.ListRoomsRequest{})
+	if err != nil {
+		return fmt.Errorf("reconcile presence: %w", err)
+	}
+	live := make(map[string]bool, len(rooms.Rooms))
+	for _, r := range rooms.Rooms {
+		live[r.Name] = true
+		res, err := s.LiveKit.Rooms.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: r.Name})
+		if err != nil {
+			return fmt.Errorf("reconcile presence: %s: %w", r.Name, err)
+		}
+		web := []string{}
+		for _, p := range res.Participants {
+			if p.Kind != livekit.ParticipantInfo_SIP {
+				web = append(web, p.Identity)
+			}
+		}
+		if err := s.Presence.Reconcile(ctx, r.Name, web); err != nil {
+			return err
+		}
+	}
+	known, err := s.Presence.LiveRooms(ctx)
+	if err != nil {
+		return err
+	}
+	for _, room := range known {
+		if !live[room] {
+			if err := s.Presence.Reconcile(ctx, room, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

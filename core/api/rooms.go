@@ -1,0 +1,268 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/google/uuid"
+	"github.com/livekit/protocol/livekit"
+	"github.com/twitchtv/twirp"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/meetline/meetline/core"
+	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
+)
+
+// roomService implements meetline.v1.RoomService.
+type roomService struct {
+	*Server
+}
+
+func (s *roomService) CreateRoom(ctx context.Context, req *meetlinev1.CreateRoomRequest) (*meetlinev1.CreateRoomResponse, error) {
+	user := core.CallerFrom(ctx).User
+	room := &core.Room{Name: req.Name, AccessLevel: user.DefaultAccessLevel}
+	if req.AccessLevel != meetlinev1.AccessLevel_ACCESS_LEVEL_UNSPECIFIED {
+		l, err := accessLevelFromProto("access_level", req.AccessLevel)
+		if err != nil {
+			return nil, err
+		}
+		room.AccessLevel = l
+	}
+	cfg, err := configurationFromProto(req.Configuration)
+	if err != nil {
+		return nil, err
+	}
+	room.Configuration = cfg
+	if err := s.Rooms.CreateRoom(ctx, room, user.ID); err != nil {
+		return nil, err
+	}
+	r, err := s.roomView(ctx, room, core.RoleOwner)
+	return &meetlinev1.CreateRoomResponse{Room: r}, err
+}
+
+func (s *roomService) GetRoom(ctx context.Context, req *meetlinev1.GetRoomRequest) (*meetlinev1.GetRoomResponse, error) {
+	if req.Room == "" {
+		return nil, core.Invalid("room", "must be a room id or slug")
+	}
+	room, err := s.Rooms.FindRoom(ctx, req.Room)
+	if err != nil {
+		return nil, err
+	}
+	role, err := s.callerRole(ctx, room.ID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.roomView(ctx, room, role)
+	return &meetlinev1.GetRoomResponse{Room: r}, err
+}
+
+func (s *roomService) ListRooms(ctx context.Context, req *meetlinev1.ListRoomsRequest) (*meetlinev1.ListRoomsResponse, error) {
+	if req.PageSize < 0 || req.PageSize > 100 {
+		return nil, core.Invalid("page_size", "must be from 0 to 100")
+	}
+	size := int(req.PageSize)
+	if size == 0 {
+		size = 20
+	}
+	user := core.CallerFrom(ctx).User
+	rooms, next, err := s.Rooms.FindRoomsByUser(ctx, user.ID, core.Page{Size: size, Token: req.PageToken})
+	if err != nil {
+		return nil, err
+	}
+	res := &meetlinev1.ListRoomsResponse{NextPageToken: next}
+	for _, room := range rooms {
+		role, err := s.Accesses.FindRole(ctx, room.ID, user.ID)
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.roomSummary(ctx, room, role)
+		if err != nil {
+			return nil, err
+		}
+		res.Rooms = append(res.Rooms, r)
+	}
+	return res, nil
+}
+
+func (s *roomService) UpdateRoom(ctx context.Context, req *meetlinev1.UpdateRoomRequest) (*meetlinev1.UpdateRoomResponse, error) {
+	role, err := s.requireRole(ctx, req.Id, core.RoleAdministrator)
+	if err != nil {
+		return nil, err
+	}
+	upd := core.RoomUpdate{Name: req.Name}
+	if req.AccessLevel != nil {
+		l, err := accessLevelFromProto("access_level", req.GetAccessLevel())
+		if err != nil {
+			return nil, err
+		}
+		upd.AccessLevel = &l
+	}
+	if upd.Configuration, err = configurationFromProto(req.Configuration); err != nil {
+		return nil, err
+	}
+	room, err := s.Rooms.UpdateRoom(ctx, req.Id, upd)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.pushMetadata(ctx, room); err != nil {
+		return nil, err
+	}
+	r, err := s.roomView(ctx, room, role)
+	return &meetlinev1.UpdateRoomResponse{Room: r}, err
+}
+
+// pushMetadata tells a live LiveKit room its new access level and
+// configuration, so clients in it follow; a room nobody is in is no error.
+func (s *roomService) pushMetadata(ctx context.Context, room *core.Room) error {
+	md, err := json.Marshal(struct {
+		AccessLevel   core.AccessLevel `json:"access_level"`
+		Configuration json.RawMessage  `json:"configuration"`
+	}{room.AccessLevel, room.Configuration})
+	if err != nil {
+		return err
+	}
+	_, err = s.LiveKit.Rooms.UpdateRoomMetadata(ctx, &livekit.UpdateRoomMetadataRequest{Room: room.ID, Metadata: string(md)})
+	if err != nil && !isTwirpNotFound(err) {
+		return core.Errorf(core.EUNAVAILABLE, "the room was saved but LiveKit could not be told: %v", err)
+	}
+	return nil
+}
+
+func isTwirpNotFound(err error) bool {
+	var te twirp.Error
+	return errors.As(err, &te) && te.Code() == twirp.NotFound
+}
+
+func (s *roomService) DeleteRoom(ctx context.Context, req *meetlinev1.DeleteRoomRequest) (*meetlinev1.DeleteRoomResponse, error) {
+	if _, err := s.requireRole(ctx, req.Id, core.RoleOwner); err != nil {
+		return nil, err
+	}
+	if err := s.Rooms.DeleteRoom(ctx, req.Id); err != nil {
+		return nil, err
+	}
+	return &meetlinev1.DeleteRoomResponse{}, nil
+}
+
+func (s *roomService) RegeneratePin(ctx context.Context, req *meetlinev1.RegeneratePinRequest) (*meetlinev1.RegeneratePinResponse, error) {
+	role, err := s.requireRole(ctx, req.Id, core.RoleAdministrator)
+	if err != nil {
+		return nil, err
+	}
+	room, err := s.Rooms.RegeneratePIN(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.roomView(ctx, room, role)
+	return &meetlinev1.RegeneratePinResponse{Room: r}, err
+}
+
+// callerRole is the signed-in caller's role in room, RoleNone for anyone else.
+func (s *Server) callerRole(ctx context.Context, room string) (core.Role, error) {
+	c := core.CallerFrom(ctx)
+	if c.User == nil {
+		return core.RoleNone, nil
+	}
+	return s.Accesses.FindRole(ctx, room, c.User.ID)
+}
+
+// requireRole fails unless the caller has at least role in room: ENOTFOUND
+// for a room that does not exist, EFORBIDDEN otherwise.
+func (s *Server) requireRole(ctx context.Context, room string, want core.Role) (core.Role, error) {
+	if room == "" {
+		return "", core.Invalid("id", "must be a room id")
+	}
+	if _, err := s.Rooms.FindRoom(ctx, room); err != nil {
+		return "", err
+	}
+	role, err := s.callerRole(ctx, room)
+	if err != nil {
+		return "", err
+	}
+	if !roleAtLeast(role, want) {
+		return "", core.Errorf(core.EFORBIDDEN, "this needs the %s role in the room", want)
+	}
+	return role, nil
+}
+
+func roleAtLeast(have, want core.Role) bool {
+	rank := map[core.Role]int{core.RoleMember: 1, core.RoleAdministrator: 2, core.RoleOwner: 3}
+	return rank[have] >= rank[want]
+}
+
+// roomSummary is what the caller may see of room, without a LiveKit token or
+// the access list: anyone sees the public fields; those who may enter without
+// the lobby also see the PIN and dial-in.
+func (s *Server) roomSummary(ctx context.Context, room *core.Room, role core.Role) (*meetlinev1.Room, error) {
+	r := &meetlinev1.Room{
+		Id:            room.ID,
+		Name:          room.Name,
+		Slug:          room.Slug,
+		AccessLevel:   accessLevels[room.AccessLevel],
+		Configuration: configurationToProto(room.Configuration),
+		Role:          roles[role],
+		CreateTime:    timestamppb.New(room.CreatedAt),
+		UpdateTime:    timestamppb.New(room.UpdatedAt),
+	}
+	if !core.CanEnter(room.AccessLevel, role, core.CallerFrom(ctx).Authenticated()) {
+		return r, nil
+	}
+	dialIn, err := s.dialIn(ctx, room)
+	r.DialIn = dialIn
+	return r, err
+}
+
+// roomView is roomSummary plus the LiveKit connection for those who may
+// enter, and the accesses for administrators and owners.
+func (s *Server) roomView(ctx context.Context, room *core.Room, role core.Role) (*meetlinev1.Room, error) {
+	r, err := s.roomSummary(ctx, room, role)
+	if err != nil || r.DialIn == nil {
+		return r, err
+	}
+	if r.Livekit, err = s.connection(ctx, room, role); err != nil {
+		return nil, err
+	}
+	if role.IsAdmin() {
+		accesses, err := s.Accesses.FindAccesses(ctx, room.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range accesses {
+			r.Accesses = append(r.Accesses, accessToProto(a))
+		}
+	}
+	return r, nil
+}
+
+// dialIn lists the room's trunk numbers with its PIN; empty when the room has
+// no PIN, telephony is off, or the trunk is disabled.
+func (s *Server) dialIn(ctx context.Context, room *core.Room) (*meetlinev1.DialIn, error) {
+	d := &meetlinev1.DialIn{}
+	if !s.Telephony.Enabled || room.TrunkID == "" {
+		return d, nil
+	}
+	t, err := s.Trunks.FindTrunkByID(ctx, room.TrunkID)
+	if err != nil || !t.Enabled {
+		return d, err
+	}
+	d.Pin = room.PIN
+	for _, n := range t.Numbers {
+		d.Numbers = append(d.Numbers, dialInNumber(n, t.Language, room.PIN))
+	}
+	return d, nil
+}
+
+// connection returns a LiveKit token for the caller: signed-in users join
+// as themselves; anonymous people in a public room get a fresh identity.
+func (s *Server) connection(ctx context.Context, room *core.Room, role core.Role) (*meetlinev1.LiveKitConnection, error) {
+	p := core.Participant{Identity: "anonymous-" + uuid.NewString(), Role: role}
+	if u := core.CallerFrom(ctx).User; u != nil {
+		p = core.Participant{Identity: u.Sub, Name: u.FullName, Role: role, Authenticated: true}
+	}
+	p.Color = core.ColorFor(p.Identity)
+	token, err := s.LiveKit.Token(room, p)
+	if err != nil {
+		return nil, err
+	}
+	return &meetlinev1.LiveKitConnection{Url: s.LiveKit.PublicURL(), Room: room.ID, Token: token}, nil
+}

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/livekit/protocol/auth"
+	"github.com/livekit/protocol/livekit"
+	"github.com/livekit/protocol/webhook"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// WebhookSettings say how LiveKit's webhooks are taken in.
+type WebhookSettings struct {
+	// Keys verifies the signature: LiveKit signs with its API key pair.
+	Keys auth.KeyProvider
+	// RoomFilter, when set, ignores rooms whose name it does not match.
+	RoomFilter *regexp.Regexp
+	// DedupTTL is how long an event id is remembered (LiveKit retries for minutes).
+	DedupTTL time.Duration
+}
+
+// maxWebhookBody bounds a webhook: real events are a few kilobytes.
+const maxWebhookBody = 1 << 20
+
+// connectionTestPrefix marks the rooms of LiveKit's connection tests.
+const connectionTestPrefix = "connection-test"
+
+// liveKitWebhook handles POST /webhooks/livekit: LiveKit's signed events
+// (a bare JWT in Authorization whose sha256 claim is the body's hash).
+type liveKitWebhook struct {
+	*Server
+}
+
+func (h *liveKitWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		h.webhookReply(w, "", http.StatusRequestEntityTooLarge, "body over 1 MiB")
+		return
+	case err != nil:
+		h.webhookReply(w, "", http.StatusBadRequest, "unreadable body")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if _, err := webhook.Receive(r, h.Webhooks.Keys); err != nil {
+		h.webhookReply(w, "", http.StatusUnauthorized, "signature not verified")
+		return
+	}
+	var ev livekit.WebhookEvent
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, &ev); err != nil || ev.Event == "" {
+		h.webhookReply(w, "", http.StatusBadRequest, "not a LiveKit event")
+		return
+	}
+	status, msg := h.handle(r.Context(), &ev)
+	h.webhookReply(w, ev.Event, status, msg)
+}
+
+// handle applies one verified event, once: a redelivered id is a no-op.
+func (h *liveKitWebhook) handle(ctx context.Context, ev *livekit.WebhookEvent) (int, string) {
+	room := ev.GetRoom().GetName()
+	if room == "" {
+		room = ev.GetEgressInfo().GetRoomName()
+	}
+	if strings.HasPrefix(room, connectionTestPrefix) || (room != "" && h.Webhooks.RoomFilter != nil && !h.Webhooks.RoomFilter.MatchString(room)) {
+		return http.StatusOK, "ignored"
+	}
+	if ev.Id != "" {
+		first, err := h.Dedup.FirstSeen(ctx, "livekit:"+ev.Id, h.Webhooks.DedupTTL)
+		if err != nil {
+			h.Logger.Error("webhook dedupe failed", "err", err)
+			return http.StatusServiceUnavailable, "try again"
+		}
+		if !first {
+			return http.StatusOK, "duplicate"
+		}
+	}
+	if err := h.apply(ctx, ev, room); err != nil {
+		h.Logger.Error("webhook failed", "event", ev.Event, "room", room, "err", err)
+		return http.StatusInternalServerError, "failed"
+	}
+	return http.StatusOK, "processed"
+}
+
+// apply updates presence and the lobby. Phone participants (kind SIP) do
+// not count as presence: a room with only callers has no host.
+func (h *liveKitWebhook) apply(ctx context.Context, ev *livekit.WebhookEvent, room string) error {
+	web := ev.GetParticipant() != nil && ev.GetParticipant().GetKind() != livekit.ParticipantInfo_SIP
+	switch ev.Event {
+	case webhook.EventRoomStarted:
+		return h.Presence.RoomStarted(ctx, room)
+	case webhook.EventRoomFinished:
+		if err := h.Presence.RoomFinished(ctx, room); err != nil {
+			return err
+		}
+		return h.Lobby.ClearLobby(ctx, room)
+	case webhook.EventParticipantJoined:
+		if web {
+			return h.Presence.ParticipantJoined(ctx, room, ev.GetParticipant().GetIdentity())
+		}
+	case webhook.EventParticipantLeft:
+		if web {
+			return h.Presence.ParticipantLeft(ctx, room, ev.GetParticipant().GetIdentity())
+		}
+	}
+	return nil
+}
+
+func (h *liveKitWebhook) webhookReply(w http.ResponseWriter, event string, status int, msg string) {
+	if event == "" {
+		event = "invalid"
+	}
+	h.metrics.webhooks.WithLabelValues("livekit", event, http.StatusText(status)).Inc()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	io.WriteString(w, msg+"\n")
+}

@@ -1,0 +1,124 @@
+package core
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// EntryStatus is where a request to enter a room stands.
+type EntryStatus string
+
+const (
+	EntryWaiting  EntryStatus = "waiting"
+	EntryAccepted EntryStatus = "accepted"
+	EntryDenied   EntryStatus = "denied"
+)
+
+// ParticipantKind says how someone joins: a browser, or a phone through sipgate.
+type ParticipantKind string
+
+const (
+	KindWeb   ParticipantKind = "web"
+	KindPhone ParticipantKind = "phone"
+)
+
+// LobbyEntry is one person's request to enter a room.
+type LobbyEntry struct {
+	ID       string
+	RoomID   string
+	Username string
+	Color    string
+	Status   EntryStatus
+	Kind     ParticipantKind
+}
+
+// LobbyTTLs say how long entries live in each status: waiting ones expire
+// unless refreshed (the person left), accepted ones as long as a LiveKit
+// token, denied ones long enough for the person to learn it.
+type LobbyTTLs struct {
+	Waiting, Accepted, Denied time.Duration
+}
+
+// TTL returns how long an entry in status lives.
+func (t LobbyTTLs) TTL(status EntryStatus) time.Duration {
+	switch status {
+	case EntryAccepted:
+		return t.Accepted
+	case EntryDenied:
+		return t.Denied
+	}
+	return t.Waiting
+}
+
+// LobbyService stores lobby entries, shared by every core replica, and tells
+// watchers when a room's lobby changes.
+type LobbyService interface {
+	// PutEntry stores e, for the TTL of its status, and notifies the room's
+	// watchers when the entry is new or its status changed (not on a refresh).
+	PutEntry(ctx context.Context, e *LobbyEntry) error
+	// RefreshEntry extends a waiting entry's life; an entry decided meanwhile
+	// keeps its status and expiry (no refresh can undo a decision).
+	RefreshEntry(ctx context.Context, room, id string) error
+	// FindEntry returns a live entry; ENOTFOUND once it expired.
+	FindEntry(ctx context.Context, room, id string) (*LobbyEntry, error)
+	// FindWaiting lists the room's waiting entries, oldest first.
+	FindWaiting(ctx context.Context, room string) ([]*LobbyEntry, error)
+	// ClearLobby forgets every entry of the room (the meeting ended).
+	ClearLobby(ctx context.Context, room string) error
+	// WatchLobby signals on the returned channel after each change to the
+	// room's lobby, from any replica, until ctx ends. Signals coalesce: a
+	// watcher reads the current state after each one.
+	WatchLobby(ctx context.Context, room string) (<-chan struct{}, error)
+}
+
+// MaxUsernameLength bounds the name someone gives when asking to enter.
+const MaxUsernameLength = 100
+
+// CheckUsername validates a lobby username: 1 to 100 characters, not blank,
+// no control characters.
+func CheckUsername(name string) error {
+	switch n := utf8.RuneCountInString(name); {
+	case !utf8.ValidString(name):
+		return Invalid("username", "must be valid UTF-8")
+	case strings.TrimSpace(name) == "":
+		return Invalid("username", "must not be empty")
+	case n > MaxUsernameLength:
+		return Invalid("username", "must be at most %d characters, not %d", MaxUsernameLength, n)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return Invalid("username", "must not contain control characters")
+	}
+	return nil
+}
+
+// Presence knows, per room, whether its LiveKit room is live and who is in it
+// on the web (phone participants do not count: a room with only callers has
+// no host). LiveKit's webhooks keep it; Reconcile repairs it from LiveKit's
+// own list after a restart or a missed event.
+type Presence interface {
+	RoomStarted(ctx context.Context, room string) error
+	RoomFinished(ctx context.Context, room string) error
+	ParticipantJoined(ctx context.Context, room, identity string) error
+	ParticipantLeft(ctx context.Context, room, identity string) error
+	// Reconcile replaces what is known of room with identities (nil: not live).
+	Reconcile(ctx context.Context, room string, identities []string) error
+	// RoomPresence returns whether the room is live and how many web participants it has.
+	RoomPresence(ctx context.Context, room string) (live bool, web int, err error)
+	// LiveRooms lists the rooms believed live.
+	LiveRooms(ctx context.Context) ([]string, error)
+}
+
+// RateLimiter counts events per key in fixed windows shared by every replica.
+type RateLimiter interface {
+	// Allow counts one event for key and returns an ELIMITED error, with
+	// RetryAfter, when key went over limit in the current window.
+	Allow(ctx context.Context, key string, limit AttemptLimit) error
+}
+
+// Deduplicator remembers ids it has seen, so redelivered events are no-ops.
+type Deduplicator interface {
+	// FirstSeen reports whether id is new, remembering it for ttl.
+	FirstSeen(ctx context.Context, id string, ttl time.Duration) (bool, error)
+}

@@ -1,0 +1,62 @@
+package valkey
+
+import (
+	"context"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+
+	"github.com/meetline/meetline/core"
+)
+
+// RateLimiter implements core.RateLimiter with fixed-window counters.
+type RateLimiter struct {
+	c *Client
+}
+
+var _ core.RateLimiter = (*RateLimiter)(nil)
+
+// NewRateLimiter returns a limiter counting on c.
+func NewRateLimiter(c *Client) *RateLimiter { return &RateLimiter{c: c} }
+
+// Allow counts the event and its window's expiry in one round trip; EXPIRE NX
+// starts the window at the first event only.
+func (r *RateLimiter) Allow(ctx context.Context, key string, limit core.AttemptLimit) error {
+	k := r.c.Key("rate:" + key)
+	b := r.c.B()
+	res := r.c.DoMulti(ctx,
+		b.Incr().Key(k).Build(),
+		b.Expire().Key(k).Seconds(max(int64(limit.Window/time.Second), 1)).Nx().Build(),
+		b.Pttl().Key(k).Build())
+	n, err := res[0].AsInt64()
+	if err != nil {
+		return wrap("rate limit", err)
+	}
+	if n <= int64(limit.Max) {
+		return nil
+	}
+	ttl, _ := res[2].AsInt64()
+	return &core.Error{Code: core.ELIMITED, Message: "too many requests; try again later",
+		RetryAfter: max(time.Duration(ttl)*time.Millisecond, time.Second)}
+}
+
+// Deduplicator implements core.Deduplicator with SET NX.
+type Deduplicator struct {
+	c *Client
+}
+
+var _ core.Deduplicator = (*Deduplicator)(nil)
+
+// NewDeduplicator returns a deduplicator remembering ids on c.
+func NewDeduplicator(c *Client) *Deduplicator { return &Deduplicator{c: c} }
+
+func (d *Deduplicator) FirstSeen(ctx context.Context, id string, ttl time.Duration) (bool, error) {
+	err := d.c.Do(ctx, d.c.B().Set().Key(d.c.Key("seen:"+id)).Value("1").Nx().Ex(ttl).Build()).Error()
+	if err == nil {
+		return true, nil
+	}
+	if valkey.IsValkeyNil(err) {
+		return false, nil
+	}
+	return false, wrap("dedupe", err)
+}
