@@ -1,0 +1,20 @@
+// Package media is the audio side of a sipgate call: SDP offer/answer
+// (RFC 3264, RFC 4566), per-call RTP ports and sessions (RFC 3550), G.711
+// (ITU-T G.711, RFC 3551 §4.5.14) and the voice prompts played to callers.
+//
+// A call uses it in this order (prompts from LoadPrompts, loaded once):
+//
+//	conn, err := ports.Allocate() // ErrNoPorts → 503
+//	local := netip.AddrPortFrom(advertisedIP, uint16(conn.LocalAddr().(*net.UDPAddr).Port))
+//	ans, err := media.Negotiate(invite.Body(), local) // ErrMalformedSDP → 400, ErrNoCodec → 488 (close conn)
+//	s := media.NewSession(conn, ans.Remote, media.WithPayloadType(ans.Codec, ans.PT))
+//	defer s.Close()
+//	// 200 OK with ans.SDP; ans.EventPT is the RFC 4733 payload type for sipgate/dtmf
+//	p, _ := prompts.Get(trunk.Language, media.EnterPIN)
+//	err = media.Play(ctx, s, p, ans.Codec) // cancel ctx when a digit arrives: barge-in
+//
+// A reader goroutine loops on ReadPacket (digits, LastReceived for the no-RTP
+// timeout) while prompts are written; reading (ReadPacket) and writing
+// (WritePacket, WriteFrame) are separate so that a relay between two legs can
+// be built on the same Session.
+package media

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Regenerates the voice prompts and the music-on-hold loop embedded by
+# sipgate/media (prompts.go) as headerless G.711 μ-law, 8 kHz, mono.
+#
+#   sipgate/media/prompts/generate.sh          # needs espeak-ng and sox
+#   apt-get install -y espeak-ng sox           # Debian 12: see README.md
+#
+# Idempotent and reproducible: everything is rebuilt in a temporary folder
+# and moved into place; espeak-ng is deterministic and sox runs with a fixed
+# random seed (-R) and no dither (-D), so the same tool versions give the same
+# bytes. README.md records the versions the committed files were made with.
+set -euo pipefail
+export LC_ALL=C.UTF-8
+
+here="$(cd "$(dirname "$0")" && pwd)"
+for tool in espeak-ng sox; do
+	command -v "$tool" >/dev/null || {
+		echo "generate.sh: $tool not found (apt-get install -y espeak-ng sox)" >&2
+		exit 1
+	}
+done
+echo "espeak-ng: $(espeak-ng --version | sed -n 's/.*text-to-speech: *\([^ ]*\).*/\1/p')"
+echo "sox:       $(sox --version | sed 's/.*SoX v//')"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# Prompt texts, one block per language: <name>|<text>. The printed texts are
+# in README.md; "PIN" is written "pin"/"Pin" so that espeak-ng says the word
+# instead of spelling the letters.
+declare -A voice=([en-us]=en-us [fr-fr]=fr-fr [de-de]=de [nl-nl]=nl)
+declare -A texts
+texts[en-us]="enter_pin|Please enter the meeting pin, followed by the pound key.
+invalid_pin|That pin is not valid.
+please_wait|Please wait.
+connecting|Connecting you to the meeting.
+too_many_attempts|Too many attempts. Goodbye.
+unavailable|Sorry, the service is unavailable. Please try again later.
+waiting_for_host|Please wait for the host to join the meeting."
+texts[fr-fr]="enter_pin|Veuillez saisir le code de la réunion, suivi de la touche dièse.
+invalid_pin|Ce code n'est pas valide.
+please_wait|Veuillez patienter.
+connecting|Nous vous connectons à la réunion.
+too_many_attempts|Trop de tentatives. Au revoir.
+unavailable|Désolé, le service est indisponible. Veuillez réessayer plus tard.
+waiting_for_host|Veuillez patienter jusqu'à l'arrivée de l'organisateur de la réunion."
+texts[de-de]="enter_pin|Bitte geben Sie die Konferenz-Pin ein, gefolgt von der Rautetaste.
+invalid_pin|Diese Pin ist ungültig.
+please_wait|Bitte warten Sie.
+connecting|Sie werden jetzt mit der Konferenz verbunden.
+too_many_attempts|Zu viele Versuche. Auf Wiederhören.
+unavailable|Der Dienst ist leider nicht verfügbar. Bitte versuchen Sie es später erneut.
+waiting_for_host|Bitte warten Sie, bis der Moderator der Konferenz beitritt."
+texts[nl-nl]="enter_pin|Voer de pincode van de vergadering in, gevolgd door het hekje.
+invalid_pin|Deze pincode is ongeldig.
+please_wait|Een ogenblik geduld.
+connecting|U wordt nu verbonden met de vergadering.
+too_many_attempts|Te veel pogingen. Tot ziens.
+unavailable|Helaas is de dienst niet beschikbaar. Probeer het later opnieuw.
+waiting_for_host|Een ogenblik geduld, de organisator van de vergadering is er nog niet."
+
+# to_ulaw IN OUT: 8 kHz mono 16-bit linear (trimmed, normalised to -3 dBFS,
+# telephone band), then G.711 μ-law without a header.
+to_ulaw() {
+	local lin="$1.8k.wav"
+	sox -R -D -V1 "$1" -r 8000 -c 1 -b 16 -e signed-integer "$lin" \
+		silence 1 0.02 0.2% reverse silence 1 0.02 0.2% reverse \
+		highpass 200 lowpass 3400 norm -3 pad 0.05 0.25 rate -v 8000
+	sox -R -D -V1 "$lin" -t raw -r 8000 -c 1 -e u-law -b 8 "$2"
+}
+
+for lang in en-us fr-fr de-de nl-nl; do
+	mkdir -p "$work/$lang"
+	while IFS='|' read -r name text; do
+		espeak-ng -v "${voice[$lang]}" -s 150 -w "$work/$lang/$name.wav" "$text"
+		to_ulaw "$work/$lang/$name.wav" "$work/$lang/$name.ulaw"
+		rm -f "$work/$lang/$name".*wav
+	done <<<"${texts[$lang]}"
+done
+
+# Music on hold: C – Am – F – G, 2 s per chord, soft sine pads with a bass
+# note; each chord fades in and out so the 8 s loop joins without a click.
+mkdir -p "$work/common"
+chord() { # chord OUT f1 f2 f3 bass
+	sox -R -D -V1 -n -r 8000 -c 4 -b 16 "$1" synth 2 sine "$2" sine "$3" sine "$4" sine "$5" \
+		remix - fade q 0.25 2 0.5 gain -n -9
+}
+chord "$work/c1.wav" 261.63 329.63 392.00 130.81
+chord "$work/c2.wav" 220.00 261.63 329.63 110.00
+chord "$work/c3.wav" 220.00 261.63 349.23 87.31
+chord "$work/c4.wav" 246.94 293.66 392.00 98.00
+sox -R -D -V1 "$work"/c{1,2,3,4}.wav "$work/moh.wav"
+to_moh() { sox -R -D -V1 "$1" -t raw -r 8000 -c 1 -e u-law -b 8 "$2"; }
+to_moh "$work/moh.wav" "$work/common/music_on_hold.ulaw"
+
+for dir in en-us fr-fr de-de nl-nl common; do
+	mkdir -p "$here/$dir"
+	rm -f "$here/$dir"/*.ulaw
+	mv "$work/$dir"/*.ulaw "$here/$dir/"
+done
+(cd "$here" && find . -name '*.ulaw' | sort | xargs wc -c)

@@ -1,0 +1,120 @@
+package media
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// maxDatagram bounds one received datagram. G.711 at 20 ms is 172 bytes;
+// anything up to a jumbo Ethernet payload fits.
+const maxDatagram = 2048
+
+// Session is one call leg's RTP over one UDP socket (RFC 3550).
+//
+// Remote address: packets go to the SDP address until the first valid RTP
+// packet arrives; the session then latches onto that packet's source and
+// sends there (symmetric RTP, RFC 4961, which gets through NATs and SBCs that
+// rewrite the source), dropping packets from any other source from then on
+// (so a stranger spraying the port range cannot take over an established
+// stream). SetRemote, for a re-INVITE, sets a new address and re-arms the
+// latch. Nothing is sent while the address is unspecified (c=0.0.0.0 hold).
+//
+// One goroutine reads (ReadPacket); writes (WritePacket, WriteFrame and the
+// player) may come from several. Close releases the port.
+type Session struct {
+	conn    *net.UDPConn
+	created time.Time
+	last    atomic.Int64 // time of the last packet read, as nanoseconds since created
+	pts     [2]uint8     // payload types sent for PCMU and PCMA
+
+	mu      sync.Mutex // guards remote and latched
+	remote  netip.AddrPort
+	latched bool
+
+	rbuf [maxDatagram]byte // reader only
+	rpkt rtp.Packet
+	rctx readWatch
+
+	wmu  sync.Mutex // guards everything below
+	wbuf [maxDatagram]byte
+	wpkt rtp.Packet
+	out  stream
+}
+
+// SessionOption tunes NewSession.
+type SessionOption func(*Session)
+
+// WithPayloadType makes the session send codec c with payload type pt, for an
+// offer that mapped G.711 to a dynamic payload type (Answer.PT).
+func WithPayloadType(c Codec, pt uint8) SessionOption {
+	return func(s *Session) {
+		if c.Valid() {
+			s.pts[c.index()] = pt & 0x7F
+		}
+	}
+}
+
+// NewSession wraps conn (from PortRange.Allocate) for a peer whose SDP
+// address is remote (Answer.Remote). The session owns conn.
+func NewSession(conn *net.UDPConn, remote netip.AddrPort, opts ...SessionOption) *Session {
+	s := &Session{conn: conn, created: time.Now(), out: newStream()}
+	s.pts = [2]uint8{PCMU.PayloadType(), PCMA.PayloadType()}
+	s.remote = unmap(remote)
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// LocalAddr returns the socket's address, whose port goes into the SDP.
+func (s *Session) LocalAddr() netip.AddrPort {
+	return unmap(s.conn.LocalAddr().(*net.UDPAddr).AddrPort())
+}
+
+// Remote returns where packets are sent: the SDP address, or the latched
+// source once a packet has arrived.
+func (s *Session) Remote() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote
+}
+
+// SetRemote sets a new SDP address (a re-INVITE) and latches again onto the
+// source of the next packet.
+func (s *Session) SetRemote(remote netip.AddrPort) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.remote, s.latched = unmap(remote), false
+}
+
+// PayloadType returns the payload type the session sends codec c with.
+func (s *Session) PayloadType(c Codec) uint8 { return s.pts[c.index()] }
+
+// SSRC returns the synchronisation source of the packets the session sends.
+func (s *Session) SSRC() uint32 {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.out.ssrc
+}
+
+// LastReceived returns when the last RTP packet was read, or when the
+// session was created if none was. The call layer ends a call whose
+// LastReceived is older than its no-RTP timeout (30 s).
+func (s *Session) LastReceived() time.Time {
+	return s.created.Add(time.Duration(s.last.Load()))
+}
+
+// Close stops a pending ReadPacket and releases the port.
+func (s *Session) Close() error {
+	s.rctx.close()
+	return s.conn.Close()
+}

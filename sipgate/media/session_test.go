@@ -1,0 +1,198 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+func listen(t testing.TB) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func addrOf(c *net.UDPConn) netip.AddrPort { return c.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+// newPair returns a session whose SDP remote is peer, and peer.
+func newPair(t testing.TB, opts ...SessionOption) (*Session, *net.UDPConn) {
+	t.Helper()
+	peer := listen(t)
+	s := NewSession(listen(t), addrOf(peer), opts...)
+	return s, peer
+}
+
+func sendRTP(t testing.TB, from *net.UDPConn, to netip.AddrPort, seq uint16, payload []byte) {
+	t.Helper()
+	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: 160 * uint32(seq), SSRC: 77}, Payload: payload}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := from.WriteToUDPAddrPort(b, to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readWithin(t *testing.T, s *Session, d time.Duration) (*rtp.Packet, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return s.ReadPacket(ctx)
+}
+
+func TestSessionReadPacket(t *testing.T) {
+	s, peer := newPair(t)
+	created := s.LastReceived()
+	time.Sleep(5 * time.Millisecond)
+	sendRTP(t, peer, s.LocalAddr(), 7, []byte("hello"))
+	p, err := readWithin(t, s, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.SequenceNumber != 7 || p.SSRC != 77 || string(p.Payload) != "hello" {
+		t.Errorf("got %v", p)
+	}
+	if !s.LastReceived().After(created) {
+		t.Error("LastReceived not updated")
+	}
+}
+
+func TestSessionSkipsJunkAndRTCP(t *testing.T) {
+	s, peer := newPair(t)
+	peer.WriteToUDPAddrPort([]byte{1, 2, 3}, s.LocalAddr())                     // too short
+	peer.WriteToUDPAddrPort(make([]byte, 20), s.LocalAddr())                    // version 0
+	peer.WriteToUDPAddrPort([]byte{0x81, 200, 0, 6, 0, 0, 0, 1}, s.LocalAddr()) // RTCP SR, muxed
+	sendRTP(t, peer, s.LocalAddr(), 1, []byte("ok"))
+	p, err := readWithin(t, s, time.Second)
+	if err != nil || string(p.Payload) != "ok" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+}
+
+// The session sends to the SDP address until the first packet, then latches
+// onto that packet's source and ignores others.
+func TestSessionLatchesOnFirstSource(t *testing.T) {
+	sdpAddr := listen(t)
+	nat, stranger := listen(t), listen(t)
+	s := NewSession(listen(t), addrOf(sdpAddr))
+	if s.Remote() != addrOf(sdpAddr) {
+		t.Fatalf("remote %v before any packet", s.Remote())
+	}
+	sendRTP(t, nat, s.LocalAddr(), 1, []byte("a"))
+	if _, err := readWithin(t, s, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if s.Remote() != addrOf(nat) {
+		t.Fatalf("remote %v, want latched %v", s.Remote(), addrOf(nat))
+	}
+	sendRTP(t, stranger, s.LocalAddr(), 2, []byte("x"))
+	sendRTP(t, nat, s.LocalAddr(), 3, []byte("b"))
+	p, err := readWithin(t, s, time.Second)
+	if err != nil || string(p.Payload) != "b" {
+		t.Fatalf("got %v, %v; want the latched source's packet", p, err)
+	}
+	if err := s.WriteFrame(0, []byte("to-nat"), 160); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	nat.SetReadDeadline(time.Now().Add(time.Second))
+	if n, _, err := nat.ReadFromUDPAddrPort(buf); err != nil || n != 12+6 {
+		t.Fatalf("latched source got %d bytes, %v", n, err)
+	}
+	s.SetRemote(addrOf(stranger)) // re-INVITE: new address, latch again
+	sendRTP(t, stranger, s.LocalAddr(), 4, []byte("c"))
+	if p, err := readWithin(t, s, time.Second); err != nil || string(p.Payload) != "c" {
+		t.Fatalf("after SetRemote got %v, %v", p, err)
+	}
+}
+
+func TestSessionReadCancelAndResume(t *testing.T) {
+	s, peer := newPair(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := s.ReadPacket(ctx); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("ReadPacket did not return after cancel")
+	}
+	// A new context clears the deadline the cancelled one set.
+	sendRTP(t, peer, s.LocalAddr(), 9, []byte("again"))
+	if p, err := readWithin(t, s, time.Second); err != nil || string(p.Payload) != "again" {
+		t.Fatalf("after cancel: %v, %v", p, err)
+	}
+}
+
+func TestSessionClose(t *testing.T) {
+	s, _ := newPair(t)
+	done := make(chan error, 1)
+	go func() { _, err := s.ReadPacket(context.Background()); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	s.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("err = %v, want net.ErrClosed", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("ReadPacket did not return after Close")
+	}
+	if _, err := s.ReadPacket(context.Background()); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read after Close: %v", err)
+	}
+}
+
+func TestSessionHoldSendsNothing(t *testing.T) {
+	s := NewSession(listen(t), netip.MustParseAddrPort("0.0.0.0:4000"))
+	if err := s.WriteFrame(0, make([]byte, 160), 160); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSessionReadPacketAllocs(t *testing.T) {
+	s, peer := newPair(t)
+	payload := make([]byte, 160)
+	ctx := context.Background()
+	wire, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1}, Payload: payload}).Marshal()
+	allocs := testing.AllocsPerRun(200, func() {
+		peer.WriteToUDPAddrPort(wire, s.LocalAddr())
+		if _, err := s.ReadPacket(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per packet, want 0", allocs)
+	}
+}
+
+func BenchmarkReadPacket(b *testing.B) {
+	s, peer := newPair(b)
+	wire, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1}, Payload: make([]byte, 160)}).Marshal()
+	if _, err := peer.WriteToUDPAddrPort(wire, s.LocalAddr()); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ReportAllocs()
+	for b.Loop() {
+		peer.WriteToUDPAddrPort(wire, s.LocalAddr())
+		if _, err := s.ReadPacket(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
