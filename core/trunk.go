@@ -47,6 +47,8 @@ type TrunkService interface {
 	// FindTrunks returns the trunks that match filter, ordered by name.
 	FindTrunks(ctx context.Context, filter TrunkFilter) ([]*Trunk, error)
 	FindTrunkByID(ctx context.Context, id string) (*Trunk, error)
+	// FindTrunkByNumber returns the enabled trunk that owns number, or ENOTFOUND.
+	FindTrunkByNumber(ctx context.Context, number PhoneNumber) (*Trunk, error)
 	// CreateTrunk stores t and fills in its ID and times. A taken name or
 	// number → ECONFLICT.
 	CreateTrunk(ctx context.Context, t *Trunk) error

@@ -200,6 +200,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := c.trunks.UpdateTrunk(ctx, &meetlinev1.UpdateTrunkRequest{Id: trunk.Trunk.Id, Language: &lang})
 			return err
 		}, serviceOnly(operator)},
+		{"LookupNumber", func(c *clients, f *fixture) error {
+			_, err := c.telephony.LookupNumber(ctx, &meetlinev1.LookupNumberRequest{CalledNumber: f.number})
+			return err
+		}, serviceOnly(sipgate)},
 		{"ResolvePin", func(c *clients, f *fixture) error {
 			_, err := c.telephony.ResolvePin(ctx, &meetlinev1.ResolvePinRequest{CalledNumber: f.number, Pin: f.room.DialIn.Pin, CallerId: "+33600000000"})
 			return err

@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/meetline/meetline/core/testenv"
+	"github.com/meetline/meetline/core/valkey"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
@@ -321,5 +324,56 @@ func TestLobbyRateLimit(t *testing.T) {
 	}
 	if _, err := guest.RequestEntry(ctx, &meetlinev1.RequestEntryRequest{Room: f.room.Id, Username: "Other"}); err != nil {
 		t.Errorf("another participant is limited too: %v", err)
+	}
+}
+
+// replica serves a second core on the same Postgres database and Valkey
+// prefix as s, with its own Valkey connection and hub, as another replica.
+func (s *stack) replica(t *testing.T) *stack {
+	t.Helper()
+	srv := *s.server // the same stores and settings…
+	kv, err := valkey.Open(context.Background(), testenv.Getenv(t, "VALKEY_ADDR"), s.kv.Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kv.Close)
+	// …but a Valkey connection and a hub of its own, and its own metrics.
+	srv.Lobby = valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), lobbyTTLs)
+	srv.Registry = prometheus.NewRegistry()
+	return &stack{db: s.db, kv: kv, server: &srv, url: serveOn(t, nil, srv.Handler()), issuer: s.issuer}
+}
+
+// TestLobbyAcrossReplicas: the guest watches through one core, the
+// administrator decides through another; the decision reaches the guest.
+func TestLobbyAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	a := newStack(t)
+	b := a.replica(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs, ids := a.principalClients(t)
+	f := a.newFixture(t, cs, ids, "+33123456789")
+	guest := a.lobby("")
+	req, err := guest.RequestEntry(ctx, &meetlinev1.RequestEntryRequest{Room: f.room.Id, Username: "Across"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := guest.WatchEntry(ctx, &meetlinev1.WatchEntryRequest{Room: f.room.Id, Ticket: req.Ticket})
+	if err != nil || !entries.Receive() {
+		t.Fatalf("WatchEntry on replica A: %v %v", err, entries.Err())
+	}
+	adminB := b.lobby(b.token(t, t.Name()+"-administrator"))
+	waiting, err := adminB.WatchWaiting(ctx, &meetlinev1.WatchWaitingRequest{RoomId: f.room.Id})
+	if err != nil || !waiting.Receive() || len(waiting.Msg().Participants) != 1 {
+		t.Fatalf("WatchWaiting on replica B: %v %v %v", err, waiting.Msg(), waiting.Err())
+	}
+	if _, err := adminB.Decide(ctx, &meetlinev1.DecideRequest{RoomId: f.room.Id, ParticipantId: req.Participant.Id, Allow: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !entries.Receive() || entries.Msg().Participant.Status != meetlinev1.EntryStatus_ENTRY_STATUS_ACCEPTED {
+		t.Fatalf("replica A did not hear replica B's decision: %v %v", entries.Msg(), entries.Err())
+	}
+	if !waiting.Receive() || len(waiting.Msg().Participants) != 0 {
+		t.Fatalf("replica B's list after the decision: %v %v", waiting.Msg(), waiting.Err())
 	}
 }

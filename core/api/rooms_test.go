@@ -268,3 +268,29 @@ func retryDelay(err error) time.Duration {
 	}
 	return 0
 }
+
+func TestLookupNumber(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	op := s.clients(operatorToken).trunks
+	if _, err := op.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{Name: "paris", Numbers: []string{"+33123456789"}, Enabled: true, Language: "fr-fr", PinLength: 8}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{Name: "off", Numbers: []string{"+33987654321"}}); err != nil {
+		t.Fatal(err)
+	}
+	tel := s.clients(sipgateToken).telephony
+	got, err := tel.LookupNumber(ctx, &meetlinev1.LookupNumberRequest{CalledNumber: "01 23 45 67 89"})
+	if err != nil || got.E164 != "+33123456789" || got.Language != "fr-fr" || got.PinLength != 8 || got.TrunkId == "" {
+		t.Fatalf("LookupNumber = %v, %v", got, err)
+	}
+	for _, n := range []string{"+33987654321" /* disabled */, "+33111111111" /* unknown */} {
+		if _, err := tel.LookupNumber(ctx, &meetlinev1.LookupNumberRequest{CalledNumber: n}); connect.CodeOf(err) != connect.CodeNotFound {
+			t.Errorf("LookupNumber(%s) = %v, want NotFound", n, err)
+		}
+	}
+	if _, err := tel.LookupNumber(ctx, &meetlinev1.LookupNumberRequest{CalledNumber: "garbage"}); connect.CodeOf(err) != connect.CodeInvalidArgument {
+		t.Errorf("LookupNumber(garbage) = %v", err)
+	}
+}

@@ -26,6 +26,7 @@ import (
 // with a development identity issuer for users and service tokens.
 type stack struct {
 	db     *postgres.DB
+	kv     *valkey.Client
 	server *api.Server
 	url    string
 	issuer *oidc.DevIssuer
@@ -100,7 +101,7 @@ func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *
 	for _, f := range configure {
 		f(srv)
 	}
-	return &stack{db: db, server: srv, url: serveOn(t, ln, srv.Handler()), issuer: issuer}
+	return &stack{db: db, kv: kv, server: srv, url: serveOn(t, ln, srv.Handler()), issuer: issuer}
 }
 
 // token signs an identity token for sub, as the identity provider would.

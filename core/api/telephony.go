@@ -46,6 +46,19 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 	}, nil
 }
 
+// LookupNumber tells sipgate whether to answer a call, and in which language.
+func (s *telephonyService) LookupNumber(ctx context.Context, req *meetlinev1.LookupNumberRequest) (*meetlinev1.LookupNumberResponse, error) {
+	called, err := calledNumber(req.CalledNumber, s.Telephony.DefaultRegion)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.Trunks.FindTrunkByNumber(ctx, called)
+	if err != nil {
+		return nil, err
+	}
+	return &meetlinev1.LookupNumberResponse{E164: string(called), TrunkId: t.ID, Language: t.Language, PinLength: int32(t.PINLength)}, nil
+}
+
 // calledNumber normalises the dialled number. Carriers and sipgate send E.164
 // already: that form skips the costly parse (a tenth of the RPC), since a
 // number that does not exist simply matches no trunk.

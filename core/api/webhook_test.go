@@ -27,7 +27,7 @@ import (
 
 // sign returns the Authorization LiveKit would send for body: a bare JWT
 // whose sha256 claim is the body's hash, signed with the API key pair.
-func sign(t *testing.T, key, secret string, body []byte) string {
+func sign(t testing.TB, key, secret string, body []byte) string {
 	t.Helper()
 	sum := sha256.Sum256(body)
 	tok, err := auth.NewAccessToken(key, secret).SetValidFor(time.Minute).
@@ -38,7 +38,7 @@ func sign(t *testing.T, key, secret string, body []byte) string {
 	return tok
 }
 
-func event(t *testing.T, ev *lkproto.WebhookEvent) []byte {
+func event(t testing.TB, ev *lkproto.WebhookEvent) []byte {
 	t.Helper()
 	b, err := protojson.Marshal(ev)
 	if err != nil {
@@ -47,7 +47,7 @@ func event(t *testing.T, ev *lkproto.WebhookEvent) []byte {
 	return b
 }
 
-func postWebhook(t *testing.T, url, authorization string, body []byte) (int, string) {
+func postWebhook(t testing.TB, url, authorization string, body []byte) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", url+"/webhooks/livekit", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/webhook+json")

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,23 @@ func (s *TrunkService) FindTrunkByID(ctx context.Context, id string) (*core.Trun
 		return nil, core.Errorf(core.ENOTFOUND, "trunk not found")
 	}
 	return trunks[0], nil
+}
+
+// FindTrunkByNumber returns the enabled trunk that owns number, without its
+// numbers or room count: sipgate asks it for every call it answers.
+func (s *TrunkService) FindTrunkByNumber(ctx context.Context, number core.PhoneNumber) (*core.Trunk, error) {
+	var t core.Trunk
+	err := s.db.Pool.QueryRow(ctx, `
+		SELECT t.id, t.name, t.pin_length, t.language, t.enabled, t.created_at, t.updated_at
+		FROM trunk_numbers n JOIN trunks t ON t.id = n.trunk_id AND t.enabled
+		WHERE n.e164 = $1`, number).Scan(&t.ID, &t.Name, &t.PINLength, &t.Language, &t.Enabled, &t.CreatedAt, &t.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENOTFOUND, "no enabled trunk has this number")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find trunk by number: %w", err)
+	}
+	return &t, nil
 }
 
 // querier is what a pool and a transaction have in common here.

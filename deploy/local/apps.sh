@@ -27,6 +27,10 @@ fi
 wait_for core 60 curl -sf "$CORE_URL/healthz"
 wait_for sipgate 20 curl -sf "http://$SIPGATE_HTTP_ADDR/healthz"
 "$ROOT/deploy/local/up.sh" --storage-webhook
+# A demo trunk and room, so that a call can be tried at once.
+"$ROOT/bin/core" demo >"$RUN/demo.env"
+grep -v '^export DEMO_' "$RUN/env" | cat - "$RUN/demo.env" >"$RUN/env.tmp" && mv "$RUN/env.tmp" "$RUN/env"
+source "$RUN/env"
 
 cat >&2 <<MSG
 
@@ -35,10 +39,13 @@ cat >&2 <<MSG
     sipgate  sip:$SIPGATE_ADDR (UDP and TCP); http://$SIPGATE_HTTP_ADDR/healthz
     LiveKit  $LIVEKIT_URL (key $LIVEKIT_API_KEY)
 
-  Try:
+  Call $DEMO_TRUNK_NUMBER at sip:$DEMO_TRUNK_NUMBER@$SIPGATE_ADDR, PIN $DEMO_ROOM_PIN#
+  (LiveKit room $DEMO_ROOM_NAME). From a shell: source .run/env, then
+    sipp -sn uac -s "\$DEMO_TRUNK_NUMBER" -m 1 $SIPGATE_ADDR
+  Or look around:
     curl -s -H 'Content-Type: application/json' -d '{}' $CORE_URL/meetline.v1.ConfigService/GetConfig
     curl -s $CORE_URL/readyz
-    sipp -sn uac -m 1 $SIPGATE_ADDR
+    TOKEN=\$(bin/core token --sub alice --email alice@example.org)
 
 MSG
 

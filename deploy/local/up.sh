@@ -20,6 +20,7 @@ secret() {
 }
 SIPGATE_TOKEN=$(secret sipgate-token)
 OPERATOR_TOKEN=$(secret operator-token)
+LOBBY_TICKET_SECRET=$(secret lobby-ticket-secret)
 # The storage webhook secret travels in the URL: versitygw sends no Authorization header.
 STORAGE_WEBHOOK_TOKEN=$(secret storage-webhook-token)
 
@@ -133,6 +134,9 @@ export SIPGATE_HTTP_ADDR='127.0.0.1:$SIPGATE_HTTP_PORT'
 export MEETLINE_TOOLS='$TOOLS'
 export SERVICE_TOKENS='sipgate:$SIPGATE_TOKEN,operator:$OPERATOR_TOKEN'
 export SIPGATE_CORE_TOKEN='$SIPGATE_TOKEN'
+export SIPGATE_CORE_URL='http://127.0.0.1:$CORE_PORT'
+export SIPGATE_RTP_PORTS='$SIPGATE_RTP_PORTS'
+export LOBBY_TICKET_SECRET='$LOBBY_TICKET_SECRET'
 export OPERATOR_TOKEN='$OPERATOR_TOKEN'
 # Development only: the core signs and trusts its own identity tokens (core token --sub alice).
 export CORE_DEV_ISSUER=true

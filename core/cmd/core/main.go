@@ -4,7 +4,8 @@
 //	core           serve (migrating the database first unless CORE_MIGRATE_ON_START=false)
 //	core serve     the same
 //	core migrate   apply pending migrations and exit
-//	core token     print a development identity token (see token.go)
+//	core token     print a development identity token (see identity.go)
+//	core demo      create a demo trunk and room, print their number and PIN (see demo.go)
 package main
 
 import (
@@ -58,15 +59,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log)
-	case "migrate":
+	case "migrate", "demo":
 		db, err := postgres.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		return db.Migrate(ctx, log)
+		if err := db.Migrate(ctx, log); err != nil || cmd == "migrate" {
+			return err
+		}
+		return seedDemo(ctx, db, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate or token)", cmd)
+		return fmt.Errorf("unknown command %q (want serve, migrate, token or demo)", cmd)
 	}
 }
 

@@ -46,6 +46,18 @@ func TestServe(t *testing.T) {
 	if err := run(context.Background(), []string{"migrate"}, env, io.Discard); err != nil {
 		t.Fatalf("core migrate: %v", err)
 	}
+	// core demo is idempotent: the same PIN both times.
+	var demo1, demo2 bytes.Buffer
+	if err := run(context.Background(), []string{"demo"}, env, &demo1); err != nil {
+		t.Fatalf("core demo: %v", err)
+	}
+	if err := run(context.Background(), []string{"demo"}, env, &demo2); err != nil {
+		t.Fatalf("core demo again: %v", err)
+	}
+	if demo1.String() != demo2.String() || !strings.Contains(demo1.String(), "export DEMO_ROOM_PIN='") ||
+		!strings.Contains(demo1.String(), "export DEMO_TRUNK_NUMBER='+33123456789'") {
+		t.Errorf("core demo printed %q then %q", demo1.String(), demo2.String())
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
