@@ -29,7 +29,7 @@ wait_for sipgate 20 curl -sf "http://$SIPGATE_HTTP_ADDR/healthz"
 "$ROOT/deploy/local/up.sh" --storage-webhook
 # A demo trunk and room, so that a call can be tried at once.
 "$ROOT/bin/core" demo >"$RUN/demo.env"
-grep -v '^export DEMO_' "$RUN/env" | cat - "$RUN/demo.env" >"$RUN/env.tmp" && mv "$RUN/env.tmp" "$RUN/env"
+"$ROOT/deploy/local/up.sh" # rewrites .run/env with the demo's exports
 source "$RUN/env"
 
 cat >&2 <<MSG

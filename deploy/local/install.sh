@@ -67,8 +67,11 @@ go_tool livekit-server github.com/livekit/livekit-server/cmd/server "$LIVEKIT_VE
 livekit=$!
 go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" &
 versity=$!
+go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" &
+mailpit=$!
 status=0
 wait $debian || status=$?
 wait $livekit || status=$?
 wait $versity || status=$?
+wait $mailpit || status=$?
 exit $status

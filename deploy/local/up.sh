@@ -114,6 +114,18 @@ YAML
 	wait_for livekit 20 curl -sf "http://127.0.0.1:$LIVEKIT_PORT/"
 }
 
+# start_mail runs mailpit: an SMTP sink that keeps what it receives, with a
+# web page (and an API tests read) to look at it.
+start_mail() {
+	if ! alive mailpit; then
+		log "starting mailpit: SMTP on 127.0.0.1:$SMTP_PORT, web on http://127.0.0.1:$MAILPIT_PORT"
+		mkdir -p "$RUN/mailpit"
+		detach mailpit "$TOOLS/bin/mailpit" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_PORT" \
+			--database "$RUN/mailpit/mail.db" --smtp-auth-accept-any --smtp-auth-allow-insecure
+	fi
+	wait_for mailpit 20 curl -sf "http://127.0.0.1:$MAILPIT_PORT/api/v1/info"
+}
+
 write_env() {
 	cat >"$RUN/env.tmp" <<ENV
 export DATABASE_URL='postgres://postgres@127.0.0.1:$PG_PORT/meetline?sslmode=disable'
@@ -132,6 +144,9 @@ export SIPGATE_ADDR='127.0.0.1:$SIPGATE_SIP_PORT'
 export SIPGATE_SIP_ADDR='127.0.0.1:$SIPGATE_SIP_PORT'
 export SIPGATE_HTTP_ADDR='127.0.0.1:$SIPGATE_HTTP_PORT'
 export MEETLINE_TOOLS='$TOOLS'
+export SMTP_HOST='127.0.0.1'
+export SMTP_PORT='$SMTP_PORT'
+export MAILPIT_URL='http://127.0.0.1:$MAILPIT_PORT'
 export SERVICE_TOKENS='sipgate:$SIPGATE_TOKEN,operator:$OPERATOR_TOKEN'
 export SIPGATE_CORE_TOKEN='$SIPGATE_TOKEN'
 export SIPGATE_CORE_URL='http://127.0.0.1:$CORE_PORT'
@@ -142,6 +157,8 @@ export OPERATOR_TOKEN='$OPERATOR_TOKEN'
 export CORE_DEV_ISSUER=true
 export CORE_DEV_ISSUER_KEY_FILE='$RUN/dev-issuer.pem'
 ENV
+	# The demo trunk and room, once apps.sh has created them.
+	if [[ -f $RUN/demo.env ]]; then cat "$RUN/demo.env" >>"$RUN/env.tmp"; fi
 	mv "$RUN/env.tmp" "$RUN/env"
 }
 
@@ -151,6 +168,7 @@ start_valkey
 start_livekit &
 lk=$!
 start_s3
+start_mail
 wait $pg
 wait $lk
 write_env
