@@ -15,6 +15,7 @@ import (
 type Bucket struct {
 	Client *minio.Client
 	Name   string
+	cfg    Config
 }
 
 // Config says where the bucket is.
@@ -43,7 +44,7 @@ func Open(cfg Config) (*Bucket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	return &Bucket{Client: c, Name: cfg.Bucket}, nil
+	return &Bucket{Client: c, Name: cfg.Bucket, cfg: cfg}, nil
 }
 
 // Ping checks the bucket exists and the credentials can see it.
