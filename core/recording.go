@@ -1,0 +1,126 @@
+package core
+
+import (
+	"context"
+	"time"
+)
+
+// RecordingMode is what a recording keeps.
+type RecordingMode string
+
+const (
+	ModeScreenRecording RecordingMode = "screen_recording" // the room's video, as mp4
+	ModeTranscript      RecordingMode = "transcript"       // its audio only, as ogg, for a transcript
+)
+
+// Valid reports whether m is a known mode.
+func (m RecordingMode) Valid() bool { return m == ModeScreenRecording || m == ModeTranscript }
+
+// Extension is the file extension of the mode's output.
+func (m RecordingMode) Extension() string {
+	if m == ModeTranscript {
+		return "ogg"
+	}
+	return "mp4"
+}
+
+// ContentType is the media type of the mode's output.
+func (m RecordingMode) ContentType() string {
+	if m == ModeTranscript {
+		return "audio/ogg"
+	}
+	return "video/mp4"
+}
+
+// RecordingStatus is where a recording stands:
+//
+//	initiated → active → stopped | aborted | failed_to_stop
+//	active | stopped → saved → notification_succeeded
+//	initiated → failed_to_start
+type RecordingStatus string
+
+const (
+	RecordingInitiated             RecordingStatus = "initiated"
+	RecordingActive                RecordingStatus = "active"
+	RecordingStopped               RecordingStatus = "stopped"
+	RecordingSaved                 RecordingStatus = "saved"
+	RecordingAborted               RecordingStatus = "aborted"
+	RecordingFailedToStart         RecordingStatus = "failed_to_start"
+	RecordingFailedToStop          RecordingStatus = "failed_to_stop"
+	RecordingNotificationSucceeded RecordingStatus = "notification_succeeded"
+)
+
+// Final reports whether nothing more will happen to the recording's media:
+// it may be deleted. (notification_succeeded is not final in Meet's model,
+// and neither is it here: it follows saved.)
+func (s RecordingStatus) Final() bool {
+	switch s {
+	case RecordingStopped, RecordingSaved, RecordingAborted, RecordingFailedToStart, RecordingFailedToStop:
+		return true
+	}
+	return false
+}
+
+// Savable reports whether the object the recording wrote may now be taken as its file.
+func (s RecordingStatus) Savable() bool { return s == RecordingActive || s == RecordingStopped }
+
+// Saved reports whether the recording's file is in the bucket.
+func (s RecordingStatus) Saved() bool {
+	return s == RecordingSaved || s == RecordingNotificationSucceeded
+}
+
+// Live reports whether the recording is under way: one per room at a time.
+func (s RecordingStatus) Live() bool { return s == RecordingInitiated || s == RecordingActive }
+
+// RecordingOptions are what the person who started it asked for.
+type RecordingOptions struct {
+	Language   string `json:"language,omitempty"`
+	Transcribe bool   `json:"transcribe,omitempty"`
+}
+
+// Recording is one recording of a room.
+type Recording struct {
+	ID        string
+	RoomID    string
+	Mode      RecordingMode
+	Status    RecordingStatus
+	Options   RecordingOptions
+	EgressID  string
+	Permanent bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RecordingFolder is where recordings are kept in the bucket.
+const RecordingFolder = "recordings"
+
+// Key is the recording's object key: recordings/<id>.<ext>.
+func (r *Recording) Key() string { return RecordingFolder + "/" + r.ID + "." + r.Mode.Extension() }
+
+// ExpiresAt is when the recording expires: days after its creation, unless
+// it is permanent or days is 0 (ok false: it never expires).
+func (r *Recording) ExpiresAt(days int) (at time.Time, ok bool) {
+	if r.Permanent || days <= 0 {
+		return time.Time{}, false
+	}
+	return r.CreatedAt.AddDate(0, 0, days), true
+}
+
+// RecordingService stores recordings. It keeps the invariant that a room has
+// at most one live recording (ECONFLICT for the others).
+type RecordingService interface {
+	CreateRecording(ctx context.Context, r *Recording) error
+	FindRecording(ctx context.Context, id string) (*Recording, error)
+	// FindRecordingByEgress finds the recording an egress writes.
+	FindRecordingByEgress(ctx context.Context, egressID string) (*Recording, error)
+	// FindLiveRecording returns the room's initiated or active recording.
+	FindLiveRecording(ctx context.Context, room string) (*Recording, error)
+	// FindRecordings lists the recordings of the rooms user administers or owns, newest first.
+	FindRecordings(ctx context.Context, user string, page Page) ([]*Recording, string, error)
+	// SetStatus moves the recording to status if it is in one of from
+	// (EPRECONDITION otherwise), so concurrent finalisers act once.
+	SetStatus(ctx context.Context, id string, status RecordingStatus, from ...RecordingStatus) (*Recording, error)
+	SetEgress(ctx context.Context, id, egressID string) error
+	SetPermanent(ctx context.Context, id string, permanent bool) (*Recording, error)
+	DeleteRecording(ctx context.Context, id string) error
+}
