@@ -162,6 +162,122 @@ func (x *ResolvePinResponse) GetLanguage() string {
 	return ""
 }
 
+type LookupNumberRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The number the caller dialled, as the carrier sent it.
+	CalledNumber  string `protobuf:"bytes,1,opt,name=called_number,json=calledNumber,proto3" json:"called_number,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupNumberRequest) Reset() {
+	*x = LookupNumberRequest{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupNumberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupNumberRequest) ProtoMessage() {}
+
+func (x *LookupNumberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupNumberRequest.ProtoReflect.Descriptor instead.
+func (*LookupNumberRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *LookupNumberRequest) GetCalledNumber() string {
+	if x != nil {
+		return x.CalledNumber
+	}
+	return ""
+}
+
+type LookupNumberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The number in E.164.
+	E164    string `protobuf:"bytes,1,opt,name=e164,proto3" json:"e164,omitempty"`
+	TrunkId string `protobuf:"bytes,2,opt,name=trunk_id,json=trunkId,proto3" json:"trunk_id,omitempty"`
+	// The trunk's prompt language.
+	Language string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	// Digits of the trunk's PINs (new ones; older PINs may differ after a change).
+	PinLength     int32 `protobuf:"varint,4,opt,name=pin_length,json=pinLength,proto3" json:"pin_length,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupNumberResponse) Reset() {
+	*x = LookupNumberResponse{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupNumberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupNumberResponse) ProtoMessage() {}
+
+func (x *LookupNumberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupNumberResponse.ProtoReflect.Descriptor instead.
+func (*LookupNumberResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LookupNumberResponse) GetE164() string {
+	if x != nil {
+		return x.E164
+	}
+	return ""
+}
+
+func (x *LookupNumberResponse) GetTrunkId() string {
+	if x != nil {
+		return x.TrunkId
+	}
+	return ""
+}
+
+func (x *LookupNumberResponse) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *LookupNumberResponse) GetPinLength() int32 {
+	if x != nil {
+		return x.PinLength
+	}
+	return 0
+}
+
 var File_meetline_v1_telephony_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_telephony_proto_rawDesc = "" +
@@ -176,8 +292,17 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\flivekit_room\x18\x02 \x01(\tR\vlivekitRoom\x12\x1b\n" +
 	"\troom_name\x18\x03 \x01(\tR\broomName\x12;\n" +
 	"\faccess_level\x18\x04 \x01(\x0e2\x18.meetline.v1.AccessLevelR\vaccessLevel\x12\x1a\n" +
-	"\blanguage\x18\x05 \x01(\tR\blanguage2f\n" +
-	"\x10TelephonyService\x12R\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\":\n" +
+	"\x13LookupNumberRequest\x12#\n" +
+	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\"\x80\x01\n" +
+	"\x14LookupNumberResponse\x12\x12\n" +
+	"\x04e164\x18\x01 \x01(\tR\x04e164\x12\x19\n" +
+	"\btrunk_id\x18\x02 \x01(\tR\atrunkId\x12\x1a\n" +
+	"\blanguage\x18\x03 \x01(\tR\blanguage\x12\x1d\n" +
+	"\n" +
+	"pin_length\x18\x04 \x01(\x05R\tpinLength2\xc0\x01\n" +
+	"\x10TelephonyService\x12X\n" +
+	"\fLookupNumber\x12 .meetline.v1.LookupNumberRequest\x1a!.meetline.v1.LookupNumberResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
 	"ResolvePin\x12\x1e.meetline.v1.ResolvePinRequest\x1a\x1f.meetline.v1.ResolvePinResponse\"\x03\x90\x02\x01B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
@@ -193,18 +318,22 @@ func file_meetline_v1_telephony_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_telephony_proto_rawDescData
 }
 
-var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_meetline_v1_telephony_proto_goTypes = []any{
-	(*ResolvePinRequest)(nil),  // 0: meetline.v1.ResolvePinRequest
-	(*ResolvePinResponse)(nil), // 1: meetline.v1.ResolvePinResponse
-	(AccessLevel)(0),           // 2: meetline.v1.AccessLevel
+	(*ResolvePinRequest)(nil),    // 0: meetline.v1.ResolvePinRequest
+	(*ResolvePinResponse)(nil),   // 1: meetline.v1.ResolvePinResponse
+	(*LookupNumberRequest)(nil),  // 2: meetline.v1.LookupNumberRequest
+	(*LookupNumberResponse)(nil), // 3: meetline.v1.LookupNumberResponse
+	(AccessLevel)(0),             // 4: meetline.v1.AccessLevel
 }
 var file_meetline_v1_telephony_proto_depIdxs = []int32{
-	2, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
-	0, // 1: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
-	1, // 2: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
-	2, // [2:3] is the sub-list for method output_type
-	1, // [1:2] is the sub-list for method input_type
+	4, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
+	2, // 1: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
+	0, // 2: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
+	3, // 3: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
+	1, // 4: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
+	3, // [3:5] is the sub-list for method output_type
+	1, // [1:3] is the sub-list for method input_type
 	1, // [1:1] is the sub-list for extension type_name
 	1, // [1:1] is the sub-list for extension extendee
 	0, // [0:1] is the sub-list for field type_name
@@ -222,7 +351,7 @@ func file_meetline_v1_telephony_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_telephony_proto_rawDesc), len(file_meetline_v1_telephony_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

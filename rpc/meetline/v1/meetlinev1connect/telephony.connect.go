@@ -33,6 +33,9 @@ const (
 // reflection-formatted method names, remove the leading slash and convert the remaining slash to a
 // period.
 const (
+	// TelephonyServiceLookupNumberProcedure is the fully-qualified name of the TelephonyService's
+	// LookupNumber RPC.
+	TelephonyServiceLookupNumberProcedure = "/meetline.v1.TelephonyService/LookupNumber"
 	// TelephonyServiceResolvePinProcedure is the fully-qualified name of the TelephonyService's
 	// ResolvePin RPC.
 	TelephonyServiceResolvePinProcedure = "/meetline.v1.TelephonyService/ResolvePin"
@@ -40,6 +43,10 @@ const (
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
 type TelephonyServiceClient interface {
+	// LookupNumber says whether a called number belongs to an enabled trunk,
+	// and in which language its prompts speak: sipgate asks before answering.
+	// NotFound for a number no enabled trunk owns.
+	LookupNumber(context.Context, *v1.LookupNumberRequest) (*v1.LookupNumberResponse, error)
 	// ResolvePin finds the room a caller's PIN opens on the trunk they dialled.
 	// NotFound for a wrong PIN or an unknown number; ResourceExhausted, with a
 	// google.rpc.RetryInfo detail, when the caller or the trunk made too many
@@ -58,6 +65,13 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 	baseURL = strings.TrimRight(baseURL, "/")
 	telephonyServiceMethods := v1.File_meetline_v1_telephony_proto.Services().ByName("TelephonyService").Methods()
 	return &telephonyServiceClient{
+		lookupNumber: connect.NewClient[v1.LookupNumberRequest, v1.LookupNumberResponse](
+			httpClient,
+			baseURL+TelephonyServiceLookupNumberProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("LookupNumber")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		resolvePin: connect.NewClient[v1.ResolvePinRequest, v1.ResolvePinResponse](
 			httpClient,
 			baseURL+TelephonyServiceResolvePinProcedure,
@@ -70,7 +84,17 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 
 // telephonyServiceClient implements TelephonyServiceClient.
 type telephonyServiceClient struct {
-	resolvePin *connect.Client[v1.ResolvePinRequest, v1.ResolvePinResponse]
+	lookupNumber *connect.Client[v1.LookupNumberRequest, v1.LookupNumberResponse]
+	resolvePin   *connect.Client[v1.ResolvePinRequest, v1.ResolvePinResponse]
+}
+
+// LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
+func (c *telephonyServiceClient) LookupNumber(ctx context.Context, req *v1.LookupNumberRequest) (*v1.LookupNumberResponse, error) {
+	response, err := c.lookupNumber.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // ResolvePin calls meetline.v1.TelephonyService.ResolvePin.
@@ -84,6 +108,10 @@ func (c *telephonyServiceClient) ResolvePin(ctx context.Context, req *v1.Resolve
 
 // TelephonyServiceHandler is an implementation of the meetline.v1.TelephonyService service.
 type TelephonyServiceHandler interface {
+	// LookupNumber says whether a called number belongs to an enabled trunk,
+	// and in which language its prompts speak: sipgate asks before answering.
+	// NotFound for a number no enabled trunk owns.
+	LookupNumber(context.Context, *v1.LookupNumberRequest) (*v1.LookupNumberResponse, error)
 	// ResolvePin finds the room a caller's PIN opens on the trunk they dialled.
 	// NotFound for a wrong PIN or an unknown number; ResourceExhausted, with a
 	// google.rpc.RetryInfo detail, when the caller or the trunk made too many
@@ -98,6 +126,13 @@ type TelephonyServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	telephonyServiceMethods := v1.File_meetline_v1_telephony_proto.Services().ByName("TelephonyService").Methods()
+	telephonyServiceLookupNumberHandler := connect.NewUnaryHandlerSimple(
+		TelephonyServiceLookupNumberProcedure,
+		svc.LookupNumber,
+		connect.WithSchema(telephonyServiceMethods.ByName("LookupNumber")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	telephonyServiceResolvePinHandler := connect.NewUnaryHandlerSimple(
 		TelephonyServiceResolvePinProcedure,
 		svc.ResolvePin,
@@ -107,6 +142,8 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case TelephonyServiceLookupNumberProcedure:
+			telephonyServiceLookupNumberHandler.ServeHTTP(w, r)
 		case TelephonyServiceResolvePinProcedure:
 			telephonyServiceResolvePinHandler.ServeHTTP(w, r)
 		default:
@@ -117,6 +154,10 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 
 // UnimplementedTelephonyServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedTelephonyServiceHandler struct{}
+
+func (UnimplementedTelephonyServiceHandler) LookupNumber(context.Context, *v1.LookupNumberRequest) (*v1.LookupNumberResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.LookupNumber is not implemented"))
+}
 
 func (UnimplementedTelephonyServiceHandler) ResolvePin(context.Context, *v1.ResolvePinRequest) (*v1.ResolvePinResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.ResolvePin is not implemented"))
