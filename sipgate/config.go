@@ -19,6 +19,9 @@ const (
 	EnvUserAgent    = "SIPGATE_USER_AGENT"
 	EnvDrainTimeout = "SIPGATE_DRAIN_TIMEOUT"
 	EnvRetryAfter   = "SIPGATE_RETRY_AFTER"
+	EnvTLSAddr      = "SIPGATE_TLS_ADDR"
+	EnvTLSCertFile  = "SIPGATE_TLS_CERT_FILE"
+	EnvTLSKeyFile   = "SIPGATE_TLS_KEY_FILE"
 )
 
 // Config is everything sipgate reads from its environment. The zero value is not useful: start from
@@ -43,8 +46,16 @@ type Config struct {
 	DrainTimeout time.Duration
 
 	// RetryAfter (SIPGATE_RETRY_AFTER, whole seconds, default 30) is the Retry-After (RFC 3261 §20.33) sent with
-	// 503 while draining, and with 480 until the IVR lands.
+	// 503 while draining, at the call limit and while the core is unreachable.
 	RetryAfter time.Duration
+
+	// TLSAddr (SIPGATE_TLS_ADDR, default empty: no TLS) is the host:port of a SIP-over-TLS listener (RFC 3261
+	// §26.2); TLSCertFile and TLSKeyFile (SIPGATE_TLS_CERT_FILE, SIPGATE_TLS_KEY_FILE, PEM) are then required.
+	TLSAddr, TLSCertFile, TLSKeyFile string
+
+	// Core is how sipgate reaches the core; Call is the per-call policy.
+	Core CoreConfig
+	Call CallConfig
 }
 
 // DefaultConfig returns the configuration used when no variable is set: loopback addresses, so that an
@@ -57,6 +68,8 @@ func DefaultConfig() Config {
 		UserAgent:    "meetline-sipgate",
 		DrainTimeout: 30 * time.Second,
 		RetryAfter:   30 * time.Second,
+		Core:         DefaultCoreConfig(),
+		Call:         DefaultCallConfig(),
 	}
 }
 
@@ -77,17 +90,19 @@ func (e *EnvError) Unwrap() error { return e.Err }
 // [DefaultConfig]. Every invalid variable is reported, joined, as an [*EnvError].
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
-	fields := []struct {
-		name  string
-		parse func(string) error
-	}{
+	fields := []envField{
 		{EnvSIPAddr, func(v string) (err error) { cfg.SIPAddr, err = parseHostPort(v); return }},
 		{EnvHTTPAddr, func(v string) (err error) { cfg.HTTPAddr, err = parseHostPort(v); return }},
 		{EnvLogLevel, func(v string) (err error) { cfg.LogLevel, err = parseLogLevel(v); return }},
 		{EnvUserAgent, func(v string) (err error) { cfg.UserAgent, err = parseUserAgent(v); return }},
 		{EnvDrainTimeout, func(v string) (err error) { cfg.DrainTimeout, err = parseDrainTimeout(v); return }},
 		{EnvRetryAfter, func(v string) (err error) { cfg.RetryAfter, err = parseRetryAfter(v); return }},
+		{EnvTLSAddr, func(v string) (err error) { cfg.TLSAddr, err = parseHostPort(v); return }},
+		{EnvTLSCertFile, func(v string) error { cfg.TLSCertFile = v; return nil }},
+		{EnvTLSKeyFile, func(v string) error { cfg.TLSKeyFile = v; return nil }},
 	}
+	fields = append(fields, coreFields(&cfg.Core)...)
+	fields = append(fields, callFields(&cfg.Call)...)
 	var errs []error
 	for _, f := range fields {
 		v := getenv(f.name)
@@ -98,7 +113,30 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, &EnvError{Name: f.name, Value: v, Err: err})
 		}
 	}
+	errs = append(errs, requireFields(getenv, cfg)...)
 	return cfg, errors.Join(errs...)
+}
+
+// envField parses one variable into a Config field.
+type envField struct {
+	name  string
+	parse func(string) error
+}
+
+// requireFields reports the variables that must be set: the core's URL and token (sipgate without a core
+// cannot answer anyone), and the TLS files once a TLS address is given.
+func requireFields(getenv func(string) string, cfg Config) []error {
+	var errs []error
+	required := []string{EnvCoreURL, EnvCoreToken}
+	if cfg.TLSAddr != "" {
+		required = append(required, EnvTLSCertFile, EnvTLSKeyFile)
+	}
+	for _, name := range required {
+		if getenv(name) == "" {
+			errs = append(errs, &EnvError{Name: name, Err: errors.New("is required")})
+		}
+	}
+	return errs
 }
 
 // parseHostPort accepts host:port with a numeric port, so that a typo fails at start-up instead of at bind

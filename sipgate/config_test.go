@@ -3,6 +3,7 @@ package sipgate
 import (
 	"errors"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +13,36 @@ func env(vars map[string]string) func(string) string {
 	return func(name string) string { return vars[name] }
 }
 
+// required are the variables without a default.
+var required = map[string]string{EnvCoreURL: "http://127.0.0.1:8080", EnvCoreToken: "tok"}
+
+// withRequired adds the required variables to vars.
+func withRequired(vars map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range required {
+		out[k] = v
+	}
+	for k, v := range vars {
+		out[k] = v
+	}
+	return out
+}
+
+func TestConfigFromEnvRequires(t *testing.T) {
+	_, err := ConfigFromEnv(env(nil))
+	for _, name := range []string{EnvCoreURL, EnvCoreToken} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+	_, err = ConfigFromEnv(env(withRequired(map[string]string{EnvTLSAddr: "127.0.0.1:5061"})))
+	if err == nil || !strings.Contains(err.Error(), EnvTLSCertFile) {
+		t.Errorf("TLS without files: %v", err)
+	}
+}
+
 func TestConfigFromEnvDefaults(t *testing.T) {
-	got, err := ConfigFromEnv(env(nil))
+	got, err := ConfigFromEnv(env(required))
 	if err != nil {
 		t.Fatalf("ConfigFromEnv(empty) error: %v", err)
 	}
@@ -24,6 +53,8 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 		UserAgent:    "meetline-sipgate",
 		DrainTimeout: 30 * time.Second,
 		RetryAfter:   30 * time.Second,
+		Core:         CoreConfig{URL: "http://127.0.0.1:8080", Token: "tok", ResolveTimeout: 2 * time.Second},
+		Call:         DefaultCallConfig(),
 	}
 	if got != want {
 		t.Errorf("ConfigFromEnv(empty) = %+v, want %+v", got, want)
@@ -31,14 +62,18 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 }
 
 func TestConfigFromEnvValues(t *testing.T) {
-	got, err := ConfigFromEnv(env(map[string]string{
+	got, err := ConfigFromEnv(env(withRequired(map[string]string{
 		EnvSIPAddr:      "0.0.0.0:5080",
 		EnvHTTPAddr:     ":9090",
 		EnvLogLevel:     "DEBUG",
 		EnvUserAgent:    "sipgate/1.2",
 		EnvDrainTimeout: "2m30s",
 		EnvRetryAfter:   "120",
-	}))
+		EnvRTPIP:        "192.0.2.10",
+		EnvRTPPorts:     "30000-30100",
+		EnvMaxCalls:     "50",
+		EnvMaxIVRTime:   "90s",
+	})))
 	if err != nil {
 		t.Fatalf("ConfigFromEnv error: %v", err)
 	}
@@ -49,7 +84,12 @@ func TestConfigFromEnvValues(t *testing.T) {
 		UserAgent:    "sipgate/1.2",
 		DrainTimeout: 150 * time.Second,
 		RetryAfter:   120 * time.Second,
+		Core:         CoreConfig{URL: "http://127.0.0.1:8080", Token: "tok", ResolveTimeout: 2 * time.Second},
+		Call:         DefaultCallConfig(),
 	}
+	want.Call.RTPIP = netip.MustParseAddr("192.0.2.10")
+	want.Call.RTPPortMin, want.Call.RTPPortMax = 30000, 30100
+	want.Call.MaxCalls, want.Call.MaxIVRTime = 50, 90*time.Second
 	if got != want {
 		t.Errorf("ConfigFromEnv = %+v, want %+v", got, want)
 	}
@@ -59,7 +99,7 @@ func TestConfigFromEnvLogLevels(t *testing.T) {
 	for value, want := range map[string]slog.Level{
 		"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 	} {
-		cfg, err := ConfigFromEnv(env(map[string]string{EnvLogLevel: value}))
+		cfg, err := ConfigFromEnv(env(withRequired(map[string]string{EnvLogLevel: value})))
 		if err != nil || cfg.LogLevel != want {
 			t.Errorf("%s=%s: level %v, error %v; want %v", EnvLogLevel, value, cfg.LogLevel, err, want)
 		}
@@ -85,10 +125,21 @@ func TestConfigFromEnvInvalid(t *testing.T) {
 		{EnvRetryAfter, "-5"},
 		{EnvRetryAfter, "30s"},
 		{EnvRetryAfter, "4294967296"},
+		{EnvCoreURL, "127.0.0.1:8080"},
+		{EnvRTPIP, "0.0.0.0"},
+		{EnvRTPIP, "localhost"},
+		{EnvRTPPorts, "20000"},
+		{EnvRTPPorts, "30000-20000"},
+		{EnvMaxCalls, "0"},
+		{EnvPINAttempts, "three"},
+		{EnvFirstDigitTimeout, "10"},
+		{EnvNoRTPTimeout, "-1s"},
+		{EnvResolveTimeout, "0s"},
+		{EnvTLSAddr, "nowhere"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
-			_, err := ConfigFromEnv(env(map[string]string{tt.name: tt.value}))
+			_, err := ConfigFromEnv(env(withRequired(map[string]string{tt.name: tt.value})))
 			var envErr *EnvError
 			if !errors.As(err, &envErr) {
 				t.Fatalf("error = %v, want an *EnvError", err)

@@ -10,7 +10,7 @@ import (
 
 // allowed lists the methods sipgate implements, for Allow (RFC 3261 §20.5) in OPTIONS and 405 responses. It
 // must match routes.
-const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
 
 // routes registers a handler per method in allowed, and 405 for everything else: sipgo's own fallback answers
 // 405 without the Allow header that RFC 3261 §21.4.6 requires.
@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	s.sip.OnCancel(s.track(s.handleCancel))
 	s.sip.OnBye(s.track(s.handleBye))
 	s.sip.OnOptions(s.track(s.handleOptions))
+	s.sip.OnInfo(s.track(s.handleInfo))
 	s.sip.OnNoRoute(s.track(s.handleNotAllowed))
 }
 
@@ -32,26 +33,8 @@ func (s *Server) track(h sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
-// handleInvite gives every INVITE a final response at once, so that no caller is left hanging. The IVR
-// (prompt, PIN, LiveKit handoff) replaces the 480 in a later issue; until then the gateway is reachable but
-// nobody can be connected, which is what 480 Temporarily Unavailable says (RFC 3261 §21.4.18), with a
-// Retry-After (§20.33).
-func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
-	switch {
-	case hasToTag(req):
-		// A re-INVITE: it names a dialog, and sipgate holds none yet (§12.2.2).
-		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-	case s.draining.Load():
-		// §21.5.4: a proxy (Kamailio) fails over to another replica on 503.
-		s.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", s.retryAfterHeader())
-	default:
-		s.respond(req, tx, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", s.retryAfterHeader())
-	}
-}
-
-// handleOptions answers probes (RFC 3261 §11.2). §11.2 asks for the status an INVITE would get; sipgate
-// answers 200 rather than the placeholder 480 because the probe's question is "can this replica take calls",
-// and while draining it answers 503, as an INVITE would, so that the dispatcher stops sending calls here.
+// handleOptions answers probes (RFC 3261 §11.2) with 200, and with 503 while draining, as an INVITE would,
+// so that the dispatcher stops sending calls here.
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	if s.draining.Load() {
 		s.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", s.retryAfterHeader())
@@ -63,22 +46,9 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	)
 }
 
-// handleAck receives only ACKs that match no INVITE transaction: the ACK to a non-2xx final response belongs
-// to the INVITE's transaction (§17.2.1), which sipgo absorbs over UDP, but over TCP sipgo ends the transaction
-// as soon as the final response is sent, so the ACK arrives here. An ACK is never answered.
-func (s *Server) handleAck(req *sip.Request, _ sip.ServerTransaction) {
-	s.metrics.observe(req.Method, statusNone)
-	s.log.Debug("sip request", "method", req.Method, "transport", req.Transport(), "call_id", callID(req))
-}
-
 // handleCancel receives only CANCELs that match no pending INVITE: sipgo's transaction layer answers a matching
 // CANCEL itself (200 to the CANCEL, 487 to the INVITE, §9.2). An unmatched one gets 481 (§9.2).
 func (s *Server) handleCancel(req *sip.Request, tx sip.ServerTransaction) {
-	s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-}
-
-// handleBye answers 481: a BYE must match a dialog (§15.1.2), and sipgate establishes none yet.
-func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 }
 

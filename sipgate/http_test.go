@@ -51,7 +51,7 @@ func TestMetricsCountRequests(t *testing.T) {
 	}
 	for _, want := range []string{
 		`sipgate_sip_requests_total{method="OPTIONS",status="200"} 1`,
-		`sipgate_sip_requests_total{method="INVITE",status="480"} 1`,
+		`sipgate_sip_requests_total{method="INVITE",status="503"} 1`, // no core configured
 		`sipgate_sip_requests_total{method="OTHER",status="405"} 1`,
 		"sipgate_draining 0",
 		"go_goroutines ",

@@ -2,6 +2,7 @@ package sipgate
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -13,13 +14,39 @@ import (
 type listeners struct {
 	udp net.PacketConn
 	tcp net.Listener
+	tls net.Listener // nil without TLS
 }
 
 // addr is the bound host:port, the same for UDP and TCP.
 func (l *listeners) addr() string { return l.tcp.Addr().String() }
 
 func (l *listeners) close() error {
-	return errors.Join(l.udp.Close(), l.tcp.Close())
+	err := errors.Join(l.udp.Close(), l.tcp.Close())
+	if l.tls != nil {
+		err = errors.Join(err, l.tls.Close())
+	}
+	return err
+}
+
+func (l *listeners) transports() string {
+	if l.tls != nil {
+		return "udp,tcp,tls"
+	}
+	return "udp,tcp"
+}
+
+// listenTLS adds the TLS listener (RFC 3261 §26.2) when addr is set.
+func (l *listeners) listenTLS(ctx context.Context, addr string, conf *tls.Config) error {
+	if addr == "" || conf == nil {
+		return nil
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("sipgate: listen tls %s: %w", addr, err)
+	}
+	l.tls = tls.NewListener(ln, conf)
+	return nil
 }
 
 // portZeroAttempts bounds the retries when port 0 was asked for and the port the kernel gave TCP is taken

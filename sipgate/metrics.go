@@ -28,6 +28,12 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	draining prometheus.Gauge
+
+	calls       *prometheus.CounterVec // by outcome
+	setup       prometheus.Histogram   // INVITE → 200 OK
+	pinAttempts *prometheus.CounterVec // by result
+	digits      *prometheus.CounterVec // by method
+	active      prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -42,9 +48,11 @@ func newMetrics() *metrics {
 			Help: "1 while sipgate drains (new INVITEs get 503), else 0.",
 		}),
 	}
+	m.callMetrics()
 	m.registry.MustRegister(
 		m.requests,
 		m.draining,
+		m.calls, m.setup, m.pinAttempts, m.digits, m.active,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -62,4 +70,64 @@ func (m *metrics) observe(method sip.RequestMethod, status string) {
 
 func (m *metrics) observeResponse(method sip.RequestMethod, code int) {
 	m.observe(method, strconv.Itoa(code))
+}
+
+// Outcomes of sipgate_calls_total.
+const (
+	outcomeConnected   = "connected"
+	outcomeWrongPIN    = "wrong_pin"
+	outcomeLimited     = "limited"
+	outcomeTimeout     = "timeout"
+	outcomeHangup      = "hangup"
+	outcome404         = "rejected_404"
+	outcome488         = "rejected_488"
+	outcome400         = "rejected_400"
+	outcome503         = "rejected_503"
+	outcomeCoreError   = "core_error"
+	outcomeMaxDuration = "max_duration"
+	outcomeNoRTP       = "no_rtp"
+)
+
+// Results of sipgate_pin_attempts_total.
+const (
+	pinOK      = "ok"
+	pinWrong   = "wrong"
+	pinLimited = "limited"
+	pinTimeout = "timeout"
+	pinError   = "error"
+)
+
+// callMetrics builds the call metrics, every label value present from the start at 0 so that rates and
+// alerts work before the first event.
+func (m *metrics) callMetrics() {
+	m.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sipgate_calls_total",
+		Help: "Calls ended, by outcome.",
+	}, []string{"outcome"})
+	m.setup = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "sipgate_call_setup_seconds",
+		Help:    "Time from INVITE received to 200 OK sent (core lookup, ports, SDP).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
+	m.pinAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sipgate_pin_attempts_total",
+		Help: "PIN entries, by result.",
+	}, []string{"result"})
+	m.digits = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sipgate_dtmf_digits_total",
+		Help: "DTMF keys taken by the IVR (each key once), by method.",
+	}, []string{"method"})
+	m.active = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "sipgate_active_calls",
+		Help: "Calls in progress, from INVITE accepted to the end of the call.",
+	})
+	for _, o := range []string{outcomeConnected, outcomeWrongPIN, outcomeLimited, outcomeTimeout, outcomeHangup,
+		outcome404, outcome488, outcome400, outcome503, outcomeCoreError, outcomeMaxDuration, outcomeNoRTP} {
+		m.calls.WithLabelValues(o)
+	}
+	for _, r := range []string{pinOK, pinWrong, pinLimited, pinTimeout, pinError} {
+		m.pinAttempts.WithLabelValues(r)
+	}
+	m.digits.WithLabelValues("rtp")
+	m.digits.WithLabelValues("info")
 }

@@ -1,6 +1,7 @@
 package sipgate
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 )
@@ -24,8 +25,25 @@ func WithUserAgent(name string) Option {
 	return func(s *Server) { s.userAgent = name }
 }
 
-// WithRetryAfter sets the delay advertised in Retry-After (RFC 3261 §20.33) on 503 while draining and on 480
-// until the IVR lands. It is sent in whole seconds, at least one. The default is [DefaultConfig]'s RetryAfter.
+// WithRetryAfter sets the delay advertised in Retry-After (RFC 3261 §20.33) on 503 (draining, call limit,
+// core unreachable). It is sent in whole seconds, at least one. The default is [DefaultConfig]'s RetryAfter.
 func WithRetryAfter(d time.Duration) Option {
 	return func(s *Server) { s.retryAfter = d }
+}
+
+// WithCore sets the core sipgate asks about numbers and PINs (a [*CoreClient] in main). Without it every
+// INVITE gets 503: sipgate without a core cannot connect anyone.
+func WithCore(c Core) Option {
+	return func(s *Server) { s.core = c }
+}
+
+// WithCallConfig sets the per-call policy; the default is [DefaultCallConfig]. Zero fields take their
+// defaults.
+func WithCallConfig(cc CallConfig) Option {
+	return func(s *Server) { s.cc = cc.withDefaults() }
+}
+
+// WithTLS adds a SIP-over-TLS listener on addr (RFC 3261 §26.2) with conf's certificates.
+func WithTLS(addr string, conf *tls.Config) Option {
+	return func(s *Server) { s.tlsAddr, s.tlsConf = addr, conf }
 }

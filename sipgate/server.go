@@ -2,6 +2,7 @@ package sipgate
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/meetline/meetline/sipgate/media"
 )
 
 // ErrServerClosed is returned by [Server.ListenAndServe] when the server has already served, or was shut down
@@ -28,8 +31,20 @@ type Server struct {
 
 	ua       *sipgo.UserAgent
 	sip      *sipgo.Server
+	client   *sipgo.Client // sends in-dialog requests (BYE)
 	metrics  *metrics
 	inflight *inflight
+
+	core    Core
+	cc      CallConfig
+	ports   *media.PortRange
+	prompts *media.Prompts
+	calls   *callTable
+	dialogs map[string]*sipgo.DialogUA // by lower-case transport; written before ready is closed
+	tlsAddr string
+	tlsConf *tls.Config
+	base    context.Context // cancelled when the listeners close: live calls end
+	cancel  context.CancelFunc
 
 	started  atomic.Bool
 	draining atomic.Bool
@@ -55,6 +70,7 @@ func New(addr string, opts ...Option) (*Server, error) {
 		retryAfter: def.RetryAfter,
 		metrics:    newMetrics(),
 		inflight:   newInflight(),
+		cc:         DefaultCallConfig(),
 		ready:      make(chan struct{}),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -65,11 +81,29 @@ func New(addr string, opts ...Option) (*Server, error) {
 	if s.retryAfter < time.Second {
 		return nil, fmt.Errorf("sipgate: retry-after %v is under one second", s.retryAfter)
 	}
+	if err := s.newMedia(); err != nil {
+		return nil, err
+	}
 	if err := s.newSIP(); err != nil {
 		return nil, err
 	}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	s.routes()
 	return s, nil
+}
+
+// newMedia prepares the RTP port range, the prompts and the call table from the call policy.
+func (s *Server) newMedia() error {
+	ports, err := media.NewPortRange(s.cc.RTPIP, s.cc.RTPPortMin, s.cc.RTPPortMax)
+	if err != nil {
+		return fmt.Errorf("sipgate: %w", err)
+	}
+	prompts, err := media.LoadPrompts()
+	if err != nil {
+		return fmt.Errorf("sipgate: %w", err)
+	}
+	s.ports, s.prompts, s.calls = ports, prompts, newCallTable(s.cc.MaxCalls)
+	return nil
 }
 
 // newSIP builds the sipgo user agent and server, handing sipgo the redacting logger through its options so
@@ -89,7 +123,12 @@ func (s *Server) newSIP() error {
 		ua.Close()
 		return fmt.Errorf("sipgate: sipgo server: %w", err)
 	}
-	s.ua, s.sip = ua, srv
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(siplog))
+	if err != nil {
+		ua.Close()
+		return fmt.Errorf("sipgate: sipgo client: %w", err)
+	}
+	s.ua, s.sip, s.client = ua, srv, client
 	return nil
 }
 
@@ -119,18 +158,26 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := ls.listenTLS(ctx, s.tlsAddr, s.tlsConf); err != nil {
+		ls.close()
+		return err
+	}
 	s.bound = ls.addr()
+	s.dialogs = s.newDialogUAs(ls)
 	close(s.ready)
-	s.log.Info("sip listening", "addr", s.bound, "transports", "udp,tcp")
+	s.log.Info("sip listening", "addr", s.bound, "transports", ls.transports())
 	return s.serve(ctx, ls)
 }
 
 // serve runs sipgo on both listeners and closes them when told to stop or when either dies.
 func (s *Server) serve(ctx context.Context, ls *listeners) error {
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	wg.Go(func() { errc <- serveErr("udp", s.sip.ServeUDP(ls.udp)) })
 	wg.Go(func() { errc <- serveErr("tcp", s.sip.ServeTCP(ls.tcp)) })
+	if ls.tls != nil {
+		wg.Go(func() { errc <- serveErr("tls", s.sip.ServeTLS(ls.tls)) })
+	}
 
 	var err error
 	select {
@@ -140,6 +187,7 @@ func (s *Server) serve(ctx context.Context, ls *listeners) error {
 		s.log.Error("sip listener failed", "error", err)
 	}
 	s.stopped.Store(true)
+	s.cancel()
 	if cerr := ls.close(); cerr != nil {
 		s.log.Debug("closing sip listeners", "error", cerr)
 	}

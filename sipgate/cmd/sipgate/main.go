@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -46,11 +47,22 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	// For the few sipgo logs that do not go through the loggers sipgate.New hands it.
 	sip.SetDefaultLogger(sipgate.SIPLogger(log.With("component", "sipgo")))
 
-	srv, err := sipgate.New(cfg.SIPAddr,
+	opts := []sipgate.Option{
 		sipgate.WithLogger(log),
 		sipgate.WithUserAgent(cfg.UserAgent),
 		sipgate.WithRetryAfter(cfg.RetryAfter),
-	)
+		sipgate.WithCore(sipgate.NewCoreClient(cfg.Core)),
+		sipgate.WithCallConfig(cfg.Call),
+	}
+	if cfg.TLSAddr != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("sipgate: %s/%s: %w", sipgate.EnvTLSCertFile, sipgate.EnvTLSKeyFile, err)
+		}
+		conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		opts = append(opts, sipgate.WithTLS(cfg.TLSAddr, conf))
+	}
+	srv, err := sipgate.New(cfg.SIPAddr, opts...)
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,9 @@ func TestRunDrainsOnSignal(t *testing.T) {
 		sipgate.EnvSIPAddr:      "127.0.0.1:0",
 		sipgate.EnvHTTPAddr:     "127.0.0.1:0",
 		sipgate.EnvDrainTimeout: "5s",
+		sipgate.EnvCoreURL:      "http://127.0.0.1:9", // never called: no INVITE in this test
+		sipgate.EnvCoreToken:    "test-token",
+		sipgate.EnvRTPPorts:     "40000-40099",
 	}
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())

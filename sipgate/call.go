@@ -1,0 +1,69 @@
+package sipgate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"sync"
+
+	"github.com/emiago/sipgo"
+
+	"github.com/meetline/meetline/sipgate/dtmf"
+	"github.com/meetline/meetline/sipgate/media"
+)
+
+// call is one answered call: its dialog, its RTP session, the keys it receives, and what the IVR needs.
+//
+// States: setup (INVITE → 200, in invite.go) → answered (ACK) → IVR (prompt, PIN, core) → ended (BYE from
+// either side). The call goroutine is the INVITE handler; the RTP reader and the no-RTP watchdog run
+// beside it and end with the call's context.
+type call struct {
+	dlg    *sipgo.DialogServerSession
+	media  *media.Session
+	recv   *dtmf.Receiver
+	codec  media.Codec
+	evPT   uint8 // RFC 4733 payload type, 0 when none was negotiated
+	called string
+	caller string
+	lang   string
+	log    *slog.Logger
+
+	mu      sync.Mutex // guards the SDP state re-INVITEs change
+	offer   []byte     // the last offer, re-answered for a re-INVITE without SDP
+	sdp     []byte     // the last answer sent
+	local   netip.AddrPort
+	sessID  uint64
+	sessVer uint64
+}
+
+// Causes that end a call's context, besides the dialog ending (BYE, CANCEL).
+var (
+	errMaxIVR = errors.New("sipgate: maximum IVR time reached")
+	errNoRTP  = errors.New("sipgate: no RTP received")
+)
+
+// endedOutcome names why ctx ended: the IVR time limit, the no-RTP watchdog, or the caller hanging up.
+func endedOutcome(ctx context.Context) string {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errMaxIVR):
+		return outcomeMaxDuration
+	case errors.Is(cause, errNoRTP):
+		return outcomeNoRTP
+	}
+	return outcomeHangup
+}
+
+// readRTP feeds telephone-event packets to the DTMF receiver until ctx ends or the session closes. Audio
+// packets only refresh LastReceived (inside ReadPacket).
+func (c *call) readRTP(ctx context.Context) {
+	for {
+		p, err := c.media.ReadPacket(ctx)
+		if err != nil {
+			return
+		}
+		if c.evPT != 0 && p.PayloadType == c.evPT {
+			c.recv.RTP(p.SSRC, p.Timestamp, p.Payload)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package sipgate
+
+import (
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// callTable holds the calls in progress: a slot per INVITE being answered (bounded by the call limit) and,
+// once the dialog exists, the call under its dialog ID (RFC 3261 §12) so that ACK, INFO, BYE and re-INVITE
+// find it.
+type callTable struct {
+	max int
+
+	mu       sync.Mutex
+	slots    int
+	byDialog map[string]*call
+}
+
+func newCallTable(max int) *callTable {
+	return &callTable{max: max, byDialog: make(map[string]*call)}
+}
+
+// reserve takes a slot, or reports false at the limit.
+func (t *callTable) reserve() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.slots >= t.max {
+		return false
+	}
+	t.slots++
+	return true
+}
+
+func (t *callTable) release() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.slots--
+}
+
+func (t *callTable) add(c *call) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.byDialog[c.dlg.ID] = c
+}
+
+func (t *callTable) remove(c *call) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.byDialog, c.dlg.ID)
+}
+
+// match returns the call an in-dialog request belongs to, or nil.
+func (t *callTable) match(req *sip.Request) *call {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.byDialog[id]
+}

@@ -1,0 +1,179 @@
+package sipgate
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables of the core client and of the per-call policy, read by [ConfigFromEnv].
+const (
+	EnvCoreURL           = "SIPGATE_CORE_URL"
+	EnvCoreToken         = "SIPGATE_CORE_TOKEN"
+	EnvResolveTimeout    = "SIPGATE_RESOLVE_TIMEOUT"
+	EnvRTPIP             = "SIPGATE_RTP_IP"
+	EnvRTPPorts          = "SIPGATE_RTP_PORTS"
+	EnvMaxCalls          = "SIPGATE_MAX_CALLS"
+	EnvPINAttempts       = "SIPGATE_PIN_ATTEMPTS"
+	EnvFirstDigitTimeout = "SIPGATE_FIRST_DIGIT_TIMEOUT"
+	EnvInterDigitTimeout = "SIPGATE_INTER_DIGIT_TIMEOUT"
+	EnvMaxDigits         = "SIPGATE_MAX_DIGITS"
+	EnvMaxIVRTime        = "SIPGATE_MAX_IVR_TIME"
+	EnvNoRTPTimeout      = "SIPGATE_NO_RTP_TIMEOUT"
+)
+
+// CoreConfig says how sipgate reaches the core's TelephonyService.
+type CoreConfig struct {
+	// URL (SIPGATE_CORE_URL, required) is the core's base URL, e.g. http://127.0.0.1:8080.
+	URL string
+	// Token (SIPGATE_CORE_TOKEN, required) is the "sipgate" service token, sent as a bearer token.
+	Token string
+	// ResolveTimeout (SIPGATE_RESOLVE_TIMEOUT, default 2s) bounds each RPC attempt; an Unavailable answer is
+	// retried twice more after a short backoff.
+	ResolveTimeout time.Duration
+}
+
+// DefaultCoreConfig has no URL or token: both must be given.
+func DefaultCoreConfig() CoreConfig { return CoreConfig{ResolveTimeout: 2 * time.Second} }
+
+// CallConfig is the per-call policy: media addresses, limits and the PIN-entry timers.
+type CallConfig struct {
+	// RTPIP (SIPGATE_RTP_IP, default 127.0.0.1) is the address RTP sockets bind and the SDP answer advertises.
+	RTPIP netip.Addr
+	// RTPPortMin, RTPPortMax (SIPGATE_RTP_PORTS "min-max", default 20000-29999): even ports of this range
+	// carry RTP, one per call (RFC 3550 §11).
+	RTPPortMin, RTPPortMax uint16
+	// MaxCalls (SIPGATE_MAX_CALLS, default 500) bounds concurrent calls; beyond it INVITEs get 503.
+	MaxCalls int
+	// PINAttempts (SIPGATE_PIN_ATTEMPTS, default 3): wrong or timed-out PIN entries before the call ends.
+	PINAttempts int
+	// FirstDigitTimeout (SIPGATE_FIRST_DIGIT_TIMEOUT, default 10s) runs from the end of the prompt.
+	FirstDigitTimeout time.Duration
+	// InterDigitTimeout (SIPGATE_INTER_DIGIT_TIMEOUT, default 5s) runs from one key to the next.
+	InterDigitTimeout time.Duration
+	// MaxDigits (SIPGATE_MAX_DIGITS, default 16): a longer entry is a wrong PIN.
+	MaxDigits int
+	// MaxIVRTime (SIPGATE_MAX_IVR_TIME, default 2m) bounds the whole PIN dialogue of one call.
+	MaxIVRTime time.Duration
+	// NoRTPTimeout (SIPGATE_NO_RTP_TIMEOUT, default 30s): a call that receives no RTP this long is ended.
+	NoRTPTimeout time.Duration
+}
+
+// DefaultCallConfig is the policy when no variable is set.
+func DefaultCallConfig() CallConfig {
+	return CallConfig{
+		RTPIP:             netip.AddrFrom4([4]byte{127, 0, 0, 1}),
+		RTPPortMin:        20000,
+		RTPPortMax:        29999,
+		MaxCalls:          500,
+		PINAttempts:       3,
+		FirstDigitTimeout: 10 * time.Second,
+		InterDigitTimeout: 5 * time.Second,
+		MaxDigits:         16,
+		MaxIVRTime:        2 * time.Minute,
+		NoRTPTimeout:      30 * time.Second,
+	}
+}
+
+func coreFields(c *CoreConfig) []envField {
+	return []envField{
+		{EnvCoreURL, func(v string) (err error) { c.URL, err = parseCoreURL(v); return }},
+		{EnvCoreToken, func(v string) error { c.Token = v; return nil }},
+		{EnvResolveTimeout, func(v string) (err error) { c.ResolveTimeout, err = parsePositiveDuration(v); return }},
+	}
+}
+
+func callFields(c *CallConfig) []envField {
+	return []envField{
+		{EnvRTPIP, func(v string) (err error) { c.RTPIP, err = parseRTPIP(v); return }},
+		{EnvRTPPorts, func(v string) (err error) { c.RTPPortMin, c.RTPPortMax, err = parsePortRange(v); return }},
+		{EnvMaxCalls, func(v string) (err error) { c.MaxCalls, err = parsePositiveInt(v); return }},
+		{EnvPINAttempts, func(v string) (err error) { c.PINAttempts, err = parsePositiveInt(v); return }},
+		{EnvFirstDigitTimeout, func(v string) (err error) { c.FirstDigitTimeout, err = parsePositiveDuration(v); return }},
+		{EnvInterDigitTimeout, func(v string) (err error) { c.InterDigitTimeout, err = parsePositiveDuration(v); return }},
+		{EnvMaxDigits, func(v string) (err error) { c.MaxDigits, err = parsePositiveInt(v); return }},
+		{EnvMaxIVRTime, func(v string) (err error) { c.MaxIVRTime, err = parsePositiveDuration(v); return }},
+		{EnvNoRTPTimeout, func(v string) (err error) { c.NoRTPTimeout, err = parsePositiveDuration(v); return }},
+	}
+}
+
+func parseCoreURL(v string) (string, error) {
+	u, err := url.Parse(v)
+	if err != nil {
+		return "", err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("want an http:// or https:// URL")
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+// parseRTPIP refuses the unspecified address: it goes into the SDP answer, where the caller must reach it.
+func parseRTPIP(v string) (netip.Addr, error) {
+	ip, err := netip.ParseAddr(v)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if ip.IsUnspecified() {
+		return netip.Addr{}, errors.New("must be an address callers can reach, not the unspecified address")
+	}
+	return ip, nil
+}
+
+func parsePortRange(v string) (lo, hi uint16, err error) {
+	a, b, ok := strings.Cut(v, "-")
+	l, err1 := strconv.ParseUint(a, 10, 16)
+	h, err2 := strconv.ParseUint(b, 10, 16)
+	if !ok || err1 != nil || err2 != nil || l == 0 || h < l+1 {
+		return 0, 0, errors.New(`want "min-max" with 0 < min < max <= 65535, such as 20000-29999`)
+	}
+	return uint16(l), uint16(h), nil
+}
+
+func parsePositiveInt(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, errors.New("want a positive whole number")
+	}
+	return n, nil
+}
+
+func parsePositiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("want a Go duration such as 5s: %w", err)
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return d, nil
+}
+
+// withDefaults fills zero fields from [DefaultCallConfig].
+func (c CallConfig) withDefaults() CallConfig {
+	d := DefaultCallConfig()
+	if !c.RTPIP.IsValid() {
+		c.RTPIP = d.RTPIP
+	}
+	if c.RTPPortMin == 0 || c.RTPPortMax == 0 {
+		c.RTPPortMin, c.RTPPortMax = d.RTPPortMin, d.RTPPortMax
+	}
+	setDefault(&c.MaxCalls, d.MaxCalls)
+	setDefault(&c.PINAttempts, d.PINAttempts)
+	setDefault(&c.MaxDigits, d.MaxDigits)
+	setDefault(&c.FirstDigitTimeout, d.FirstDigitTimeout)
+	setDefault(&c.InterDigitTimeout, d.InterDigitTimeout)
+	setDefault(&c.MaxIVRTime, d.MaxIVRTime)
+	setDefault(&c.NoRTPTimeout, d.NoRTPTimeout)
+	return c
+}
+
+func setDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}

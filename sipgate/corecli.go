@@ -1,0 +1,159 @@
+package sipgate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
+
+	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
+	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
+)
+
+// Errors of [Core]; test with errors.Is. Any other error is a core failure (the caller hears "unavailable").
+var (
+	// ErrUnknownNumber: no enabled trunk owns the called number (INVITE → 404).
+	ErrUnknownNumber = errors.New("sipgate: number belongs to no enabled trunk")
+	// ErrWrongPIN: no room has this PIN on this number.
+	ErrWrongPIN = errors.New("sipgate: wrong PIN")
+	// ErrLimited: the caller or the trunk made too many failed attempts.
+	ErrLimited = errors.New("sipgate: too many failed PIN attempts")
+	// ErrCoreUnavailable: the core did not answer, after retries (INVITE → 503).
+	ErrCoreUnavailable = errors.New("sipgate: core unavailable")
+)
+
+// Trunk is what the core says about a called number.
+type Trunk struct {
+	E164, ID, Language string
+}
+
+// Room is the room a PIN opens.
+type Room struct {
+	ID, LiveKitRoom, Name, Language string
+}
+
+// Core is the part of the core's TelephonyService sipgate uses. [CoreClient] implements it.
+type Core interface {
+	LookupNumber(ctx context.Context, called string) (Trunk, error)
+	ResolvePin(ctx context.Context, called, pin, caller string) (Room, error)
+}
+
+// Retry policy of [CoreClient]: an Unavailable answer is retried twice more, after 100 ms then 200 ms.
+const (
+	coreRetries = 2
+	coreBackoff = 100 * time.Millisecond
+)
+
+// CoreClient calls the core's TelephonyService with the sipgate service token. Each attempt has its own
+// deadline; Unavailable (the core is down or restarting) is retried; LookupNumber answers are cached.
+type CoreClient struct {
+	rpc     meetlinev1connect.TelephonyServiceClient
+	timeout time.Duration
+	backoff time.Duration
+	lookups *lookupCache
+}
+
+// NewCoreClient returns a client for the core at cfg.URL.
+func NewCoreClient(cfg CoreConfig) *CoreClient {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	hc := &http.Client{Transport: bearer{token: cfg.Token, next: tr}}
+	timeout := cfg.ResolveTimeout
+	if timeout <= 0 {
+		timeout = DefaultCoreConfig().ResolveTimeout
+	}
+	return &CoreClient{
+		rpc:     meetlinev1connect.NewTelephonyServiceClient(hc, cfg.URL),
+		timeout: timeout,
+		backoff: coreBackoff,
+		lookups: newLookupCache(lookupCacheTTL, lookupCacheSize),
+	}
+}
+
+// LookupNumber returns the trunk that owns called, from the cache when it answered within the last 30 s.
+func (c *CoreClient) LookupNumber(ctx context.Context, called string) (Trunk, error) {
+	if t, err, ok := c.lookups.get(called, time.Now()); ok {
+		return t, err
+	}
+	var res *meetlinev1.LookupNumberResponse
+	err := c.retry(ctx, func(ctx context.Context) (err error) {
+		res, err = c.rpc.LookupNumber(ctx, &meetlinev1.LookupNumberRequest{CalledNumber: called})
+		return err
+	})
+	switch code := connect.CodeOf(err); {
+	case err == nil:
+		t := Trunk{E164: res.E164, ID: res.TrunkId, Language: res.Language}
+		c.lookups.put(called, t, nil, time.Now())
+		return t, nil
+	case code == connect.CodeNotFound, code == connect.CodeInvalidArgument:
+		c.lookups.put(called, Trunk{}, ErrUnknownNumber, time.Now())
+		return Trunk{}, ErrUnknownNumber
+	default:
+		return Trunk{}, coreError(err)
+	}
+}
+
+// ResolvePin asks which room pin opens on the called number.
+func (c *CoreClient) ResolvePin(ctx context.Context, called, pin, caller string) (Room, error) {
+	var res *meetlinev1.ResolvePinResponse
+	err := c.retry(ctx, func(ctx context.Context) (err error) {
+		res, err = c.rpc.ResolvePin(ctx, &meetlinev1.ResolvePinRequest{CalledNumber: called, Pin: pin, CallerId: caller})
+		return err
+	})
+	switch connect.CodeOf(err) {
+	case connect.CodeNotFound:
+		return Room{}, ErrWrongPIN
+	case connect.CodeResourceExhausted:
+		return Room{}, ErrLimited
+	}
+	if err != nil {
+		return Room{}, coreError(err)
+	}
+	return Room{ID: res.RoomId, LiveKitRoom: res.LivekitRoom, Name: res.RoomName, Language: res.Language}, nil
+}
+
+// retry runs fn with a deadline of c.timeout, again after a backoff while it answers Unavailable.
+func (c *CoreClient) retry(ctx context.Context, fn func(context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, c.timeout)
+		err := fn(actx)
+		cancel()
+		if err == nil || attempt == coreRetries || connect.CodeOf(err) != connect.CodeUnavailable {
+			return err
+		}
+		t := time.NewTimer(c.backoff * time.Duration(attempt+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// coreError keeps a context error as it is (the call ended), and marks the rest as the core's failure.
+func coreError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	switch connect.CodeOf(err) {
+	case connect.CodeUnavailable, connect.CodeDeadlineExceeded:
+		return fmt.Errorf("%w: %v", ErrCoreUnavailable, err)
+	}
+	return fmt.Errorf("sipgate: core: %w", err)
+}
+
+// bearer adds the service token to every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
+}
