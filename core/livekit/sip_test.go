@@ -11,13 +11,13 @@ import (
 	"time"
 
 	lkproto "github.com/livekit/protocol/livekit"
-	"github.com/livekit/protocol/redis"
 	"github.com/livekit/protocol/rpc"
-	"github.com/livekit/psrpc/pkg/bus/redisbus"
 	lksdk "github.com/livekit/server-sdk-go/v2"
+	"github.com/valkey-io/valkey-go"
 
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/testenv"
+	"github.com/meetline/meetline/sipgate/standin/lkbus"
 )
 
 // The tests share the local livekit-server (with Valkey: the SIP APIs need
@@ -189,7 +189,8 @@ func TestEnsureSIPRoutingRemovesDuplicates(t *testing.T) {
 	c, r := testRouting(t)
 	first, _ := ensure(t, c, r)
 	sc := sipClient(t)
-	dup := &lkproto.SIPInboundTrunkInfo{Name: r.TrunkName, Metadata: livekit.SIPTrunkMetadata, AllowedNumbers: []string{"+33999"}}
+	dup := &lkproto.SIPInboundTrunkInfo{Name: r.TrunkName, Metadata: livekit.SIPTrunkMetadata, AllowedNumbers: []string{"+33999"},
+		AllowedAddresses: r.AllowedAddresses}
 	if _, err := sc.CreateSIPInboundTrunk(context.Background(), &lkproto.CreateSIPInboundTrunkRequest{Trunk: dup}); err != nil {
 		t.Fatalf("CreateSIPInboundTrunk: %v", err)
 	}
@@ -208,12 +209,12 @@ func TestEnsureSIPRoutingRemovesDuplicates(t *testing.T) {
 // calls: psrpc over the server's Redis (here Valkey).
 func ioClient(t *testing.T) rpc.IOInfoClient {
 	t.Helper()
-	rc, err := redis.GetRedisClient(&redis.RedisConfig{Address: testenv.Getenv(t, "VALKEY_ADDR")})
+	vc, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{testenv.Getenv(t, "VALKEY_ADDR")}, DisableCache: true})
 	if err != nil {
-		t.Fatalf("redis: %v", err)
+		t.Fatalf("valkey: %v", err)
 	}
-	t.Cleanup(func() { rc.Close() })
-	c, err := rpc.NewIOInfoClient(redisbus.New(rc))
+	t.Cleanup(vc.Close)
+	c, err := lkbus.NewIOInfoClient(vc)
 	if err != nil {
 		t.Fatalf("NewIOInfoClient: %v", err)
 	}
@@ -226,7 +227,6 @@ func evaluate(t *testing.T, io rpc.IOInfoClient, srcIP, caller, room string) *rp
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	//lint:ignore SA1019 livekit-server v1.13 serves IOInfo only, not its successor IOInfoSIP
 	res, err := io.EvaluateSIPDispatchRules(ctx, &rpc.EvaluateSIPDispatchRulesRequest{Call: &rpc.SIPCall{
 		LkCallId:  "SCL_" + testenv.Name(""),
 		SourceIp:  srcIP,

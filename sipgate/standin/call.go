@@ -1,0 +1,89 @@
+package standin
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+)
+
+// Call is a snapshot of one call, for tests (Server.Calls).
+type Call struct {
+	ID         string // LiveKit's call id (SCL_…), also attribute sip.callID
+	SIPCallID  string // the INVITE's Call-ID
+	Room       string
+	Identity   string
+	Name       string
+	Attributes map[string]string
+	Started    time.Time
+	Ended      bool
+	PacketsIn  uint64 // RTP packets received from the caller
+	PacketsOut uint64 // RTP packets echoed back
+}
+
+// call is a live or recently ended call.
+type call struct {
+	info    Call // fixed fields; counters and Ended below
+	dlg     *sipgo.DialogServerSession
+	in, out atomic.Uint64
+	ended   atomic.Bool
+
+	ctx    context.Context // ends with the call
+	cancel context.CancelFunc
+	bye    sync.Once // we send BYE at most once, and never after the caller's
+}
+
+func (c *call) snapshot() Call {
+	s := c.info
+	s.Attributes = maps.Clone(c.info.Attributes)
+	s.PacketsIn, s.PacketsOut, s.Ended = c.in.Load(), c.out.Load(), c.ended.Load()
+	return s
+}
+
+// hangup ends the call from our side: BYE to the caller (RFC 3261 §15.1.1)
+// unless the dialog already ended, then the call's context.
+func (c *call) hangup() {
+	c.bye.Do(func() {
+		if c.dlg.Context().Err() == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			c.dlg.Bye(ctx)
+			cancel()
+		}
+		c.cancel()
+	})
+}
+
+// maxEnded is how many ended calls Calls keeps reporting.
+const maxEnded = 256
+
+// Calls returns the live calls and the most recently ended ones.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Call, 0, len(s.calls))
+	for _, c := range s.calls {
+		out = append(out, c.snapshot())
+	}
+	return out
+}
+
+func (s *Server) addCall(c *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[c.info.ID] = c
+}
+
+// endCall marks c ended and forgets the oldest ended calls beyond maxEnded.
+func (s *Server) endCall(c *call) {
+	c.ended.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ended = append(s.ended, c.info.ID)
+	for len(s.ended) > maxEnded {
+		delete(s.calls, s.ended[0])
+		s.ended = s.ended[1:]
+	}
+}
