@@ -40,8 +40,7 @@ cat >&2 <<MSG
     LiveKit  $LIVEKIT_URL (key $LIVEKIT_API_KEY)
 
   Call $DEMO_TRUNK_NUMBER at sip:$DEMO_TRUNK_NUMBER@$SIPGATE_ADDR, PIN $DEMO_ROOM_PIN#
-  (LiveKit room $DEMO_ROOM_NAME). From a shell: source .run/env, then
-    sipp -sn uac -s "\$DEMO_TRUNK_NUMBER" -m 1 $SIPGATE_ADDR
+  (LiveKit room $DEMO_ROOM_NAME), or let sipp do it: deploy/local/call-demo.sh
   Or look around:
     curl -s -H 'Content-Type: application/json' -d '{}' $CORE_URL/meetline.v1.ConfigService/GetConfig
     curl -s $CORE_URL/readyz
