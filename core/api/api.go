@@ -17,6 +17,7 @@ import (
 
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/livekit"
+	"github.com/meetline/meetline/core/storage"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
 
@@ -28,6 +29,8 @@ type Server struct {
 	Trunks      core.TrunkService
 	PINAttempts core.PINAttempts
 	LiveKit     *livekit.Client
+	Recordings  core.RecordingService
+	Bucket      *storage.Bucket
 	Lobby       core.LobbyService
 	Presence    core.Presence
 	Limiter     core.RateLimiter
@@ -36,6 +39,9 @@ type Server struct {
 	Recording   core.RecordingSettings
 
 	LobbySettings LobbySettings
+	Recorder      RecorderSettings
+	// EgressStorage is the bucket as LiveKit egress reaches it.
+	EgressStorage livekit.EgressStorage
 	// Webhooks says how LiveKit's webhooks are taken in.
 	Webhooks WebhookSettings
 
@@ -72,7 +78,7 @@ func (s *Server) Handler() http.Handler {
 	services := []string{
 		meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,
 		meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
-		meetlinev1connect.LobbyServiceName,
+		meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName,
 	}
 	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
 	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
@@ -81,7 +87,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(meetlinev1connect.NewTrunkServiceHandler(&trunkService{s}, opts))
 	mux.Handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
 	mux.Handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
+	mux.Handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
 	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
+	mux.Handle("POST /webhooks/storage", &storageWebhook{s})
+	mux.Handle("GET /media-auth", &mediaAuth{Server: s, auth: auth})
 
 	mux.Handle(grpchealth.NewHandler(&healthChecker{checks: s.Checks, services: services}))
 	reflector := grpcreflect.NewStaticReflector(services...)

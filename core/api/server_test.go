@@ -36,6 +36,7 @@ type stack struct {
 var lobbyTTLs = core.LobbyTTLs{Waiting: time.Second, Accepted: time.Hour, Denied: 2 * time.Second}
 
 const (
+	storageToken  = "storage-webhook-token-0123"
 	sipgateToken  = "sipgate-token-0123456789"
 	operatorToken = "operator-token-0123456789"
 )
@@ -53,7 +54,8 @@ func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *
 	t.Helper()
 	db := testenv.Postgres(t)
 	kv := testenv.Valkey(t)
-	bucket, err := storage.Open(testenv.StorageConfig(t))
+	s3cfg := testenv.StorageConfig(t)
+	bucket, err := storage.Open(s3cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +77,15 @@ func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *
 		Trunks:      postgres.NewTrunkService(db),
 		PINAttempts: valkey.NewPINAttempts(kv, core.AttemptLimit{Max: 3, Window: time.Minute}, core.AttemptLimit{Max: 10, Window: time.Minute}),
 		LiveKit:     lk,
-		Lobby:       valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), lobbyTTLs),
-		Presence:    valkey.NewPresence(kv),
-		Limiter:     valkey.NewRateLimiter(kv),
-		Dedup:       valkey.NewDeduplicator(kv),
+		Recordings:  postgres.NewRecordingService(db),
+		Bucket:      bucket,
+		EgressStorage: livekit.EgressStorage{Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey, SecretKey: s3cfg.SecretKey,
+			Region: s3cfg.Region, Bucket: s3cfg.Bucket},
+		Recorder: api.RecorderSettings{StartTimeout: 3 * time.Second, DownloadTTL: time.Hour, WebhookToken: storageToken},
+		Lobby:    valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), lobbyTTLs),
+		Presence: valkey.NewPresence(kv),
+		Limiter:  valkey.NewRateLimiter(kv),
+		Dedup:    valkey.NewDeduplicator(kv),
 		LobbySettings: api.LobbySettings{TTLs: lobbyTTLs, TicketSecret: []byte("test-ticket-secret"),
 			PerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute}, PerAddress: core.AttemptLimit{Max: 10000, Window: time.Minute}},
 		Webhooks:  api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(lkcfg.APIKey, lkcfg.APISecret), DedupTTL: time.Hour},

@@ -14,6 +14,8 @@ import (
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/webhook"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/meetline/meetline/core"
 )
 
 // WebhookSettings say how LiveKit's webhooks are taken in.
@@ -109,8 +111,44 @@ func (h *liveKitWebhook) apply(ctx context.Context, ev *livekit.WebhookEvent, ro
 		if web {
 			return h.Presence.ParticipantLeft(ctx, room, ev.GetParticipant().GetIdentity())
 		}
+	case webhook.EventEgressEnded:
+		return h.egressEnded(ctx, ev.GetEgressInfo())
 	}
 	return nil
+}
+
+// egressEnded finalises the recording an egress wrote: complete → saved;
+// limit reached while active → stopped, and the room is told; aborted or
+// failed → aborted. Transitions are compare-and-set, so a recording the
+// storage webhook already saved, or a redelivered event, changes nothing.
+func (h *liveKitWebhook) egressEnded(ctx context.Context, info *livekit.EgressInfo) error {
+	rec, err := h.Recordings.FindRecordingByEgress(ctx, info.GetEgressId())
+	if core.Code(err) == core.ENOTFOUND {
+		return nil // not one of ours
+	}
+	if err != nil {
+		return err
+	}
+	switch info.GetStatus() {
+	case livekit.EgressStatus_EGRESS_COMPLETE:
+		_, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingSaved, core.RecordingActive, core.RecordingStopped)
+	case livekit.EgressStatus_EGRESS_LIMIT_REACHED:
+		if _, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingStopped, core.RecordingActive); err == nil {
+			notice := `{"type":"screenRecordingLimitReached"}`
+			if rec.Mode == core.ModeTranscript {
+				notice = `{"type":"transcriptionLimitReached"}`
+			}
+			if serr := h.LiveKit.SendData(ctx, rec.RoomID, []byte(notice)); serr != nil {
+				h.Logger.Warn("limit notice not sent", "room", rec.RoomID, "err", serr)
+			}
+		}
+	case livekit.EgressStatus_EGRESS_ABORTED, livekit.EgressStatus_EGRESS_FAILED:
+		_, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingAborted, core.RecordingInitiated, core.RecordingActive)
+	}
+	if core.Code(err) == core.EPRECONDITION {
+		return nil // already finalised
+	}
+	return err
 }
 
 func (h *liveKitWebhook) webhookReply(w http.ResponseWriter, event string, status int, msg string) {

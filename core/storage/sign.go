@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/signer"
 )
 
@@ -48,4 +49,15 @@ func (b *Bucket) PresignedGet(ctx context.Context, key string, ttl time.Duration
 		return "", fmt.Errorf("storage: presign: %w", err)
 	}
 	return u.String(), nil
+}
+
+// Remove deletes key; a key already gone is no error.
+func (b *Bucket) Remove(ctx context.Context, key string) error {
+	if err := b.Client.RemoveObject(ctx, b.Name, key, minio.RemoveObjectOptions{}); err != nil {
+		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+			return nil
+		}
+		return fmt.Errorf("storage: remove: %w", err)
+	}
+	return nil
 }

@@ -61,6 +61,10 @@ type config struct {
 	RecordingEnabled              bool
 	RecordingTranscriptionEnabled bool
 	RecordingExpirationDays       int
+	RecordingStartTimeout         time.Duration
+	RecordingDownloadTTL          time.Duration
+	StorageWebhookToken           string
+	EgressS3Endpoint              string
 }
 
 // env reads variables through getenv and remembers the first bad one.
@@ -210,9 +214,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RecordingEnabled:              e.boolean("RECORDING_ENABLED", true),
 		RecordingTranscriptionEnabled: e.boolean("RECORDING_TRANSCRIPTION_ENABLED", false),
 		RecordingExpirationDays:       e.integer("RECORDING_EXPIRATION_DAYS", 0, 0, 36500),
+		RecordingStartTimeout:         e.duration("RECORDING_START_TIMEOUT", 10*time.Second),
+		RecordingDownloadTTL:          e.duration("RECORDING_DOWNLOAD_TTL", time.Hour),
+		StorageWebhookToken:           e.str("STORAGE_WEBHOOK_TOKEN", ""),
+		EgressS3Endpoint:              e.str("EGRESS_S3_ENDPOINT", ""),
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
+	}
+	if c.EgressS3Endpoint == "" {
+		c.EgressS3Endpoint = c.S3Endpoint
 	}
 	if c.DevIssuer && c.OIDCIssuerURL == "" {
 		c.OIDCIssuerURL = c.DevIssuerURL()
