@@ -43,5 +43,8 @@ type UserService interface {
 	// to exactly one user takes over that user; several such users → EFORBIDDEN.
 	SignIn(ctx context.Context, claims Claims, matchEmail bool) (*User, error)
 	FindUserByID(ctx context.Context, id string) (*User, error)
+	// FindUsersByEmail returns the users with these addresses (compared
+	// case-insensitively), keyed by the lower-cased address.
+	FindUsersByEmail(ctx context.Context, emails []string) (map[string]*User, error)
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
 }

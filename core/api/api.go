@@ -40,6 +40,8 @@ type Server struct {
 
 	LobbySettings LobbySettings
 	Recorder      RecorderSettings
+	// Mailer sends invitations and notifications through the outbox.
+	Mailer Mailer
 	// EgressStorage is the bucket as LiveKit egress reaches it.
 	EgressStorage livekit.EgressStorage
 	// Webhooks says how LiveKit's webhooks are taken in.
@@ -78,7 +80,7 @@ func (s *Server) Handler() http.Handler {
 	services := []string{
 		meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,
 		meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
-		meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName,
+		meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName, meetlinev1connect.InvitationServiceName,
 	}
 	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
 	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
@@ -88,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
 	mux.Handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
 	mux.Handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
+	mux.Handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
 	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
 	mux.Handle("POST /webhooks/storage", &storageWebhook{s})
 	mux.Handle("GET /media-auth", &mediaAuth{Server: s, auth: auth})

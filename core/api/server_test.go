@@ -15,6 +15,7 @@ import (
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/livekit"
+	"github.com/meetline/meetline/core/mail"
 	"github.com/meetline/meetline/core/oidc"
 	"github.com/meetline/meetline/core/postgres"
 	"github.com/meetline/meetline/core/storage"
@@ -105,6 +106,12 @@ func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *
 		Registry: prometheus.NewRegistry(),
 		Logger:   testenv.Logger(t),
 	}
+	renderer, err := mail.NewRenderer(mail.Brand{Name: "Meetline", BaseURL: "https://meet.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Mailer = api.Mailer{Renderer: renderer, Enqueue: postgres.NewOutbox(db).Enqueue, Notify: func() {},
+		RoomURL: "https://meet.example", PerInviter: core.AttemptLimit{Max: 5, Window: time.Hour}}
 	for _, f := range configure {
 		f(srv)
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -117,6 +118,29 @@ func (s *UserService) FindUserByID(ctx context.Context, id string) (*core.User, 
 		return nil, fmt.Errorf("find user: %w", notFound(err, "user"))
 	}
 	return u, nil
+}
+
+// FindUsersByEmail returns the users whose e-mail is one of emails, compared
+// case-insensitively, keyed by the lower-cased address: who a message should
+// speak to in their own language.
+func (s *UserService) FindUsersByEmail(ctx context.Context, emails []string) (map[string]*core.User, error) {
+	lower := make([]string, len(emails))
+	for i, e := range emails {
+		lower[i] = strings.ToLower(e)
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE email <> '' AND lower(email) = ANY($1)`, lower)
+	if err != nil {
+		return nil, fmt.Errorf("find users by e-mail: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*core.User, error) { return scanUser(row) })
+	if err != nil {
+		return nil, fmt.Errorf("find users by e-mail: %w", err)
+	}
+	out := make(map[string]*core.User, len(users))
+	for _, u := range users {
+		out[strings.ToLower(u.Email)] = u
+	}
+	return out, nil
 }
 
 // UpdateUser changes the user's preferences after checking each of them.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/mail"
 )
 
 // config is everything the core reads from its environment; loadConfig names
@@ -54,6 +55,12 @@ type config struct {
 	LobbyPerParticipant core.AttemptLimit
 	LobbyPerAddress     core.AttemptLimit
 	WebhookRoomFilter   *regexp.Regexp
+
+	SMTP               mail.Config
+	MailBrand          mail.Brand
+	MailPollInterval   time.Duration
+	MailMaxAttempts    int
+	InvitationsPerHour int
 
 	TelephonyEnabled       bool
 	TelephonyDefaultRegion string
@@ -208,6 +215,25 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Window: e.duration("PIN_NUMBER_WINDOW", time.Minute),
 		},
 
+		SMTP: mail.Config{
+			Host:     e.str("SMTP_HOST", ""),
+			Port:     e.integer("SMTP_PORT", 0, 0, 65535),
+			TLS:      mail.TLSMode(e.str("SMTP_TLS", string(mail.TLSStartTLS))),
+			Username: e.str("SMTP_USERNAME", ""),
+			Password: e.str("SMTP_PASSWORD", ""),
+			Auth:     e.str("SMTP_AUTH", ""),
+			From:     e.str("MAIL_FROM", ""),
+			FromName: e.str("MAIL_FROM_NAME", ""),
+			Timeout:  e.duration("SMTP_TIMEOUT", 15*time.Second),
+		},
+		MailBrand: mail.Brand{
+			Name:    e.str("MAIL_BRAND_NAME", "Meetline"),
+			LogoURL: e.str("MAIL_LOGO_URL", ""),
+			BaseURL: e.str("MAIL_BASE_URL", ""),
+		},
+		MailPollInterval:       e.duration("MAIL_POLL_INTERVAL", 2*time.Second),
+		MailMaxAttempts:        e.integer("MAIL_MAX_ATTEMPTS", 8, 1, 100),
+		InvitationsPerHour:     e.integer("INVITATIONS_PER_HOUR", 20, 1, 100000),
 		TelephonyEnabled:       e.boolean("TELEPHONY_ENABLED", true),
 		TelephonyDefaultRegion: strings.ToUpper(e.str("TELEPHONY_DEFAULT_REGION", "FR")),
 
@@ -221,6 +247,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
+	}
+	if c.MailBrand.BaseURL == "" {
+		c.MailBrand.BaseURL = c.PublicURL
+	}
+	if c.SMTP.FromName == "" {
+		c.SMTP.FromName = c.MailBrand.Name
+	}
+	if c.SMTP.Host != "" && c.SMTP.From == "" {
+		e.fail("MAIL_FROM", "", "the address mail is sent from, since SMTP_HOST is set")
 	}
 	if c.EgressS3Endpoint == "" {
 		c.EgressS3Endpoint = c.S3Endpoint

@@ -29,6 +29,7 @@ import (
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/livekit"
+	"github.com/meetline/meetline/core/mail"
 	"github.com/meetline/meetline/core/postgres"
 	"github.com/meetline/meetline/core/storage"
 	"github.com/meetline/meetline/core/valkey"
@@ -114,6 +115,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mailer, err := startMail(ctx, cfg, db, reg, log)
+	if err != nil {
+		return err
+	}
 	srv := &api.Server{
 		Users: postgres.NewUserService(db),
 		Rooms: postgres.NewRoomService(db, postgres.WithPINRetries(cfg.PINRetries),
@@ -142,6 +147,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			{Name: "s3", Ping: bucket.Ping},
 			{Name: "livekit", Ping: lk.Ping},
 		},
+		Recordings: postgres.NewRecordingService(db),
+		Bucket:     bucket,
+		EgressStorage: livekit.EgressStorage{Endpoint: cfg.EgressS3Endpoint, AccessKey: cfg.S3AccessKey,
+			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, Bucket: cfg.S3Bucket},
+		Recorder: api.RecorderSettings{StartTimeout: cfg.RecordingStartTimeout, DownloadTTL: cfg.RecordingDownloadTTL,
+			WebhookToken: cfg.StorageWebhookToken},
+		Mailer:   mailer,
 		Registry: reg,
 		Logger:   log,
 	}
@@ -208,4 +220,29 @@ func reconcilePresence(ctx context.Context, srv *api.Server, log *slog.Logger) {
 		case <-time.After(presenceInterval):
 		}
 	}
+}
+
+// startMail builds the renderer and, when SMTP_HOST is set, starts the
+// outbox worker; without it mail is queued and waits for a configured core.
+func startMail(ctx context.Context, cfg config, db *postgres.DB, reg prometheus.Registerer, log *slog.Logger) (api.Mailer, error) {
+	renderer, err := mail.NewRenderer(cfg.MailBrand)
+	if err != nil {
+		return api.Mailer{}, err
+	}
+	outbox := postgres.NewOutbox(db)
+	m := api.Mailer{Renderer: renderer, Enqueue: outbox.Enqueue, Notify: func() {}, RoomURL: cfg.MailBrand.BaseURL,
+		PerInviter: core.AttemptLimit{Max: cfg.InvitationsPerHour, Window: time.Hour}}
+	if cfg.SMTP.Host == "" {
+		log.Warn("no SMTP_HOST: mail is queued in the outbox but not sent")
+		return m, nil
+	}
+	sender, err := mail.NewSender(cfg.SMTP)
+	if err != nil {
+		return api.Mailer{}, fmt.Errorf("SMTP: %w", err)
+	}
+	w := mail.NewWorker(outbox, sender, mail.WithPollInterval(cfg.MailPollInterval), mail.WithMaxAttempts(cfg.MailMaxAttempts),
+		mail.WithMetrics(reg), mail.WithLogger(log))
+	go w.Run(ctx)
+	m.Notify = w.Notify
+	return m, nil
 }

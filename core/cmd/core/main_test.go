@@ -41,6 +41,7 @@ func TestServe(t *testing.T) {
 		"CORE_DEV_ISSUER":          "true",
 		"CORE_DEV_ISSUER_KEY_FILE": keyFile,
 		"SERVICE_TOKENS":           "operator:operator-token-for-tests",
+		"STORAGE_WEBHOOK_TOKEN":    "storage-token-for-tests",
 	})
 
 	if err := run(context.Background(), []string{"migrate"}, env, io.Discard); err != nil {
@@ -95,6 +96,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("GetMe as alice = %s", body)
 	}
 	post(t, url+"/meetline.v1.UserService/GetMe", "", 401)
+	post(t, url+"/meetline.v1.RecordingService/ListRecordings", strings.TrimSpace(tok.String()), 200)
+	post(t, url+"/webhooks/storage?token=storage-token-for-tests", "", 400) // "{}" is no S3 event: wired and authenticated
 	post(t, url+"/meetline.v1.TrunkService/ListTrunks", "operator-token-for-tests", 200)
 	res, err = http.Get(url + "/dev-issuer/.well-known/openid-configuration")
 	if err != nil || res.StatusCode != 200 {
