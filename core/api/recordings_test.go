@@ -263,8 +263,14 @@ func TestStorageWebhook(t *testing.T) {
 			t.Errorf("%s: %d %q, want %d %q", tt.name, status, msg, tt.status, tt.msg)
 		}
 	}
-	if got, _ := s.server.Recordings.FindRecording(context.Background(), active.ID); got.Status != core.RecordingSaved {
-		t.Errorf("status = %s, want saved", got.Status)
+	// Saved, and the owner was told: the message waits in the outbox.
+	if got, _ := s.server.Recordings.FindRecording(context.Background(), active.ID); got.Status != core.RecordingNotificationSucceeded {
+		t.Errorf("status = %s, want notification_succeeded", got.Status)
+	}
+	var queued int
+	if err := s.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE kind = 'recording_ready' AND recipient = $1`,
+		t.Name()+"-owner@example.org").Scan(&queued); err != nil || queued != 1 {
+		t.Errorf("owner notifications queued = %d, %v", queued, err)
 	}
 }
 
@@ -304,7 +310,7 @@ func TestStorageEventsFromVersitygw(t *testing.T) {
 	defer cancel()
 	eventually(t, ctx, "the recording to be saved", func() bool {
 		got, err := s.server.Recordings.FindRecording(ctx, rec.ID)
-		return err == nil && got.Status == core.RecordingSaved
+		return err == nil && got.Status.Saved()
 	})
 }
 
@@ -331,8 +337,8 @@ func TestEgressEnded(t *testing.T) {
 		from   core.RecordingStatus
 		want   core.RecordingStatus
 	}{
-		{lkproto.EgressStatus_EGRESS_COMPLETE, core.RecordingActive, core.RecordingSaved},
-		{lkproto.EgressStatus_EGRESS_COMPLETE, core.RecordingStopped, core.RecordingSaved},
+		{lkproto.EgressStatus_EGRESS_COMPLETE, core.RecordingActive, core.RecordingNotificationSucceeded},
+		{lkproto.EgressStatus_EGRESS_COMPLETE, core.RecordingStopped, core.RecordingNotificationSucceeded},
 		{lkproto.EgressStatus_EGRESS_LIMIT_REACHED, core.RecordingActive, core.RecordingStopped},
 		{lkproto.EgressStatus_EGRESS_ABORTED, core.RecordingActive, core.RecordingAborted},
 		{lkproto.EgressStatus_EGRESS_COMPLETE, core.RecordingSaved, core.RecordingSaved}, // storage webhook came first

@@ -103,10 +103,15 @@ func (h *storageWebhook) finalise(r *http.Request, ev storage.ObjectEvent) (int,
 	if !rec.Status.Savable() {
 		return http.StatusConflict, "recording is " + string(rec.Status)
 	}
-	if _, err := h.Recordings.SetStatus(r.Context(), rec.ID, core.RecordingSaved, core.RecordingActive, core.RecordingStopped); err != nil {
-		if core.Code(err) == core.EPRECONDITION {
-			return http.StatusOK, "already saved"
-		}
+	saved, err := h.Recordings.SetStatus(r.Context(), rec.ID, core.RecordingSaved, core.RecordingActive, core.RecordingStopped)
+	if core.Code(err) == core.EPRECONDITION {
+		return http.StatusOK, "already saved"
+	}
+	if err == nil {
+		err = h.recordingSaved(r.Context(), saved)
+	}
+	if err != nil {
+		h.Logger.Error("storage webhook failed", "recording", rec.ID, "err", err)
 		return http.StatusInternalServerError, "failed"
 	}
 	return http.StatusOK, "saved"

@@ -131,7 +131,10 @@ func (h *liveKitWebhook) egressEnded(ctx context.Context, info *livekit.EgressIn
 	}
 	switch info.GetStatus() {
 	case livekit.EgressStatus_EGRESS_COMPLETE:
-		_, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingSaved, core.RecordingActive, core.RecordingStopped)
+		var saved *core.Recording
+		if saved, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingSaved, core.RecordingActive, core.RecordingStopped); err == nil {
+			err = h.recordingSaved(ctx, saved)
+		}
 	case livekit.EgressStatus_EGRESS_LIMIT_REACHED:
 		if _, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingStopped, core.RecordingActive); err == nil {
 			notice := `{"type":"screenRecordingLimitReached"}`
