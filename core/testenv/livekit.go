@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,13 @@ webhook:
 	}
 	cmd := exec.Command(bin, "--dev", "--bind", "127.0.0.1", "--config", filepath.Join(dir, "livekit.yaml"))
 	cmd.Stdout, cmd.Stderr = log, log
+	// livekit-server reads LIVEKIT_* variables as flags (LIVEKIT_PORT…); the
+	// shell's, meant for the shared server, must not reach this one.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LIVEKIT_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
