@@ -14,12 +14,15 @@ import (
 
 // clients holds one client per API for one principal.
 type clients struct {
-	config    meetlinev1connect.ConfigServiceClient
-	users     meetlinev1connect.UserServiceClient
-	rooms     meetlinev1connect.RoomServiceClient
-	accesses  meetlinev1connect.AccessServiceClient
-	trunks    meetlinev1connect.TrunkServiceClient
-	telephony meetlinev1connect.TelephonyServiceClient
+	lobby       meetlinev1connect.LobbyServiceClient
+	recordings  meetlinev1connect.RecordingServiceClient
+	invitations meetlinev1connect.InvitationServiceClient
+	config      meetlinev1connect.ConfigServiceClient
+	users       meetlinev1connect.UserServiceClient
+	rooms       meetlinev1connect.RoomServiceClient
+	accesses    meetlinev1connect.AccessServiceClient
+	trunks      meetlinev1connect.TrunkServiceClient
+	telephony   meetlinev1connect.TelephonyServiceClient
 }
 
 func (s *stack) clients(token string) *clients {
@@ -28,12 +31,15 @@ func (s *stack) clients(token string) *clients {
 
 func (s *stack) clientsWith(hc *http.Client, opts ...connect.ClientOption) *clients {
 	return &clients{
-		config:    meetlinev1connect.NewConfigServiceClient(hc, s.url, opts...),
-		users:     meetlinev1connect.NewUserServiceClient(hc, s.url, opts...),
-		rooms:     meetlinev1connect.NewRoomServiceClient(hc, s.url, opts...),
-		accesses:  meetlinev1connect.NewAccessServiceClient(hc, s.url, opts...),
-		trunks:    meetlinev1connect.NewTrunkServiceClient(hc, s.url, opts...),
-		telephony: meetlinev1connect.NewTelephonyServiceClient(hc, s.url, opts...),
+		lobby:       meetlinev1connect.NewLobbyServiceClient(hc, s.url, opts...),
+		recordings:  meetlinev1connect.NewRecordingServiceClient(hc, s.url, opts...),
+		invitations: meetlinev1connect.NewInvitationServiceClient(hc, s.url, opts...),
+		config:      meetlinev1connect.NewConfigServiceClient(hc, s.url, opts...),
+		users:       meetlinev1connect.NewUserServiceClient(hc, s.url, opts...),
+		rooms:       meetlinev1connect.NewRoomServiceClient(hc, s.url, opts...),
+		accesses:    meetlinev1connect.NewAccessServiceClient(hc, s.url, opts...),
+		trunks:      meetlinev1connect.NewTrunkServiceClient(hc, s.url, opts...),
+		telephony:   meetlinev1connect.NewTelephonyServiceClient(hc, s.url, opts...),
 	}
 }
 
@@ -187,6 +193,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := c.accesses.RemoveAccess(ctx, &meetlinev1.RemoveAccessRequest{Id: f.adminAccess})
 			return err
 		}, map[string]connect.Code{stranger: nf, member: deny}},
+		{"RequestEntry", func(c *clients, f *fixture) error {
+			_, err := c.lobby.RequestEntry(ctx, &meetlinev1.RequestEntryRequest{Room: f.room.Id, Username: "Someone"})
+			return err
+		}, map[string]connect.Code{anonymous: ok}},
+		{"ListWaiting", func(c *clients, f *fixture) error {
+			_, err := c.lobby.ListWaiting(ctx, &meetlinev1.ListWaitingRequest{RoomId: f.room.Id})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny}},
+		{"ListRecordings", func(c *clients, f *fixture) error {
+			_, err := c.recordings.ListRecordings(ctx, &meetlinev1.ListRecordingsRequest{})
+			return err
+		}, nil},
+		{"StopRecording", func(c *clients, f *fixture) error {
+			_, err := c.recordings.StopRecording(ctx, &meetlinev1.StopRecordingRequest{RoomId: f.room.Id})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny, admin: nf, owner: nf}},
+		{"Invite", func(c *clients, f *fixture) error {
+			_, err := c.invitations.Invite(ctx, &meetlinev1.InviteRequest{RoomId: f.room.Id, Emails: []string{"someone@example.org"}})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny}},
 		{"CreateTrunk", func(c *clients, f *fixture) error {
 			_, err := c.trunks.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{Name: "t-" + f.room.Id})
 			return err
