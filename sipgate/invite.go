@@ -71,9 +71,15 @@ func (s *Server) reject(req *sip.Request, tx sip.ServerTransaction, outcome stri
 	s.respond(req, tx, code, reason, hdrs...)
 }
 
-// txContext is cancelled when the INVITE transaction ends (CANCEL, §9.2) or parent is done.
+// txContext is cancelled by a CANCEL (§9.2), when the INVITE transaction ends, or when parent is done.
+// sipgo answers the CANCEL (487) at once, but the transaction ends only later, after Timer I (5 s over
+// UDP) once the 487 is ACKed, or Timer H (32 s) when it is not: without OnCancel a cancelled call would keep
+// its slot and go on asking the core meanwhile.
 func txContext(parent context.Context, tx sip.ServerTransaction) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(parent)
+	if !tx.OnCancel(func(*sip.Request) { cancel() }) { // already cancelled or ended
+		cancel()
+	}
 	go func() {
 		select {
 		case <-tx.Done():
