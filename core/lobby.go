@@ -2,10 +2,7 @@ package core
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // EntryStatus is where a request to enter a room stands.
@@ -79,19 +76,7 @@ const MaxUsernameLength = 100
 
 // CheckUsername validates a lobby username: 1 to 100 characters, not blank,
 // no control characters.
-func CheckUsername(name string) error {
-	switch n := utf8.RuneCountInString(name); {
-	case !utf8.ValidString(name):
-		return Invalid("username", "must be valid UTF-8")
-	case strings.TrimSpace(name) == "":
-		return Invalid("username", "must not be empty")
-	case n > MaxUsernameLength:
-		return Invalid("username", "must be at most %d characters, not %d", MaxUsernameLength, n)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return Invalid("username", "must not contain control characters")
-	}
-	return nil
-}
+func CheckUsername(name string) error { return checkName("username", name, MaxUsernameLength) }
 
 // Presence knows, per room, whether its LiveKit room is live and who is in it
 // on the web (phone participants do not count: a room with only callers has

@@ -72,16 +72,21 @@ func looksLikeUUID(s string) bool {
 
 // CheckRoomName validates a room's name: 1 to MaxRoomNameLength characters,
 // no control characters, not blank.
-func CheckRoomName(name string) error {
+func CheckRoomName(name string) error { return checkName("name", name, MaxRoomNameLength) }
+
+// checkName validates a name people type and others read: valid UTF-8, not
+// blank, at most max characters, no control characters (which would let it
+// break lines in logs or lists).
+func checkName(field, name string, max int) error {
 	switch n := utf8.RuneCountInString(name); {
 	case !utf8.ValidString(name):
-		return Invalid("name", "must be valid UTF-8")
+		return Invalid(field, "must be valid UTF-8")
 	case strings.TrimSpace(name) == "":
-		return Invalid("name", "must not be empty")
-	case n > MaxRoomNameLength:
-		return Invalid("name", "must be at most %d characters, not %d", MaxRoomNameLength, n)
+		return Invalid(field, "must not be empty")
+	case n > max:
+		return Invalid(field, "must be at most %d characters, not %d", max, n)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return Invalid("name", "must not contain control characters")
+		return Invalid(field, "must not contain control characters")
 	}
 	return nil
 }

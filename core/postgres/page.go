@@ -61,17 +61,9 @@ func pageSize(n int) int {
 // FindRoomsByUser lists the rooms user has a role in, newest first, a page at
 // a time; next is "" on the last page.
 func (s *RoomService) FindRoomsByUser(ctx context.Context, user string, page core.Page) ([]*core.Room, string, error) {
-	size := pageSize(page.Size)
-	var after, afterID any // NULL: from the start
-	if page.Token != "" {
-		p, err := decodePageToken(page.Token)
-		if err != nil {
-			return nil, "", err
-		}
-		after, afterID = p.createdAt, p.id
-	}
-	if !isUUID(user) {
-		return nil, "", nil
+	size, after, afterID, err := pageQuery(page)
+	if err != nil || !isUUID(user) {
+		return nil, "", err
 	}
 	// One more row than asked says whether there is a next page.
 	rows, err := s.db.Pool.Query(ctx, `
@@ -85,10 +77,30 @@ func (s *RoomService) FindRoomsByUser(ctx context.Context, user string, page cor
 	if err != nil {
 		return nil, "", fmt.Errorf("find rooms by user: %w", err)
 	}
-	if len(rooms) <= size {
-		return rooms, "", nil
+	rooms, next := pageOf(rooms, size, func(r *core.Room) pageToken { return pageToken{r.CreatedAt, r.ID} })
+	return rooms, next, nil
+}
+
+// pageQuery turns a requested page into its size and the position after
+// which it starts (NULLs: from the start).
+func pageQuery(page core.Page) (size int, after, afterID any, err error) {
+	size = pageSize(page.Size)
+	if page.Token != "" {
+		p, err := decodePageToken(page.Token)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		after, afterID = p.createdAt, p.id
 	}
-	rooms = rooms[:size]
-	last := rooms[size-1]
-	return rooms, pageToken{createdAt: last.CreatedAt, id: last.ID}.encode(), nil
+	return size, after, afterID, nil
+}
+
+// pageOf trims items (fetched with one more than size, which says whether a
+// next page exists) to size, and returns the token of the next page.
+func pageOf[T any](items []T, size int, position func(T) pageToken) ([]T, string) {
+	if len(items) <= size {
+		return items, ""
+	}
+	items = items[:size]
+	return items, position(items[size-1]).encode()
 }

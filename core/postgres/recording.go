@@ -90,17 +90,9 @@ func (s *RecordingService) FindLiveRecording(ctx context.Context, room string) (
 // FindRecordings lists the recordings of the rooms user administers or owns
 // (members see none, as in Meet), newest first, a page at a time.
 func (s *RecordingService) FindRecordings(ctx context.Context, user string, page core.Page) ([]*core.Recording, string, error) {
-	size := pageSize(page.Size)
-	var after, afterID any
-	if page.Token != "" {
-		p, err := decodePageToken(page.Token)
-		if err != nil {
-			return nil, "", err
-		}
-		after, afterID = p.createdAt, p.id
-	}
-	if !isUUID(user) {
-		return nil, "", nil
+	size, after, afterID, err := pageQuery(page)
+	if err != nil || !isUUID(user) {
+		return nil, "", err
 	}
 	rows, err := s.db.Pool.Query(ctx, `
 		SELECT `+recordingColumns+` FROM recordings
@@ -114,12 +106,8 @@ func (s *RecordingService) FindRecordings(ctx context.Context, user string, page
 	if err != nil {
 		return nil, "", fmt.Errorf("find recordings: %w", err)
 	}
-	if len(recs) <= size {
-		return recs, "", nil
-	}
-	recs = recs[:size]
-	last := recs[size-1]
-	return recs, pageToken{createdAt: last.CreatedAt, id: last.ID}.encode(), nil
+	recs, next := pageOf(recs, size, func(r *core.Recording) pageToken { return pageToken{r.CreatedAt, r.ID} })
+	return recs, next, nil
 }
 
 // SetStatus is a compare-and-set: the row changes only from one of from, so
