@@ -64,7 +64,8 @@ type Server struct {
 	metrics *metrics
 }
 
-// Handler returns the HTTP handler for every endpoint of the core.
+// Handler returns the HTTP handler for every endpoint of the core. Call it
+// once per Server: its metrics register with Registry.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	auth := &authenticator{users: s.Users, services: s.ServiceTokens, matchEmail: s.MatchEmail}
