@@ -17,6 +17,8 @@ type User struct {
 	DefaultAccessLevel AccessLevel
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// Created is set by SignIn when that call created the user: their first sign-in.
+	Created bool
 }
 
 // Claims are what a verified identity token says about its bearer.

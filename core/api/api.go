@@ -54,6 +54,9 @@ type Server struct {
 	// MatchEmail lets a new identity-provider subject take over the user with
 	// the same e-mail address (for a change of provider).
 	MatchEmail bool
+	// MarketingSignUp queues, on a user's first sign-in, their addition to the
+	// marketing list (the outbox worker's contact transport sends it).
+	MarketingSignUp bool
 
 	// Checks are the dependencies /readyz and gRPC health report on.
 	Checks []Check
@@ -69,6 +72,9 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	auth := &authenticator{users: s.Users, services: s.ServiceTokens, matchEmail: s.MatchEmail}
+	if s.MarketingSignUp {
+		auth.signedUp = s.queueContact
+	}
 	if s.Verifier != nil {
 		auth.verifier = newCachedVerifier(s.Verifier)
 	}

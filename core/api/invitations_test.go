@@ -2,8 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,9 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/brevo"
 	"github.com/meetline/meetline/core/mail"
 	"github.com/meetline/meetline/core/postgres"
 	"github.com/meetline/meetline/core/testenv"
@@ -134,5 +140,50 @@ func TestInviteErrors(t *testing.T) {
 	}
 	if connect.CodeOf(last) != connect.CodeResourceExhausted {
 		t.Errorf("sixth invitation: %v", last)
+	}
+}
+
+// TestMarketingSignUp: a user's first sign-in queues their addition to the
+// marketing list, later ones do not, and the outbox worker hands it to the
+// provider's API (a local server that checks the request).
+func TestMarketingSignUp(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(srv *api.Server) { srv.MarketingSignUp = true })
+	ctx := context.Background()
+	got := make(chan string, 4)
+	brevoSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Email string }
+		json.NewDecoder(r.Body).Decode(&body)
+		if r.Header.Get("api-key") != "brevo-key" || r.URL.Path != "/v3/contacts" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		got <- body.Email
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer brevoSrv.Close()
+
+	tok := s.token(t, "newcomer")
+	for range 3 {
+		if _, err := s.clients(tok).users.GetMe(ctx, &meetlinev1.GetMeRequest{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var queued int
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = $1`, core.KindMarketingContact).Scan(&queued); err != nil || queued != 1 {
+		t.Fatalf("contacts queued = %d, %v; want 1 for the first sign-in only", queued, err)
+	}
+	router := mail.Router{ByKind: map[string]mail.Transport{
+		core.KindMarketingContact: mail.ContactTransport{List: brevo.NewClient(brevoSrv.URL, "brevo-key", nil)}}}
+	if _, err := mail.NewWorker(postgres.NewOutbox(s.db), router).RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case email := <-got:
+		if email != "newcomer@example.org" {
+			t.Errorf("contact = %q", email)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the provider never got the contact")
 	}
 }

@@ -55,3 +55,23 @@ func (s *Server) recordingSaved(ctx context.Context, rec *core.Recording) error 
 	_, err = s.Recordings.SetStatus(ctx, rec.ID, core.RecordingNotificationSucceeded, core.RecordingSaved)
 	return err
 }
+
+// queueContact queues a new user's addition to the marketing list through
+// the outbox. A failure is logged without the address and never blocks the
+// sign-in that caused it.
+func (s *Server) queueContact(ctx context.Context, u *core.User) {
+	if u.Email == "" {
+		return
+	}
+	c := core.Contact{Email: u.Email, FirstName: u.ShortName, Language: u.Language,
+		LastName: strings.TrimSpace(strings.TrimPrefix(u.FullName, u.ShortName))}
+	m, err := coremail.ContactMessage(c)
+	if err == nil {
+		err = s.Mailer.Enqueue(ctx, m)
+	}
+	if err != nil {
+		s.Logger.Warn("marketing contact not queued", "user", u.ID, "err", err)
+		return
+	}
+	s.Mailer.Notify()
+}

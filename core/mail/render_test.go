@@ -100,6 +100,29 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGoldenPhoenix: Phoenix keeps no daylight saving time, so its offset
+// from UTC is the same all year: dates and times must follow the zone's
+// rules, not a fixed offset guessed from another zone.
+func TestGoldenPhoenix(t *testing.T) {
+	r := newRenderer(t)
+	for name, m := range map[string]func() (*core.Message, error){
+		"invitation_scheduled": func() (*core.Message, error) {
+			return r.Invitation("bob@example.com", "en-us", "America/Phoenix", scheduled())
+		},
+		"recording_ready": func() (*core.Message, error) {
+			return r.RecordingReady("bob@example.com", "en-us", "America/Phoenix", recordingReady())
+		},
+	} {
+		msg, err := m()
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Join("testdata", "golden", name+".en-us.phoenix")
+		golden(t, base+".txt", msg.Text)
+		golden(t, base+".html", msg.HTML)
+	}
+}
+
 func golden(t *testing.T, path, got string) {
 	t.Helper()
 	if *update {

@@ -48,7 +48,7 @@ const upsertUser = `
 			 coalesce(nullif(excluded.full_name, ''), users.full_name),
 			 coalesce(nullif(excluded.short_name, ''), users.short_name))
 			THEN now() ELSE users.updated_at END
-	RETURNING ` + userColumns
+	RETURNING ` + userColumns + `, xmax = 0` // xmax is 0 on a row this statement inserted
 
 // SignIn finds or creates the user with claims.Sub (see core.UserService).
 func (s *UserService) SignIn(ctx context.Context, c core.Claims, matchEmail bool) (*core.User, error) {
@@ -66,11 +66,13 @@ func (s *UserService) SignIn(ctx context.Context, c core.Claims, matchEmail bool
 			return u, err
 		}
 	}
-	u, err := scanUser(s.db.Pool.QueryRow(ctx, upsertUser, c.Sub, c.Email, c.FullName, c.ShortName))
+	var u core.User
+	err := s.db.Pool.QueryRow(ctx, upsertUser, c.Sub, c.Email, c.FullName, c.ShortName).Scan(&u.ID, &u.Sub, &u.Email,
+		&u.FullName, &u.ShortName, &u.Language, &u.TimeZone, &u.DefaultAccessLevel, &u.CreatedAt, &u.UpdatedAt, &u.Created)
 	if err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
-	return u, nil
+	return &u, nil
 }
 
 // claimsChange reports whether signing in with c would change u: an empty

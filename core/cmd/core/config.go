@@ -61,6 +61,10 @@ type config struct {
 	MailPollInterval   time.Duration
 	MailMaxAttempts    int
 	InvitationsPerHour int
+	MarketingProvider  string
+	BrevoURL           string
+	BrevoAPIKey        string
+	BrevoListIDs       []int64
 
 	TelephonyEnabled       bool
 	TelephonyDefaultRegion string
@@ -135,6 +139,22 @@ func (e *env) duration(name string, def time.Duration) time.Duration {
 		e.fail(name, v, "a positive Go duration such as 30s")
 	}
 	return d
+}
+
+func (e *env) ints(name string) []int64 {
+	v := e.getenv(name)
+	var out []int64
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			e.fail(name, v, "comma-separated whole numbers")
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 func (e *env) regexp(name string) *regexp.Regexp {
@@ -234,6 +254,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MailPollInterval:       e.duration("MAIL_POLL_INTERVAL", 2*time.Second),
 		MailMaxAttempts:        e.integer("MAIL_MAX_ATTEMPTS", 8, 1, 100),
 		InvitationsPerHour:     e.integer("INVITATIONS_PER_HOUR", 20, 1, 100000),
+		MarketingProvider:      e.str("MARKETING_PROVIDER", ""),
+		BrevoURL:               e.str("BREVO_API_URL", ""),
+		BrevoAPIKey:            e.str("BREVO_API_KEY", ""),
+		BrevoListIDs:           e.ints("BREVO_LIST_IDS"),
 		TelephonyEnabled:       e.boolean("TELEPHONY_ENABLED", true),
 		TelephonyDefaultRegion: strings.ToUpper(e.str("TELEPHONY_DEFAULT_REGION", "FR")),
 
@@ -256,6 +280,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		e.fail("MAIL_FROM", "", "the address mail is sent from, since SMTP_HOST is set")
+	}
+	switch {
+	case c.MarketingProvider != "" && c.MarketingProvider != "brevo":
+		e.fail("MARKETING_PROVIDER", c.MarketingProvider, "empty (off) or brevo")
+	case c.MarketingProvider == "brevo" && c.BrevoAPIKey == "":
+		e.fail("BREVO_API_KEY", "", "the Brevo API key, since MARKETING_PROVIDER=brevo")
+	case c.MarketingProvider != "" && c.SMTP.Host == "":
+		e.fail("SMTP_HOST", "", "an SMTP server: the outbox worker that sends contacts runs with mail")
 	}
 	if c.EgressS3Endpoint == "" {
 		c.EgressS3Endpoint = c.S3Endpoint

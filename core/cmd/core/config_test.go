@@ -69,6 +69,11 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"days out of range", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "-3"), `RECORDING_EXPIRATION_DAYS="-3"`},
 		{"days not a number", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "ten"), `RECORDING_EXPIRATION_DAYS="ten"`},
 		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="FRANCE"`},
+		{"unknown marketing provider", getenv(minimal, "MARKETING_PROVIDER", "mailchimp"), `MARKETING_PROVIDER="mailchimp"`},
+		{"brevo without key", getenv(minimal, "MARKETING_PROVIDER", "brevo", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `BREVO_API_KEY`},
+		{"brevo without mail", getenv(minimal, "MARKETING_PROVIDER", "brevo", "BREVO_API_KEY", "k"), `SMTP_HOST`},
+		{"bad list ids", getenv(minimal, "BREVO_LIST_IDS", "1,two"), `BREVO_LIST_IDS="1,two"`},
+		{"mail without sender", getenv(minimal, "SMTP_HOST", "smtp.example.org"), `MAIL_FROM`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

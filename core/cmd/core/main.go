@@ -28,6 +28,7 @@ import (
 
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/brevo"
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/mail"
 	"github.com/meetline/meetline/core/postgres"
@@ -134,11 +135,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			PerParticipant: cfg.LobbyPerParticipant, PerAddress: cfg.LobbyPerAddress},
 		Webhooks: api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(cfg.LiveKitAPIKey, cfg.LiveKitAPISecret),
 			RoomFilter: cfg.WebhookRoomFilter, DedupTTL: 24 * time.Hour},
-		LiveKit:       lk,
-		Verifier:      verifier,
-		ServiceTokens: services,
-		MatchEmail:    cfg.OIDCMatchEmail,
-		Telephony:     core.TelephonySettings{Enabled: cfg.TelephonyEnabled, DefaultRegion: cfg.TelephonyDefaultRegion},
+		LiveKit:         lk,
+		Verifier:        verifier,
+		ServiceTokens:   services,
+		MatchEmail:      cfg.OIDCMatchEmail,
+		MarketingSignUp: cfg.MarketingProvider != "",
+		Telephony:       core.TelephonySettings{Enabled: cfg.TelephonyEnabled, DefaultRegion: cfg.TelephonyDefaultRegion},
 		Recording: core.RecordingSettings{Enabled: cfg.RecordingEnabled,
 			TranscriptionEnabled: cfg.RecordingTranscriptionEnabled, ExpirationDays: cfg.RecordingExpirationDays},
 		Checks: []api.Check{
@@ -240,7 +242,12 @@ func startMail(ctx context.Context, cfg config, db *postgres.DB, reg prometheus.
 	if err != nil {
 		return api.Mailer{}, fmt.Errorf("SMTP: %w", err)
 	}
-	w := mail.NewWorker(outbox, sender, mail.WithPollInterval(cfg.MailPollInterval), mail.WithMaxAttempts(cfg.MailMaxAttempts),
+	var transport mail.Transport = sender
+	if cfg.MarketingProvider == "brevo" {
+		contacts := mail.ContactTransport{List: brevo.NewClient(cfg.BrevoURL, cfg.BrevoAPIKey, cfg.BrevoListIDs)}
+		transport = mail.Router{Default: sender, ByKind: map[string]mail.Transport{core.KindMarketingContact: contacts}}
+	}
+	w := mail.NewWorker(outbox, transport, mail.WithPollInterval(cfg.MailPollInterval), mail.WithMaxAttempts(cfg.MailMaxAttempts),
 		mail.WithMetrics(reg), mail.WithLogger(log))
 	go w.Run(ctx)
 	m.Notify = w.Notify
