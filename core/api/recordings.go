@@ -77,6 +77,9 @@ func (s *recordingService) StartRecording(ctx context.Context, req *meetlinev1.S
 	if rec, err = s.Recordings.SetStatus(ctx, rec.ID, core.RecordingActive, core.RecordingInitiated); err != nil {
 		return nil, err
 	}
+	if err := s.pushMetadata(ctx, room, rec); err != nil {
+		s.Logger.Warn("room metadata not updated", "room", room.ID, "err", err)
+	}
 	r, err := s.recordingView(ctx, rec, room)
 	return &meetlinev1.StartRecordingResponse{Recording: r}, err
 }
@@ -114,6 +117,9 @@ func (s *recordingService) StopRecording(ctx context.Context, req *meetlinev1.St
 	}
 	if rec, err = s.Recordings.SetStatus(ctx, rec.ID, status, core.RecordingInitiated, core.RecordingActive); err != nil {
 		return nil, err
+	}
+	if err := s.pushMetadata(ctx, room, rec); err != nil {
+		s.Logger.Warn("room metadata not updated", "room", room.ID, "err", err)
 	}
 	if stopErr != nil {
 		return nil, core.Errorf(core.EUNAVAILABLE, "the recorder did not confirm the stop")
@@ -168,6 +174,25 @@ func (s *recordingService) DeleteRecording(ctx context.Context, req *meetlinev1.
 		return nil, err
 	}
 	return &meetlinev1.DeleteRecordingResponse{}, s.Recordings.DeleteRecording(ctx, rec.ID)
+}
+
+// GetDownloadUrl presigns a GET of a saved, unexpired recording's file.
+func (s *recordingService) GetDownloadUrl(ctx context.Context, req *meetlinev1.GetDownloadUrlRequest) (*meetlinev1.GetDownloadUrlResponse, error) {
+	rec, _, err := s.recordingFor(ctx, req.Id, core.RoleAdministrator)
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Status.Saved() {
+		return nil, core.Errorf(core.EPRECONDITION, "the recording is %s: there is no file to download yet", rec.Status)
+	}
+	if at, ok := rec.ExpiresAt(s.Recording.ExpirationDays); ok && time.Now().After(at) {
+		return nil, core.Errorf(core.EPRECONDITION, "the recording expired")
+	}
+	u, err := s.Bucket.PresignedGet(ctx, rec.Key(), s.Recorder.DownloadTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &meetlinev1.GetDownloadUrlResponse{Url: u, ExpireTime: timestamppb.New(time.Now().Add(s.Recorder.DownloadTTL))}, nil
 }
 
 func (s *recordingService) SetPermanent(ctx context.Context, req *meetlinev1.SetPermanentRequest) (*meetlinev1.SetPermanentResponse, error) {

@@ -192,6 +192,17 @@ func TestRecordingViews(t *testing.T) {
 	if res.StatusCode != 200 || !bytes.Equal(body, content) {
 		t.Errorf("download = %d %q", res.StatusCode, body)
 	}
+	dl, err := owner.GetDownloadUrl(ctx, &meetlinev1.GetDownloadUrlRequest{Id: rec.ID})
+	if err != nil || !strings.HasPrefix(dl.Url, "http") || dl.ExpireTime == nil {
+		t.Fatalf("GetDownloadUrl = %v, %v", dl, err)
+	}
+	live := s.seedRecording(t, s.newFixture(t, cs, ids, "+33123456789").room.Id, core.ModeTranscript, core.RecordingActive)
+	if _, err := owner.GetDownloadUrl(ctx, &meetlinev1.GetDownloadUrlRequest{Id: live.ID}); connect.CodeOf(err) != connect.CodeFailedPrecondition {
+		t.Errorf("GetDownloadUrl of a recording under way: %v", err)
+	}
+	if _, err := s.recordings(s.token(t, t.Name()+"-member")).GetDownloadUrl(ctx, &meetlinev1.GetDownloadUrlRequest{Id: rec.ID}); connect.CodeOf(err) != connect.CodePermissionDenied {
+		t.Errorf("GetDownloadUrl by a member: %v", err)
+	}
 	perm, err := owner.SetPermanent(ctx, &meetlinev1.SetPermanentRequest{Id: rec.ID, Permanent: true})
 	if err != nil || !perm.Recording.Permanent || perm.Recording.ExpireTime != nil {
 		t.Fatalf("SetPermanent = %v, %v", perm, err)

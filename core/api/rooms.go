@@ -105,24 +105,44 @@ func (s *roomService) UpdateRoom(ctx context.Context, req *meetlinev1.UpdateRoom
 	if err != nil {
 		return nil, err
 	}
-	if err := s.pushMetadata(ctx, room); err != nil {
+	live, err := s.Recordings.FindLiveRecording(ctx, room.ID)
+	if err != nil && core.Code(err) != core.ENOTFOUND {
+		return nil, err
+	}
+	if err := s.pushMetadata(ctx, room, live); err != nil {
 		return nil, err
 	}
 	r, err := s.roomView(ctx, room, role)
 	return &meetlinev1.UpdateRoomResponse{Room: r}, err
 }
 
-// pushMetadata tells a live LiveKit room its new access level and
-// configuration, so clients in it follow; a room nobody is in is no error.
-func (s *roomService) pushMetadata(ctx context.Context, room *core.Room) error {
-	md, err := json.Marshal(struct {
-		AccessLevel   core.AccessLevel `json:"access_level"`
-		Configuration json.RawMessage  `json:"configuration"`
-	}{room.AccessLevel, room.Configuration})
+// recordingStates are what a room's metadata says of its recording, in
+// Meet's words, so clients show "recording" while it runs.
+var recordingStates = map[core.RecordingStatus]string{
+	core.RecordingInitiated: "starting",
+	core.RecordingActive:    "started",
+	core.RecordingStopped:   "saving",
+	core.RecordingAborted:   "aborted",
+}
+
+// pushMetadata tells a live LiveKit room its access level, configuration and
+// the state of rec (nil: none), so clients in it follow; a room nobody is in
+// is no error.
+func (s *Server) pushMetadata(ctx context.Context, room *core.Room, rec *core.Recording) error {
+	md := struct {
+		AccessLevel     core.AccessLevel   `json:"access_level"`
+		Configuration   json.RawMessage    `json:"configuration"`
+		RecordingMode   core.RecordingMode `json:"recording_mode,omitempty"`
+		RecordingStatus string             `json:"recording_status,omitempty"`
+	}{AccessLevel: room.AccessLevel, Configuration: room.Configuration}
+	if rec != nil && recordingStates[rec.Status] != "" {
+		md.RecordingMode, md.RecordingStatus = rec.Mode, recordingStates[rec.Status]
+	}
+	b, err := json.Marshal(md)
 	if err != nil {
 		return err
 	}
-	_, err = s.LiveKit.Rooms.UpdateRoomMetadata(ctx, &livekit.UpdateRoomMetadataRequest{Room: room.ID, Metadata: string(md)})
+	_, err = s.LiveKit.Rooms.UpdateRoomMetadata(ctx, &livekit.UpdateRoomMetadataRequest{Room: room.ID, Metadata: string(b)})
 	if err != nil && !isTwirpNotFound(err) {
 		return core.Errorf(core.EUNAVAILABLE, "the room was saved but LiveKit could not be told: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/testenv"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 )
@@ -146,8 +147,20 @@ func TestUpdateRoomReachesLiveRoom(t *testing.T) {
 	if err != nil || len(res.Rooms) != 1 {
 		t.Fatalf("ListRooms = %v, %v", res, err)
 	}
-	if md := res.Rooms[0].Metadata; !strings.Contains(md, `"access_level":"trusted"`) {
+	if md := res.Rooms[0].Metadata; !strings.Contains(md, `"access_level":"trusted"`) || strings.Contains(md, "recording") {
 		t.Errorf("metadata = %s", md)
+	}
+	// While a recording runs, the metadata says so.
+	s.seedRecording(t, f.room.Id, core.ModeTranscript, core.RecordingActive)
+	if _, err := cs[admin].rooms.UpdateRoom(ctx, &meetlinev1.UpdateRoomRequest{Id: f.room.Id, AccessLevel: &trusted}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = lk.Rooms.ListRooms(ctx, &lkproto.ListRoomsRequest{Names: []string{f.room.Id}})
+	if err != nil || len(res.Rooms) != 1 {
+		t.Fatalf("ListRooms = %v, %v", res, err)
+	}
+	if md := res.Rooms[0].Metadata; !strings.Contains(md, `"recording_mode":"transcript"`) || !strings.Contains(md, `"recording_status":"started"`) {
+		t.Errorf("metadata while recording = %s", md)
 	}
 }
 

@@ -905,6 +905,102 @@ func (x *SetPermanentResponse) GetRecording() *Recording {
 	return nil
 }
 
+type GetDownloadUrlRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDownloadUrlRequest) Reset() {
+	*x = GetDownloadUrlRequest{}
+	mi := &file_meetline_v1_recording_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDownloadUrlRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDownloadUrlRequest) ProtoMessage() {}
+
+func (x *GetDownloadUrlRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_recording_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDownloadUrlRequest.ProtoReflect.Descriptor instead.
+func (*GetDownloadUrlRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_recording_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetDownloadUrlRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetDownloadUrlResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDownloadUrlResponse) Reset() {
+	*x = GetDownloadUrlResponse{}
+	mi := &file_meetline_v1_recording_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDownloadUrlResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDownloadUrlResponse) ProtoMessage() {}
+
+func (x *GetDownloadUrlResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_recording_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDownloadUrlResponse.ProtoReflect.Descriptor instead.
+func (*GetDownloadUrlResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_recording_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetDownloadUrlResponse) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *GetDownloadUrlResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 var File_meetline_v1_recording_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_recording_proto_rawDesc = "" +
@@ -968,7 +1064,13 @@ const file_meetline_v1_recording_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
 	"\tpermanent\x18\x02 \x01(\bR\tpermanent\"L\n" +
 	"\x14SetPermanentResponse\x124\n" +
-	"\trecording\x18\x01 \x01(\v2\x16.meetline.v1.RecordingR\trecording*\xc0\x02\n" +
+	"\trecording\x18\x01 \x01(\v2\x16.meetline.v1.RecordingR\trecording\"'\n" +
+	"\x15GetDownloadUrlRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"g\n" +
+	"\x16GetDownloadUrlResponse\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12;\n" +
+	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime*\xc0\x02\n" +
 	"\x0fRecordingStatus\x12 \n" +
 	"\x1cRECORDING_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aRECORDING_STATUS_INITIATED\x10\x01\x12\x1b\n" +
@@ -978,13 +1080,14 @@ const file_meetline_v1_recording_proto_rawDesc = "" +
 	"\x18RECORDING_STATUS_ABORTED\x10\x05\x12$\n" +
 	" RECORDING_STATUS_FAILED_TO_START\x10\x06\x12#\n" +
 	"\x1fRECORDING_STATUS_FAILED_TO_STOP\x10\a\x12+\n" +
-	"'RECORDING_STATUS_NOTIFICATION_SUCCEEDED\x10\b2\xbc\x04\n" +
+	"'RECORDING_STATUS_NOTIFICATION_SUCCEEDED\x10\b2\x9c\x05\n" +
 	"\x10RecordingService\x12Y\n" +
 	"\x0eStartRecording\x12\".meetline.v1.StartRecordingRequest\x1a#.meetline.v1.StartRecordingResponse\x12V\n" +
 	"\rStopRecording\x12!.meetline.v1.StopRecordingRequest\x1a\".meetline.v1.StopRecordingResponse\x12^\n" +
 	"\x0eListRecordings\x12\".meetline.v1.ListRecordingsRequest\x1a#.meetline.v1.ListRecordingsResponse\"\x03\x90\x02\x01\x12X\n" +
 	"\fGetRecording\x12 .meetline.v1.GetRecordingRequest\x1a!.meetline.v1.GetRecordingResponse\"\x03\x90\x02\x01\x12a\n" +
-	"\x0fDeleteRecording\x12#.meetline.v1.DeleteRecordingRequest\x1a$.meetline.v1.DeleteRecordingResponse\"\x03\x90\x02\x02\x12X\n" +
+	"\x0fDeleteRecording\x12#.meetline.v1.DeleteRecordingRequest\x1a$.meetline.v1.DeleteRecordingResponse\"\x03\x90\x02\x02\x12^\n" +
+	"\x0eGetDownloadUrl\x12\".meetline.v1.GetDownloadUrlRequest\x1a#.meetline.v1.GetDownloadUrlResponse\"\x03\x90\x02\x01\x12X\n" +
 	"\fSetPermanent\x12 .meetline.v1.SetPermanentRequest\x1a!.meetline.v1.SetPermanentResponse\"\x03\x90\x02\x02B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
@@ -1000,7 +1103,7 @@ func file_meetline_v1_recording_proto_rawDescGZIP() []byte {
 }
 
 var file_meetline_v1_recording_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_meetline_v1_recording_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_meetline_v1_recording_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_meetline_v1_recording_proto_goTypes = []any{
 	(RecordingStatus)(0),            // 0: meetline.v1.RecordingStatus
 	(*RecordingOptions)(nil),        // 1: meetline.v1.RecordingOptions
@@ -1018,43 +1121,48 @@ var file_meetline_v1_recording_proto_goTypes = []any{
 	(*DeleteRecordingResponse)(nil), // 13: meetline.v1.DeleteRecordingResponse
 	(*SetPermanentRequest)(nil),     // 14: meetline.v1.SetPermanentRequest
 	(*SetPermanentResponse)(nil),    // 15: meetline.v1.SetPermanentResponse
-	(AccessLevel)(0),                // 16: meetline.v1.AccessLevel
-	(RecordingMode)(0),              // 17: meetline.v1.RecordingMode
-	(*timestamppb.Timestamp)(nil),   // 18: google.protobuf.Timestamp
+	(*GetDownloadUrlRequest)(nil),   // 16: meetline.v1.GetDownloadUrlRequest
+	(*GetDownloadUrlResponse)(nil),  // 17: meetline.v1.GetDownloadUrlResponse
+	(AccessLevel)(0),                // 18: meetline.v1.AccessLevel
+	(RecordingMode)(0),              // 19: meetline.v1.RecordingMode
+	(*timestamppb.Timestamp)(nil),   // 20: google.protobuf.Timestamp
 }
 var file_meetline_v1_recording_proto_depIdxs = []int32{
-	16, // 0: meetline.v1.RecordingRoom.access_level:type_name -> meetline.v1.AccessLevel
+	18, // 0: meetline.v1.RecordingRoom.access_level:type_name -> meetline.v1.AccessLevel
 	2,  // 1: meetline.v1.Recording.room:type_name -> meetline.v1.RecordingRoom
 	0,  // 2: meetline.v1.Recording.status:type_name -> meetline.v1.RecordingStatus
-	17, // 3: meetline.v1.Recording.mode:type_name -> meetline.v1.RecordingMode
+	19, // 3: meetline.v1.Recording.mode:type_name -> meetline.v1.RecordingMode
 	1,  // 4: meetline.v1.Recording.options:type_name -> meetline.v1.RecordingOptions
-	18, // 5: meetline.v1.Recording.create_time:type_name -> google.protobuf.Timestamp
-	18, // 6: meetline.v1.Recording.update_time:type_name -> google.protobuf.Timestamp
-	18, // 7: meetline.v1.Recording.expire_time:type_name -> google.protobuf.Timestamp
-	17, // 8: meetline.v1.StartRecordingRequest.mode:type_name -> meetline.v1.RecordingMode
+	20, // 5: meetline.v1.Recording.create_time:type_name -> google.protobuf.Timestamp
+	20, // 6: meetline.v1.Recording.update_time:type_name -> google.protobuf.Timestamp
+	20, // 7: meetline.v1.Recording.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 8: meetline.v1.StartRecordingRequest.mode:type_name -> meetline.v1.RecordingMode
 	1,  // 9: meetline.v1.StartRecordingRequest.options:type_name -> meetline.v1.RecordingOptions
 	3,  // 10: meetline.v1.StartRecordingResponse.recording:type_name -> meetline.v1.Recording
 	3,  // 11: meetline.v1.StopRecordingResponse.recording:type_name -> meetline.v1.Recording
 	3,  // 12: meetline.v1.ListRecordingsResponse.recordings:type_name -> meetline.v1.Recording
 	3,  // 13: meetline.v1.GetRecordingResponse.recording:type_name -> meetline.v1.Recording
 	3,  // 14: meetline.v1.SetPermanentResponse.recording:type_name -> meetline.v1.Recording
-	4,  // 15: meetline.v1.RecordingService.StartRecording:input_type -> meetline.v1.StartRecordingRequest
-	6,  // 16: meetline.v1.RecordingService.StopRecording:input_type -> meetline.v1.StopRecordingRequest
-	8,  // 17: meetline.v1.RecordingService.ListRecordings:input_type -> meetline.v1.ListRecordingsRequest
-	10, // 18: meetline.v1.RecordingService.GetRecording:input_type -> meetline.v1.GetRecordingRequest
-	12, // 19: meetline.v1.RecordingService.DeleteRecording:input_type -> meetline.v1.DeleteRecordingRequest
-	14, // 20: meetline.v1.RecordingService.SetPermanent:input_type -> meetline.v1.SetPermanentRequest
-	5,  // 21: meetline.v1.RecordingService.StartRecording:output_type -> meetline.v1.StartRecordingResponse
-	7,  // 22: meetline.v1.RecordingService.StopRecording:output_type -> meetline.v1.StopRecordingResponse
-	9,  // 23: meetline.v1.RecordingService.ListRecordings:output_type -> meetline.v1.ListRecordingsResponse
-	11, // 24: meetline.v1.RecordingService.GetRecording:output_type -> meetline.v1.GetRecordingResponse
-	13, // 25: meetline.v1.RecordingService.DeleteRecording:output_type -> meetline.v1.DeleteRecordingResponse
-	15, // 26: meetline.v1.RecordingService.SetPermanent:output_type -> meetline.v1.SetPermanentResponse
-	21, // [21:27] is the sub-list for method output_type
-	15, // [15:21] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	20, // 15: meetline.v1.GetDownloadUrlResponse.expire_time:type_name -> google.protobuf.Timestamp
+	4,  // 16: meetline.v1.RecordingService.StartRecording:input_type -> meetline.v1.StartRecordingRequest
+	6,  // 17: meetline.v1.RecordingService.StopRecording:input_type -> meetline.v1.StopRecordingRequest
+	8,  // 18: meetline.v1.RecordingService.ListRecordings:input_type -> meetline.v1.ListRecordingsRequest
+	10, // 19: meetline.v1.RecordingService.GetRecording:input_type -> meetline.v1.GetRecordingRequest
+	12, // 20: meetline.v1.RecordingService.DeleteRecording:input_type -> meetline.v1.DeleteRecordingRequest
+	16, // 21: meetline.v1.RecordingService.GetDownloadUrl:input_type -> meetline.v1.GetDownloadUrlRequest
+	14, // 22: meetline.v1.RecordingService.SetPermanent:input_type -> meetline.v1.SetPermanentRequest
+	5,  // 23: meetline.v1.RecordingService.StartRecording:output_type -> meetline.v1.StartRecordingResponse
+	7,  // 24: meetline.v1.RecordingService.StopRecording:output_type -> meetline.v1.StopRecordingResponse
+	9,  // 25: meetline.v1.RecordingService.ListRecordings:output_type -> meetline.v1.ListRecordingsResponse
+	11, // 26: meetline.v1.RecordingService.GetRecording:output_type -> meetline.v1.GetRecordingResponse
+	13, // 27: meetline.v1.RecordingService.DeleteRecording:output_type -> meetline.v1.DeleteRecordingResponse
+	17, // 28: meetline.v1.RecordingService.GetDownloadUrl:output_type -> meetline.v1.GetDownloadUrlResponse
+	15, // 29: meetline.v1.RecordingService.SetPermanent:output_type -> meetline.v1.SetPermanentResponse
+	23, // [23:30] is the sub-list for method output_type
+	16, // [16:23] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_recording_proto_init() }
@@ -1070,7 +1178,7 @@ func file_meetline_v1_recording_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_recording_proto_rawDesc), len(file_meetline_v1_recording_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

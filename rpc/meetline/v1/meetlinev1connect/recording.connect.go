@@ -48,6 +48,9 @@ const (
 	// RecordingServiceDeleteRecordingProcedure is the fully-qualified name of the RecordingService's
 	// DeleteRecording RPC.
 	RecordingServiceDeleteRecordingProcedure = "/meetline.v1.RecordingService/DeleteRecording"
+	// RecordingServiceGetDownloadUrlProcedure is the fully-qualified name of the RecordingService's
+	// GetDownloadUrl RPC.
+	RecordingServiceGetDownloadUrlProcedure = "/meetline.v1.RecordingService/GetDownloadUrl"
 	// RecordingServiceSetPermanentProcedure is the fully-qualified name of the RecordingService's
 	// SetPermanent RPC.
 	RecordingServiceSetPermanentProcedure = "/meetline.v1.RecordingService/SetPermanent"
@@ -64,6 +67,8 @@ type RecordingServiceClient interface {
 	GetRecording(context.Context, *v1.GetRecordingRequest) (*v1.GetRecordingResponse, error)
 	// DeleteRecording deletes a recording in a final state, and its file.
 	DeleteRecording(context.Context, *v1.DeleteRecordingRequest) (*v1.DeleteRecordingResponse, error)
+	// GetDownloadUrl returns a short-lived link to a saved recording's file.
+	GetDownloadUrl(context.Context, *v1.GetDownloadUrlRequest) (*v1.GetDownloadUrlResponse, error)
 	// SetPermanent keeps a recording past the deployment's expiry, for owners.
 	SetPermanent(context.Context, *v1.SetPermanentRequest) (*v1.SetPermanentResponse, error)
 }
@@ -112,6 +117,13 @@ func NewRecordingServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		getDownloadUrl: connect.NewClient[v1.GetDownloadUrlRequest, v1.GetDownloadUrlResponse](
+			httpClient,
+			baseURL+RecordingServiceGetDownloadUrlProcedure,
+			connect.WithSchema(recordingServiceMethods.ByName("GetDownloadUrl")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		setPermanent: connect.NewClient[v1.SetPermanentRequest, v1.SetPermanentResponse](
 			httpClient,
 			baseURL+RecordingServiceSetPermanentProcedure,
@@ -129,6 +141,7 @@ type recordingServiceClient struct {
 	listRecordings  *connect.Client[v1.ListRecordingsRequest, v1.ListRecordingsResponse]
 	getRecording    *connect.Client[v1.GetRecordingRequest, v1.GetRecordingResponse]
 	deleteRecording *connect.Client[v1.DeleteRecordingRequest, v1.DeleteRecordingResponse]
+	getDownloadUrl  *connect.Client[v1.GetDownloadUrlRequest, v1.GetDownloadUrlResponse]
 	setPermanent    *connect.Client[v1.SetPermanentRequest, v1.SetPermanentResponse]
 }
 
@@ -177,6 +190,15 @@ func (c *recordingServiceClient) DeleteRecording(ctx context.Context, req *v1.De
 	return nil, err
 }
 
+// GetDownloadUrl calls meetline.v1.RecordingService.GetDownloadUrl.
+func (c *recordingServiceClient) GetDownloadUrl(ctx context.Context, req *v1.GetDownloadUrlRequest) (*v1.GetDownloadUrlResponse, error) {
+	response, err := c.getDownloadUrl.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // SetPermanent calls meetline.v1.RecordingService.SetPermanent.
 func (c *recordingServiceClient) SetPermanent(ctx context.Context, req *v1.SetPermanentRequest) (*v1.SetPermanentResponse, error) {
 	response, err := c.setPermanent.CallUnary(ctx, connect.NewRequest(req))
@@ -197,6 +219,8 @@ type RecordingServiceHandler interface {
 	GetRecording(context.Context, *v1.GetRecordingRequest) (*v1.GetRecordingResponse, error)
 	// DeleteRecording deletes a recording in a final state, and its file.
 	DeleteRecording(context.Context, *v1.DeleteRecordingRequest) (*v1.DeleteRecordingResponse, error)
+	// GetDownloadUrl returns a short-lived link to a saved recording's file.
+	GetDownloadUrl(context.Context, *v1.GetDownloadUrlRequest) (*v1.GetDownloadUrlResponse, error)
 	// SetPermanent keeps a recording past the deployment's expiry, for owners.
 	SetPermanent(context.Context, *v1.SetPermanentRequest) (*v1.SetPermanentResponse, error)
 }
@@ -241,6 +265,13 @@ func NewRecordingServiceHandler(svc RecordingServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	recordingServiceGetDownloadUrlHandler := connect.NewUnaryHandlerSimple(
+		RecordingServiceGetDownloadUrlProcedure,
+		svc.GetDownloadUrl,
+		connect.WithSchema(recordingServiceMethods.ByName("GetDownloadUrl")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	recordingServiceSetPermanentHandler := connect.NewUnaryHandlerSimple(
 		RecordingServiceSetPermanentProcedure,
 		svc.SetPermanent,
@@ -260,6 +291,8 @@ func NewRecordingServiceHandler(svc RecordingServiceHandler, opts ...connect.Han
 			recordingServiceGetRecordingHandler.ServeHTTP(w, r)
 		case RecordingServiceDeleteRecordingProcedure:
 			recordingServiceDeleteRecordingHandler.ServeHTTP(w, r)
+		case RecordingServiceGetDownloadUrlProcedure:
+			recordingServiceGetDownloadUrlHandler.ServeHTTP(w, r)
 		case RecordingServiceSetPermanentProcedure:
 			recordingServiceSetPermanentHandler.ServeHTTP(w, r)
 		default:
@@ -289,6 +322,10 @@ func (UnimplementedRecordingServiceHandler) GetRecording(context.Context, *v1.Ge
 
 func (UnimplementedRecordingServiceHandler) DeleteRecording(context.Context, *v1.DeleteRecordingRequest) (*v1.DeleteRecordingResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.RecordingService.DeleteRecording is not implemented"))
+}
+
+func (UnimplementedRecordingServiceHandler) GetDownloadUrl(context.Context, *v1.GetDownloadUrlRequest) (*v1.GetDownloadUrlResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.RecordingService.GetDownloadUrl is not implemented"))
 }
 
 func (UnimplementedRecordingServiceHandler) SetPermanent(context.Context, *v1.SetPermanentRequest) (*v1.SetPermanentResponse, error) {
