@@ -24,6 +24,8 @@ install_debian() {
 	command -v baresip >/dev/null || want+=(baresip)
 	command -v espeak-ng >/dev/null || want+=(espeak-ng)
 	command -v sox >/dev/null || want+=(sox)
+	# Tests run /usr/sbin/nginx (not always on PATH) with deploy/nginx.
+	[[ -x /usr/sbin/nginx ]] || want+=(nginx)
 	if ((${#want[@]})); then apt_install "${want[@]}"; fi
 
 	if ! command -v valkey-server >/dev/null && ! command -v redis-server >/dev/null; then
