@@ -115,7 +115,11 @@ func (s *recordingService) StopRecording(ctx context.Context, req *meetlinev1.St
 	if stopErr != nil {
 		s.Logger.Warn("recording did not stop", "recording", rec.ID, "err", stopErr)
 	}
-	if rec, err = s.Recordings.SetStatus(ctx, rec.ID, status, core.RecordingInitiated, core.RecordingActive); err != nil {
+	// A finaliser may have saved it meanwhile (the file was written as the
+	// egress ended): the recording is then past "stopped", which is no error.
+	if cur, err := s.Recordings.SetStatus(ctx, rec.ID, status, core.RecordingInitiated, core.RecordingActive); err == nil || (core.Code(err) == core.EPRECONDITION && cur != nil && !cur.Status.Live()) {
+		rec = cur
+	} else {
 		return nil, err
 	}
 	if err := s.pushMetadata(ctx, room, rec); err != nil {

@@ -297,8 +297,8 @@ func TestStorageEventsFromVersitygw(t *testing.T) {
 	var cfg storage.Config
 	ready := make(chan struct{})
 	s := newStackOn(t, ln, func(srv *api.Server) {
-		// versitygw needs the webhook up before it starts; the bucket is
-		// known before, from the port picked below.
+		// versitygw needs the webhook up before it starts: it starts in the
+		// background and is ready once the stack serves.
 		go func() {
 			cfg = testenv.S3Events(t, hook)
 			close(ready)

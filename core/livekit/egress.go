@@ -60,5 +60,9 @@ func (c *Client) StopRecording(ctx context.Context, egressID string) (core.Recor
 }
 
 func (c *Client) egress() *lksdk.EgressClient {
-	return lksdk.NewEgressClient(c.cfg.URL, c.cfg.APIKey, c.cfg.APISecret)
+	url := c.cfg.EgressURL
+	if url == "" {
+		url = c.cfg.URL
+	}
+	return lksdk.NewEgressClient(url, c.cfg.APIKey, c.cfg.APISecret)
 }

@@ -18,6 +18,7 @@ type Config struct {
 	APIKey    string
 	APISecret string
 	TokenTTL  time.Duration // DefaultTokenTTL when zero
+	EgressURL string        // the egress API; URL when empty
 }
 
 // Client is a LiveKit server's API.
