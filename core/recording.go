@@ -37,6 +37,7 @@ func (m RecordingMode) ContentType() string {
 //	initiated → active → stopped | aborted | failed_to_stop
 //	active | stopped → saved → notification_succeeded
 //	initiated → failed_to_start
+//	saved | notification_succeeded → external_process_successful | external_process_failed (transcripts)
 type RecordingStatus string
 
 const (
@@ -48,6 +49,9 @@ const (
 	RecordingFailedToStart         RecordingStatus = "failed_to_start"
 	RecordingFailedToStop          RecordingStatus = "failed_to_stop"
 	RecordingNotificationSucceeded RecordingStatus = "notification_succeeded"
+	// A transcript's summary, made by the external summary service.
+	RecordingExternalSucceeded RecordingStatus = "external_process_successful"
+	RecordingExternalFailed    RecordingStatus = "external_process_failed"
 )
 
 // Final reports whether nothing more will happen to the recording's media:
@@ -55,7 +59,8 @@ const (
 // and neither is it here: it follows saved.)
 func (s RecordingStatus) Final() bool {
 	switch s {
-	case RecordingStopped, RecordingSaved, RecordingAborted, RecordingFailedToStart, RecordingFailedToStop:
+	case RecordingStopped, RecordingSaved, RecordingAborted, RecordingFailedToStart, RecordingFailedToStop,
+		RecordingExternalSucceeded, RecordingExternalFailed:
 		return true
 	}
 	return false
@@ -66,7 +71,11 @@ func (s RecordingStatus) Savable() bool { return s == RecordingActive || s == Re
 
 // Saved reports whether the recording's file is in the bucket.
 func (s RecordingStatus) Saved() bool {
-	return s == RecordingSaved || s == RecordingNotificationSucceeded
+	switch s {
+	case RecordingSaved, RecordingNotificationSucceeded, RecordingExternalSucceeded, RecordingExternalFailed:
+		return true
+	}
+	return false
 }
 
 // Live reports whether the recording is under way: one per room at a time.
@@ -123,4 +132,19 @@ type RecordingService interface {
 	SetEgress(ctx context.Context, id, egressID string) error
 	SetPermanent(ctx context.Context, id string, permanent bool) (*Recording, error)
 	DeleteRecording(ctx context.Context, id string) error
+}
+
+// KindSummaryRequest is the outbox kind that hands a saved transcript to the
+// summary service; the payload (Text) is a SummaryRequest as JSON.
+const KindSummaryRequest = "summary_request"
+
+// SummaryRequest is what the summary service receives: where to fetch the
+// recording, and where to say it is done.
+type SummaryRequest struct {
+	RecordingID string `json:"recording_id"`
+	RoomName    string `json:"room_name"`
+	Language    string `json:"language,omitempty"`
+	DownloadURL string `json:"download_url"`
+	CallbackURL string `json:"callback_url"`
+	OwnerEmail  string `json:"owner_email"`
 }

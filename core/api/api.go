@@ -42,6 +42,8 @@ type Server struct {
 	Recorder      RecorderSettings
 	// Mailer sends invitations and notifications through the outbox.
 	Mailer Mailer
+	// Summary hands saved transcripts to the summary service.
+	Summary SummarySettings
 	// EgressStorage is the bucket as LiveKit egress reaches it.
 	EgressStorage livekit.EgressStorage
 	// Webhooks says how LiveKit's webhooks are taken in.
@@ -100,6 +102,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
 	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
 	mux.Handle("POST /webhooks/storage", &storageWebhook{s})
+	mux.Handle("POST /webhooks/summary", &summaryWebhook{s})
 	mux.Handle("GET /media-auth", &mediaAuth{Server: s, auth: auth})
 
 	mux.Handle(grpchealth.NewHandler(&healthChecker{checks: s.Checks, services: services}))

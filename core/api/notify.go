@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/meetline/meetline/core"
 	coremail "github.com/meetline/meetline/core/mail"
@@ -28,6 +30,7 @@ func (s *Server) recordingSaved(ctx context.Context, rec *core.Recording) error 
 		data.ExpiresAt = at
 	}
 	var msgs []*core.Message
+	var owner string // the first owner with an address: the summary's recipient
 	for _, a := range accesses {
 		if a.Role != core.RoleOwner {
 			continue
@@ -44,6 +47,16 @@ func (s *Server) recordingSaved(ctx context.Context, rec *core.Recording) error 
 			return err
 		}
 		msgs = append(msgs, m)
+		if owner == "" {
+			owner = u.Email
+		}
+	}
+	if rec.Mode == core.ModeTranscript && s.Summary.URL != "" && owner != "" {
+		job, err := s.summaryJob(ctx, rec, room, owner)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, job)
 	}
 	if len(msgs) == 0 {
 		return nil
@@ -74,4 +87,31 @@ func (s *Server) queueContact(ctx context.Context, u *core.User) {
 		return
 	}
 	s.Mailer.Notify()
+}
+
+// SummarySettings say where transcripts go to be summarised.
+type SummarySettings struct {
+	// URL is the summary service's endpoint; empty turns summaries off.
+	URL string
+	// CallbackURL is where the service reports back (the core's /webhooks/summary).
+	CallbackURL string
+	// CallbackToken authenticates the service's callback.
+	CallbackToken string
+	// DownloadTTL is how long the service may fetch the recording.
+	DownloadTTL time.Duration
+}
+
+// summaryJob is the outbox job that hands a saved transcript to the summary
+// service, queued with the owners' notices.
+func (s *Server) summaryJob(ctx context.Context, rec *core.Recording, room *core.Room, owner string) (*core.Message, error) {
+	u, err := s.Bucket.PresignedGet(ctx, rec.Key(), s.Summary.DownloadTTL)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(core.SummaryRequest{RecordingID: rec.ID, RoomName: room.Name, Language: rec.Options.Language,
+		DownloadURL: u, CallbackURL: s.Summary.CallbackURL, OwnerEmail: owner})
+	if err != nil {
+		return nil, err
+	}
+	return &core.Message{Kind: core.KindSummaryRequest, To: owner, Subject: "transcript summary", Text: string(b)}, nil
 }

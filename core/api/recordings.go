@@ -39,6 +39,8 @@ var recordingStatuses = map[core.RecordingStatus]meetlinev1.RecordingStatus{
 	core.RecordingFailedToStart:         meetlinev1.RecordingStatus_RECORDING_STATUS_FAILED_TO_START,
 	core.RecordingFailedToStop:          meetlinev1.RecordingStatus_RECORDING_STATUS_FAILED_TO_STOP,
 	core.RecordingNotificationSucceeded: meetlinev1.RecordingStatus_RECORDING_STATUS_NOTIFICATION_SUCCEEDED,
+	core.RecordingExternalSucceeded:     meetlinev1.RecordingStatus_RECORDING_STATUS_EXTERNAL_PROCESS_SUCCESSFUL,
+	core.RecordingExternalFailed:        meetlinev1.RecordingStatus_RECORDING_STATUS_EXTERNAL_PROCESS_FAILED,
 }
 
 // StartRecording creates the recording first (the partial unique index

@@ -158,6 +158,8 @@ func TestRecordingRules(t *testing.T) {
 		core.RecordingAborted:               {true, false, false, false},
 		core.RecordingFailedToStart:         {true, false, false, false},
 		core.RecordingFailedToStop:          {true, false, false, false},
+		core.RecordingExternalSucceeded:     {true, false, true, false},
+		core.RecordingExternalFailed:        {true, false, true, false},
 	} {
 		if got := [4]bool{s.Final(), s.Savable(), s.Saved(), s.Live()}; got != want {
 			t.Errorf("%s: final/savable/saved/live = %v, want %v", s, got, want)

@@ -61,6 +61,10 @@ type config struct {
 	MailPollInterval   time.Duration
 	MailMaxAttempts    int
 	InvitationsPerHour int
+	SummaryURL         string
+	SummaryToken       string
+	SummaryCallbackTok string
+	SummaryTimeout     time.Duration
 	MarketingProvider  string
 	BrevoURL           string
 	BrevoAPIKey        string
@@ -254,6 +258,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MailPollInterval:       e.duration("MAIL_POLL_INTERVAL", 2*time.Second),
 		MailMaxAttempts:        e.integer("MAIL_MAX_ATTEMPTS", 8, 1, 100),
 		InvitationsPerHour:     e.integer("INVITATIONS_PER_HOUR", 20, 1, 100000),
+		SummaryURL:             e.str("SUMMARY_URL", ""),
+		SummaryToken:           e.str("SUMMARY_TOKEN", ""),
+		SummaryCallbackTok:     e.str("SUMMARY_CALLBACK_TOKEN", ""),
+		SummaryTimeout:         e.duration("SUMMARY_TIMEOUT", 30*time.Second),
 		MarketingProvider:      e.str("MARKETING_PROVIDER", ""),
 		BrevoURL:               e.str("BREVO_API_URL", ""),
 		BrevoAPIKey:            e.str("BREVO_API_KEY", ""),
@@ -288,6 +296,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		e.fail("BREVO_API_KEY", "", "the Brevo API key, since MARKETING_PROVIDER=brevo")
 	case c.MarketingProvider != "" && c.SMTP.Host == "":
 		e.fail("SMTP_HOST", "", "an SMTP server: the outbox worker that sends contacts runs with mail")
+	case c.SummaryURL != "" && c.SMTP.Host == "":
+		e.fail("SMTP_HOST", "", "an SMTP server: the outbox worker that calls the summary service runs with mail")
+	case c.SummaryURL != "" && (c.SummaryToken == "" || c.SummaryCallbackTok == ""):
+		e.fail("SUMMARY_TOKEN", "", "the summary service's token and SUMMARY_CALLBACK_TOKEN, since SUMMARY_URL is set")
 	}
 	if c.EgressS3Endpoint == "" {
 		c.EgressS3Endpoint = c.S3Endpoint

@@ -74,6 +74,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"brevo without mail", getenv(minimal, "MARKETING_PROVIDER", "brevo", "BREVO_API_KEY", "k"), `SMTP_HOST`},
 		{"bad list ids", getenv(minimal, "BREVO_LIST_IDS", "1,two"), `BREVO_LIST_IDS="1,two"`},
 		{"mail without sender", getenv(minimal, "SMTP_HOST", "smtp.example.org"), `MAIL_FROM`},
+		{"summary without tokens", getenv(minimal, "SUMMARY_URL", "https://s", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `SUMMARY_TOKEN`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

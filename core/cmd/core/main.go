@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -155,7 +156,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, Bucket: cfg.S3Bucket},
 		Recorder: api.RecorderSettings{StartTimeout: cfg.RecordingStartTimeout, DownloadTTL: cfg.RecordingDownloadTTL,
 			WebhookToken: cfg.StorageWebhookToken},
-		Mailer:   mailer,
+		Mailer: mailer,
+		Summary: api.SummarySettings{URL: cfg.SummaryURL, CallbackToken: cfg.SummaryCallbackTok,
+			CallbackURL: strings.TrimRight(cfg.PublicURL, "/") + "/webhooks/summary", DownloadTTL: 24 * time.Hour},
 		Registry: reg,
 		Logger:   log,
 	}
@@ -242,12 +245,15 @@ func startMail(ctx context.Context, cfg config, db *postgres.DB, reg prometheus.
 	if err != nil {
 		return api.Mailer{}, fmt.Errorf("SMTP: %w", err)
 	}
-	var transport mail.Transport = sender
+	router := mail.Router{Default: sender, ByKind: map[string]mail.Transport{}}
 	if cfg.MarketingProvider == "brevo" {
-		contacts := mail.ContactTransport{List: brevo.NewClient(cfg.BrevoURL, cfg.BrevoAPIKey, cfg.BrevoListIDs)}
-		transport = mail.Router{Default: sender, ByKind: map[string]mail.Transport{core.KindMarketingContact: contacts}}
+		router.ByKind[core.KindMarketingContact] = mail.ContactTransport{List: brevo.NewClient(cfg.BrevoURL, cfg.BrevoAPIKey, cfg.BrevoListIDs)}
 	}
-	w := mail.NewWorker(outbox, transport, mail.WithPollInterval(cfg.MailPollInterval), mail.WithMaxAttempts(cfg.MailMaxAttempts),
+	if cfg.SummaryURL != "" {
+		router.ByKind[core.KindSummaryRequest] = mail.SummaryTransport{URL: cfg.SummaryURL, Token: cfg.SummaryToken,
+			HTTP: &http.Client{Timeout: cfg.SummaryTimeout}}
+	}
+	w := mail.NewWorker(outbox, router, mail.WithPollInterval(cfg.MailPollInterval), mail.WithMaxAttempts(cfg.MailMaxAttempts),
 		mail.WithMetrics(reg), mail.WithLogger(log))
 	go w.Run(ctx)
 	m.Notify = w.Notify

@@ -25,40 +25,46 @@ const (
 type RecordingStatus int32
 
 const (
-	RecordingStatus_RECORDING_STATUS_UNSPECIFIED            RecordingStatus = 0
-	RecordingStatus_RECORDING_STATUS_INITIATED              RecordingStatus = 1
-	RecordingStatus_RECORDING_STATUS_ACTIVE                 RecordingStatus = 2
-	RecordingStatus_RECORDING_STATUS_STOPPED                RecordingStatus = 3
-	RecordingStatus_RECORDING_STATUS_SAVED                  RecordingStatus = 4
-	RecordingStatus_RECORDING_STATUS_ABORTED                RecordingStatus = 5
-	RecordingStatus_RECORDING_STATUS_FAILED_TO_START        RecordingStatus = 6
-	RecordingStatus_RECORDING_STATUS_FAILED_TO_STOP         RecordingStatus = 7
-	RecordingStatus_RECORDING_STATUS_NOTIFICATION_SUCCEEDED RecordingStatus = 8
+	RecordingStatus_RECORDING_STATUS_UNSPECIFIED                 RecordingStatus = 0
+	RecordingStatus_RECORDING_STATUS_INITIATED                   RecordingStatus = 1
+	RecordingStatus_RECORDING_STATUS_ACTIVE                      RecordingStatus = 2
+	RecordingStatus_RECORDING_STATUS_STOPPED                     RecordingStatus = 3
+	RecordingStatus_RECORDING_STATUS_SAVED                       RecordingStatus = 4
+	RecordingStatus_RECORDING_STATUS_ABORTED                     RecordingStatus = 5
+	RecordingStatus_RECORDING_STATUS_FAILED_TO_START             RecordingStatus = 6
+	RecordingStatus_RECORDING_STATUS_FAILED_TO_STOP              RecordingStatus = 7
+	RecordingStatus_RECORDING_STATUS_NOTIFICATION_SUCCEEDED      RecordingStatus = 8
+	RecordingStatus_RECORDING_STATUS_EXTERNAL_PROCESS_SUCCESSFUL RecordingStatus = 9
+	RecordingStatus_RECORDING_STATUS_EXTERNAL_PROCESS_FAILED     RecordingStatus = 10
 )
 
 // Enum value maps for RecordingStatus.
 var (
 	RecordingStatus_name = map[int32]string{
-		0: "RECORDING_STATUS_UNSPECIFIED",
-		1: "RECORDING_STATUS_INITIATED",
-		2: "RECORDING_STATUS_ACTIVE",
-		3: "RECORDING_STATUS_STOPPED",
-		4: "RECORDING_STATUS_SAVED",
-		5: "RECORDING_STATUS_ABORTED",
-		6: "RECORDING_STATUS_FAILED_TO_START",
-		7: "RECORDING_STATUS_FAILED_TO_STOP",
-		8: "RECORDING_STATUS_NOTIFICATION_SUCCEEDED",
+		0:  "RECORDING_STATUS_UNSPECIFIED",
+		1:  "RECORDING_STATUS_INITIATED",
+		2:  "RECORDING_STATUS_ACTIVE",
+		3:  "RECORDING_STATUS_STOPPED",
+		4:  "RECORDING_STATUS_SAVED",
+		5:  "RECORDING_STATUS_ABORTED",
+		6:  "RECORDING_STATUS_FAILED_TO_START",
+		7:  "RECORDING_STATUS_FAILED_TO_STOP",
+		8:  "RECORDING_STATUS_NOTIFICATION_SUCCEEDED",
+		9:  "RECORDING_STATUS_EXTERNAL_PROCESS_SUCCESSFUL",
+		10: "RECORDING_STATUS_EXTERNAL_PROCESS_FAILED",
 	}
 	RecordingStatus_value = map[string]int32{
-		"RECORDING_STATUS_UNSPECIFIED":            0,
-		"RECORDING_STATUS_INITIATED":              1,
-		"RECORDING_STATUS_ACTIVE":                 2,
-		"RECORDING_STATUS_STOPPED":                3,
-		"RECORDING_STATUS_SAVED":                  4,
-		"RECORDING_STATUS_ABORTED":                5,
-		"RECORDING_STATUS_FAILED_TO_START":        6,
-		"RECORDING_STATUS_FAILED_TO_STOP":         7,
-		"RECORDING_STATUS_NOTIFICATION_SUCCEEDED": 8,
+		"RECORDING_STATUS_UNSPECIFIED":                 0,
+		"RECORDING_STATUS_INITIATED":                   1,
+		"RECORDING_STATUS_ACTIVE":                      2,
+		"RECORDING_STATUS_STOPPED":                     3,
+		"RECORDING_STATUS_SAVED":                       4,
+		"RECORDING_STATUS_ABORTED":                     5,
+		"RECORDING_STATUS_FAILED_TO_START":             6,
+		"RECORDING_STATUS_FAILED_TO_STOP":              7,
+		"RECORDING_STATUS_NOTIFICATION_SUCCEEDED":      8,
+		"RECORDING_STATUS_EXTERNAL_PROCESS_SUCCESSFUL": 9,
+		"RECORDING_STATUS_EXTERNAL_PROCESS_FAILED":     10,
 	}
 )
 
@@ -1070,7 +1076,7 @@ const file_meetline_v1_recording_proto_rawDesc = "" +
 	"\x16GetDownloadUrlResponse\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12;\n" +
 	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime*\xc0\x02\n" +
+	"expireTime*\xa0\x03\n" +
 	"\x0fRecordingStatus\x12 \n" +
 	"\x1cRECORDING_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aRECORDING_STATUS_INITIATED\x10\x01\x12\x1b\n" +
@@ -1080,7 +1086,10 @@ const file_meetline_v1_recording_proto_rawDesc = "" +
 	"\x18RECORDING_STATUS_ABORTED\x10\x05\x12$\n" +
 	" RECORDING_STATUS_FAILED_TO_START\x10\x06\x12#\n" +
 	"\x1fRECORDING_STATUS_FAILED_TO_STOP\x10\a\x12+\n" +
-	"'RECORDING_STATUS_NOTIFICATION_SUCCEEDED\x10\b2\x9c\x05\n" +
+	"'RECORDING_STATUS_NOTIFICATION_SUCCEEDED\x10\b\x120\n" +
+	",RECORDING_STATUS_EXTERNAL_PROCESS_SUCCESSFUL\x10\t\x12,\n" +
+	"(RECORDING_STATUS_EXTERNAL_PROCESS_FAILED\x10\n" +
+	"2\x9c\x05\n" +
 	"\x10RecordingService\x12Y\n" +
 	"\x0eStartRecording\x12\".meetline.v1.StartRecordingRequest\x1a#.meetline.v1.StartRecordingResponse\x12V\n" +
 	"\rStopRecording\x12!.meetline.v1.StopRecordingRequest\x1a\".meetline.v1.StopRecordingResponse\x12^\n" +
