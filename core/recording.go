@@ -81,6 +81,22 @@ func (s RecordingStatus) Saved() bool {
 // Live reports whether the recording is under way: one per room at a time.
 func (s RecordingStatus) Live() bool { return s == RecordingInitiated || s == RecordingActive }
 
+// RecordingFrom is the recording state machine: the statuses each status may
+// be reached from. Every change goes through it (RecordingService.SetStatus
+// refuses any other), so a redelivered or late event cannot move a
+// recording backwards.
+var RecordingFrom = map[RecordingStatus][]RecordingStatus{
+	RecordingActive:                {RecordingInitiated},
+	RecordingFailedToStart:         {RecordingInitiated},
+	RecordingStopped:               {RecordingInitiated, RecordingActive},
+	RecordingAborted:               {RecordingInitiated, RecordingActive},
+	RecordingFailedToStop:          {RecordingInitiated, RecordingActive},
+	RecordingSaved:                 {RecordingActive, RecordingStopped},
+	RecordingNotificationSucceeded: {RecordingSaved},
+	RecordingExternalSucceeded:     {RecordingSaved, RecordingNotificationSucceeded},
+	RecordingExternalFailed:        {RecordingSaved, RecordingNotificationSucceeded},
+}
+
 // RecordingOptions are what the person who started it asked for.
 type RecordingOptions struct {
 	Language   string `json:"language,omitempty"`

@@ -65,7 +65,7 @@ func (s *Server) recordingSaved(ctx context.Context, rec *core.Recording) error 
 		return err
 	}
 	s.Mailer.Notify()
-	_, err = s.Recordings.SetStatus(ctx, rec.ID, core.RecordingNotificationSucceeded, core.RecordingSaved)
+	_, err = s.Recordings.SetStatus(ctx, rec.ID, core.RecordingNotificationSucceeded, core.RecordingFrom[core.RecordingNotificationSucceeded]...)
 	return err
 }
 

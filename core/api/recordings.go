@@ -65,7 +65,7 @@ func (s *recordingService) StartRecording(ctx context.Context, req *meetlinev1.S
 	cancel()
 	if err != nil {
 		s.Logger.Warn("recording did not start", "recording", rec.ID, "err", err)
-		if _, serr := s.Recordings.SetStatus(ctx, rec.ID, core.RecordingFailedToStart, core.RecordingInitiated); serr != nil {
+		if _, serr := s.Recordings.SetStatus(ctx, rec.ID, core.RecordingFailedToStart, core.RecordingFrom[core.RecordingFailedToStart]...); serr != nil {
 			return nil, serr
 		}
 		if isTwirpNotFound(err) {
@@ -76,7 +76,7 @@ func (s *recordingService) StartRecording(ctx context.Context, req *meetlinev1.S
 	if err := s.Recordings.SetEgress(ctx, rec.ID, egressID); err != nil {
 		return nil, err
 	}
-	if rec, err = s.Recordings.SetStatus(ctx, rec.ID, core.RecordingActive, core.RecordingInitiated); err != nil {
+	if rec, err = s.Recordings.SetStatus(ctx, rec.ID, core.RecordingActive, core.RecordingFrom[core.RecordingActive]...); err != nil {
 		return nil, err
 	}
 	if err := s.pushMetadata(ctx, room, rec); err != nil {
@@ -119,7 +119,7 @@ func (s *recordingService) StopRecording(ctx context.Context, req *meetlinev1.St
 	}
 	// A finaliser may have saved it meanwhile (the file was written as the
 	// egress ended): the recording is then past "stopped", which is no error.
-	if cur, err := s.Recordings.SetStatus(ctx, rec.ID, status, core.RecordingInitiated, core.RecordingActive); err == nil || (core.Code(err) == core.EPRECONDITION && cur != nil && !cur.Status.Live()) {
+	if cur, err := s.Recordings.SetStatus(ctx, rec.ID, status, core.RecordingFrom[status]...); err == nil || (core.Code(err) == core.EPRECONDITION && cur != nil && !cur.Status.Live()) {
 		rec = cur
 	} else {
 		return nil, err

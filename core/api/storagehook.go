@@ -103,7 +103,7 @@ func (h *storageWebhook) finalise(r *http.Request, ev storage.ObjectEvent) (int,
 	if !rec.Status.Savable() {
 		return http.StatusConflict, "recording is " + string(rec.Status)
 	}
-	saved, err := h.Recordings.SetStatus(r.Context(), rec.ID, core.RecordingSaved, core.RecordingActive, core.RecordingStopped)
+	saved, err := h.Recordings.SetStatus(r.Context(), rec.ID, core.RecordingSaved, core.RecordingFrom[core.RecordingSaved]...)
 	if core.Code(err) == core.EPRECONDITION {
 		return http.StatusOK, "already saved"
 	}

@@ -43,7 +43,7 @@ func (h *summaryWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if body.Status == "failure" {
 		to = core.RecordingExternalFailed
 	}
-	rec, err := h.Recordings.SetStatus(r.Context(), body.RecordingID, to, core.RecordingSaved, core.RecordingNotificationSucceeded)
+	rec, err := h.Recordings.SetStatus(r.Context(), body.RecordingID, to, core.RecordingFrom[to]...)
 	switch {
 	case err == nil:
 		reply(http.StatusOK, "processed")

@@ -132,7 +132,7 @@ func (h *liveKitWebhook) egressEnded(ctx context.Context, info *livekit.EgressIn
 	switch info.GetStatus() {
 	case livekit.EgressStatus_EGRESS_COMPLETE:
 		var saved *core.Recording
-		if saved, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingSaved, core.RecordingActive, core.RecordingStopped); err == nil {
+		if saved, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingSaved, core.RecordingFrom[core.RecordingSaved]...); err == nil {
 			err = h.recordingSaved(ctx, saved)
 		}
 	case livekit.EgressStatus_EGRESS_LIMIT_REACHED:
@@ -146,7 +146,7 @@ func (h *liveKitWebhook) egressEnded(ctx context.Context, info *livekit.EgressIn
 			}
 		}
 	case livekit.EgressStatus_EGRESS_ABORTED, livekit.EgressStatus_EGRESS_FAILED:
-		_, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingAborted, core.RecordingInitiated, core.RecordingActive)
+		_, err = h.Recordings.SetStatus(ctx, rec.ID, core.RecordingAborted, core.RecordingFrom[core.RecordingAborted]...)
 	}
 	if core.Code(err) == core.EPRECONDITION {
 		return nil // already finalised

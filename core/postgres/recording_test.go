@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,6 +165,41 @@ func TestRecordingRules(t *testing.T) {
 	} {
 		if got := [4]bool{s.Final(), s.Savable(), s.Saved(), s.Live()}; got != want {
 			t.Errorf("%s: final/savable/saved/live = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestRecordingStateMachine tries every transition from every status against
+// the real store: a change passes exactly when core.RecordingFrom allows it,
+// and a refused one leaves the recording as it was.
+func TestRecordingStateMachine(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	ctx := t.Context()
+	owner := newUser(t, db, "machine")
+	rooms := postgres.NewRoomService(db)
+	s := postgres.NewRecordingService(db)
+	statuses := []core.RecordingStatus{core.RecordingInitiated, core.RecordingActive, core.RecordingStopped,
+		core.RecordingSaved, core.RecordingAborted, core.RecordingFailedToStart, core.RecordingFailedToStop,
+		core.RecordingNotificationSucceeded, core.RecordingExternalSucceeded, core.RecordingExternalFailed}
+	for _, from := range statuses {
+		for _, to := range statuses {
+			allowed := slices.Contains(core.RecordingFrom[to], from)
+			room := newRoom(t, rooms, fmt.Sprintf("machine %s %s", from, to), owner.ID)
+			r := &core.Recording{RoomID: room.ID, Mode: core.ModeScreenRecording}
+			if err := s.CreateRecording(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Pool.Exec(ctx, `UPDATE recordings SET status = $2 WHERE id = $1`, r.ID, from); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.SetStatus(ctx, r.ID, to, core.RecordingFrom[to]...)
+			switch {
+			case allowed && (err != nil || got.Status != to):
+				t.Errorf("%s → %s refused: %v", from, to, err)
+			case !allowed && (core.Code(err) != core.EPRECONDITION || got.Status != from):
+				t.Errorf("%s → %s: %v (status %v), want refused", from, to, err, got)
+			}
 		}
 	}
 }
