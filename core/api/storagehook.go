@@ -1,13 +1,10 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"io"
 	"net/http"
 	"regexp"
-	"strings"
 
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/storage"
@@ -64,19 +61,14 @@ func (h *storageWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reply(status, msg)
 }
 
-// storageTokenOK compares the bearer token (MinIO) or the token query
-// parameter (versitygw sends no Authorization header) in constant time.
+// storageTokenOK checks the bearer token (MinIO) or the token query
+// parameter (versitygw sends no Authorization header).
 func (h *storageWebhook) storageTokenOK(r *http.Request) bool {
 	got := r.URL.Query().Get("token")
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		scheme, tok, _ := strings.Cut(auth, " ")
-		if strings.EqualFold(scheme, "Bearer") {
-			got = tok
-		}
+	if tok := bearer(r.Header.Get("Authorization")); tok != "" {
+		got = tok
 	}
-	want := h.Recorder.WebhookToken
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	return want != "" && subtle.ConstantTimeCompare(a[:], b[:]) == 1
+	return tokenEqual(got, h.Recorder.WebhookToken)
 }
 
 // finalise saves the recording an event's object belongs to. Objects that

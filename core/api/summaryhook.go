@@ -1,12 +1,9 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/meetline/meetline/core"
 )
@@ -18,15 +15,8 @@ type summaryWebhook struct {
 }
 
 func (h *summaryWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reply := func(status int, msg string) {
-		h.metrics.webhooks.WithLabelValues("summary", "callback", http.StatusText(status)).Inc()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(status)
-		io.WriteString(w, msg+"\n")
-	}
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	a, b := sha256.Sum256([]byte(tok)), sha256.Sum256([]byte(h.Summary.CallbackToken))
-	if h.Summary.CallbackToken == "" || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
+	reply := func(status int, msg string) { h.webhookReply(w, "summary", "callback", status, msg) }
+	if !tokenEqual(bearer(r.Header.Get("Authorization")), h.Summary.CallbackToken) {
 		reply(http.StatusUnauthorized, "unauthorized")
 		return
 	}

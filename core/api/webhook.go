@@ -45,24 +45,24 @@ func (h *liveKitWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		h.webhookReply(w, "", http.StatusRequestEntityTooLarge, "body over 1 MiB")
+		h.webhookReply(w, "livekit", "invalid", http.StatusRequestEntityTooLarge, "body over 1 MiB")
 		return
 	case err != nil:
-		h.webhookReply(w, "", http.StatusBadRequest, "unreadable body")
+		h.webhookReply(w, "livekit", "invalid", http.StatusBadRequest, "unreadable body")
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if _, err := webhook.Receive(r, h.Webhooks.Keys); err != nil {
-		h.webhookReply(w, "", http.StatusUnauthorized, "signature not verified")
+		h.webhookReply(w, "livekit", "invalid", http.StatusUnauthorized, "signature not verified")
 		return
 	}
 	var ev livekit.WebhookEvent
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(body, &ev); err != nil || ev.Event == "" {
-		h.webhookReply(w, "", http.StatusBadRequest, "not a LiveKit event")
+		h.webhookReply(w, "livekit", "invalid", http.StatusBadRequest, "not a LiveKit event")
 		return
 	}
 	status, msg := h.handle(r.Context(), &ev)
-	h.webhookReply(w, ev.Event, status, msg)
+	h.webhookReply(w, "livekit", ev.Event, status, msg)
 }
 
 // handle applies one verified event, once: a redelivered id is a no-op.
@@ -152,14 +152,4 @@ func (h *liveKitWebhook) egressEnded(ctx context.Context, info *livekit.EgressIn
 		return nil // already finalised
 	}
 	return err
-}
-
-func (h *liveKitWebhook) webhookReply(w http.ResponseWriter, event string, status int, msg string) {
-	if event == "" {
-		event = "invalid"
-	}
-	h.metrics.webhooks.WithLabelValues("livekit", event, http.StatusText(status)).Inc()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	io.WriteString(w, msg+"\n")
 }
