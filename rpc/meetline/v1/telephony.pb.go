@@ -21,6 +21,70 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CallStatus is where a phone caller stands on the way into a room.
+type CallStatus int32
+
+const (
+	CallStatus_CALL_STATUS_UNSPECIFIED CallStatus = 0
+	// Nobody is in the room on the web yet: the caller hears music on hold.
+	CallStatus_CALL_STATUS_WAITING_FOR_HOST CallStatus = 1
+	// The caller is a lobby entry (participant_id) until an administrator decides.
+	CallStatus_CALL_STATUS_WAITING_IN_LOBBY CallStatus = 2
+	// Final: hand the call to livekit_room.
+	CallStatus_CALL_STATUS_ADMITTED CallStatus = 3
+	// Final: an administrator refused the caller.
+	CallStatus_CALL_STATUS_DENIED CallStatus = 4
+	// Final: the meeting ended (or the room was deleted) while the caller waited.
+	CallStatus_CALL_STATUS_ROOM_ENDED CallStatus = 5
+)
+
+// Enum value maps for CallStatus.
+var (
+	CallStatus_name = map[int32]string{
+		0: "CALL_STATUS_UNSPECIFIED",
+		1: "CALL_STATUS_WAITING_FOR_HOST",
+		2: "CALL_STATUS_WAITING_IN_LOBBY",
+		3: "CALL_STATUS_ADMITTED",
+		4: "CALL_STATUS_DENIED",
+		5: "CALL_STATUS_ROOM_ENDED",
+	}
+	CallStatus_value = map[string]int32{
+		"CALL_STATUS_UNSPECIFIED":      0,
+		"CALL_STATUS_WAITING_FOR_HOST": 1,
+		"CALL_STATUS_WAITING_IN_LOBBY": 2,
+		"CALL_STATUS_ADMITTED":         3,
+		"CALL_STATUS_DENIED":           4,
+		"CALL_STATUS_ROOM_ENDED":       5,
+	}
+)
+
+func (x CallStatus) Enum() *CallStatus {
+	p := new(CallStatus)
+	*p = x
+	return p
+}
+
+func (x CallStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CallStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_meetline_v1_telephony_proto_enumTypes[0].Descriptor()
+}
+
+func (CallStatus) Type() protoreflect.EnumType {
+	return &file_meetline_v1_telephony_proto_enumTypes[0]
+}
+
+func (x CallStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CallStatus.Descriptor instead.
+func (CallStatus) EnumDescriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{0}
+}
+
 type ResolvePinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The number the caller dialled, as the carrier sent it.
@@ -215,7 +279,9 @@ type LookupNumberResponse struct {
 	// The trunk's prompt language.
 	Language string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
 	// Digits of the trunk's PINs (new ones; older PINs may differ after a change).
-	PinLength     int32 `protobuf:"varint,4,opt,name=pin_length,json=pinLength,proto3" json:"pin_length,omitempty"`
+	PinLength int32 `protobuf:"varint,4,opt,name=pin_length,json=pinLength,proto3" json:"pin_length,omitempty"`
+	// How to hand the trunk's callers to LiveKit; unspecified means BRIDGE.
+	Handoff       Handoff `protobuf:"varint,5,opt,name=handoff,proto3,enum=meetline.v1.Handoff" json:"handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -278,11 +344,154 @@ func (x *LookupNumberResponse) GetPinLength() int32 {
 	return 0
 }
 
+func (x *LookupNumberResponse) GetHandoff() Handoff {
+	if x != nil {
+		return x.Handoff
+	}
+	return Handoff_HANDOFF_UNSPECIFIED
+}
+
+type JoinRoomRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// The caller's number or SIP user. The lobby shows its last two digits
+	// only ("Phone ••• 42"); it is neither stored whole nor logged.
+	CallerId string `protobuf:"bytes,2,opt,name=caller_id,json=callerId,proto3" json:"caller_id,omitempty"`
+	// sipgate's id for the call (the caller leg's Call-ID), to join both
+	// services' logs.
+	CallId        string `protobuf:"bytes,3,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinRoomRequest) Reset() {
+	*x = JoinRoomRequest{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinRoomRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinRoomRequest) ProtoMessage() {}
+
+func (x *JoinRoomRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinRoomRequest.ProtoReflect.Descriptor instead.
+func (*JoinRoomRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *JoinRoomRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *JoinRoomRequest) GetCallerId() string {
+	if x != nil {
+		return x.CallerId
+	}
+	return ""
+}
+
+func (x *JoinRoomRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+type JoinRoomResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Status CallStatus             `protobuf:"varint,1,opt,name=status,proto3,enum=meetline.v1.CallStatus" json:"status,omitempty"`
+	// Set with ADMITTED: the LiveKit room to hand the call to.
+	LivekitRoom string `protobuf:"bytes,2,opt,name=livekit_room,json=livekitRoom,proto3" json:"livekit_room,omitempty"`
+	// The caller's lobby entry while WAITING_IN_LOBBY (and once decided).
+	ParticipantId string `protobuf:"bytes,3,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	// The caller's role in the room, for the X-Meet-Role header: phone
+	// callers are not signed in, so ROLE_UNSPECIFIED (a guest) today.
+	Role          Role `protobuf:"varint,4,opt,name=role,proto3,enum=meetline.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinRoomResponse) Reset() {
+	*x = JoinRoomResponse{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinRoomResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinRoomResponse) ProtoMessage() {}
+
+func (x *JoinRoomResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinRoomResponse.ProtoReflect.Descriptor instead.
+func (*JoinRoomResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *JoinRoomResponse) GetStatus() CallStatus {
+	if x != nil {
+		return x.Status
+	}
+	return CallStatus_CALL_STATUS_UNSPECIFIED
+}
+
+func (x *JoinRoomResponse) GetLivekitRoom() string {
+	if x != nil {
+		return x.LivekitRoom
+	}
+	return ""
+}
+
+func (x *JoinRoomResponse) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *JoinRoomResponse) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
 var File_meetline_v1_telephony_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmeetline/v1/telephony.proto\x12\vmeetline.v1\x1a\x18meetline/v1/common.proto\"g\n" +
+	"\x1bmeetline/v1/telephony.proto\x12\vmeetline.v1\x1a\x18meetline/v1/common.proto\x1a\x17meetline/v1/trunk.proto\"g\n" +
 	"\x11ResolvePinRequest\x12#\n" +
 	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\x12\x10\n" +
 	"\x03pin\x18\x02 \x01(\tR\x03pin\x12\x1b\n" +
@@ -294,17 +503,36 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\faccess_level\x18\x04 \x01(\x0e2\x18.meetline.v1.AccessLevelR\vaccessLevel\x12\x1a\n" +
 	"\blanguage\x18\x05 \x01(\tR\blanguage\":\n" +
 	"\x13LookupNumberRequest\x12#\n" +
-	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\"\x80\x01\n" +
+	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\"\xb0\x01\n" +
 	"\x14LookupNumberResponse\x12\x12\n" +
 	"\x04e164\x18\x01 \x01(\tR\x04e164\x12\x19\n" +
 	"\btrunk_id\x18\x02 \x01(\tR\atrunkId\x12\x1a\n" +
 	"\blanguage\x18\x03 \x01(\tR\blanguage\x12\x1d\n" +
 	"\n" +
-	"pin_length\x18\x04 \x01(\x05R\tpinLength2\xc0\x01\n" +
+	"pin_length\x18\x04 \x01(\x05R\tpinLength\x12.\n" +
+	"\ahandoff\x18\x05 \x01(\x0e2\x14.meetline.v1.HandoffR\ahandoff\"`\n" +
+	"\x0fJoinRoomRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x1b\n" +
+	"\tcaller_id\x18\x02 \x01(\tR\bcallerId\x12\x17\n" +
+	"\acall_id\x18\x03 \x01(\tR\x06callId\"\xb4\x01\n" +
+	"\x10JoinRoomResponse\x12/\n" +
+	"\x06status\x18\x01 \x01(\x0e2\x17.meetline.v1.CallStatusR\x06status\x12!\n" +
+	"\flivekit_room\x18\x02 \x01(\tR\vlivekitRoom\x12%\n" +
+	"\x0eparticipant_id\x18\x03 \x01(\tR\rparticipantId\x12%\n" +
+	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role*\xbb\x01\n" +
+	"\n" +
+	"CallStatus\x12\x1b\n" +
+	"\x17CALL_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cCALL_STATUS_WAITING_FOR_HOST\x10\x01\x12 \n" +
+	"\x1cCALL_STATUS_WAITING_IN_LOBBY\x10\x02\x12\x18\n" +
+	"\x14CALL_STATUS_ADMITTED\x10\x03\x12\x16\n" +
+	"\x12CALL_STATUS_DENIED\x10\x04\x12\x1a\n" +
+	"\x16CALL_STATUS_ROOM_ENDED\x10\x052\x8b\x02\n" +
 	"\x10TelephonyService\x12X\n" +
 	"\fLookupNumber\x12 .meetline.v1.LookupNumberRequest\x1a!.meetline.v1.LookupNumberResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
-	"ResolvePin\x12\x1e.meetline.v1.ResolvePinRequest\x1a\x1f.meetline.v1.ResolvePinResponse\"\x03\x90\x02\x01B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"ResolvePin\x12\x1e.meetline.v1.ResolvePinRequest\x1a\x1f.meetline.v1.ResolvePinResponse\"\x03\x90\x02\x01\x12I\n" +
+	"\bJoinRoom\x12\x1c.meetline.v1.JoinRoomRequest\x1a\x1d.meetline.v1.JoinRoomResponse0\x01B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_telephony_proto_rawDescOnce sync.Once
@@ -318,25 +546,36 @@ func file_meetline_v1_telephony_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_telephony_proto_rawDescData
 }
 
-var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_meetline_v1_telephony_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_meetline_v1_telephony_proto_goTypes = []any{
-	(*ResolvePinRequest)(nil),    // 0: meetline.v1.ResolvePinRequest
-	(*ResolvePinResponse)(nil),   // 1: meetline.v1.ResolvePinResponse
-	(*LookupNumberRequest)(nil),  // 2: meetline.v1.LookupNumberRequest
-	(*LookupNumberResponse)(nil), // 3: meetline.v1.LookupNumberResponse
-	(AccessLevel)(0),             // 4: meetline.v1.AccessLevel
+	(CallStatus)(0),              // 0: meetline.v1.CallStatus
+	(*ResolvePinRequest)(nil),    // 1: meetline.v1.ResolvePinRequest
+	(*ResolvePinResponse)(nil),   // 2: meetline.v1.ResolvePinResponse
+	(*LookupNumberRequest)(nil),  // 3: meetline.v1.LookupNumberRequest
+	(*LookupNumberResponse)(nil), // 4: meetline.v1.LookupNumberResponse
+	(*JoinRoomRequest)(nil),      // 5: meetline.v1.JoinRoomRequest
+	(*JoinRoomResponse)(nil),     // 6: meetline.v1.JoinRoomResponse
+	(AccessLevel)(0),             // 7: meetline.v1.AccessLevel
+	(Handoff)(0),                 // 8: meetline.v1.Handoff
+	(Role)(0),                    // 9: meetline.v1.Role
 }
 var file_meetline_v1_telephony_proto_depIdxs = []int32{
-	4, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
-	2, // 1: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
-	0, // 2: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
-	3, // 3: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
-	1, // 4: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
-	3, // [3:5] is the sub-list for method output_type
-	1, // [1:3] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	7, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
+	8, // 1: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
+	0, // 2: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
+	9, // 3: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
+	3, // 4: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
+	1, // 5: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
+	5, // 6: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
+	4, // 7: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
+	2, // 8: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
+	6, // 9: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_telephony_proto_init() }
@@ -345,18 +584,20 @@ func file_meetline_v1_telephony_proto_init() {
 		return
 	}
 	file_meetline_v1_common_proto_init()
+	file_meetline_v1_trunk_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_telephony_proto_rawDesc), len(file_meetline_v1_telephony_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   4,
+			NumEnums:      1,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_meetline_v1_telephony_proto_goTypes,
 		DependencyIndexes: file_meetline_v1_telephony_proto_depIdxs,
+		EnumInfos:         file_meetline_v1_telephony_proto_enumTypes,
 		MessageInfos:      file_meetline_v1_telephony_proto_msgTypes,
 	}.Build()
 	File_meetline_v1_telephony_proto = out.File

@@ -22,6 +22,61 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Handoff is how sipgate puts a caller whose PIN resolved into the LiveKit room.
+type Handoff int32
+
+const (
+	// Unspecified means BRIDGE.
+	Handoff_HANDOFF_UNSPECIFIED Handoff = 0
+	// sipgate calls LiveKit itself and relays the media between both calls.
+	Handoff_HANDOFF_BRIDGE Handoff = 1
+	// sipgate asks the carrier to transfer the call to LiveKit (REFER, RFC
+	// 3515) and bridges when the carrier refuses. The carrier's addresses must
+	// then be allowed on LiveKit's inbound trunk.
+	Handoff_HANDOFF_REFER Handoff = 2
+)
+
+// Enum value maps for Handoff.
+var (
+	Handoff_name = map[int32]string{
+		0: "HANDOFF_UNSPECIFIED",
+		1: "HANDOFF_BRIDGE",
+		2: "HANDOFF_REFER",
+	}
+	Handoff_value = map[string]int32{
+		"HANDOFF_UNSPECIFIED": 0,
+		"HANDOFF_BRIDGE":      1,
+		"HANDOFF_REFER":       2,
+	}
+)
+
+func (x Handoff) Enum() *Handoff {
+	p := new(Handoff)
+	*p = x
+	return p
+}
+
+func (x Handoff) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Handoff) Descriptor() protoreflect.EnumDescriptor {
+	return file_meetline_v1_trunk_proto_enumTypes[0].Descriptor()
+}
+
+func (Handoff) Type() protoreflect.EnumType {
+	return &file_meetline_v1_trunk_proto_enumTypes[0]
+}
+
+func (x Handoff) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Handoff.Descriptor instead.
+func (Handoff) EnumDescriptor() ([]byte, []int) {
+	return file_meetline_v1_trunk_proto_rawDescGZIP(), []int{0}
+}
+
 type Trunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -36,9 +91,11 @@ type Trunk struct {
 	// New rooms get PINs only in enabled trunks; a disabled trunk's numbers stop answering.
 	Enabled bool `protobuf:"varint,6,opt,name=enabled,proto3" json:"enabled,omitempty"`
 	// Rooms with a PIN in this trunk.
-	RoomCount     int64                  `protobuf:"varint,7,opt,name=room_count,json=roomCount,proto3" json:"room_count,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	RoomCount  int64                  `protobuf:"varint,7,opt,name=room_count,json=roomCount,proto3" json:"room_count,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// How sipgate hands this trunk's callers to LiveKit.
+	Handoff       Handoff `protobuf:"varint,10,opt,name=handoff,proto3,enum=meetline.v1.Handoff" json:"handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -136,6 +193,13 @@ func (x *Trunk) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Trunk) GetHandoff() Handoff {
+	if x != nil {
+		return x.Handoff
+	}
+	return Handoff_HANDOFF_UNSPECIFIED
+}
+
 type CreateTrunkRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -144,8 +208,9 @@ type CreateTrunkRequest struct {
 	// 0 means 10.
 	PinLength int32 `protobuf:"varint,3,opt,name=pin_length,json=pinLength,proto3" json:"pin_length,omitempty"`
 	// Empty means en-us.
-	Language      string `protobuf:"bytes,4,opt,name=language,proto3" json:"language,omitempty"`
-	Enabled       bool   `protobuf:"varint,5,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	Language      string  `protobuf:"bytes,4,opt,name=language,proto3" json:"language,omitempty"`
+	Enabled       bool    `protobuf:"varint,5,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	Handoff       Handoff `protobuf:"varint,6,opt,name=handoff,proto3,enum=meetline.v1.Handoff" json:"handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -213,6 +278,13 @@ func (x *CreateTrunkRequest) GetEnabled() bool {
 		return x.Enabled
 	}
 	return false
+}
+
+func (x *CreateTrunkRequest) GetHandoff() Handoff {
+	if x != nil {
+		return x.Handoff
+	}
+	return Handoff_HANDOFF_UNSPECIFIED
 }
 
 type CreateTrunkResponse struct {
@@ -351,6 +423,8 @@ type UpdateTrunkRequest struct {
 	PinLength     *int32   `protobuf:"varint,5,opt,name=pin_length,json=pinLength,proto3,oneof" json:"pin_length,omitempty"`
 	Language      *string  `protobuf:"bytes,6,opt,name=language,proto3,oneof" json:"language,omitempty"`
 	Enabled       *bool    `protobuf:"varint,7,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// Unspecified leaves it as it is.
+	Handoff       Handoff `protobuf:"varint,8,opt,name=handoff,proto3,enum=meetline.v1.Handoff" json:"handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -434,6 +508,13 @@ func (x *UpdateTrunkRequest) GetEnabled() bool {
 	return false
 }
 
+func (x *UpdateTrunkRequest) GetHandoff() Handoff {
+	if x != nil {
+		return x.Handoff
+	}
+	return Handoff_HANDOFF_UNSPECIFIED
+}
+
 type UpdateTrunkResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Trunk         *Trunk                 `protobuf:"bytes,1,opt,name=trunk,proto3" json:"trunk,omitempty"`
@@ -482,7 +563,7 @@ var File_meetline_v1_trunk_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_trunk_proto_rawDesc = "" +
 	"\n" +
-	"\x17meetline/v1/trunk.proto\x12\vmeetline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x02\n" +
+	"\x17meetline/v1/trunk.proto\x12\vmeetline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x02\n" +
 	"\x05Trunk\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -496,19 +577,22 @@ const file_meetline_v1_trunk_proto_rawDesc = "" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x97\x01\n" +
+	"updateTime\x12.\n" +
+	"\ahandoff\x18\n" +
+	" \x01(\x0e2\x14.meetline.v1.HandoffR\ahandoff\"\xc7\x01\n" +
 	"\x12CreateTrunkRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\anumbers\x18\x02 \x03(\tR\anumbers\x12\x1d\n" +
 	"\n" +
 	"pin_length\x18\x03 \x01(\x05R\tpinLength\x12\x1a\n" +
 	"\blanguage\x18\x04 \x01(\tR\blanguage\x12\x18\n" +
-	"\aenabled\x18\x05 \x01(\bR\aenabled\"?\n" +
+	"\aenabled\x18\x05 \x01(\bR\aenabled\x12.\n" +
+	"\ahandoff\x18\x06 \x01(\x0e2\x14.meetline.v1.HandoffR\ahandoff\"?\n" +
 	"\x13CreateTrunkResponse\x12(\n" +
 	"\x05trunk\x18\x01 \x01(\v2\x12.meetline.v1.TrunkR\x05trunk\"\x13\n" +
 	"\x11ListTrunksRequest\"@\n" +
 	"\x12ListTrunksResponse\x12*\n" +
-	"\x06trunks\x18\x01 \x03(\v2\x12.meetline.v1.TrunkR\x06trunks\"\x93\x02\n" +
+	"\x06trunks\x18\x01 \x03(\v2\x12.meetline.v1.TrunkR\x06trunks\"\xc3\x02\n" +
 	"\x12UpdateTrunkRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12\x18\n" +
@@ -517,14 +601,19 @@ const file_meetline_v1_trunk_proto_rawDesc = "" +
 	"\n" +
 	"pin_length\x18\x05 \x01(\x05H\x01R\tpinLength\x88\x01\x01\x12\x1f\n" +
 	"\blanguage\x18\x06 \x01(\tH\x02R\blanguage\x88\x01\x01\x12\x1d\n" +
-	"\aenabled\x18\a \x01(\bH\x03R\aenabled\x88\x01\x01B\a\n" +
+	"\aenabled\x18\a \x01(\bH\x03R\aenabled\x88\x01\x01\x12.\n" +
+	"\ahandoff\x18\b \x01(\x0e2\x14.meetline.v1.HandoffR\ahandoffB\a\n" +
 	"\x05_nameB\r\n" +
 	"\v_pin_lengthB\v\n" +
 	"\t_languageB\n" +
 	"\n" +
 	"\b_enabled\"?\n" +
 	"\x13UpdateTrunkResponse\x12(\n" +
-	"\x05trunk\x18\x01 \x01(\v2\x12.meetline.v1.TrunkR\x05trunk2\x86\x02\n" +
+	"\x05trunk\x18\x01 \x01(\v2\x12.meetline.v1.TrunkR\x05trunk*I\n" +
+	"\aHandoff\x12\x17\n" +
+	"\x13HANDOFF_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eHANDOFF_BRIDGE\x10\x01\x12\x11\n" +
+	"\rHANDOFF_REFER\x10\x022\x86\x02\n" +
 	"\fTrunkService\x12P\n" +
 	"\vCreateTrunk\x12\x1f.meetline.v1.CreateTrunkRequest\x1a .meetline.v1.CreateTrunkResponse\x12R\n" +
 	"\n" +
@@ -543,34 +632,39 @@ func file_meetline_v1_trunk_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_trunk_proto_rawDescData
 }
 
+var file_meetline_v1_trunk_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_meetline_v1_trunk_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_meetline_v1_trunk_proto_goTypes = []any{
-	(*Trunk)(nil),                 // 0: meetline.v1.Trunk
-	(*CreateTrunkRequest)(nil),    // 1: meetline.v1.CreateTrunkRequest
-	(*CreateTrunkResponse)(nil),   // 2: meetline.v1.CreateTrunkResponse
-	(*ListTrunksRequest)(nil),     // 3: meetline.v1.ListTrunksRequest
-	(*ListTrunksResponse)(nil),    // 4: meetline.v1.ListTrunksResponse
-	(*UpdateTrunkRequest)(nil),    // 5: meetline.v1.UpdateTrunkRequest
-	(*UpdateTrunkResponse)(nil),   // 6: meetline.v1.UpdateTrunkResponse
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(Handoff)(0),                  // 0: meetline.v1.Handoff
+	(*Trunk)(nil),                 // 1: meetline.v1.Trunk
+	(*CreateTrunkRequest)(nil),    // 2: meetline.v1.CreateTrunkRequest
+	(*CreateTrunkResponse)(nil),   // 3: meetline.v1.CreateTrunkResponse
+	(*ListTrunksRequest)(nil),     // 4: meetline.v1.ListTrunksRequest
+	(*ListTrunksResponse)(nil),    // 5: meetline.v1.ListTrunksResponse
+	(*UpdateTrunkRequest)(nil),    // 6: meetline.v1.UpdateTrunkRequest
+	(*UpdateTrunkResponse)(nil),   // 7: meetline.v1.UpdateTrunkResponse
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_meetline_v1_trunk_proto_depIdxs = []int32{
-	7, // 0: meetline.v1.Trunk.create_time:type_name -> google.protobuf.Timestamp
-	7, // 1: meetline.v1.Trunk.update_time:type_name -> google.protobuf.Timestamp
-	0, // 2: meetline.v1.CreateTrunkResponse.trunk:type_name -> meetline.v1.Trunk
-	0, // 3: meetline.v1.ListTrunksResponse.trunks:type_name -> meetline.v1.Trunk
-	0, // 4: meetline.v1.UpdateTrunkResponse.trunk:type_name -> meetline.v1.Trunk
-	1, // 5: meetline.v1.TrunkService.CreateTrunk:input_type -> meetline.v1.CreateTrunkRequest
-	3, // 6: meetline.v1.TrunkService.ListTrunks:input_type -> meetline.v1.ListTrunksRequest
-	5, // 7: meetline.v1.TrunkService.UpdateTrunk:input_type -> meetline.v1.UpdateTrunkRequest
-	2, // 8: meetline.v1.TrunkService.CreateTrunk:output_type -> meetline.v1.CreateTrunkResponse
-	4, // 9: meetline.v1.TrunkService.ListTrunks:output_type -> meetline.v1.ListTrunksResponse
-	6, // 10: meetline.v1.TrunkService.UpdateTrunk:output_type -> meetline.v1.UpdateTrunkResponse
-	8, // [8:11] is the sub-list for method output_type
-	5, // [5:8] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	8,  // 0: meetline.v1.Trunk.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 1: meetline.v1.Trunk.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 2: meetline.v1.Trunk.handoff:type_name -> meetline.v1.Handoff
+	0,  // 3: meetline.v1.CreateTrunkRequest.handoff:type_name -> meetline.v1.Handoff
+	1,  // 4: meetline.v1.CreateTrunkResponse.trunk:type_name -> meetline.v1.Trunk
+	1,  // 5: meetline.v1.ListTrunksResponse.trunks:type_name -> meetline.v1.Trunk
+	0,  // 6: meetline.v1.UpdateTrunkRequest.handoff:type_name -> meetline.v1.Handoff
+	1,  // 7: meetline.v1.UpdateTrunkResponse.trunk:type_name -> meetline.v1.Trunk
+	2,  // 8: meetline.v1.TrunkService.CreateTrunk:input_type -> meetline.v1.CreateTrunkRequest
+	4,  // 9: meetline.v1.TrunkService.ListTrunks:input_type -> meetline.v1.ListTrunksRequest
+	6,  // 10: meetline.v1.TrunkService.UpdateTrunk:input_type -> meetline.v1.UpdateTrunkRequest
+	3,  // 11: meetline.v1.TrunkService.CreateTrunk:output_type -> meetline.v1.CreateTrunkResponse
+	5,  // 12: meetline.v1.TrunkService.ListTrunks:output_type -> meetline.v1.ListTrunksResponse
+	7,  // 13: meetline.v1.TrunkService.UpdateTrunk:output_type -> meetline.v1.UpdateTrunkResponse
+	11, // [11:14] is the sub-list for method output_type
+	8,  // [8:11] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_trunk_proto_init() }
@@ -584,13 +678,14 @@ func file_meetline_v1_trunk_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_trunk_proto_rawDesc), len(file_meetline_v1_trunk_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_meetline_v1_trunk_proto_goTypes,
 		DependencyIndexes: file_meetline_v1_trunk_proto_depIdxs,
+		EnumInfos:         file_meetline_v1_trunk_proto_enumTypes,
 		MessageInfos:      file_meetline_v1_trunk_proto_msgTypes,
 	}.Build()
 	File_meetline_v1_trunk_proto = out.File

@@ -39,6 +39,9 @@ const (
 	// TelephonyServiceResolvePinProcedure is the fully-qualified name of the TelephonyService's
 	// ResolvePin RPC.
 	TelephonyServiceResolvePinProcedure = "/meetline.v1.TelephonyService/ResolvePin"
+	// TelephonyServiceJoinRoomProcedure is the fully-qualified name of the TelephonyService's JoinRoom
+	// RPC.
+	TelephonyServiceJoinRoomProcedure = "/meetline.v1.TelephonyService/JoinRoom"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -52,6 +55,15 @@ type TelephonyServiceClient interface {
 	// google.rpc.RetryInfo detail, when the caller or the trunk made too many
 	// failed attempts.
 	ResolvePin(context.Context, *v1.ResolvePinRequest) (*v1.ResolvePinResponse, error)
+	// JoinRoom tells sipgate when a caller whose PIN resolved may go into the
+	// room, as a stream of statuses that ends after a final one (ADMITTED,
+	// DENIED, ROOM_ENDED). A public room admits at once when someone is there
+	// on the web (or the room lets phone callers in first), else the caller
+	// waits for the host; other rooms put the caller in their lobby, next to
+	// web participants, until an administrator decides. sipgate closes the
+	// stream when the caller hangs up, which takes them out of the lobby.
+	// NotFound for an unknown room.
+	JoinRoom(context.Context, *v1.JoinRoomRequest) (*connect.ServerStreamForClient[v1.JoinRoomResponse], error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -79,6 +91,12 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		joinRoom: connect.NewClient[v1.JoinRoomRequest, v1.JoinRoomResponse](
+			httpClient,
+			baseURL+TelephonyServiceJoinRoomProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("JoinRoom")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -86,6 +104,7 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 type telephonyServiceClient struct {
 	lookupNumber *connect.Client[v1.LookupNumberRequest, v1.LookupNumberResponse]
 	resolvePin   *connect.Client[v1.ResolvePinRequest, v1.ResolvePinResponse]
+	joinRoom     *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -106,6 +125,11 @@ func (c *telephonyServiceClient) ResolvePin(ctx context.Context, req *v1.Resolve
 	return nil, err
 }
 
+// JoinRoom calls meetline.v1.TelephonyService.JoinRoom.
+func (c *telephonyServiceClient) JoinRoom(ctx context.Context, req *v1.JoinRoomRequest) (*connect.ServerStreamForClient[v1.JoinRoomResponse], error) {
+	return c.joinRoom.CallServerStream(ctx, connect.NewRequest(req))
+}
+
 // TelephonyServiceHandler is an implementation of the meetline.v1.TelephonyService service.
 type TelephonyServiceHandler interface {
 	// LookupNumber says whether a called number belongs to an enabled trunk,
@@ -117,6 +141,15 @@ type TelephonyServiceHandler interface {
 	// google.rpc.RetryInfo detail, when the caller or the trunk made too many
 	// failed attempts.
 	ResolvePin(context.Context, *v1.ResolvePinRequest) (*v1.ResolvePinResponse, error)
+	// JoinRoom tells sipgate when a caller whose PIN resolved may go into the
+	// room, as a stream of statuses that ends after a final one (ADMITTED,
+	// DENIED, ROOM_ENDED). A public room admits at once when someone is there
+	// on the web (or the room lets phone callers in first), else the caller
+	// waits for the host; other rooms put the caller in their lobby, next to
+	// web participants, until an administrator decides. sipgate closes the
+	// stream when the caller hangs up, which takes them out of the lobby.
+	// NotFound for an unknown room.
+	JoinRoom(context.Context, *v1.JoinRoomRequest, *connect.ServerStream[v1.JoinRoomResponse]) error
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -140,12 +173,20 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServiceJoinRoomHandler := connect.NewServerStreamHandlerSimple(
+		TelephonyServiceJoinRoomProcedure,
+		svc.JoinRoom,
+		connect.WithSchema(telephonyServiceMethods.ByName("JoinRoom")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
 			telephonyServiceLookupNumberHandler.ServeHTTP(w, r)
 		case TelephonyServiceResolvePinProcedure:
 			telephonyServiceResolvePinHandler.ServeHTTP(w, r)
+		case TelephonyServiceJoinRoomProcedure:
+			telephonyServiceJoinRoomHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -161,4 +202,8 @@ func (UnimplementedTelephonyServiceHandler) LookupNumber(context.Context, *v1.Lo
 
 func (UnimplementedTelephonyServiceHandler) ResolvePin(context.Context, *v1.ResolvePinRequest) (*v1.ResolvePinResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.ResolvePin is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) JoinRoom(context.Context, *v1.JoinRoomRequest, *connect.ServerStream[v1.JoinRoomResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.JoinRoom is not implemented"))
 }
