@@ -23,6 +23,19 @@ import (
 // It stops when the test ends.
 func LiveKitServer(t testing.TB, webhookURL string) livekit.Config {
 	t.Helper()
+	return startLiveKit(t, webhookURL, "")
+}
+
+// LiveKitSIPServer is LiveKitServer with the Redis at redisAddr (a
+// ValkeyServer of the test's own), which LiveKit's SIP APIs and their
+// psrpc calls need.
+func LiveKitSIPServer(t testing.TB, webhookURL, redisAddr string) livekit.Config {
+	t.Helper()
+	return startLiveKit(t, webhookURL, redisAddr)
+}
+
+func startLiveKit(t testing.TB, webhookURL, redisAddr string) livekit.Config {
+	t.Helper()
 	bin := filepath.Join(Getenv(t, "MEETLINE_TOOLS"), "bin", "livekit-server")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("testenv: %v: run `make test`", err)
@@ -42,6 +55,9 @@ webhook:
   api_key: devkey
   urls: [%q]
 `, port, rtcPort, webhookURL)
+	if redisAddr != "" {
+		cfg += fmt.Sprintf("redis:\n  address: %s\n", redisAddr)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "livekit.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
