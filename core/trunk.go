@@ -15,9 +15,37 @@ type Trunk struct {
 	PINLength int
 	Language  string
 	Enabled   bool
+	Handoff   Handoff
 	RoomCount int64 // rooms with a PIN in this trunk
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Handoff is how sipgate puts a caller whose PIN resolved into the LiveKit
+// room. It is per trunk because it depends on what the trunk's carrier
+// supports.
+type Handoff string
+
+const (
+	// HandoffBridge: sipgate calls LiveKit itself and relays the media between
+	// both calls. It works with every carrier, at the cost of sipgate carrying
+	// the audio for the whole call.
+	HandoffBridge Handoff = "bridge"
+	// HandoffRefer: sipgate asks the carrier to transfer the call to LiveKit
+	// (REFER, RFC 3515), which takes sipgate off the media path, and bridges
+	// when the carrier refuses. LiveKit then receives the call from the
+	// carrier, so the carrier's addresses must be allowed on LiveKit's inbound
+	// trunk.
+	HandoffRefer Handoff = "refer"
+)
+
+// DefaultHandoff is the hand-off of a trunk that names none: bridging needs
+// nothing from the carrier.
+const DefaultHandoff = HandoffBridge
+
+// Valid reports whether h is one of the hand-off modes.
+func (h Handoff) Valid() bool {
+	return h == HandoffBridge || h == HandoffRefer
 }
 
 // TrunkFilter selects trunks; a nil field matches everything.
@@ -40,6 +68,7 @@ type TrunkUpdate struct {
 	PINLength *int
 	Language  *string
 	Enabled   *bool
+	Handoff   *Handoff
 }
 
 // TrunkService stores trunks.

@@ -46,7 +46,8 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 	}, nil
 }
 
-// LookupNumber tells sipgate whether to answer a call, and in which language.
+// LookupNumber tells sipgate whether to answer a call, in which language, and
+// how to hand the caller to LiveKit.
 func (s *telephonyService) LookupNumber(ctx context.Context, req *meetlinev1.LookupNumberRequest) (*meetlinev1.LookupNumberResponse, error) {
 	called, err := calledNumber(req.CalledNumber, s.Telephony.DefaultRegion)
 	if err != nil {
@@ -56,7 +57,8 @@ func (s *telephonyService) LookupNumber(ctx context.Context, req *meetlinev1.Loo
 	if err != nil {
 		return nil, err
 	}
-	return &meetlinev1.LookupNumberResponse{E164: string(called), TrunkId: t.ID, Language: t.Language, PinLength: int32(t.PINLength)}, nil
+	return &meetlinev1.LookupNumberResponse{E164: string(called), TrunkId: t.ID, Language: t.Language, PinLength: int32(t.PINLength),
+		Handoff: handoffs[t.Handoff]}, nil
 }
 
 // calledNumber normalises the dialled number. Carriers and sipgate send E.164

@@ -17,14 +17,19 @@ func (s *trunkService) CreateTrunk(ctx context.Context, req *meetlinev1.CreateTr
 	if err != nil {
 		return nil, err
 	}
-	t := &core.Trunk{Name: req.Name, Numbers: numbers, PINLength: int(req.PinLength), Language: req.Language, Enabled: req.Enabled}
+	handoff, err := handoffFromProto(req.Handoff)
+	if err != nil {
+		return nil, err
+	}
+	t := &core.Trunk{Name: req.Name, Numbers: numbers, PINLength: int(req.PinLength), Language: req.Language, Enabled: req.Enabled,
+		Handoff: handoff}
 	if t.Language == "" {
 		t.Language = core.DefaultLanguage
 	}
 	if err := s.Trunks.CreateTrunk(ctx, t); err != nil {
 		return nil, err
 	}
-	return &meetlinev1.CreateTrunkResponse{Trunk: trunkToProto(t)}, nil
+	return &meetlinev1.CreateTrunkResponse{Trunk: trunkMessage(t)}, nil
 }
 
 func (s *trunkService) ListTrunks(ctx context.Context, _ *meetlinev1.ListTrunksRequest) (*meetlinev1.ListTrunksResponse, error) {
@@ -34,7 +39,7 @@ func (s *trunkService) ListTrunks(ctx context.Context, _ *meetlinev1.ListTrunksR
 	}
 	res := &meetlinev1.ListTrunksResponse{}
 	for _, t := range trunks {
-		res.Trunks = append(res.Trunks, trunkToProto(t))
+		res.Trunks = append(res.Trunks, trunkMessage(t))
 	}
 	return res, nil
 }
@@ -48,6 +53,13 @@ func (s *trunkService) UpdateTrunk(ctx context.Context, req *meetlinev1.UpdateTr
 		n := int(req.GetPinLength())
 		upd.PINLength = &n
 	}
+	if req.Handoff != meetlinev1.Handoff_HANDOFF_UNSPECIFIED {
+		h, err := handoffFromProto(req.Handoff)
+		if err != nil {
+			return nil, err
+		}
+		upd.Handoff = &h
+	}
 	if req.UpdateNumbers {
 		numbers, err := s.parseNumbers(req.Numbers)
 		if err != nil {
@@ -59,7 +71,7 @@ func (s *trunkService) UpdateTrunk(ctx context.Context, req *meetlinev1.UpdateTr
 	if err != nil {
 		return nil, err
 	}
-	return &meetlinev1.UpdateTrunkResponse{Trunk: trunkToProto(t)}, nil
+	return &meetlinev1.UpdateTrunkResponse{Trunk: trunkMessage(t)}, nil
 }
 
 // parseNumbers normalises numbers to E.164, reading those without a country
@@ -74,4 +86,30 @@ func (s *trunkService) parseNumbers(in []string) ([]core.PhoneNumber, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+var handoffs = map[core.Handoff]meetlinev1.Handoff{
+	core.HandoffBridge: meetlinev1.Handoff_HANDOFF_BRIDGE,
+	core.HandoffRefer:  meetlinev1.Handoff_HANDOFF_REFER,
+}
+
+// handoffFromProto maps the enum to the domain; UNSPECIFIED is the default,
+// as the API documents, and an unknown value is EINVALID.
+func handoffFromProto(h meetlinev1.Handoff) (core.Handoff, error) {
+	if h == meetlinev1.Handoff_HANDOFF_UNSPECIFIED {
+		return core.DefaultHandoff, nil
+	}
+	for d, p := range handoffs {
+		if p == h {
+			return d, nil
+		}
+	}
+	return "", core.Invalid("handoff", "must be HANDOFF_BRIDGE or HANDOFF_REFER, not %d", h)
+}
+
+// trunkMessage is trunkToProto with the trunk's hand-off mode.
+func trunkMessage(t *core.Trunk) *meetlinev1.Trunk {
+	p := trunkToProto(t)
+	p.Handoff = handoffs[t.Handoff]
+	return p
 }

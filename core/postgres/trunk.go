@@ -26,7 +26,7 @@ const trunkRoomCount = `coalesce((SELECT sum(c.rooms) FROM trunk_room_counts c W
 // findTrunks selects trunks, each with its numbers in their configured order;
 // $1 filters on enabled and $2 on the id when not NULL.
 const findTrunks = `
-	SELECT t.id, t.name, t.pin_length, t.language, t.enabled, ` + trunkRoomCount + `, t.created_at, t.updated_at,
+	SELECT t.id, t.name, t.pin_length, t.language, t.enabled, t.handoff, ` + trunkRoomCount + `, t.created_at, t.updated_at,
 	       coalesce(array_agg(n.e164 ORDER BY n.position, n.e164) FILTER (WHERE n.e164 IS NOT NULL), '{}')
 	FROM trunks t LEFT JOIN trunk_numbers n ON n.trunk_id = t.id
 	WHERE ($1::boolean IS NULL OR t.enabled = $1) AND ($2::uuid IS NULL OR t.id = $2)
@@ -62,9 +62,9 @@ func (s *TrunkService) FindTrunkByID(ctx context.Context, id string) (*core.Trun
 func (s *TrunkService) FindTrunkByNumber(ctx context.Context, number core.PhoneNumber) (*core.Trunk, error) {
 	var t core.Trunk
 	err := s.db.Pool.QueryRow(ctx, `
-		SELECT t.id, t.name, t.pin_length, t.language, t.enabled, t.created_at, t.updated_at
+		SELECT t.id, t.name, t.pin_length, t.language, t.enabled, t.handoff, t.created_at, t.updated_at
 		FROM trunk_numbers n JOIN trunks t ON t.id = n.trunk_id AND t.enabled
-		WHERE n.e164 = $1`, number).Scan(&t.ID, &t.Name, &t.PINLength, &t.Language, &t.Enabled, &t.CreatedAt, &t.UpdatedAt)
+		WHERE n.e164 = $1`, number).Scan(&t.ID, &t.Name, &t.PINLength, &t.Language, &t.Enabled, &t.Handoff, &t.CreatedAt, &t.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENOTFOUND, "no enabled trunk has this number")
 	}
@@ -87,7 +87,7 @@ func queryTrunks(ctx context.Context, q querier, enabled *bool, id any) ([]*core
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*core.Trunk, error) {
 		var t core.Trunk
 		var numbers []string
-		err := row.Scan(&t.ID, &t.Name, &t.PINLength, &t.Language, &t.Enabled, &t.RoomCount, &t.CreatedAt, &t.UpdatedAt, &numbers)
+		err := row.Scan(&t.ID, &t.Name, &t.PINLength, &t.Language, &t.Enabled, &t.Handoff, &t.RoomCount, &t.CreatedAt, &t.UpdatedAt, &numbers)
 		for _, n := range numbers {
 			t.Numbers = append(t.Numbers, core.PhoneNumber(n))
 		}

@@ -95,11 +95,12 @@ func TestCreateTrunk(t *testing.T) {
 	if err := s.CreateTrunk(ctx, paris); err != nil {
 		t.Fatal(err)
 	}
-	if paris.ID == "" || paris.PINLength != core.DefaultPINLength || paris.Language != "en-us" || paris.CreatedAt.IsZero() {
+	if paris.ID == "" || paris.PINLength != core.DefaultPINLength || paris.Language != "en-us" || paris.Handoff != core.HandoffBridge ||
+		paris.CreatedAt.IsZero() {
 		t.Fatalf("created %+v", paris)
 	}
 	got, err := s.FindTrunkByID(ctx, paris.ID)
-	if err != nil || !slices.Equal(got.Numbers, paris.Numbers) || got.RoomCount != 0 || got.Name != "paris" {
+	if err != nil || !slices.Equal(got.Numbers, paris.Numbers) || got.RoomCount != 0 || got.Name != "paris" || got.Handoff != core.HandoffBridge {
 		t.Fatalf("FindTrunkByID = %+v, %v", got, err)
 	}
 	for _, id := range []string{"paris", "00000000-0000-0000-0000-000000000000"} {
@@ -118,6 +119,7 @@ func TestCreateTrunk(t *testing.T) {
 		{"short PINs", core.Trunk{Name: "x", PINLength: 3}, "pin_length", core.EINVALID},
 		{"long PINs", core.Trunk{Name: "x", PINLength: 17}, "pin_length", core.EINVALID},
 		{"language", core.Trunk{Name: "x", Language: "klingon"}, "language", core.EINVALID},
+		{"handoff", core.Trunk{Name: "x", Handoff: "teleport"}, "handoff", core.EINVALID},
 		{"number", core.Trunk{Name: "x", Numbers: []core.PhoneNumber{"0123456789"}}, "numbers", core.EINVALID},
 		{"twice", core.Trunk{Name: "x", Numbers: []core.PhoneNumber{"+41441234567", "+41441234567"}}, "numbers", core.EINVALID},
 		{"taken name", core.Trunk{Name: "paris"}, "", core.ECONFLICT},
@@ -138,6 +140,38 @@ func TestCreateTrunk(t *testing.T) {
 	}
 }
 
+// TestTrunkHandoff reads a trunk's hand-off back through every finder,
+// sipgate's FindTrunkByNumber included.
+func TestTrunkHandoff(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	s := postgres.NewTrunkService(db)
+	ctx := t.Context()
+	carrier := &core.Trunk{Name: "carrier", Numbers: []core.PhoneNumber{"+33123456789"}, Enabled: true, Handoff: core.HandoffRefer}
+	if err := s.CreateTrunk(ctx, carrier); err != nil {
+		t.Fatal(err)
+	}
+	insertTrunk(t, db, "legacy", "en-us", true, "+33987654321") // written without a hand-off: the column's default
+
+	byID, err := s.FindTrunkByID(ctx, carrier.ID)
+	if err != nil || byID.Handoff != core.HandoffRefer {
+		t.Errorf("FindTrunkByID = %+v, %v", byID, err)
+	}
+	all, err := s.FindTrunks(ctx, core.TrunkFilter{})
+	if err != nil || len(all) != 2 || all[0].Handoff != core.HandoffRefer || all[1].Handoff != core.HandoffBridge {
+		t.Errorf("FindTrunks = %+v, %v", all, err)
+	}
+	for number, want := range map[core.PhoneNumber]core.Handoff{"+33123456789": core.HandoffRefer, "+33987654321": core.HandoffBridge} {
+		got, err := s.FindTrunkByNumber(ctx, number)
+		if err != nil || got.Handoff != want {
+			t.Errorf("FindTrunkByNumber(%s) = %+v, %v, want %s", number, got, err, want)
+		}
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE trunks SET handoff = 'teleport'`); err == nil {
+		t.Error("the database stored an unknown hand-off")
+	}
+}
+
 func TestUpdateTrunk(t *testing.T) {
 	t.Parallel()
 	db := testenv.Postgres(t)
@@ -147,22 +181,30 @@ func TestUpdateTrunk(t *testing.T) {
 	newTrunk(t, db, "zurich", 10, true, "+41441234567")
 	ptr := func(s string) *string { return &s }
 	n := func(i int) *int { return &i }
+	handoff := func(h core.Handoff) *core.Handoff { return &h }
 	off := false
 
 	got, err := s.UpdateTrunk(ctx, paris.ID, core.TrunkUpdate{
-		Name: ptr("paris-2"), PINLength: n(6), Language: ptr("fr-fr"), Enabled: &off,
+		Name: ptr("paris-2"), PINLength: n(6), Language: ptr("fr-fr"), Enabled: &off, Handoff: handoff(core.HandoffRefer),
 		Numbers: &[]core.PhoneNumber{"+33987654321", "+33123456789"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "paris-2" || got.PINLength != 6 || got.Language != "fr-fr" || got.Enabled ||
+	if got.Name != "paris-2" || got.PINLength != 6 || got.Language != "fr-fr" || got.Enabled || got.Handoff != core.HandoffRefer ||
 		!slices.Equal(got.Numbers, []core.PhoneNumber{"+33987654321", "+33123456789"}) || !got.UpdatedAt.After(paris.UpdatedAt) {
 		t.Fatalf("updated = %+v", got)
 	}
 	got, err = s.UpdateTrunk(ctx, paris.ID, core.TrunkUpdate{Numbers: &[]core.PhoneNumber{}})
-	if err != nil || got.Numbers != nil || got.Name != "paris-2" {
+	if err != nil || got.Numbers != nil || got.Name != "paris-2" || got.Handoff != core.HandoffRefer {
 		t.Fatalf("emptied numbers = %+v, %v", got, err)
+	}
+	if got, err := s.FindTrunkByID(ctx, paris.ID); err != nil || got.Handoff != core.HandoffRefer {
+		t.Fatalf("read back = %+v, %v", got, err)
+	}
+	got, err = s.UpdateTrunk(ctx, paris.ID, core.TrunkUpdate{Handoff: handoff(core.HandoffBridge)})
+	if err != nil || got.Handoff != core.HandoffBridge {
+		t.Fatalf("back to bridge = %+v, %v", got, err)
 	}
 	for _, tc := range []struct {
 		upd   core.TrunkUpdate
@@ -172,6 +214,7 @@ func TestUpdateTrunk(t *testing.T) {
 		{core.TrunkUpdate{Name: ptr("")}, "name", core.EINVALID},
 		{core.TrunkUpdate{PINLength: n(20)}, "pin_length", core.EINVALID},
 		{core.TrunkUpdate{Language: ptr("xx")}, "language", core.EINVALID},
+		{core.TrunkUpdate{Handoff: handoff("teleport")}, "handoff", core.EINVALID},
 		{core.TrunkUpdate{Name: ptr("zurich")}, "", core.ECONFLICT},
 		{core.TrunkUpdate{Numbers: &[]core.PhoneNumber{"+41441234567"}}, "", core.ECONFLICT},
 	} {

@@ -16,8 +16,9 @@ import (
 // e164 is the shape trunk_numbers accepts; core.ParsePhoneNumber produces it.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
-// checkTrunk validates t and fills in the defaults of its PIN length and
-// language, so that the database's own checks never have to answer.
+// checkTrunk validates t and fills in the defaults of its PIN length,
+// language and hand-off, so that the database's own checks never have to
+// answer.
 func checkTrunk(t *core.Trunk) error {
 	if n := utf8.RuneCountInString(t.Name); n < 1 || n > 100 || strings.TrimSpace(t.Name) == "" {
 		return core.Invalid("name", "must be 1 to 100 characters, not blank")
@@ -33,6 +34,12 @@ func checkTrunk(t *core.Trunk) error {
 	}
 	if !core.IsLanguage(t.Language) {
 		return core.Invalid("language", "must be one of %v, not %q", core.Languages, t.Language)
+	}
+	if t.Handoff == "" {
+		t.Handoff = core.DefaultHandoff
+	}
+	if !t.Handoff.Valid() {
+		return core.Invalid("handoff", "must be %s or %s, not %q", core.HandoffBridge, core.HandoffRefer, t.Handoff)
 	}
 	seen := make(map[core.PhoneNumber]bool, len(t.Numbers))
 	for _, n := range t.Numbers {
@@ -54,8 +61,8 @@ func (s *TrunkService) CreateTrunk(ctx context.Context, t *core.Trunk) error {
 	}
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
-			INSERT INTO trunks (name, pin_length, language, enabled) VALUES ($1, $2, $3, $4)
-			RETURNING id, created_at, updated_at`, t.Name, t.PINLength, t.Language, t.Enabled).
+			INSERT INTO trunks (name, pin_length, language, enabled, handoff) VALUES ($1, $2, $3, $4, $5)
+			RETURNING id, created_at, updated_at`, t.Name, t.PINLength, t.Language, t.Enabled, t.Handoff).
 			Scan(&t.ID, &t.CreatedAt, &t.UpdatedAt)
 		if err != nil {
 			return trunkWriteError(err, t.Name)
@@ -90,8 +97,8 @@ func (s *TrunkService) UpdateTrunk(ctx context.Context, id string, upd core.Trun
 			return err
 		}
 		err = tx.QueryRow(ctx, `
-			UPDATE trunks SET name = $2, pin_length = $3, language = $4, enabled = $5, updated_at = now()
-			WHERE id = $1 RETURNING updated_at`, t.ID, t.Name, t.PINLength, t.Language, t.Enabled).Scan(&t.UpdatedAt)
+			UPDATE trunks SET name = $2, pin_length = $3, language = $4, enabled = $5, handoff = $6, updated_at = now()
+			WHERE id = $1 RETURNING updated_at`, t.ID, t.Name, t.PINLength, t.Language, t.Enabled, t.Handoff).Scan(&t.UpdatedAt)
 		if err != nil {
 			return trunkWriteError(err, t.Name)
 		}
@@ -131,6 +138,9 @@ func applyTrunkUpdate(t *core.Trunk, upd core.TrunkUpdate) {
 	}
 	if upd.Enabled != nil {
 		t.Enabled = *upd.Enabled
+	}
+	if upd.Handoff != nil {
+		t.Handoff = *upd.Handoff // "": back to the default, as on creation
 	}
 }
 
