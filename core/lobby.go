@@ -51,7 +51,8 @@ func (t LobbyTTLs) TTL(status EntryStatus) time.Duration {
 }
 
 // LobbyService stores lobby entries, shared by every core replica, and tells
-// watchers when a room's lobby changes.
+// watchers when a room's lobby changes, or anything else that people waiting
+// to enter it depend on (Notify).
 type LobbyService interface {
 	// PutEntry stores e, for the TTL of its status, and notifies the room's
 	// watchers when the entry is new or its status changed (not on a refresh).
@@ -63,11 +64,19 @@ type LobbyService interface {
 	FindEntry(ctx context.Context, room, id string) (*LobbyEntry, error)
 	// FindWaiting lists the room's waiting entries, oldest first.
 	FindWaiting(ctx context.Context, room string) ([]*LobbyEntry, error)
-	// ClearLobby forgets every entry of the room (the meeting ended).
+	// RemoveEntry forgets an entry at once, whatever its status (its person
+	// went away), and notifies the room's watchers.
+	RemoveEntry(ctx context.Context, room, id string) error
+	// ClearLobby forgets every entry of the room (the meeting ended, or the
+	// room was deleted) and notifies the room's watchers.
 	ClearLobby(ctx context.Context, room string) error
+	// Notify signals the room's watchers without changing the lobby: its
+	// presence or the room itself changed, and people waiting to enter
+	// (a phone caller waiting for the host) must look again.
+	Notify(ctx context.Context, room string) error
 	// WatchLobby signals on the returned channel after each change to the
-	// room's lobby, from any replica, until ctx ends. Signals coalesce: a
-	// watcher reads the current state after each one.
+	// room's lobby and each Notify, from any replica, until ctx ends. Signals
+	// coalesce: a watcher reads the current state after each one.
 	WatchLobby(ctx context.Context, room string) (<-chan struct{}, error)
 }
 
@@ -78,19 +87,33 @@ const MaxUsernameLength = 100
 // no control characters.
 func CheckUsername(name string) error { return checkName("username", name, MaxUsernameLength) }
 
+// RoomState is what presence knows of a room's LiveKit side.
+type RoomState struct {
+	Live bool
+	// Web counts the participants on the web (not phone callers).
+	Web int
+	// Ends counts the room's meetings that finished. It only grows, so a
+	// reader comparing it with an earlier read knows whether a meeting ended
+	// in between, even when the signals that told it merged into one.
+	Ends int64
+}
+
 // Presence knows, per room, whether its LiveKit room is live and who is in it
 // on the web (phone participants do not count: a room with only callers has
 // no host). LiveKit's webhooks keep it; Reconcile repairs it from LiveKit's
-// own list after a restart or a missed event.
+// own list after a restart or a missed event. Whoever changes it notifies
+// the room's lobby watchers (LobbyService.Notify).
 type Presence interface {
 	RoomStarted(ctx context.Context, room string) error
+	// RoomFinished forgets the room's participants and counts one more end.
 	RoomFinished(ctx context.Context, room string) error
 	ParticipantJoined(ctx context.Context, room, identity string) error
 	ParticipantLeft(ctx context.Context, room, identity string) error
-	// Reconcile replaces what is known of room with identities (nil: not live).
+	// Reconcile replaces what is known of room with identities (nil: not
+	// live, which counts as an end like RoomFinished: a lost room_finished).
 	Reconcile(ctx context.Context, room string, identities []string) error
-	// RoomPresence returns whether the room is live and how many web participants it has.
-	RoomPresence(ctx context.Context, room string) (live bool, web int, err error)
+	// RoomPresence returns what is known of the room.
+	RoomPresence(ctx context.Context, room string) (RoomState, error)
 	// LiveRooms lists the rooms believed live.
 	LiveRooms(ctx context.Context) ([]string, error)
 }

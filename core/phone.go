@@ -53,3 +53,21 @@ func IsE164(s string) bool {
 	}
 	return true
 }
+
+// PhoneCallerName is how a phone caller appears in a lobby: "Phone ••• 42",
+// the last two digits of callerID and nothing more, enough for an
+// administrator who expects a call to recognise it, while the number is
+// neither shown nor stored. "Phone" when callerID has fewer than two digits
+// (an anonymous caller, a SIP user name).
+func PhoneCallerName(callerID string) string {
+	var last []byte
+	for i := len(callerID) - 1; i >= 0 && len(last) < 2; i-- {
+		if c := callerID[i]; c >= '0' && c <= '9' {
+			last = append([]byte{c}, last...)
+		}
+	}
+	if len(last) < 2 {
+		return "Phone"
+	}
+	return "Phone ••• " + string(last)
+}

@@ -64,3 +64,22 @@ func TestIsE164(t *testing.T) {
 		}
 	}
 }
+
+func TestPhoneCallerName(t *testing.T) {
+	for in, want := range map[string]string{
+		"+33612345642":         "Phone ••• 42",
+		"0612345607":           "Phone ••• 07",
+		"sip:alice42x@example": "Phone ••• 42",
+		"4":                    "Phone",
+		"alice7":               "Phone",
+		"anonymous":            "Phone",
+		"":                     "Phone",
+	} {
+		if got := core.PhoneCallerName(in); got != want {
+			t.Errorf("PhoneCallerName(%q) = %q, want %q", in, got, want)
+		}
+		if err := core.CheckUsername(core.PhoneCallerName(in)); err != nil {
+			t.Errorf("PhoneCallerName(%q) is no valid lobby name: %v", in, err)
+		}
+	}
+}

@@ -33,6 +33,17 @@ type Room struct {
 	UpdatedAt     time.Time
 }
 
+// PhoneCallersFirst reports whether a public room's configuration lets phone
+// callers in before anyone is there on the web ("phone_callers_first": true).
+// By default a caller waits for the host rather than sit alone in an empty
+// meeting. Anything but a JSON true (absent, malformed, "yes") is false.
+func PhoneCallersFirst(configuration json.RawMessage) bool {
+	var cfg struct {
+		First bool `json:"phone_callers_first"`
+	}
+	return len(configuration) > 0 && json.Unmarshal(configuration, &cfg) == nil && cfg.First
+}
+
 // RoomUpdate holds the fields to change; nil leaves a field as it is.
 type RoomUpdate struct {
 	Name          *string

@@ -234,6 +234,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := c.telephony.ResolvePin(ctx, &meetlinev1.ResolvePinRequest{CalledNumber: f.number, Pin: f.room.DialIn.Pin, CallerId: "+33600000000"})
 			return err
 		}, serviceOnly(sipgate)},
+		{"JoinRoom", func(c *clients, f *fixture) error {
+			ctx, hangUp := context.WithCancel(ctx)
+			defer hangUp()
+			st, err := c.telephony.JoinRoom(ctx, &meetlinev1.JoinRoomRequest{RoomId: f.room.Id, CallerId: "+33600000000", CallId: "matrix"})
+			if err != nil || st.Receive() {
+				return err
+			}
+			return st.Err()
+		}, serviceOnly(sipgate)},
 	}
 	for _, rpc := range rpcs {
 		for _, p := range principals {

@@ -136,12 +136,12 @@ func (s *lobbyService) entry(ctx context.Context, room *core.Room, id, username 
 // LiveKit's reliable data channel. It runs in the background: LiveKit answers
 // slowly for rooms that just ended, and a lost notice is no error (the
 // administrators' WatchWaiting stream shows the list anyway).
-func (s *lobbyService) announceWaiting(room string) {
+func (s *Server) announceWaiting(room string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		live, _, err := s.Presence.RoomPresence(ctx, room)
-		if err != nil || !live {
+		p, err := s.Presence.RoomPresence(ctx, room)
+		if err != nil || !p.Live {
 			return
 		}
 		if err := s.LiveKit.SendData(ctx, room, []byte(`{"type":"participantWaiting"}`)); err != nil {

@@ -9,11 +9,12 @@ import (
 )
 
 // metrics counts and times every RPC by procedure and Connect code, and
-// counts webhook deliveries.
+// counts webhook deliveries and how phone callers' waits end.
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	webhooks *prometheus.CounterVec
+	joins    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -31,8 +32,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "meetline_webhook_events_total",
 			Help: "Webhook deliveries, by source, event and HTTP status.",
 		}, []string{"source", "event", "status"}),
+		joins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "meetline_phone_joins_total",
+			Help: "JoinRoom streams ended, by outcome: admitted, denied, room_ended, or abandoned (the call went away first).",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.webhooks)
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins)
 	return m
 }
 

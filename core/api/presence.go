@@ -10,7 +10,8 @@ import (
 // ReconcilePresence makes presence match what LiveKit says: every live
 // LiveKit room with its web participants, and no room live that LiveKit does
 // not have. The core runs it at start and then periodically, which repairs
-// what a restart or a lost webhook left wrong.
+// what a restart or a lost webhook left wrong. Each room it touches notifies
+// its lobby watchers, who re-read (a repaired join admits a waiting caller).
 func (s *Server) ReconcilePresence(ctx context.Context) error {
 	rooms, err := s.LiveKit.Rooms.ListRooms(ctx, &livekit.ListRoomsRequest{})
 	if err != nil {
@@ -29,7 +30,7 @@ func (s *Server) ReconcilePresence(ctx context.Context) error {
 				web = append(web, p.Identity)
 			}
 		}
-		if err := s.Presence.Reconcile(ctx, r.Name, web); err != nil {
+		if err := s.reconcile(ctx, r.Name, web); err != nil {
 			return err
 		}
 	}
@@ -39,10 +40,18 @@ func (s *Server) ReconcilePresence(ctx context.Context) error {
 	}
 	for _, room := range known {
 		if !live[room] {
-			if err := s.Presence.Reconcile(ctx, room, nil); err != nil {
+			if err := s.reconcile(ctx, room, nil); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// reconcile replaces what presence knows of room and notifies its watchers.
+func (s *Server) reconcile(ctx context.Context, room string, web []string) error {
+	if err := s.Presence.Reconcile(ctx, room, web); err != nil {
+		return err
+	}
+	return s.Lobby.Notify(ctx, room)
 }

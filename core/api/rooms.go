@@ -105,6 +105,12 @@ func (s *roomService) UpdateRoom(ctx context.Context, req *meetlinev1.UpdateRoom
 	if err != nil {
 		return nil, err
 	}
+	// People waiting to enter look again: the access level or
+	// phone_callers_first may let them in. The update is saved whatever
+	// happens here, so a failure is logged, not returned.
+	if err := s.Lobby.Notify(ctx, room.ID); err != nil {
+		s.Logger.Warn("lobby not told of a room update", "room", room.ID, "err", err)
+	}
 	live, err := s.Recordings.FindLiveRecording(ctx, room.ID)
 	if err != nil && core.Code(err) != core.ENOTFOUND {
 		return nil, err
@@ -160,6 +166,12 @@ func (s *roomService) DeleteRoom(ctx context.Context, req *meetlinev1.DeleteRoom
 	}
 	if err := s.Rooms.DeleteRoom(ctx, req.Id); err != nil {
 		return nil, err
+	}
+	// The lobby goes with the room, and clearing it tells the people waiting
+	// (lobby streams, phone callers) that it is gone. The room is deleted
+	// whatever happens here, so a failure is logged, not returned.
+	if err := s.Lobby.ClearLobby(ctx, req.Id); err != nil {
+		s.Logger.Warn("lobby not cleared after a deletion", "room", req.Id, "err", err)
 	}
 	return &meetlinev1.DeleteRoomResponse{}, nil
 }

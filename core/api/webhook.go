@@ -92,29 +92,34 @@ func (h *liveKitWebhook) handle(ctx context.Context, ev *livekit.WebhookEvent) (
 }
 
 // apply updates presence and the lobby. Phone participants (kind SIP) do
-// not count as presence: a room with only callers has no host.
+// not count as presence: a room with only callers has no host. A change of
+// presence notifies the room's lobby watchers, so a phone caller waiting for
+// the host goes in as soon as someone joins; the end of a meeting clears
+// its lobby, which notifies them too.
 func (h *liveKitWebhook) apply(ctx context.Context, ev *livekit.WebhookEvent, room string) error {
 	web := ev.GetParticipant() != nil && ev.GetParticipant().GetKind() != livekit.ParticipantInfo_SIP
-	switch ev.Event {
-	case webhook.EventRoomStarted:
-		return h.Presence.RoomStarted(ctx, room)
-	case webhook.EventRoomFinished:
+	var err error
+	switch {
+	case ev.Event == webhook.EventRoomStarted:
+		err = h.Presence.RoomStarted(ctx, room)
+	case ev.Event == webhook.EventRoomFinished:
 		if err := h.Presence.RoomFinished(ctx, room); err != nil {
 			return err
 		}
 		return h.Lobby.ClearLobby(ctx, room)
-	case webhook.EventParticipantJoined:
-		if web {
-			return h.Presence.ParticipantJoined(ctx, room, ev.GetParticipant().GetIdentity())
-		}
-	case webhook.EventParticipantLeft:
-		if web {
-			return h.Presence.ParticipantLeft(ctx, room, ev.GetParticipant().GetIdentity())
-		}
-	case webhook.EventEgressEnded:
+	case ev.Event == webhook.EventParticipantJoined && web:
+		err = h.Presence.ParticipantJoined(ctx, room, ev.GetParticipant().GetIdentity())
+	case ev.Event == webhook.EventParticipantLeft && web:
+		err = h.Presence.ParticipantLeft(ctx, room, ev.GetParticipant().GetIdentity())
+	case ev.Event == webhook.EventEgressEnded:
 		return h.egressEnded(ctx, ev.GetEgressInfo())
+	default:
+		return nil
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	return h.Lobby.Notify(ctx, room)
 }
 
 // egressEnded finalises the recording an egress wrote: complete → saved;

@@ -91,8 +91,7 @@ func TestLiveKitWebhookRejects(t *testing.T) {
 			}
 		})
 	}
-	live, _, _ := s.server.Presence.RoomPresence(context.Background(), "r1")
-	if live {
+	if p, _ := s.server.Presence.RoomPresence(context.Background(), "r1"); p.Live {
 		t.Error("a rejected webhook changed presence")
 	}
 }
@@ -112,11 +111,11 @@ func TestLiveKitWebhookEvents(t *testing.T) {
 		return postWebhook(t, s.url, sign(t, key, secret, b), b)
 	}
 	presence := func(room string) (bool, int) {
-		live, web, err := s.server.Presence.RoomPresence(ctx, room)
+		p, err := s.server.Presence.RoomPresence(ctx, room)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return live, web
+		return p.Live, p.Web
 	}
 	room := &lkproto.Room{Name: "room-1"}
 	if st, body := send(&lkproto.WebhookEvent{Event: "room_started", Room: room}); st != 200 || body != "processed" {
@@ -214,8 +213,8 @@ func TestLiveKitEndToEnd(t *testing.T) {
 	defer room.Disconnect()
 
 	eventually(t, ctx, "presence to count the owner", func() bool {
-		live, web, err := s.server.Presence.RoomPresence(ctx, f.room.Id)
-		return err == nil && live && web == 1
+		p, err := s.server.Presence.RoomPresence(ctx, f.room.Id)
+		return err == nil && p.Live && p.Web == 1
 	})
 	if _, err := s.lobby("").RequestEntry(ctx, &meetlinev1.RequestEntryRequest{Room: f.room.Id, Username: "Knocking"}); err != nil {
 		t.Fatal(err)
@@ -230,8 +229,8 @@ func TestLiveKitEndToEnd(t *testing.T) {
 	}
 	room.Disconnect()
 	eventually(t, ctx, "presence to see the owner leave", func() bool {
-		_, web, err := s.server.Presence.RoomPresence(ctx, f.room.Id)
-		return err == nil && web == 0
+		p, err := s.server.Presence.RoomPresence(ctx, f.room.Id)
+		return err == nil && p.Web == 0
 	})
 
 	// A lost webhook is repaired by reconciliation with LiveKit's own list.
@@ -241,7 +240,7 @@ func TestLiveKitEndToEnd(t *testing.T) {
 	if err := s.server.ReconcilePresence(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if live, _, _ := s.server.Presence.RoomPresence(ctx, "ghost-room"); live {
+	if p, _ := s.server.Presence.RoomPresence(ctx, "ghost-room"); p.Live {
 		t.Error("reconciliation left a room live that LiveKit does not have")
 	}
 }

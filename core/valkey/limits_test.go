@@ -78,28 +78,30 @@ func TestPresence(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	p := valkey.NewPresence(testenv.Valkey(t))
-	check := func(wantLive bool, wantWeb int) {
+	check := func(want core.RoomState) {
 		t.Helper()
-		live, web, err := p.RoomPresence(ctx, "room-1")
-		if err != nil || live != wantLive || web != wantWeb {
-			t.Errorf("RoomPresence = %v %d %v, want %v %d", live, web, err, wantLive, wantWeb)
+		got, err := p.RoomPresence(ctx, "room-1")
+		if err != nil || got != want {
+			t.Errorf("RoomPresence = %+v %v, want %+v", got, err, want)
 		}
 	}
-	check(false, 0)
+	check(core.RoomState{})
 	p.RoomStarted(ctx, "room-1")
-	check(true, 0)
+	check(core.RoomState{Live: true})
 	p.ParticipantJoined(ctx, "room-1", "alice")
 	p.ParticipantJoined(ctx, "room-1", "bob")
 	p.ParticipantJoined(ctx, "room-1", "bob") // redelivered
-	check(true, 2)
+	check(core.RoomState{Live: true, Web: 2})
 	p.ParticipantLeft(ctx, "room-1", "alice")
-	check(true, 1)
+	check(core.RoomState{Live: true, Web: 1})
 	p.Reconcile(ctx, "room-1", []string{"carol", "dave", "erin"})
-	check(true, 3)
+	check(core.RoomState{Live: true, Web: 3})
 	p.Reconcile(ctx, "room-1", []string{})
-	check(true, 0)
+	check(core.RoomState{Live: true})
 	p.RoomFinished(ctx, "room-1")
-	check(false, 0)
+	check(core.RoomState{Ends: 1})
 	p.ParticipantJoined(ctx, "room-1", "late") // a join proves the room live
-	check(true, 1)
+	check(core.RoomState{Live: true, Web: 1, Ends: 1})
+	p.Reconcile(ctx, "room-1", nil) // LiveKit no longer has it: a lost room_finished
+	check(core.RoomState{Ends: 2})
 }

@@ -17,7 +17,8 @@ import (
 // the TTL of its status; two sorted sets per room, scored by expiry, index
 // the room's entries (to clear them) and its waiting ones (to list them).
 // Keys carry the room in braces so that, on a Valkey cluster, one room's keys
-// share a slot. Changes are published on the room's channel (see Hub).
+// share a slot. Changes, and Notify, are published on the room's channel
+// (see Hub).
 type LobbyService struct {
 	c    *Client
 	hub  *Hub
@@ -171,6 +172,17 @@ func (l *LobbyService) FindWaiting(ctx context.Context, room string) ([]*core.Lo
 	return entries, nil
 }
 
+func (l *LobbyService) RemoveEntry(ctx context.Context, room, id string) error {
+	b := l.c.B()
+	if err := firstError(l.c.DoMulti(ctx,
+		b.Del().Key(l.entryKey(room, id)).Build(),
+		b.Zrem().Key(l.allKey(room)).Member(id).Build(),
+		b.Zrem().Key(l.waitingKey(room)).Member(id).Build())); err != nil {
+		return fmt.Errorf("lobby: remove: %w", err)
+	}
+	return l.hub.Publish(ctx, room)
+}
+
 func (l *LobbyService) ClearLobby(ctx context.Context, room string) error {
 	ids, err := l.c.Do(ctx, l.c.B().Zrange().Key(l.allKey(room)).Min("0").Max("-1").Build()).AsStrSlice()
 	if err != nil {
@@ -183,6 +195,10 @@ func (l *LobbyService) ClearLobby(ctx context.Context, room string) error {
 	if err := l.c.Do(ctx, l.c.B().Del().Key(keys...).Build()).Error(); err != nil {
 		return fmt.Errorf("lobby: clear: %w", err)
 	}
+	return l.hub.Publish(ctx, room)
+}
+
+func (l *LobbyService) Notify(ctx context.Context, room string) error {
 	return l.hub.Publish(ctx, room)
 }
 

@@ -123,3 +123,43 @@ func TestHubAcrossReplicas(t *testing.T) {
 		t.Error("the watch channel was not closed when its context ended")
 	}
 }
+
+// TestLobbyRemoveAndNotify: a removed entry is gone from every read at once,
+// and both RemoveEntry and Notify wake the room's watchers.
+func TestLobbyRemoveAndNotify(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := newLobby(t, testenv.Valkey(t))
+	for _, id := range []string{"a", "b"} {
+		if err := l.PutEntry(ctx, &core.LobbyEntry{ID: id, RoomID: "room-1", Username: "Phone ••• 42", Status: core.EntryWaiting, Kind: core.KindPhone}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	watch, err := l.WatchLobby(ctx, "room-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signalled := func(what string) {
+		t.Helper()
+		select {
+		case <-watch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not signal the room's watchers", what)
+		}
+	}
+	if err := l.RemoveEntry(ctx, "room-1", "a"); err != nil {
+		t.Fatal(err)
+	}
+	signalled("RemoveEntry")
+	if _, err := l.FindEntry(ctx, "room-1", "a"); core.Code(err) != core.ENOTFOUND {
+		t.Errorf("removed entry: %v", err)
+	}
+	if waiting, _ := l.FindWaiting(ctx, "room-1"); len(waiting) != 1 || waiting[0].ID != "b" {
+		t.Errorf("FindWaiting after removal = %+v", waiting)
+	}
+	if err := l.Notify(ctx, "room-1"); err != nil {
+		t.Fatal(err)
+	}
+	signalled("Notify")
+}

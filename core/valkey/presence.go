@@ -15,8 +15,9 @@ import (
 // lost room_finished cannot leave a room "live" forever.
 const presenceTTL = 24 * time.Hour
 
-// Presence implements core.Presence: a "live" key and a set of web
-// participants' identities per room, refreshed by every event.
+// Presence implements core.Presence: a "live" key, a set of web
+// participants' identities and a counter of ends per room, refreshed by
+// every event.
 type Presence struct {
 	c *Client
 }
@@ -28,14 +29,21 @@ func NewPresence(c *Client) *Presence { return &Presence{c: c} }
 
 func (p *Presence) liveKey(room string) string { return p.c.Key("presence:{" + room + "}:live") }
 func (p *Presence) webKey(room string) string  { return p.c.Key("presence:{" + room + "}:web") }
+func (p *Presence) endsKey(room string) string { return p.c.Key("presence:{" + room + "}:ends") }
 
 func (p *Presence) RoomStarted(ctx context.Context, room string) error {
 	err := p.c.Do(ctx, p.c.B().Set().Key(p.liveKey(room)).Value("1").Ex(presenceTTL).Build()).Error()
 	return wrap("room started", err)
 }
 
+// RoomFinished keeps the count of ends for presenceTTL after the last one,
+// longer than anyone waits on the phone.
 func (p *Presence) RoomFinished(ctx context.Context, room string) error {
-	return wrap("room finished", p.c.Do(ctx, p.c.B().Del().Key(p.liveKey(room), p.webKey(room)).Build()).Error())
+	b := p.c.B()
+	return wrap("room finished", firstError(p.c.DoMulti(ctx,
+		b.Del().Key(p.liveKey(room), p.webKey(room)).Build(),
+		b.Incr().Key(p.endsKey(room)).Build(),
+		b.Expire().Key(p.endsKey(room)).Seconds(int64(presenceTTL/time.Second)).Build())))
 }
 
 // ParticipantJoined also marks the room live: a join proves it, whatever
@@ -68,18 +76,23 @@ func (p *Presence) Reconcile(ctx context.Context, room string, identities []stri
 	return wrap("reconcile", firstError(p.c.DoMulti(ctx, cmds...)))
 }
 
-func (p *Presence) RoomPresence(ctx context.Context, room string) (bool, int, error) {
+func (p *Presence) RoomPresence(ctx context.Context, room string) (core.RoomState, error) {
 	b := p.c.B()
-	res := p.c.DoMulti(ctx, b.Exists().Key(p.liveKey(room)).Build(), b.Scard().Key(p.webKey(room)).Build())
+	res := p.c.DoMulti(ctx, b.Exists().Key(p.liveKey(room)).Build(), b.Scard().Key(p.webKey(room)).Build(),
+		b.Get().Key(p.endsKey(room)).Build())
 	live, err := res[0].AsInt64()
 	if err != nil {
-		return false, 0, wrap("presence", err)
+		return core.RoomState{}, wrap("presence", err)
 	}
 	web, err := res[1].AsInt64()
 	if err != nil {
-		return false, 0, wrap("presence", err)
+		return core.RoomState{}, wrap("presence", err)
 	}
-	return live == 1, int(web), nil
+	ends, err := res[2].AsInt64()
+	if err != nil && !valkey.IsValkeyNil(err) {
+		return core.RoomState{}, wrap("presence", err)
+	}
+	return core.RoomState{Live: live == 1, Web: int(web), Ends: ends}, nil
 }
 
 func wrap(what string, err error) error {
