@@ -23,6 +23,9 @@ OPERATOR_TOKEN=$(secret operator-token)
 LOBBY_TICKET_SECRET=$(secret lobby-ticket-secret)
 # The storage webhook secret travels in the URL: versitygw sends no Authorization header.
 STORAGE_WEBHOOK_TOKEN=$(secret storage-webhook-token)
+# The digest password LiveKit's SIP trunk demands of sipgate: the core provisions
+# the trunk with it, sipgate answers the challenge with it.
+LIVEKIT_SIP_PASSWORD=$(secret livekit-sip-password)
 
 # detach NAME CMD...: run CMD in its own session, logging to NAME.log, pid in NAME.pid.
 detach() {
@@ -138,6 +141,12 @@ export STORAGE_WEBHOOK_TOKEN='$STORAGE_WEBHOOK_TOKEN'
 export LIVEKIT_URL='http://127.0.0.1:$LIVEKIT_PORT'
 export LIVEKIT_API_KEY='$LIVEKIT_API_KEY'
 export LIVEKIT_API_SECRET='$LIVEKIT_API_SECRET'
+# The core provisions LiveKit's SIP routing for calls from sipgate, which dials from loopback.
+export LIVEKIT_SIP_ALLOWED_ADDRESSES='127.0.0.1/32'
+export LIVEKIT_SIP_AUTH_USERNAME='sipgate'
+export LIVEKIT_SIP_AUTH_PASSWORD='$LIVEKIT_SIP_PASSWORD'
+export SIPGATE_LIVEKIT_SIP_USERNAME='sipgate'
+export SIPGATE_LIVEKIT_SIP_PASSWORD='$LIVEKIT_SIP_PASSWORD'
 export CORE_ADDR='127.0.0.1:$CORE_PORT'
 export CORE_URL='http://127.0.0.1:$CORE_PORT'
 export SIPGATE_ADDR='127.0.0.1:$SIPGATE_SIP_PORT'

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	lkproto "github.com/livekit/protocol/livekit"
+
 	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/mail"
 )
 
@@ -39,6 +42,9 @@ type config struct {
 	LiveKitAPIKey    string
 	LiveKitAPISecret string
 	LiveKitTokenTTL  time.Duration
+	// LiveKitSIP is the SIP routing the core provisions in LiveKit for
+	// sipgate (siprouting.go); without AllowedAddresses it provisions none.
+	LiveKitSIP livekit.SIPRouting
 
 	OIDCIssuerURL     string
 	OIDCAudience      string
@@ -161,6 +167,24 @@ func (e *env) ints(name string) []int64 {
 	return out
 }
 
+// addresses reads comma-separated IP addresses and CIDR blocks, checked as
+// LiveKit checks a trunk's allowed addresses: LiveKit drops an entry it
+// cannot parse, and a trunk left with none accepts calls from anywhere.
+func (e *env) addresses(name string) []string {
+	v := e.getenv(name)
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if _, err := lkproto.ParseSIPAllowedAddress(f); err != nil {
+			e.fail(name, v, "comma-separated IP addresses or CIDR blocks")
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 func (e *env) regexp(name string) *regexp.Regexp {
 	v := e.getenv(name)
 	if v == "" {
@@ -213,6 +237,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LiveKitAPIKey:    e.required("LIVEKIT_API_KEY"),
 		LiveKitAPISecret: e.required("LIVEKIT_API_SECRET"),
 		LiveKitTokenTTL:  e.duration("LIVEKIT_TOKEN_TTL", 6*time.Hour),
+		LiveKitSIP: livekit.SIPRouting{
+			TrunkName:        e.str("LIVEKIT_SIP_TRUNK_NAME", "meetline-sipgate"),
+			AllowedAddresses: e.addresses("LIVEKIT_SIP_ALLOWED_ADDRESSES"),
+			AuthUsername:     e.str("LIVEKIT_SIP_AUTH_USERNAME", ""),
+			AuthPassword:     e.str("LIVEKIT_SIP_AUTH_PASSWORD", ""),
+		},
 
 		OIDCIssuerURL:     e.str("OIDC_ISSUER_URL", ""),
 		OIDCAudience:      e.str("OIDC_AUDIENCE", "meetline"),
@@ -300,6 +330,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		e.fail("SMTP_HOST", "", "an SMTP server: the outbox worker that calls the summary service runs with mail")
 	case c.SummaryURL != "" && (c.SummaryToken == "" || c.SummaryCallbackTok == ""):
 		e.fail("SUMMARY_TOKEN", "", "the summary service's token and SUMMARY_CALLBACK_TOKEN, since SUMMARY_URL is set")
+	}
+	// The failing variable is the empty one: a password never reaches the error.
+	switch sip := c.LiveKitSIP; {
+	case sip.AuthUsername != "" && sip.AuthPassword == "":
+		e.fail("LIVEKIT_SIP_AUTH_PASSWORD", "", "the password that goes with LIVEKIT_SIP_AUTH_USERNAME")
+	case sip.AuthUsername == "" && sip.AuthPassword != "":
+		e.fail("LIVEKIT_SIP_AUTH_USERNAME", "", "the user name that goes with LIVEKIT_SIP_AUTH_PASSWORD")
 	}
 	if c.EgressS3Endpoint == "" {
 		c.EgressS3Endpoint = c.S3Endpoint

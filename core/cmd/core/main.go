@@ -162,6 +162,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Registry: reg,
 		Logger:   log,
 	}
+	srv.Checks = append(srv.Checks, startSIPRouting(ctx, lk, cfg.LiveKitSIP, defaultSIPRetry, log)...)
 	mux.Handle("/", srv.Handler())
 	go reconcilePresence(ctx, srv, log)
 	return listenAndServe(ctx, cfg, mux, log)
