@@ -14,7 +14,11 @@
 //	err = media.Play(ctx, s, p, ans.Codec) // cancel ctx when a digit arrives: barge-in
 //
 // A reader goroutine loops on ReadPacket (digits, LastReceived for the no-RTP
-// timeout) while prompts are written; reading (ReadPacket) and writing
-// (WritePacket, WriteFrame) are separate so that a relay between two legs can
-// be built on the same Session.
+// timeout) while prompts are written. A re-INVITE applies its answer with
+// SetRemote and SetHold. Once the caller is bridged to a second leg (offered
+// with BridgeOffer, so that both legs use the caller's payload types), the
+// IVR's reader stops and Relay takes over both sessions:
+//
+//	stats := media.Relay(ctx, caller, lk) // until ctx ends or either session closes
+//	// stats.AtoB: caller → LiveKit, stats.BtoA: LiveKit → caller
 package media

@@ -22,19 +22,23 @@ const maxDatagram = 2048
 // rewrite the source), dropping packets from any other source from then on
 // (so a stranger spraying the port range cannot take over an established
 // stream). SetRemote, for a re-INVITE, sets a new address and re-arms the
-// latch. Nothing is sent while the address is unspecified (c=0.0.0.0 hold).
+// latch. Nothing is sent while the address is unspecified (c=0.0.0.0 hold)
+// or the peer holds the stream (SetHold).
 //
-// One goroutine reads (ReadPacket); writes (WritePacket, WriteFrame and the
-// player) may come from several. Close releases the port.
+// One goroutine reads (ReadPacket or ReadRTP); writes (WritePacket,
+// WriteFrame, WriteRTP and the player) may come from several. The remote
+// address and the hold flag are atomics, not a mutex, because a relay reads
+// one session and writes the other from two goroutines, per packet. Close
+// releases the port.
 type Session struct {
 	conn    *net.UDPConn
 	created time.Time
 	last    atomic.Int64 // time of the last packet read, as nanoseconds since created
 	pts     [2]uint8     // payload types sent for PCMU and PCMA
 
-	mu      sync.Mutex // guards remote and latched
-	remote  netip.AddrPort
-	latched bool
+	peer    atomic.Pointer[peer] // replaced, never modified
+	held    atomic.Bool
+	foreign atomic.Uint64 // datagrams dropped for their source
 
 	rbuf [maxDatagram]byte // reader only
 	rpkt rtp.Packet
@@ -44,6 +48,13 @@ type Session struct {
 	wbuf [maxDatagram]byte
 	wpkt rtp.Packet
 	out  stream
+}
+
+// peer is the remote end of a session: where it sends, and, once latched,
+// the only source it accepts.
+type peer struct {
+	addr    netip.AddrPort
+	latched bool // addr is the source of a received packet, not the SDP address
 }
 
 // SessionOption tunes NewSession.
@@ -64,7 +75,7 @@ func WithPayloadType(c Codec, pt uint8) SessionOption {
 func NewSession(conn *net.UDPConn, remote netip.AddrPort, opts ...SessionOption) *Session {
 	s := &Session{conn: conn, created: time.Now(), out: newStream()}
 	s.pts = [2]uint8{PCMU.PayloadType(), PCMA.PayloadType()}
-	s.remote = unmap(remote)
+	s.peer.Store(&peer{addr: unmap(remote)})
 	for _, o := range opts {
 		o(s)
 	}
@@ -82,19 +93,24 @@ func (s *Session) LocalAddr() netip.AddrPort {
 
 // Remote returns where packets are sent: the SDP address, or the latched
 // source once a packet has arrived.
-func (s *Session) Remote() netip.AddrPort {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.remote
-}
+func (s *Session) Remote() netip.AddrPort { return s.peer.Load().addr }
 
 // SetRemote sets a new SDP address (a re-INVITE) and latches again onto the
 // source of the next packet.
 func (s *Session) SetRemote(remote netip.AddrPort) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.remote, s.latched = unmap(remote), false
+	s.peer.Store(&peer{addr: unmap(remote)})
 }
+
+// SetHold stops sending while on and resumes when off, whatever the
+// address: for a peer that holds the stream with a=sendonly or a=inactive
+// (Answer.Hold; RFC 3264 §8.4), to which the answer is recvonly or inactive
+// and which expects no media. Reading goes on (a held peer may play music).
+func (s *Session) SetHold(on bool) { s.held.Store(on) }
+
+// Foreign returns how many datagrams the session has dropped because they
+// came from a source other than the latched one: a count that grows means
+// someone is sending to the port (a stale leg, or a scan).
+func (s *Session) Foreign() uint64 { return s.foreign.Load() }
 
 // PayloadType returns the payload type the session sends codec c with.
 func (s *Session) PayloadType(c Codec) uint8 { return s.pts[c.index()] }

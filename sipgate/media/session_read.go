@@ -18,41 +18,70 @@ import (
 // hot path allocates nothing. It returns ctx.Err() once ctx is done, and an
 // error wrapping net.ErrClosed after Close. Only one goroutine may read.
 func (s *Session) ReadPacket(ctx context.Context) (*rtp.Packet, error) {
-	if err := s.rctx.watch(ctx, s.conn); err != nil {
+	if _, err := s.read(ctx, s.rbuf[:]); err != nil {
 		return nil, err
 	}
+	return &s.rpkt, nil
+}
+
+// ReadRTP is ReadPacket for a relay, which forwards bytes and has no use
+// for a parsed packet: it reads the next packet ReadPacket would return into
+// b, as received, and returns its length. b should be 2048 bytes, the most
+// ReadPacket takes: the socket truncates a longer datagram. Only one
+// goroutine may read, with either method.
+func (s *Session) ReadRTP(ctx context.Context, b []byte) (int, error) {
+	return s.read(ctx, b)
+}
+
+// read reads into b until a datagram is an RTP packet from the peer, which
+// it leaves parsed in s.rpkt, and refreshes LastReceived.
+func (s *Session) read(ctx context.Context, b []byte) (int, error) {
+	if err := s.rctx.watch(ctx, s.conn); err != nil {
+		return 0, err
+	}
 	for {
-		n, src, err := s.conn.ReadFromUDPAddrPort(s.rbuf[:])
+		n, src, err := s.conn.ReadFromUDPAddrPort(b)
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {
-				return nil, cerr
+				return 0, cerr
 			}
-			return nil, err
+			return 0, err
 		}
-		if s.rpkt.Unmarshal(s.rbuf[:n]) != nil || s.rpkt.Version != 2 {
-			continue
+		if s.accept(unmap(src), b[:n]) {
+			s.last.Store(int64(time.Since(s.created)))
+			return n, nil
 		}
-		if pt := s.rpkt.PayloadType; pt >= 72 && pt <= 76 {
-			continue
-		}
-		if !s.accept(src) {
-			continue
-		}
-		s.last.Store(int64(time.Since(s.created)))
-		return &s.rpkt, nil
 	}
 }
 
-// accept latches onto the first source and then admits only that one.
-func (s *Session) accept(src netip.AddrPort) bool {
-	src = unmap(src)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.latched {
-		s.remote, s.latched = src, true
-		return true
+// accept reports whether datagram b from src is an RTP packet of the
+// peer's. Once latched, another source is dropped and counted before
+// parsing; otherwise the first RTP packet latches onto its source.
+func (s *Session) accept(src netip.AddrPort, b []byte) bool {
+	p := s.peer.Load()
+	if p.latched && src != p.addr {
+		s.foreign.Add(1)
+		return false
 	}
-	return src == s.remote
+	if !isRTP(&s.rpkt, b) {
+		return false
+	}
+	if !p.latched {
+		// A failed swap means SetRemote came in between: as if this
+		// packet had latched just before it, the new address stays armed.
+		s.peer.CompareAndSwap(p, &peer{addr: src, latched: true})
+	}
+	return true
+}
+
+// isRTP parses b into p and reports whether it is RTP (version 2, RFC 3550
+// §5.1) and not multiplexed RTCP, whose packet types 200-204 read as RTP
+// payload types 72-76 (RFC 5761 §4).
+func isRTP(p *rtp.Packet, b []byte) bool {
+	if p.Unmarshal(b) != nil || p.Version != 2 {
+		return false
+	}
+	return p.PayloadType < 72 || p.PayloadType > 76
 }
 
 // readWatch turns the reader's context into a read deadline. It keeps one

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -101,6 +102,9 @@ func TestSessionLatchesOnFirstSource(t *testing.T) {
 	if err != nil || string(p.Payload) != "b" {
 		t.Fatalf("got %v, %v; want the latched source's packet", p, err)
 	}
+	if s.Foreign() != 1 {
+		t.Errorf("Foreign = %d, want 1", s.Foreign())
+	}
 	if err := s.WriteFrame(0, []byte("to-nat"), 160); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +165,46 @@ func TestSessionHoldSendsNothing(t *testing.T) {
 	s := NewSession(listen(t), netip.MustParseAddrPort("0.0.0.0:4000"))
 	if err := s.WriteFrame(0, make([]byte, 160), 160); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// SetHold (a=sendonly from the peer) stops every write, whatever the address.
+func TestSessionSetHold(t *testing.T) {
+	s, peer := newPair(t)
+	s.SetHold(true)
+	if err := s.WriteFrame(0, []byte("held"), 160); err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := s.WriteRTP([]byte("held")); sent || err != nil {
+		t.Fatalf("WriteRTP on hold: %v, %v", sent, err)
+	}
+	s.SetHold(false)
+	if sent, err := s.WriteRTP([]byte("resumed")); !sent || err != nil {
+		t.Fatalf("WriteRTP: %v, %v", sent, err)
+	}
+	buf := make([]byte, 1500)
+	peer.SetReadDeadline(time.Now().Add(time.Second))
+	if n, _, err := peer.ReadFromUDPAddrPort(buf); err != nil || string(buf[:n]) != "resumed" {
+		t.Fatalf("first datagram %q, %v; want the one sent after the hold", buf[:n], err)
+	}
+}
+
+// ReadRTP skips what ReadPacket skips and returns the packet as received.
+func TestSessionReadRTP(t *testing.T) {
+	s, peer := newPair(t)
+	peer.WriteToUDPAddrPort([]byte{0x80, 0}, s.LocalAddr())                     // too short
+	peer.WriteToUDPAddrPort([]byte{0x81, 200, 0, 6, 0, 0, 0, 1}, s.LocalAddr()) // RTCP SR, muxed
+	wire := callPackets(t, 5)[6]                                                // CSRCs, extension, padding
+	peer.WriteToUDPAddrPort(wire, s.LocalAddr())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	buf := make([]byte, maxDatagram)
+	n, err := s.ReadRTP(ctx, buf)
+	if err != nil || !bytes.Equal(buf[:n], wire) {
+		t.Fatalf("got %x, %v; want %x", buf[:n], err, wire)
+	}
+	if s.Remote() != addrOf(peer) {
+		t.Errorf("remote %v, want latched %v", s.Remote(), addrOf(peer))
 	}
 }
 

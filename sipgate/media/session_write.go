@@ -1,18 +1,34 @@
 package media
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/pion/rtp"
 )
 
 // WritePacket sends p as it is, for a caller that numbers its own packets
-// (a relay between two legs). Nothing is sent, and nil returned, while the
-// remote address is unknown or unspecified (hold).
+// (the stand-in's echo). Nothing is sent, and nil returned, while the remote
+// address is unknown or unspecified or the peer holds the stream (SetHold).
 func (s *Session) WritePacket(p *rtp.Packet) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return s.send(p)
+}
+
+// WriteRTP sends b, a packet ReadRTP read on another leg, to the remote as
+// it is, and reports whether it did: nothing is sent, and false, nil
+// returned, while WritePacket would send nothing. It takes no lock (there is
+// no packet to marshal), so a relay never waits for a prompt being written.
+func (s *Session) WriteRTP(b []byte) (sent bool, err error) {
+	dst, ok := s.destination()
+	if !ok {
+		return false, nil
+	}
+	if _, err := s.conn.WriteToUDPAddrPort(b, dst); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // StartTalkspurt begins a talkspurt: the next WriteFrame carries the marker
@@ -37,8 +53,8 @@ func (s *Session) WriteFrame(pt uint8, payload []byte, samples uint32) error {
 }
 
 func (s *Session) send(p *rtp.Packet) error {
-	dst := s.Remote()
-	if !dst.IsValid() || dst.Addr().IsUnspecified() || dst.Port() == 0 {
+	dst, ok := s.destination()
+	if !ok {
 		return nil
 	}
 	n, err := p.MarshalTo(s.wbuf[:])
@@ -47,4 +63,12 @@ func (s *Session) send(p *rtp.Packet) error {
 	}
 	_, err = s.conn.WriteToUDPAddrPort(s.wbuf[:n], dst)
 	return err
+}
+
+// destination returns where to send, and false while nothing may be sent:
+// on hold, or without a usable address (c=0.0.0.0 is the RFC 2543 hold).
+func (s *Session) destination() (netip.AddrPort, bool) {
+	dst := s.peer.Load().addr
+	ok := !s.held.Load() && dst.IsValid() && !dst.Addr().IsUnspecified() && dst.Port() != 0
+	return dst, ok
 }

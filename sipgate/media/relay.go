@@ -1,0 +1,82 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"net"
+)
+
+// RelayStats is what a relay forwarded each way.
+type RelayStats struct {
+	AtoB FlowStats // from a's peer to b's
+	BtoA FlowStats // from b's peer to a's
+}
+
+// FlowStats counts one direction of a relay.
+type FlowStats struct {
+	Packets uint64 // forwarded
+	Bytes   uint64 // forwarded, RTP header and payload (no UDP/IP)
+	// Dropped counts datagrams from a source other than the sending leg's
+	// latched peer (see Session.Foreign).
+	Dropped uint64
+	// Held counts packets not forwarded because the leg they would leave
+	// by sends nothing: its peer holds the stream (SetHold, c=0.0.0.0) or
+	// it has no address yet.
+	Held uint64
+	// WriteErrors counts packets the receiving leg's socket refused.
+	WriteErrors uint64
+}
+
+// Relay bridges two legs, a and b, until ctx is done or either session is
+// closed: every RTP packet from a's peer goes to b's remote and the other way
+// round, as received (SSRC, sequence number, timestamp, payload type and
+// marker untouched, RFC 4733 telephone-events included), so both legs must
+// have negotiated the same payload types (BridgeOffer). Relaying makes the
+// gateway an RTP translator that changes nothing (RFC 3550 §7.1); it sends
+// no RTCP of its own, as the gateway nowhere does.
+//
+// Relay is the one reader of both sessions while it runs: stop any other
+// reader first. It keeps LastReceived fresh, follows SetRemote and SetHold
+// made meanwhile (a re-INVITE) at the next packet, and allocates nothing per
+// packet. It closes neither session.
+func Relay(ctx context.Context, a, b *Session) RelayStats {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var st RelayStats
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer cancel()
+		st.BtoA = forward(ctx, b, a)
+	}()
+	st.AtoB = forward(ctx, a, b)
+	cancel()
+	<-done
+	return st
+}
+
+// forward copies packets from one leg to the other until ctx is done or
+// either socket is closed.
+func forward(ctx context.Context, from, to *Session) (st FlowStats) {
+	foreign := from.Foreign()
+	defer func() { st.Dropped = from.Foreign() - foreign }()
+	buf := make([]byte, maxDatagram)
+	for {
+		n, err := from.ReadRTP(ctx, buf)
+		if err != nil {
+			return st
+		}
+		sent, err := to.WriteRTP(buf[:n])
+		switch {
+		case sent:
+			st.Packets++
+			st.Bytes += uint64(n)
+		case err == nil:
+			st.Held++
+		case errors.Is(err, net.ErrClosed):
+			return st
+		default:
+			st.WriteErrors++
+		}
+	}
+}

@@ -1,0 +1,53 @@
+package media
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/pion/sdp/v3"
+)
+
+// BridgeOffer writes the offer of a bridging leg (RFC 3264 §5) receiving RTP
+// at local: the caller's codec on the payload type the caller uses for it,
+// and telephone-event on the caller's event payload type (none when the
+// caller has none). Mirroring the caller's numbers is what lets a relay
+// forward packets untouched between the two legs.
+func BridgeOffer(local netip.AddrPort, caller Answer, opts ...Option) []byte {
+	cfg := newConfig(opts)
+	b := sessionHeader(make([]byte, 0, 384), local.Addr(), cfg)
+	formats := []format{{caller.PT, caller.Codec.String()}}
+	return audioStream(b, local.Port(), "RTP/AVP", formats, caller.EventPT, SendRecv)
+}
+
+// ParseBridgeAnswer reads the answer to a BridgeOffer: where to send RTP and
+// whether the answerer kept the caller's codec on the same payload type (RFC
+// 3264 §6.1 lets an answerer pick among the offered formats only; with one
+// offered, anything else is a broken answer). The answer's SDP field is nil.
+// Errors wrap ErrMalformedSDP or ErrNoCodec.
+func ParseBridgeAnswer(answer []byte, caller Answer) (Answer, error) {
+	var sd sdp.SessionDescription
+	if err := sd.Unmarshal(answer); err != nil {
+		return Answer{}, fmt.Errorf("%w: %v", ErrMalformedSDP, err)
+	}
+	idx, ch, err := selectStream(&sd, []Codec{caller.Codec})
+	if err != nil {
+		return Answer{}, err
+	}
+	if ch.pt != caller.PT {
+		return Answer{}, fmt.Errorf("%w: answer moved %s to payload type %d", ErrNoCodec, caller.Codec, ch.pt)
+	}
+	md := sd.MediaDescriptions[idx]
+	addr, err := connectionAddr(&sd, md)
+	if err != nil {
+		return Answer{}, err
+	}
+	dir := direction(&sd, md)
+	return Answer{
+		Codec:     ch.codec,
+		PT:        ch.pt,
+		EventPT:   ch.eventPT,
+		Remote:    netip.AddrPortFrom(addr, uint16(md.MediaName.Port.Value)),
+		Direction: dir,
+		Hold:      dir == SendOnly || dir == Inactive || addr.IsUnspecified(),
+	}, nil
+}
