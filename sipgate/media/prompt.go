@@ -5,16 +5,21 @@ import "time"
 // Name identifies a prompt; the value is its file name without ".ulaw".
 type Name string
 
-// The prompts of the PIN-entry IVR, and music on hold.
+// The prompts of the PIN-entry IVR and of the wait for admission, and music
+// on hold.
 const (
-	EnterPIN        Name = "enter_pin"         // enter the meeting PIN followed by the pound key
-	InvalidPIN      Name = "invalid_pin"       // that PIN is not valid
-	PleaseWait      Name = "please_wait"       // please wait
-	Connecting      Name = "connecting"        // connecting you
-	TooManyAttempts Name = "too_many_attempts" // too many attempts, goodbye
-	Unavailable     Name = "unavailable"       // service unavailable
-	WaitingForHost  Name = "waiting_for_host"  // waiting for the host
-	MusicOnHold     Name = "music_on_hold"     // a loopable few seconds of music, any language
+	EnterPIN            Name = "enter_pin"             // enter the meeting PIN followed by the pound key
+	InvalidPIN          Name = "invalid_pin"           // that PIN is not valid
+	PleaseWait          Name = "please_wait"           // please wait
+	Connecting          Name = "connecting"            // connecting you
+	TooManyAttempts     Name = "too_many_attempts"     // too many attempts, goodbye
+	Unavailable         Name = "unavailable"           // service unavailable
+	WaitingForHost      Name = "waiting_for_host"      // waiting for the host
+	WaitingForAdmission Name = "waiting_for_admission" // someone in the meeting will let you in shortly
+	Denied              Name = "denied"                // you were not admitted, goodbye
+	MeetingEnded        Name = "meeting_ended"         // the meeting has ended, goodbye
+	WaitTimeout         Name = "wait_timeout"          // nobody let you in yet, try again later, goodbye
+	MusicOnHold         Name = "music_on_hold"         // a loopable few seconds of music, any language
 )
 
 // Prompt is one recording, cut into 20 ms G.711 frames for both laws when it

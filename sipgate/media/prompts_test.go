@@ -11,7 +11,8 @@ import (
 
 var (
 	languages   = []string{"de-de", "en-us", "fr-fr", "nl-nl"}
-	speechNames = []Name{EnterPIN, InvalidPIN, PleaseWait, Connecting, TooManyAttempts, Unavailable, WaitingForHost}
+	speechNames = []Name{EnterPIN, InvalidPIN, PleaseWait, Connecting, TooManyAttempts, Unavailable, WaitingForHost,
+		WaitingForAdmission, Denied, MeetingEnded, WaitTimeout}
 )
 
 func loadPrompts(t *testing.T) *Prompts {

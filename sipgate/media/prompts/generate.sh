@@ -36,28 +36,44 @@ please_wait|Please wait.
 connecting|Connecting you to the meeting.
 too_many_attempts|Too many attempts. Goodbye.
 unavailable|Sorry, the service is unavailable. Please try again later.
-waiting_for_host|Please wait for the host to join the meeting."
+waiting_for_host|Please wait for the host to join the meeting.
+waiting_for_admission|Please wait. Someone in the meeting will let you in shortly.
+denied|Sorry, you were not admitted to the meeting. Goodbye.
+meeting_ended|The meeting has ended. Goodbye.
+wait_timeout|Nobody has let you in yet. Please try again later. Goodbye."
 texts[fr-fr]="enter_pin|Veuillez saisir le code de la réunion, suivi de la touche dièse.
 invalid_pin|Ce code n'est pas valide.
 please_wait|Veuillez patienter.
 connecting|Nous vous connectons à la réunion.
 too_many_attempts|Trop de tentatives. Au revoir.
 unavailable|Désolé, le service est indisponible. Veuillez réessayer plus tard.
-waiting_for_host|Veuillez patienter jusqu'à l'arrivée de l'organisateur de la réunion."
+waiting_for_host|Veuillez patienter jusqu'à l'arrivée de l'organisateur de la réunion.
+waiting_for_admission|Veuillez patienter. Un participant de la réunion va vous faire entrer dans quelques instants.
+denied|Désolé, votre demande d'accès à la réunion a été refusée. Au revoir.
+meeting_ended|La réunion est terminée. Au revoir.
+wait_timeout|Personne ne vous a encore fait entrer. Veuillez réessayer plus tard. Au revoir."
 texts[de-de]="enter_pin|Bitte geben Sie die Konferenz-Pin ein, gefolgt von der Rautetaste.
 invalid_pin|Diese Pin ist ungültig.
 please_wait|Bitte warten Sie.
 connecting|Sie werden jetzt mit der Konferenz verbunden.
 too_many_attempts|Zu viele Versuche. Auf Wiederhören.
 unavailable|Der Dienst ist leider nicht verfügbar. Bitte versuchen Sie es später erneut.
-waiting_for_host|Bitte warten Sie, bis der Moderator der Konferenz beitritt."
+waiting_for_host|Bitte warten Sie, bis der Moderator der Konferenz beitritt.
+waiting_for_admission|Bitte warten Sie. Jemand aus der Konferenz wird Sie gleich hereinlassen.
+denied|Leider wurden Sie nicht zur Konferenz zugelassen. Auf Wiederhören.
+meeting_ended|Die Konferenz ist beendet. Auf Wiederhören.
+wait_timeout|Bisher hat Sie niemand hereingelassen. Bitte versuchen Sie es später erneut. Auf Wiederhören."
 texts[nl-nl]="enter_pin|Voer de pincode van de vergadering in, gevolgd door het hekje.
 invalid_pin|Deze pincode is ongeldig.
 please_wait|Een ogenblik geduld.
 connecting|U wordt nu verbonden met de vergadering.
 too_many_attempts|Te veel pogingen. Tot ziens.
 unavailable|Helaas is de dienst niet beschikbaar. Probeer het later opnieuw.
-waiting_for_host|Een ogenblik geduld, de organisator van de vergadering is er nog niet."
+waiting_for_host|Een ogenblik geduld, de organisator van de vergadering is er nog niet.
+waiting_for_admission|Een ogenblik geduld. Iemand in de vergadering laat u zo binnen.
+denied|Helaas bent u niet toegelaten tot de vergadering. Tot ziens.
+meeting_ended|De vergadering is afgelopen. Tot ziens.
+wait_timeout|Niemand heeft u nog binnengelaten. Probeer het later opnieuw. Tot ziens."
 
 # to_ulaw IN OUT: 8 kHz mono 16-bit linear (trimmed, normalised to -3 dBFS,
 # telephone band), then G.711 μ-law without a header.
