@@ -47,7 +47,9 @@ func (c *call) snapshot() Call {
 // unless the dialog already ended, then the call's context.
 func (c *call) hangup() {
 	c.bye.Do(func() {
-		if c.dlg.Context().Err() == nil {
+		// Before the 200 there is nothing to BYE (sipgo's Bye would dereference the missing response):
+		// accept sees the cancelled context and refuses the call instead.
+		if res := c.dlg.InviteResponse; res != nil && res.IsSuccess() && c.dlg.Context().Err() == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			c.dlg.Bye(ctx)
 			cancel()

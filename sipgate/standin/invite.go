@@ -94,6 +94,10 @@ func (s *Server) accept(req *sip.Request, tx sip.ServerTransaction, lkCall *rpc.
 	defer s.endCall(c)
 	go silence(ctx, track)
 	go echo(ctx, c, sess)
+	if ctx.Err() != nil { // the participant left the room before we could answer
+		dlg.Respond(sip.StatusTemporarilyUnavailable, "Left the room", nil)
+		return
+	}
 	if err := dlg.RespondSDP(ans.SDP); err != nil {
 		s.log.Warn("call not established", "call", c.info.ID, "error", err)
 		c.hangup()
