@@ -28,8 +28,8 @@ bench: ## Start the services, then run every benchmark.
 	deploy/local/up.sh
 	$(ENV) go test -run '^$$' -bench . -benchmem ./...
 
-build: ## Build bin/core and bin/sipgate.
-	go build -o bin/ ./core/cmd/core ./sipgate/cmd/sipgate
+build: ## Build bin/core, bin/sipgate and bin/lksip-standin.
+	go build -o bin/ ./core/cmd/core ./sipgate/cmd/sipgate ./sipgate/cmd/lksip-standin
 
 generate: ## Regenerate the Go code of rpc/ from its .proto files.
 	go tool buf generate

@@ -11,10 +11,25 @@ import (
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.calls.match(req)
 	if c == nil {
-		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		s.handleLegBye(req, tx)
 		return
 	}
 	if err := c.dlg.ReadBye(req, tx); err != nil { // ReadBye answers 200 itself
+		s.respond(req, tx, sip.StatusInternalServerError, "Server Internal Error")
+		return
+	}
+	s.metrics.observeResponse(req.Method, sip.StatusOK)
+}
+
+// handleLegBye ends a bridged call at LiveKit's request: the leg's dialog ends, which stops the relay, and
+// the bridge then sends BYE to the caller.
+func (s *Server) handleLegBye(req *sip.Request, tx sip.ServerTransaction) {
+	_, l := s.calls.matchLeg(req)
+	if l == nil {
+		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	if err := l.dlg.ReadBye(req, tx); err != nil {
 		s.respond(req, tx, sip.StatusInternalServerError, "Server Internal Error")
 		return
 	}

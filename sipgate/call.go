@@ -23,13 +23,20 @@ type call struct {
 	media  *media.Session
 	recv   *dtmf.Receiver
 	codec  media.Codec
-	evPT   uint8 // RFC 4733 payload type, 0 when none was negotiated
+	evPT   uint8        // RFC 4733 payload type, 0 when none was negotiated
+	answer media.Answer // the first negotiation: codec and payload types, mirrored on the leg to LiveKit
+	refer  bool         // the trunk transfers by REFER rather than bridging
+	callID string
 	called string
 	caller string
 	lang   string
 	log    *slog.Logger
 
-	mu      sync.Mutex // guards the SDP state re-INVITEs change
+	leg     *leg   // the call to LiveKit once bridged; written under the call table's lock
+	stopIVR func() // stops the IVR's RTP reader and waits for it, before the relay reads instead
+
+	mu      sync.Mutex // guards the SDP state re-INVITEs change, and notify
+	notify  chan int   // status codes of a transfer's NOTIFYs, while one is under way
 	offer   []byte     // the last offer, re-answered for a re-INVITE without SDP
 	sdp     []byte     // the last answer sent
 	local   netip.AddrPort

@@ -15,10 +15,11 @@ type callTable struct {
 	mu       sync.Mutex
 	slots    int
 	byDialog map[string]*call
+	byLeg    map[string]*call // by the dialog ID of the call's leg to LiveKit
 }
 
 func newCallTable(max int) *callTable {
-	return &callTable{max: max, byDialog: make(map[string]*call)}
+	return &callTable{max: max, byDialog: make(map[string]*call), byLeg: make(map[string]*call)}
 }
 
 // reserve takes a slot, or reports false at the limit.
@@ -59,4 +60,34 @@ func (t *callTable) match(req *sip.Request) *call {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.byDialog[id]
+}
+
+// addLeg files c under its LiveKit leg's dialog, so that LiveKit's BYE and re-INVITEs find it.
+func (t *callTable) addLeg(c *call, l *leg) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c.leg = l
+	t.byLeg[l.dlg.ID] = c
+}
+
+func (t *callTable) removeLeg(l *leg) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.byLeg, l.dlg.ID)
+}
+
+// matchLeg returns the call whose leg to LiveKit an in-dialog request from LiveKit belongs to, with the leg,
+// or nil. Seen from sipgate, the UAC of that dialog, the request's From tag is the remote one (§12.2.2).
+func (t *callTable) matchLeg(req *sip.Request) (*call, *leg) {
+	id, err := sip.DialogIDFromRequestUAC(req)
+	if err != nil {
+		return nil, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.byLeg[id]
+	if c == nil {
+		return nil, nil
+	}
+	return c, c.leg
 }

@@ -53,9 +53,11 @@ type Config struct {
 	// §26.2); TLSCertFile and TLSKeyFile (SIPGATE_TLS_CERT_FILE, SIPGATE_TLS_KEY_FILE, PEM) are then required.
 	TLSAddr, TLSCertFile, TLSKeyFile string
 
-	// Core is how sipgate reaches the core; Call is the per-call policy.
-	Core CoreConfig
-	Call CallConfig
+	// Core is how sipgate reaches the core; Call is the per-call policy; LiveKit is where admitted
+	// callers go.
+	Core    CoreConfig
+	Call    CallConfig
+	LiveKit LiveKitConfig
 }
 
 // DefaultConfig returns the configuration used when no variable is set: loopback addresses, so that an
@@ -70,6 +72,7 @@ func DefaultConfig() Config {
 		RetryAfter:   30 * time.Second,
 		Core:         DefaultCoreConfig(),
 		Call:         DefaultCallConfig(),
+		LiveKit:      DefaultLiveKitConfig(),
 	}
 }
 
@@ -103,6 +106,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	fields = append(fields, coreFields(&cfg.Core)...)
 	fields = append(fields, callFields(&cfg.Call)...)
+	fields = append(fields, liveKitFields(&cfg.LiveKit)...)
 	var errs []error
 	for _, f := range fields {
 		v := getenv(f.name)

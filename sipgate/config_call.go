@@ -24,6 +24,7 @@ const (
 	EnvMaxDigits         = "SIPGATE_MAX_DIGITS"
 	EnvMaxIVRTime        = "SIPGATE_MAX_IVR_TIME"
 	EnvNoRTPTimeout      = "SIPGATE_NO_RTP_TIMEOUT"
+	EnvMaxWait           = "SIPGATE_MAX_WAIT"
 )
 
 // CoreConfig says how sipgate reaches the core's TelephonyService.
@@ -61,6 +62,9 @@ type CallConfig struct {
 	MaxIVRTime time.Duration
 	// NoRTPTimeout (SIPGATE_NO_RTP_TIMEOUT, default 30s): a call that receives no RTP this long is ended.
 	NoRTPTimeout time.Duration
+	// MaxWait (SIPGATE_MAX_WAIT, default 15m) bounds how long a caller waits for the host or in the lobby;
+	// past it the caller hears that nobody let them in, and the call ends.
+	MaxWait time.Duration
 }
 
 // DefaultCallConfig is the policy when no variable is set.
@@ -76,6 +80,7 @@ func DefaultCallConfig() CallConfig {
 		MaxDigits:         16,
 		MaxIVRTime:        2 * time.Minute,
 		NoRTPTimeout:      30 * time.Second,
+		MaxWait:           15 * time.Minute,
 	}
 }
 
@@ -98,6 +103,7 @@ func callFields(c *CallConfig) []envField {
 		{EnvMaxDigits, func(v string) (err error) { c.MaxDigits, err = parsePositiveInt(v); return }},
 		{EnvMaxIVRTime, func(v string) (err error) { c.MaxIVRTime, err = parsePositiveDuration(v); return }},
 		{EnvNoRTPTimeout, func(v string) (err error) { c.NoRTPTimeout, err = parsePositiveDuration(v); return }},
+		{EnvMaxWait, func(v string) (err error) { c.MaxWait, err = parsePositiveDuration(v); return }},
 	}
 }
 
@@ -169,6 +175,7 @@ func (c CallConfig) withDefaults() CallConfig {
 	setDefault(&c.InterDigitTimeout, d.InterDigitTimeout)
 	setDefault(&c.MaxIVRTime, d.MaxIVRTime)
 	setDefault(&c.NoRTPTimeout, d.NoRTPTimeout)
+	setDefault(&c.MaxWait, d.MaxWait)
 	return c
 }
 

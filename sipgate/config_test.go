@@ -55,6 +55,7 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 		RetryAfter:   30 * time.Second,
 		Core:         CoreConfig{URL: "http://127.0.0.1:8080", Token: "tok", ResolveTimeout: 2 * time.Second},
 		Call:         DefaultCallConfig(),
+		LiveKit:      DefaultLiveKitConfig(),
 	}
 	if got != want {
 		t.Errorf("ConfigFromEnv(empty) = %+v, want %+v", got, want)
@@ -73,6 +74,14 @@ func TestConfigFromEnvValues(t *testing.T) {
 		EnvRTPPorts:     "30000-30100",
 		EnvMaxCalls:     "50",
 		EnvMaxIVRTime:   "90s",
+		EnvMaxWait:      "5m",
+
+		EnvLiveKitSIPAddr:      "10.0.0.5:5060",
+		EnvLiveKitSIPTransport: "TCP",
+		EnvLiveKitSIPUsername:  "sipgate",
+		EnvLiveKitSIPPassword:  "secret",
+		EnvLiveKitSetupTimeout: "3s",
+		EnvReferTimeout:        "20s",
 	})))
 	if err != nil {
 		t.Fatalf("ConfigFromEnv error: %v", err)
@@ -86,7 +95,10 @@ func TestConfigFromEnvValues(t *testing.T) {
 		RetryAfter:   120 * time.Second,
 		Core:         CoreConfig{URL: "http://127.0.0.1:8080", Token: "tok", ResolveTimeout: 2 * time.Second},
 		Call:         DefaultCallConfig(),
+		LiveKit: LiveKitConfig{Addr: "10.0.0.5:5060", Transport: "tcp", Username: "sipgate", Password: "secret",
+			SetupTimeout: 3 * time.Second, ReferTimeout: 20 * time.Second},
 	}
+	want.Call.MaxWait = 5 * time.Minute
 	want.Call.RTPIP = netip.MustParseAddr("192.0.2.10")
 	want.Call.RTPPortMin, want.Call.RTPPortMax = 30000, 30100
 	want.Call.MaxCalls, want.Call.MaxIVRTime = 50, 90*time.Second
@@ -136,6 +148,11 @@ func TestConfigFromEnvInvalid(t *testing.T) {
 		{EnvNoRTPTimeout, "-1s"},
 		{EnvResolveTimeout, "0s"},
 		{EnvTLSAddr, "nowhere"},
+		{EnvMaxWait, "forever"},
+		{EnvLiveKitSIPAddr, "livekit"},
+		{EnvLiveKitSIPTransport, "tls"},
+		{EnvLiveKitSetupTimeout, "0s"},
+		{EnvReferTimeout, "-3s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

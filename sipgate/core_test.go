@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,18 +31,48 @@ const (
 	testOperatorToken = "operator-token-0123456789"
 )
 
-// coreFixture is a running core with a trunk (testNumber, fr-fr) and a room whose PIN is testPIN.
+// coreFixture is a running core with a trunk (testNumber, fr-fr) and a public room whose PIN is testPIN,
+// which lets phone callers in at once.
 type coreFixture struct {
-	url string
+	url   string
+	api   *api.Server
+	db    *postgres.DB
+	owner *core.User
+	room  *core.Room
 }
 
 // startCore serves the core's handler on a loopback port, as core/api's tests do, with the sipgate and
-// operator service tokens, then creates the trunk (through the API) and the room (through the store).
+// operator service tokens, then creates the trunk (through the API) and the room (through the store). It
+// uses the shared livekit-server.
 func startCore(t *testing.T) *coreFixture {
+	t.Helper()
+	lkcfg, _ := testenv.LiveKit(t)
+	var h handlerVar
+	hs := httptest.NewServer(&h)
+	t.Cleanup(hs.Close)
+	return serveCore(t, hs.URL, &h, lkcfg)
+}
+
+// handlerVar serves with a handler set after the listener exists, so that a livekit-server of the test's
+// own can be told the core's URL before the core is built with that server's configuration.
+type handlerVar struct{ h atomic.Pointer[http.Handler] }
+
+func (v *handlerVar) set(h http.Handler) { v.h.Store(&h) }
+
+func (v *handlerVar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := v.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	http.Error(w, "starting", http.StatusServiceUnavailable)
+}
+
+// serveCore builds the core on the test's slice of the services and lkcfg's LiveKit, serves it at url
+// through h, and creates the fixture's trunk and room.
+func serveCore(t *testing.T, url string, h *handlerVar, lkcfg livekit.Config) *coreFixture {
 	t.Helper()
 	db := testenv.Postgres(t)
 	kv := testenv.Valkey(t)
-	lkcfg, _ := testenv.LiveKit(t)
 	lobbyTTLs := core.LobbyTTLs{Waiting: time.Minute, Accepted: time.Hour, Denied: time.Minute}
 	srv := &api.Server{
 		Users:       postgres.NewUserService(db),
@@ -65,11 +96,10 @@ func startCore(t *testing.T) *coreFixture {
 		Registry: prometheus.NewRegistry(),
 		Logger:   testenv.Logger(t),
 	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
+	h.set(srv.Handler())
 
 	ctx := context.Background()
-	trunks := meetlinev1connect.NewTrunkServiceClient(&http.Client{Transport: bearer{token: testOperatorToken, next: http.DefaultTransport}}, hs.URL)
+	trunks := meetlinev1connect.NewTrunkServiceClient(&http.Client{Transport: bearer{token: testOperatorToken, next: http.DefaultTransport}}, url)
 	if _, err := trunks.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{
 		Name: "paris", Numbers: []string{testNumber}, PinLength: 4, Language: "fr-fr", Enabled: true,
 	}); err != nil {
@@ -79,15 +109,29 @@ func startCore(t *testing.T) *coreFixture {
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	room := &core.Room{Name: "x", AccessLevel: core.AccessPublic}
-	if err := postgres.NewRoomService(db).CreateRoom(ctx, room, user.ID); err != nil {
+	fx := &coreFixture{url: url, api: srv, db: db, owner: user}
+	fx.room = fx.createRoom(t, core.AccessPublic, testPIN, []byte(`{"phone_callers_first":true}`))
+	return fx
+}
+
+// createRoom creates a room with access level, PIN and configuration (JSON, or nil), owned by the
+// fixture's user.
+func (fx *coreFixture) createRoom(t *testing.T, level core.AccessLevel, pin string, config []byte) *core.Room {
+	t.Helper()
+	ctx := context.Background()
+	room := &core.Room{Name: testenv.Name("room-"), AccessLevel: level, Configuration: config}
+	if err := fx.api.Rooms.CreateRoom(ctx, room, fx.owner.ID); err != nil {
 		t.Fatalf("CreateRoom: %v", err)
 	}
-	if _, err := db.Pool.Exec(ctx, `UPDATE rooms SET pin = $1 WHERE id = $2`, testPIN, room.ID); err != nil {
+	if _, err := fx.db.Pool.Exec(ctx, `UPDATE rooms SET pin = $1 WHERE id = $2`, pin, room.ID); err != nil {
 		t.Fatalf("setting the room's PIN: %v", err)
 	}
-	return &coreFixture{url: hs.URL}
+	return room
 }
+
+// admitted is the metric sample of a call admitted by startGateway's sipgate, which has no LiveKit to hand
+// callers to: they hear "service unavailable" and sipgate hangs up. bridge_test.go covers the hand-off.
+const admitted = `sipgate_calls_total{outcome="livekit_error"}`
 
 // testCalls is the call policy of the end-to-end tests: short timers, a port range apart from a running
 // sipgate's.

@@ -28,6 +28,8 @@ var (
 // Trunk is what the core says about a called number.
 type Trunk struct {
 	E164, ID, Language string
+	// Refer says to transfer the trunk's callers to LiveKit with REFER (RFC 3515) rather than bridge them.
+	Refer bool
 }
 
 // Room is the room a PIN opens.
@@ -39,6 +41,9 @@ type Room struct {
 type Core interface {
 	LookupNumber(ctx context.Context, called string) (Trunk, error)
 	ResolvePin(ctx context.Context, called, pin, caller string) (Room, error)
+	// JoinRoom calls on with each status of the caller's way into the room until a final one (then it
+	// returns nil), or returns the error that broke the wait: ctx's cause, or the core's failure.
+	JoinRoom(ctx context.Context, req JoinRequest, on func(Admission)) error
 }
 
 // Retry policy of [CoreClient]: an Unavailable answer is retried twice more, after 100 ms then 200 ms.
@@ -85,7 +90,7 @@ func (c *CoreClient) LookupNumber(ctx context.Context, called string) (Trunk, er
 	})
 	switch code := connect.CodeOf(err); {
 	case err == nil:
-		t := Trunk{E164: res.E164, ID: res.TrunkId, Language: res.Language}
+		t := Trunk{E164: res.E164, ID: res.TrunkId, Language: res.Language, Refer: res.Handoff == meetlinev1.Handoff_HANDOFF_REFER}
 		c.lookups.put(called, t, nil, time.Now())
 		return t, nil
 	case code == connect.CodeNotFound, code == connect.CodeInvalidArgument:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,6 +50,26 @@ func (f *flakyCore) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRe
 		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New("locked"))
 	}
 	return nil, connect.NewError(connect.CodeNotFound, errors.New("wrong"))
+}
+
+// JoinRoom streams "waiting for the host" then, for room r1, "admitted"; for room "down" it is always
+// Unavailable, for another room NotFound. A failing call sends "waiting" first, then breaks the stream
+// with Unavailable, as a restarting core does.
+func (f *flakyCore) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoomRequest, st *connect.ServerStream[meetlinev1.JoinRoomResponse]) error {
+	switch req.RoomId {
+	case "down":
+		return connect.NewError(connect.CodeUnavailable, errors.New("down"))
+	case "r1":
+	default:
+		return connect.NewError(connect.CodeNotFound, errors.New("no room"))
+	}
+	if err := st.Send(&meetlinev1.JoinRoomResponse{Status: meetlinev1.CallStatus_CALL_STATUS_WAITING_FOR_HOST}); err != nil {
+		return err
+	}
+	if err := f.fail(ctx); err != nil {
+		return err
+	}
+	return st.Send(&meetlinev1.JoinRoomResponse{Status: meetlinev1.CallStatus_CALL_STATUS_ADMITTED, LivekitRoom: "lk-r1"})
 }
 
 func newFlakyClient(t *testing.T, failures int32) (*CoreClient, *flakyCore) {
@@ -124,5 +145,44 @@ func TestLookupCacheBounded(t *testing.T) {
 	}
 	if _, _, ok := c.get("c", now.Add(2*time.Minute)); ok {
 		t.Error("expired entry returned")
+	}
+}
+
+func TestCoreClientJoinRoom(t *testing.T) {
+	tests := []struct {
+		name     string
+		failures int32
+		room     string
+		want     []AdmissionStatus
+		err      error
+	}{
+		{"admitted", 0, "r1", []AdmissionStatus{WaitingForHost, Admitted}, nil},
+		{"reconnects after a broken stream", 2, "r1", []AdmissionStatus{WaitingForHost, WaitingForHost, WaitingForHost, Admitted}, nil},
+		{"gives up after repeated failures", 0, "down", nil, ErrCoreUnavailable},
+		{"unknown room", 0, "r2", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newFlakyClient(t, tt.failures)
+			var got []AdmissionStatus
+			var last Admission
+			err := c.JoinRoom(context.Background(), JoinRequest{RoomID: tt.room, Caller: "+33612345678", CallID: "c1"}, func(a Admission) {
+				got, last = append(got, a.Status), a
+			})
+			switch {
+			case tt.room == "r2":
+				if err == nil || errors.Is(err, ErrCoreUnavailable) {
+					t.Fatalf("err = %v, want the core's NotFound", err)
+				}
+			case tt.err != nil:
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+			default:
+				if err != nil || !slices.Equal(got, tt.want) || last.LiveKitRoom != "lk-r1" || last.Role != "guest" {
+					t.Fatalf("statuses %v, last %+v, err %v; want %v", got, last, err, tt.want)
+				}
+			}
+		})
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // allowed lists the methods sipgate implements, for Allow (RFC 3261 §20.5) in OPTIONS and 405 responses. It
 // must match routes.
-const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY"
 
 // routes registers a handler per method in allowed, and 405 for everything else: sipgo's own fallback answers
 // 405 without the Allow header that RFC 3261 §21.4.6 requires.
@@ -21,6 +21,7 @@ func (s *Server) routes() {
 	s.sip.OnBye(s.track(s.handleBye))
 	s.sip.OnOptions(s.track(s.handleOptions))
 	s.sip.OnInfo(s.track(s.handleInfo))
+	s.sip.OnNotify(s.track(s.handleNotify))
 	s.sip.OnNoRoute(s.track(s.handleNotAllowed))
 }
 

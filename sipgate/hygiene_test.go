@@ -121,7 +121,7 @@ func TestCallCancelledBeforeAnswer(t *testing.T) {
 	next.call(ctx, srv.Addr())
 	next.keys(testPIN + "#")
 	next.waitBye(10 * time.Second)
-	wantMetrics(t, srv, map[string]string{`sipgate_calls_total{outcome="connected"}`: "1"})
+	wantMetrics(t, srv, map[string]string{admitted: "1"})
 	srv.idle(t)
 }
 
@@ -161,7 +161,7 @@ func TestCallReInvite(t *testing.T) {
 	u.keys(testPIN + "#")
 	u.waitBye(10 * time.Second)
 	wantMetrics(t, srv, map[string]string{
-		`sipgate_calls_total{outcome="connected"}`:                 "1",
+		admitted: "1",
 		`sipgate_sip_requests_total{method="INVITE",status="200"}`: "3",
 	})
 	srv.idle(t)
@@ -201,7 +201,7 @@ func TestCallByeBeforeAck(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 			srv.idle(t)
-			if got := srv.metric(t, `sipgate_calls_total{outcome="connected"}`); got != "0" {
+			if got := srv.metric(t, admitted); got != "0" {
 				t.Errorf("connected = %s after a BYE before the ACK", got)
 			}
 		})
@@ -245,7 +245,7 @@ func TestShutdownDrainsLiveCall(t *testing.T) {
 		t.Fatalf("ListenAndServe after Shutdown: %v", err)
 	}
 	wantMetrics(t, srv, map[string]string{
-		`sipgate_calls_total{outcome="connected"}`:    "1",
+		admitted: "1",
 		`sipgate_calls_total{outcome="rejected_503"}`: "1",
 		`sipgate_active_calls`:                        "0",
 	})

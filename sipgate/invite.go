@@ -112,20 +112,22 @@ func (s *Server) answer(c *call, start time.Time) error {
 	return nil
 }
 
-// run is the answered call: RTP reader and no-RTP watchdog beside the IVR, then BYE unless the caller hung
-// up, and the outcome counted.
+// run is the answered call: the IVR's RTP reader and the no-RTP watchdog beside the conversation (IVR,
+// wait, hand-off), then BYE unless the caller hung up, and the outcome counted.
 func (s *Server) run(c *call) {
 	ctx, cancel := context.WithCancelCause(c.dlg.Context())
 	defer cancel(nil)
 	stop := context.AfterFunc(s.base, func() { cancel(context.Canceled) })
 	defer stop()
-	var wg sync.WaitGroup
-	wg.Go(func() { c.readRTP(ctx) })
+	var wg, reader sync.WaitGroup
+	rctx, stopReading := context.WithCancel(ctx)
+	reader.Go(func() { c.readRTP(rctx) })
+	c.stopIVR = func() { stopReading(); reader.Wait() }
 	wg.Go(func() { watchRTP(ctx, cancel, c.media, s.cc.NoRTPTimeout) })
 
-	outcome := s.runIVR(ctx, c)
+	outcome := s.converse(ctx, c)
 	cancel(nil)
-	if outcome != outcomeHangup {
+	if c.dlg.Context().Err() == nil { // the caller did not hang up
 		bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), byeTimeout)
 		if err := c.dlg.Bye(bctx); err != nil {
 			c.log.Info("bye failed", "error", err)
@@ -133,6 +135,7 @@ func (s *Server) run(c *call) {
 		bcancel()
 	}
 	c.media.Close() // ends a pending read
+	c.stopIVR()
 	wg.Wait()
 	s.metrics.calls.WithLabelValues(outcome).Inc()
 	c.log.Info("call ended", "outcome", outcome, "dtmf", c.recv.Method().String())
@@ -157,6 +160,9 @@ func (s *Server) newCall(req *sip.Request, conn *net.UDPConn, ans media.Answer, 
 		recv:   dtmf.NewReceiver(dtmf.ReceiverConfig{}),
 		codec:  ans.Codec,
 		evPT:   ans.EventPT,
+		answer: ans,
+		refer:  trunk.Refer,
+		callID: callID(req),
 		called: called,
 		caller: caller,
 		lang:   trunk.Language,

@@ -2,6 +2,7 @@ package sipgate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,6 +22,10 @@ func (fakeCore) LookupNumber(_ context.Context, called string) (Trunk, error) {
 
 func (fakeCore) ResolvePin(context.Context, string, string, string) (Room, error) {
 	return Room{}, ErrWrongPIN
+}
+
+func (fakeCore) JoinRoom(context.Context, JoinRequest, func(Admission)) error {
+	return errors.New("fakeCore: no room to join")
 }
 
 // inviteTo builds an INVITE for user with body as application/sdp (none when empty).

@@ -10,9 +10,9 @@ import (
 )
 
 // runIVR is the PIN dialogue of an answered call: prompt, keys until '#', the core's answer, again after
-// a wrong PIN or a timeout up to PINAttempts times, within MaxIVRTime. It returns the call's outcome; the
-// caller sends BYE unless the outcome is a hang-up.
-func (s *Server) runIVR(ctx context.Context, c *call) string {
+// a wrong PIN or a timeout up to PINAttempts times, within MaxIVRTime. It returns the room the PIN opens,
+// or the call's outcome when there is none.
+func (s *Server) runIVR(ctx context.Context, c *call) (Room, string) {
 	ctx, cancel := context.WithTimeoutCause(ctx, s.cc.MaxIVRTime, errMaxIVR)
 	defer cancel()
 	entry := dtmf.NewEntry(dtmf.EntryConfig{
@@ -25,7 +25,7 @@ func (s *Server) runIVR(ctx context.Context, c *call) string {
 	for {
 		r, err := s.collect(ctx, c, entry, prompts...)
 		if err != nil {
-			return endedOutcome(ctx)
+			return Room{}, endedOutcome(ctx)
 		}
 		var result string
 		switch r.Outcome {
@@ -37,8 +37,8 @@ func (s *Server) runIVR(ctx context.Context, c *call) string {
 		case dtmf.TooLong, dtmf.Invalid:
 			result, prompts, last = pinWrong, []media.Name{media.InvalidPIN, media.EnterPIN}, outcomeWrongPIN
 		case dtmf.Done:
-			if outcome, done := s.resolve(ctx, c, r.PIN); done {
-				return outcome
+			if room, outcome, done := s.resolve(ctx, c, r.PIN); done {
+				return room, outcome
 			}
 			prompts, last = []media.Name{media.InvalidPIN, media.EnterPIN}, outcomeWrongPIN
 		}
@@ -48,37 +48,35 @@ func (s *Server) runIVR(ctx context.Context, c *call) string {
 		if failures++; failures >= s.cc.PINAttempts {
 			s.say(ctx, c, prompts[:len(prompts)-1]...) // "invalid PIN" after a wrong one
 			s.say(ctx, c, media.TooManyAttempts)
-			return last
+			return Room{}, last
 		}
 	}
 }
 
-// resolve asks the core which room pin opens. It reports done with the call's outcome, or not done for a
-// wrong PIN (the caller may try again). The PIN is never logged.
-func (s *Server) resolve(ctx context.Context, c *call, pin string) (outcome string, done bool) {
-	_, err := s.core.ResolvePin(ctx, c.called, pin, c.caller)
+// resolve asks the core which room pin opens. It reports done with the room (and no outcome) or with the
+// call's outcome, or not done for a wrong PIN (the caller may try again). The PIN is never logged.
+func (s *Server) resolve(ctx context.Context, c *call, pin string) (room Room, outcome string, done bool) {
+	room, err := s.core.ResolvePin(ctx, c.called, pin, c.caller)
 	switch {
 	case err == nil:
 		s.metrics.pinAttempts.WithLabelValues(pinOK).Inc()
-		c.log.Info("pin accepted")
-		s.say(ctx, c, media.Connecting)
-		// The LiveKit hand-off lands in the next issue; until then the call ends here.
-		return outcomeConnected, true
+		c.log.Info("pin accepted", "room_id", room.ID)
+		return room, "", true
 	case errors.Is(err, ErrWrongPIN):
 		s.metrics.pinAttempts.WithLabelValues(pinWrong).Inc()
-		return "", false
+		return Room{}, "", false
 	case errors.Is(err, ErrLimited):
 		s.metrics.pinAttempts.WithLabelValues(pinLimited).Inc()
 		c.log.Info("pin attempts limited by the core")
 		s.say(ctx, c, media.TooManyAttempts)
-		return outcomeLimited, true
+		return Room{}, outcomeLimited, true
 	case ctx.Err() != nil:
-		return endedOutcome(ctx), true
+		return Room{}, endedOutcome(ctx), true
 	default:
 		s.metrics.pinAttempts.WithLabelValues(pinError).Inc()
 		c.log.Warn("resolve pin failed", "error", err)
 		s.say(ctx, c, media.Unavailable)
-		return outcomeCoreError, true
+		return Room{}, outcomeCoreError, true
 	}
 }
 

@@ -34,6 +34,8 @@ type metrics struct {
 	pinAttempts *prometheus.CounterVec // by result
 	digits      *prometheus.CounterVec // by method
 	active      prometheus.Gauge
+	handoffs    *prometheus.CounterVec // by result
+	bridged     prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -52,7 +54,7 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(
 		m.requests,
 		m.draining,
-		m.calls, m.setup, m.pinAttempts, m.digits, m.active,
+		m.calls, m.setup, m.pinAttempts, m.digits, m.active, m.handoffs, m.bridged,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -86,6 +88,19 @@ const (
 	outcomeCoreError   = "core_error"
 	outcomeMaxDuration = "max_duration"
 	outcomeNoRTP       = "no_rtp"
+	outcomeDenied      = "denied"
+	outcomeRoomEnded   = "room_ended"
+	outcomeWaitTimeout = "wait_timeout"
+	outcomeLiveKit     = "livekit_error"
+	outcomeTransferred = "transferred"
+)
+
+// Results of sipgate_handoffs_total.
+const (
+	handoffBridged      = "bridged"
+	handoffTransferred  = "transferred"
+	handoffReferRefused = "refer_refused"
+	handoffFailed       = "failed"
 )
 
 // Results of sipgate_pin_attempts_total.
@@ -121,9 +136,21 @@ func (m *metrics) callMetrics() {
 		Name: "sipgate_active_calls",
 		Help: "Calls in progress, from INVITE accepted to the end of the call.",
 	})
+	m.handoffs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sipgate_handoffs_total",
+		Help: "Hand-offs of admitted callers to LiveKit, by result (bridged, transferred, refer_refused, failed).",
+	}, []string{"result"})
+	m.bridged = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "sipgate_bridged_calls",
+		Help: "Calls whose RTP sipgate relays to LiveKit right now.",
+	})
 	for _, o := range []string{outcomeConnected, outcomeWrongPIN, outcomeLimited, outcomeTimeout, outcomeHangup,
-		outcome404, outcome488, outcome400, outcome503, outcomeCoreError, outcomeMaxDuration, outcomeNoRTP} {
+		outcome404, outcome488, outcome400, outcome503, outcomeCoreError, outcomeMaxDuration, outcomeNoRTP,
+		outcomeDenied, outcomeRoomEnded, outcomeWaitTimeout, outcomeLiveKit, outcomeTransferred} {
 		m.calls.WithLabelValues(o)
+	}
+	for _, r := range []string{handoffBridged, handoffTransferred, handoffReferRefused, handoffFailed} {
+		m.handoffs.WithLabelValues(r)
 	}
 	for _, r := range []string{pinOK, pinWrong, pinLimited, pinTimeout, pinError} {
 		m.pinAttempts.WithLabelValues(r)

@@ -47,3 +47,9 @@ func WithCallConfig(cc CallConfig) Option {
 func WithTLS(addr string, conf *tls.Config) Option {
 	return func(s *Server) { s.tlsAddr, s.tlsConf = addr, conf }
 }
+
+// WithLiveKit sets where admitted callers go; without it (or with an empty Addr) they hear "service
+// unavailable". Zero fields take [DefaultLiveKitConfig]'s values.
+func WithLiveKit(lk LiveKitConfig) Option {
+	return func(s *Server) { s.lk = lk.withDefaults() }
+}

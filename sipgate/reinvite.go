@@ -15,7 +15,7 @@ import (
 func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.calls.match(req)
 	if c == nil {
-		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		s.handleLegReInvite(req, tx)
 		return
 	}
 	if err := c.dlg.ReadRequest(req, tx); err != nil {
@@ -33,6 +33,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.media.SetRemote(ans.Remote)
+	c.media.SetHold(ans.Hold)
 	res := sip.NewSDPResponseFromRequest(req, ans.SDP)
 	res.AppendHeader(sip.NewHeader("Server", s.userAgent))
 	contact := s.dialogFor(req).ContactHDR
@@ -57,4 +58,36 @@ func (c *call) renegotiate(offer []byte) (media.Answer, error) {
 	}
 	c.offer, c.sdp, c.sessVer = offer, ans.SDP, c.sessVer+1
 	return ans, nil
+}
+
+// handleLegReInvite answers a re-INVITE from LiveKit on a bridged call's leg (a session refresh, a hold, a
+// new address): answered on its own, without involving the caller, since the relay joins the two streams
+// and the codec does not change.
+func (s *Server) handleLegReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c, l := s.calls.matchLeg(req)
+	if l == nil {
+		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	body, ans, err := l.renegotiate(req.Body())
+	if err != nil {
+		code, reason := sip.StatusBadRequest, "Bad Request"
+		if errors.Is(err, media.ErrNoCodec) {
+			code, reason = sip.StatusNotAcceptableHere, "Not Acceptable Here"
+		}
+		s.respond(req, tx, code, reason)
+		return
+	}
+	if ans.Remote.IsValid() { // an offer, not a refresh
+		l.media.SetRemote(ans.Remote)
+		l.media.SetHold(ans.Hold)
+	}
+	res := sip.NewSDPResponseFromRequest(req, body)
+	res.AppendHeader(sip.NewHeader("Server", s.userAgent))
+	res.AppendHeader(s.dialogs[s.lk.Transport].ContactHDR.Clone())
+	s.metrics.observeResponse(req.Method, sip.StatusOK)
+	if err := tx.Respond(res); err != nil {
+		c.log.Info("livekit re-invite answer failed", "error", err)
+	}
+	c.log.Info("livekit re-invite", "hold", ans.Hold)
 }

@@ -37,6 +37,7 @@ type Server struct {
 
 	core    Core
 	cc      CallConfig
+	lk      LiveKitConfig
 	ports   *media.PortRange
 	prompts *media.Prompts
 	calls   *callTable
@@ -71,6 +72,7 @@ func New(addr string, opts ...Option) (*Server, error) {
 		metrics:    newMetrics(),
 		inflight:   newInflight(),
 		cc:         DefaultCallConfig(),
+		lk:         DefaultLiveKitConfig(),
 		ready:      make(chan struct{}),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),

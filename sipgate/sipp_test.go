@@ -23,7 +23,10 @@ type sippCase struct {
 // and runs in parallel with the others.
 func TestSippPIN(t *testing.T) {
 	sipp := sippPath(t)
-	connected := map[string]string{`sipgate_calls_total{outcome="connected"}`: "1", `sipgate_pin_attempts_total{result="ok"}`: "1"}
+	// startGateway's sipgate has no LiveKit to hand callers to: an admitted caller hears "service
+	// unavailable" and sipgate hangs up, the end these scenarios wait for. TestSippBridged and
+	// bridge_test.go cover the hand-off.
+	connected := map[string]string{`sipgate_handoffs_total{result="failed"}`: "1", `sipgate_pin_attempts_total{result="ok"}`: "1"}
 	cases := []sippCase{
 		{name: "right PIN rtp udp", scenario: "right_pin_rtp.xml", transport: "u1", want: with(connected, `sipgate_dtmf_digits_total{method="rtp"}`, "5")},
 		{name: "right PIN rtp tcp", scenario: "right_pin_rtp.xml", transport: "t1", want: connected},
@@ -57,6 +60,25 @@ func TestSippPIN(t *testing.T) {
 			}
 			t.Logf("call took %v", time.Since(start).Round(time.Millisecond))
 		})
+	}
+}
+
+// TestSippBridged: a sipp caller types the PIN, is bridged into the room, talks (sipp's G.711 A-law
+// recording) and hangs up; the stand-in for LiveKit's SIP service received every packet and echoed it.
+func TestSippBridged(t *testing.T) {
+	sipp := sippPath(t)
+	b := startBridge(t, bridgeCalls(), nil)
+	runSipp(t, sipp, "bridged.xml", "u1", b.gw.Addr())
+	b.gw.idle(t)
+	calls := b.standin.Calls()
+	if len(calls) != 1 || !calls[0].Ended || calls[0].Room != b.room.ID {
+		t.Fatalf("stand-in calls %+v, want one ended call in the PIN's room", calls)
+	}
+	if in, out := calls[0].PacketsIn, calls[0].PacketsOut; in < 100 || out != in {
+		t.Errorf("stand-in: %d packets in, %d echoed; want the recording's, all echoed", in, out)
+	}
+	if v := b.gw.metric(t, `sipgate_calls_total{outcome="connected"}`); v != "1" {
+		t.Errorf("connected calls = %s, want 1", v)
 	}
 }
 

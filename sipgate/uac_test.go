@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ type uac struct {
 	contact sip.ContactHeader
 	rtp     *net.UDPConn
 	byes    chan struct{} // one value per BYE from sipgate
+	echoes  atomic.Int64  // the caller's own packets received back
+	refers  chan refer    // REFERs from sipgate, to be answered by the test
 
 	sess   *sipgo.DialogClientSession
 	remote netip.AddrPort // sipgate's RTP address, from its answer
@@ -61,7 +64,7 @@ func newUAC(t *testing.T) *uac {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &uac{t: t, rtp: rtpConn, byes: make(chan struct{}, 4), ssrc: 0x5eed, seq: 1000, ts: 8000}
+	u := &uac{t: t, rtp: rtpConn, byes: make(chan struct{}, 4), refers: make(chan refer, 1), ssrc: 0x5eed, seq: 1000, ts: 8000}
 	u.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "caller", Host: "127.0.0.1",
 		Port: pc.LocalAddr().(*net.UDPAddr).Port}}
 	u.cache = sipgo.NewDialogClientCache(client, u.contact)
@@ -72,9 +75,14 @@ func newUAC(t *testing.T) *uac {
 		}
 		u.byes <- struct{}{}
 	})
+	srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) {
+		r := refer{req: req, answer: make(chan int)}
+		u.refers <- r
+		tx.Respond(sip.NewResponseFromRequest(req, <-r.answer, "", nil))
+	})
 	served := make(chan struct{})
 	go func() { defer close(served); srv.ServeUDP(pc) }()
-	go discardRTP(rtpConn) // the prompts; a full socket buffer would be harmless too
+	go u.readRTP() // the prompts, and the caller's own packets when a bridge echoes them
 	t.Cleanup(func() {
 		if u.sess != nil {
 			u.sess.Close()
@@ -87,11 +95,19 @@ func newUAC(t *testing.T) *uac {
 	return u
 }
 
-func discardRTP(c *net.UDPConn) {
+// readRTP counts the PCMU packets that come back with the caller's own SSRC (the stand-in echoes what it
+// receives, and the relay rewrites nothing, so each is one of the caller's packets, back through both legs)
+// and discards the rest.
+func (u *uac) readRTP() {
 	buf := make([]byte, 2048)
+	var p rtp.Packet
 	for {
-		if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+		n, _, err := u.rtp.ReadFromUDPAddrPort(buf)
+		if err != nil {
 			return
+		}
+		if p.Unmarshal(buf[:n]) == nil && p.SSRC == u.ssrc && p.PayloadType == 0 {
+			u.echoes.Add(1)
 		}
 	}
 }
@@ -105,15 +121,21 @@ func (u *uac) offer(dir string, ver int) []byte {
 		"a=fmtp:101 0-15\r\na=%s\r\n", ver, port, dir)
 }
 
+// testCaller is the number every test call comes from.
+const testCaller = "+33612345678"
+
 // invite sends the INVITE for testNumber to addr over transport and returns the session without waiting
 // for an answer.
-func (u *uac) invite(ctx context.Context, addr, transport string) *sipgo.DialogClientSession {
+func (u *uac) invite(ctx context.Context, addr, transport string, headers ...sip.Header) *sipgo.DialogClientSession {
 	u.t.Helper()
 	var to sip.Uri
 	if err := sip.ParseUri(fmt.Sprintf("sip:%s@%s;transport=%s", testNumber, addr, transport), &to); err != nil {
 		u.t.Fatal(err)
 	}
-	sess, err := u.cache.Invite(ctx, to, u.offer("sendrecv", 1), sip.NewHeader("Content-Type", "application/sdp"))
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: testCaller, Host: "127.0.0.1"}, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	headers = append([]sip.Header{sip.NewHeader("Content-Type", "application/sdp"), from}, headers...)
+	sess, err := u.cache.Invite(ctx, to, u.offer("sendrecv", 1), headers...)
 	if err != nil {
 		u.t.Fatalf("INVITE: %v", err)
 	}
@@ -320,4 +342,30 @@ func (r *running) idle(t *testing.T) {
 		r.calls.mu.Unlock()
 		return n == 0 && slots == 0 && r.inflight.count() == 0 && r.metric(t, "sipgate_active_calls") == "0"
 	})
+}
+
+// refer is a REFER the uac received; the test sends the status to answer it with on answer.
+type refer struct {
+	req    *sip.Request
+	answer chan int
+}
+
+// notify reports a transfer's progress to sipgate (RFC 3515 §2.4.5): a NOTIFY in the call's dialog whose
+// message/sipfrag body is status.
+func (u *uac) notify(ctx context.Context, status string, final bool) int {
+	u.t.Helper()
+	req := sip.NewRequest(sip.NOTIFY, u.sess.InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Event", "refer"))
+	state := "active;expires=60"
+	if final {
+		state = "terminated;reason=noresource"
+	}
+	req.AppendHeader(sip.NewHeader("Subscription-State", state))
+	req.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
+	req.SetBody([]byte("SIP/2.0 " + status + "\r\n"))
+	res, err := u.sess.Do(ctx, req)
+	if err != nil {
+		u.t.Fatalf("NOTIFY: %v", err)
+	}
+	return res.StatusCode
 }

@@ -3,11 +3,16 @@
 # with .run/env, logging to .run/{core,sipgate}.log, and waits for their /healthz.
 # With --foreground they run as children of this script until Ctrl-C, which
 # stops them (the backing services keep running: `make down` stops those).
+# The stand-in for LiveKit's SIP service (bin/lksip-standin) runs in the
+# background either way, like the backing services.
 source "$(dirname "$0")/lib.sh"
 source "$RUN/env"
 
 stop core
 stop sipgate
+stop lksip-standin
+setsid "$ROOT/bin/lksip-standin" >>"$RUN/lksip-standin.log" 2>&1 </dev/null &
+echo $! >"$RUN/lksip-standin.pid"
 
 if [[ ${1:-} == --foreground ]]; then
 	"$ROOT/bin/core" 2> >(tee -a "$RUN/core.log" >&2) &
@@ -37,7 +42,7 @@ cat >&2 <<MSG
   meetline is up.
     core     $CORE_URL   (Connect, gRPC, gRPC-Web, JSON; /healthz /readyz /metrics)
     sipgate  sip:$SIPGATE_ADDR (UDP and TCP); http://$SIPGATE_HTTP_ADDR/healthz
-    LiveKit  $LIVEKIT_URL (key $LIVEKIT_API_KEY)
+    LiveKit  $LIVEKIT_URL (key $LIVEKIT_API_KEY); its SIP service's stand-in on sip:$LKSIP_ADDR
 
   Call $DEMO_TRUNK_NUMBER at sip:$DEMO_TRUNK_NUMBER@$SIPGATE_ADDR, PIN $DEMO_ROOM_PIN#
   (LiveKit room $DEMO_ROOM_NAME), or let sipp do it: deploy/local/call-demo.sh

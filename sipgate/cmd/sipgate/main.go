@@ -53,6 +53,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		sipgate.WithRetryAfter(cfg.RetryAfter),
 		sipgate.WithCore(sipgate.NewCoreClient(cfg.Core)),
 		sipgate.WithCallConfig(cfg.Call),
+		sipgate.WithLiveKit(cfg.LiveKit),
 	}
 	if cfg.TLSAddr != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)

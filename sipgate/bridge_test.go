@@ -1,0 +1,504 @@
+package sipgate
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/livekit/protocol/auth"
+	lkproto "github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+	vk "github.com/valkey-io/valkey-go"
+
+	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/livekit"
+	"github.com/meetline/meetline/core/testenv"
+	"github.com/meetline/meetline/sipgate/media"
+	"github.com/meetline/meetline/sipgate/standin"
+	"github.com/meetline/meetline/sipgate/standin/lkbus"
+)
+
+// bridgeStack is the whole chain of a phone call into a meeting, every part real but LiveKit's SIP
+// service: a livekit-server of the test's own (with a Valkey of its own, for the SIP APIs, and its
+// webhooks going to the test's core), the core, LiveKit's SIP routing as the core provisions it, the
+// stand-in for LiveKit's SIP service, and sipgate.
+type bridgeStack struct {
+	*coreFixture
+	gw      *running
+	standin *standin.Server
+	lk      livekit.Config
+	rooms   *lksdk.RoomServiceClient
+}
+
+const (
+	bridgeSIPUser     = "sipgate"
+	bridgeSIPPassword = "bridge-test-password"
+)
+
+// bridgeOption changes what startBridge provisions.
+type bridgeOption func(*livekit.SIPRouting)
+
+// withoutTrunkAuth provisions LiveKit's trunk without digest credentials, as REFER mode does.
+func withoutTrunkAuth(r *livekit.SIPRouting) { r.AuthUsername, r.AuthPassword = "", "" }
+
+func startBridge(t *testing.T, cc CallConfig, lkOverride func(*LiveKitConfig), opts ...bridgeOption) *bridgeStack {
+	t.Helper()
+	redis := testenv.ValkeyServer(t)
+	var h handlerVar
+	hs := httptest.NewServer(&h)
+	t.Cleanup(hs.Close)
+	lkcfg := testenv.LiveKitSIPServer(t, hs.URL+"/webhooks/livekit", redis)
+	fx := serveCore(t, hs.URL, &h, lkcfg)
+	routing := livekit.SIPRouting{
+		TrunkName: "meetline-sipgate", AllowedAddresses: []string{"127.0.0.1"},
+		AuthUsername: bridgeSIPUser, AuthPassword: bridgeSIPPassword,
+	}
+	for _, o := range opts {
+		o(&routing)
+	}
+	if _, _, err := livekit.New(lkcfg).EnsureSIPRouting(context.Background(), routing); err != nil {
+		t.Fatalf("EnsureSIPRouting: %v", err)
+	}
+	vc, err := vk.NewClient(vk.ClientOption{InitAddress: []string{redis}, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(vc.Close)
+	io, err := lkbus.NewIOInfoClient(vc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := uint16(43000 + 2*rand.IntN(3000))
+	ports, err := media.NewPortRange(netip.MustParseAddr("127.0.0.1"), lo, lo+600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sin, err := standin.New(io, standin.LiveKit{URL: lkcfg.URL, APIKey: lkcfg.APIKey, APISecret: lkcfg.APISecret},
+		standin.WithAddr("127.0.0.1:0"), standin.WithRTPPorts(ports), standin.WithLogger(discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sin.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sin.Close() })
+	lk := LiveKitConfig{Addr: sin.Addr(), Username: bridgeSIPUser, Password: bridgeSIPPassword, SetupTimeout: 5 * time.Second}
+	if lkOverride != nil {
+		lkOverride(&lk)
+	}
+	// The core shares two cores with livekit-server, a hundred WebRTC participants and the race detector:
+	// its answers get a generous deadline here.
+	client := NewCoreClient(CoreConfig{URL: fx.url, Token: testSipgateToken, ResolveTimeout: 10 * time.Second})
+	gw := startServer(t, WithCore(client), WithCallConfig(cc), WithLiveKit(lk))
+	return &bridgeStack{coreFixture: fx, gw: gw, standin: sin, lk: lkcfg,
+		rooms: lksdk.NewRoomServiceClient(lkcfg.URL, lkcfg.APIKey, lkcfg.APISecret)}
+}
+
+// bridgeCalls is the call policy of the bridge tests: room for 120 bridged calls (two ports each).
+func bridgeCalls() CallConfig {
+	cc := testCalls
+	cc.MaxCalls = 150
+	cc.RTPPortMin, cc.RTPPortMax = 33000, 33999
+	cc.MaxWait = 20 * time.Second
+	return cc
+}
+
+// sipParticipants lists the SIP participants of a LiveKit room.
+func (b *bridgeStack) sipParticipants(t *testing.T, room string) []*lkproto.ParticipantInfo {
+	t.Helper()
+	res, err := b.rooms.ListParticipants(context.Background(), &lkproto.ListParticipantsRequest{Room: room})
+	if err != nil {
+		return nil // the room does not exist (yet)
+	}
+	return slices.DeleteFunc(res.Participants, func(p *lkproto.ParticipantInfo) bool {
+		return p.Kind != lkproto.ParticipantInfo_SIP
+	})
+}
+
+// joinWeb connects a web participant to room with the Go SDK, as a browser would.
+func (b *bridgeStack) joinWeb(t *testing.T, room, identity string) *lksdk.Room {
+	t.Helper()
+	tok, err := auth.NewAccessToken(b.lk.APIKey, b.lk.APISecret).
+		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room}).SetIdentity(identity).ToJWT()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := lksdk.ConnectToRoomWithToken(b.lk.URL, tok, &lksdk.RoomCallback{}, lksdk.WithAutoSubscribe(false))
+	if err != nil {
+		t.Fatalf("web participant: %v", err)
+	}
+	t.Cleanup(r.Disconnect)
+	return r
+}
+
+// dialIn places a call to sipgate and types pin: the call is past the IVR when it returns.
+func dialIn(t *testing.T, gw *running, pin string, headers ...sip.Header) *uac {
+	t.Helper()
+	u := newUAC(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	u.invite(ctx, gw.Addr(), "udp", headers...)
+	u.answered(ctx)
+	if err := u.sess.Ack(ctx); err != nil {
+		t.Fatalf("ACK: %v", err)
+	}
+	u.keys(pin + "#")
+	return u
+}
+
+// bridged waits until sipgate relays n calls.
+func (r *running) bridged(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for r.metric(t, "sipgate_bridged_calls") != fmt.Sprint(n) {
+		if time.Now().After(deadline) {
+			_, body := get(t, r.Handler(), "/metrics")
+			t.Fatalf("%s bridged calls, want %d\n%s", r.metric(t, "sipgate_bridged_calls"), n, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// talk sends n 20 ms PCMU frames, paced.
+func (u *uac) talk(n int) {
+	frame := make([]byte, 160)
+	for i := range frame {
+		frame[i] = 0xFF
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for range n {
+		<-tick.C
+		u.send(0, false, u.nextTS(160), frame)
+	}
+}
+
+func TestBridgeLandsInTheRoomOfThePIN(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), nil)
+	first := b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
+	other := b.createRoom(t, core.AccessPublic, "8642", []byte(`{"phone_callers_first":true}`))
+
+	// The caller tries to pick the room: its INVITE names the other room in the header sipgate uses
+	// towards LiveKit. sipgate builds that leg from the core's answer alone.
+	u := dialIn(t, b.gw, "1357", sip.NewHeader(headerRoomID, other.ID), sip.NewHeader("X-Room", other.ID))
+	var p *lkproto.ParticipantInfo
+	eventually(t, "the caller in the room", func() bool {
+		ps := b.sipParticipants(t, first.ID)
+		if len(ps) == 1 {
+			p = ps[0]
+		}
+		return p != nil
+	})
+	if ps := b.sipParticipants(t, other.ID); len(ps) != 0 {
+		t.Fatalf("the other room has SIP participants: %v", ps)
+	}
+	want := map[string]string{livekit.AttrRoomID: first.ID, livekit.AttrRole: "guest", livekit.AttrCallID: u.sess.InviteRequest.CallID().Value()}
+	for k, v := range want {
+		if p.Attributes[k] != v {
+			t.Errorf("attribute %s = %q, want %q", k, p.Attributes[k], v)
+		}
+	}
+	caller := strings.TrimPrefix(u.sess.InviteRequest.From().Address.User, "+")
+	everything := p.Identity + " " + p.Name + " " + p.Metadata + fmt.Sprint(p.Attributes)
+	if strings.Contains(everything, caller) || strings.Contains(everything, caller[len(caller)-6:]) {
+		t.Errorf("the caller's number reaches LiveKit: %s", everything)
+	}
+	if !strings.HasPrefix(p.Name, "Phone ") || !strings.HasSuffix(caller, strings.TrimPrefix(p.Name, "Phone ")) {
+		t.Errorf("participant name %q, want Phone and the number's last digits", p.Name)
+	}
+
+	b.gw.bridged(t, 1)
+	u.talk(50)
+	eventually(t, "every packet echoed", func() bool { return u.echoes.Load() == 50 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if code := u.bye(ctx); code != sip.StatusOK {
+		t.Fatalf("BYE: %d", code)
+	}
+	eventually(t, "the LiveKit leg ended", func() bool { return len(b.sipParticipants(t, first.ID)) == 0 })
+	b.gw.idle(t)
+	if v := b.gw.metric(t, `sipgate_calls_total{outcome="connected"}`); v != "1" {
+		t.Errorf("connected calls = %s, want 1", v)
+	}
+}
+
+func TestHeadersFromTheCallerAreNotTrunkCredentials(t *testing.T) {
+	// Without sipgate's credentials, a call straight to LiveKit's SIP service, from sipgate's own
+	// address, is challenged and refused: only sipgate can pick a room.
+	b := startBridge(t, bridgeCalls(), nil)
+	room := b.createRoom(t, core.AccessPublic, "1357", nil)
+	c := newClient(t)
+	req := withSDP(newRequest(t, sip.INVITE, b.standin.Addr(), "udp"))
+	req.Recipient.User = room.ID
+	res := do(t, c, req)
+	if res.StatusCode != sip.StatusProxyAuthRequired && res.StatusCode != sip.StatusUnauthorized {
+		t.Fatalf("INVITE without credentials: %d, want 407 or 401", res.StatusCode)
+	}
+}
+
+func TestLiveKitHangsUpEndsTheCall(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), nil)
+	room := b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
+	u := dialIn(t, b.gw, "1357")
+	var p *lkproto.ParticipantInfo
+	eventually(t, "the caller in the room", func() bool {
+		ps := b.sipParticipants(t, room.ID)
+		if len(ps) == 1 {
+			p = ps[0]
+		}
+		return p != nil
+	})
+	if _, err := b.rooms.RemoveParticipant(context.Background(), &lkproto.RoomParticipantIdentity{Room: room.ID, Identity: p.Identity}); err != nil {
+		t.Fatal(err)
+	}
+	u.waitBye(testTimeout)
+	b.gw.idle(t)
+}
+
+func TestLiveKitLegFailure(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), func(lk *LiveKitConfig) { lk.Password = "wrong" })
+	b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
+	u := dialIn(t, b.gw, "1357")
+	u.waitBye(testTimeout)
+	b.gw.idle(t)
+	if v := b.gw.metric(t, `sipgate_calls_total{outcome="livekit_error"}`); v != "1" {
+		t.Errorf("livekit_error calls = %s, want 1", v)
+	}
+}
+
+func TestWaitForHost(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), nil)
+	room := b.createRoom(t, core.AccessPublic, "1357", nil)
+	dialIn(t, b.gw, "1357")
+	time.Sleep(time.Second) // the caller waits, hearing music on hold
+	if ps := b.sipParticipants(t, room.ID); len(ps) != 0 {
+		t.Fatalf("the caller entered before the host: %v", ps)
+	}
+	b.joinWeb(t, room.ID, "host")
+	eventually(t, "the caller in the room once the host joined", func() bool { return len(b.sipParticipants(t, room.ID)) == 1 })
+}
+
+func TestWaitForHostGivesUp(t *testing.T) {
+	cc := bridgeCalls()
+	cc.MaxWait = 2 * time.Second
+	b := startBridge(t, cc, nil)
+	b.createRoom(t, core.AccessPublic, "1357", nil)
+	u := dialIn(t, b.gw, "1357")
+	u.waitBye(testTimeout)
+	b.gw.idle(t)
+	if v := b.gw.metric(t, `sipgate_calls_total{outcome="wait_timeout"}`); v != "1" {
+		_, body := get(t, b.gw.Handler(), "/metrics")
+		t.Errorf("wait_timeout calls = %s, want 1\n%s", v, body)
+	}
+}
+
+func TestPhoneLobby(t *testing.T) {
+	for _, allow := range []bool{true, false} {
+		t.Run(fmt.Sprintf("allow=%v", allow), func(t *testing.T) {
+			b := startBridge(t, bridgeCalls(), nil)
+			room := b.createRoom(t, core.AccessRestricted, "1357", nil)
+			u := dialIn(t, b.gw, "1357")
+			ctx := context.Background()
+			var entry *core.LobbyEntry
+			eventually(t, "the caller in the lobby", func() bool {
+				waiting, err := b.api.Lobby.FindWaiting(ctx, room.ID)
+				if err == nil && len(waiting) == 1 {
+					entry = waiting[0]
+				}
+				return entry != nil
+			})
+			if entry.Kind != core.KindPhone || !strings.HasPrefix(entry.Username, "Phone ") {
+				t.Fatalf("lobby entry %+v, want a phone participant", entry)
+			}
+			// What Decide stores (core/api's tests cover the RPC itself).
+			entry.Status = core.EntryDenied
+			if allow {
+				entry.Status = core.EntryAccepted
+			}
+			if err := b.api.Lobby.PutEntry(ctx, entry); err != nil {
+				t.Fatal(err)
+			}
+			if allow {
+				eventually(t, "the admitted caller in the room", func() bool { return len(b.sipParticipants(t, room.ID)) == 1 })
+				return
+			}
+			u.waitBye(testTimeout)
+			b.gw.idle(t)
+			if v := b.gw.metric(t, `sipgate_calls_total{outcome="denied"}`); v != "1" {
+				t.Errorf("denied calls = %s, want 1", v)
+			}
+		})
+	}
+}
+
+func TestMeetingEndsWhileCallerWaits(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), nil)
+	room := b.createRoom(t, core.AccessRestricted, "1357", nil)
+	ctx := context.Background()
+	if _, err := b.rooms.CreateRoom(ctx, &lkproto.CreateRoomRequest{Name: room.ID}); err != nil {
+		t.Fatal(err)
+	}
+	u := dialIn(t, b.gw, "1357")
+	eventually(t, "the caller in the lobby", func() bool {
+		waiting, err := b.api.Lobby.FindWaiting(ctx, room.ID)
+		return err == nil && len(waiting) == 1
+	})
+	if _, err := b.rooms.DeleteRoom(ctx, &lkproto.DeleteRoomRequest{Room: room.ID}); err != nil {
+		t.Fatal(err)
+	}
+	u.waitBye(testTimeout)
+	b.gw.idle(t)
+	if v := b.gw.metric(t, `sipgate_calls_total{outcome="room_ended"}`); v != "1" {
+		t.Errorf("room_ended calls = %s, want 1", v)
+	}
+}
+
+func TestHundredBridgedCalls(t *testing.T) {
+	const calls, frames, dialing = 100, 100, 10
+	// Callers dial ten at a time, and LiveKit gets a minute to answer: the stand-in joins each caller to
+	// the room over WebRTC, which takes a while on a small machine under the race detector. Once in,
+	// callers stay, silent, until all are.
+	cc := bridgeCalls()
+	cc.NoRTPTimeout = 5 * time.Minute
+	b := startBridge(t, cc, func(lk *LiveKitConfig) { lk.SetupTimeout = time.Minute })
+	room := b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
+	uacs := make([]*uac, calls)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, dialing)
+	for i := range calls {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			uacs[i] = dialIn(t, b.gw, "1357")
+		})
+	}
+	wg.Wait()
+	b.gw.bridged(t, calls)
+	if n := len(b.sipParticipants(t, room.ID)); n != calls {
+		t.Fatalf("%d callers in the room, want %d", n, calls)
+	}
+	for _, u := range uacs {
+		wg.Go(func() { u.talk(frames) })
+	}
+	wg.Wait()
+	eventually(t, "every packet echoed", func() bool {
+		for _, u := range uacs {
+			if u.echoes.Load() < frames {
+				return false
+			}
+		}
+		return true
+	})
+	var in, out uint64
+	for _, c := range b.standin.Calls() {
+		in, out = in+c.PacketsIn, out+c.PacketsOut
+	}
+	if in < calls*frames || out != in {
+		t.Errorf("stand-in: %d packets in, %d out, want %d both", in, out, calls*frames)
+	}
+	for _, u := range uacs {
+		if n := u.echoes.Load(); n != frames {
+			t.Fatalf("a caller got %d packets back, want %d", n, frames)
+		}
+	}
+}
+
+// referTrunk makes the fixture's trunk transfer its callers by REFER.
+func (b *bridgeStack) referTrunk(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	trunk, err := b.api.Trunks.FindTrunkByNumber(ctx, testNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refer := core.HandoffRefer
+	if _, err := b.api.Trunks.UpdateTrunk(ctx, trunk.ID, core.TrunkUpdate{Handoff: &refer}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReferRefusedFallsBackToBridge(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), nil)
+	b.referTrunk(t)
+	room := b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
+	u := dialIn(t, b.gw, "1357")
+	select {
+	case r := <-u.refers:
+		r.answer <- sip.StatusForbidden
+	case <-time.After(testTimeout):
+		t.Fatal("no REFER")
+	}
+	b.gw.bridged(t, 1)
+	if n := len(b.sipParticipants(t, room.ID)); n != 1 {
+		t.Fatalf("%d callers in the room, want 1", n)
+	}
+	if v := b.gw.metric(t, `sipgate_handoffs_total{result="refer_refused"}`); v != "1" {
+		t.Errorf("refused referrals = %s, want 1", v)
+	}
+}
+
+func TestReferTransfersTheCall(t *testing.T) {
+	// The carrier calls LiveKit itself, from its own address, with the headers the Refer-To URI carries.
+	// LiveKit's trunk takes it without a password here: REFER mode lists the carriers' addresses on the
+	// trunk instead (README, LIVEKIT_SIP_ALLOWED_ADDRESSES), since carriers do not hold sipgate's.
+	b := startBridge(t, bridgeCalls(), nil, withoutTrunkAuth)
+	b.referTrunk(t)
+	room := b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
+	u := dialIn(t, b.gw, "1357")
+	var r refer
+	select {
+	case r = <-u.refers:
+		r.answer <- sip.StatusAccepted
+	case <-time.After(testTimeout):
+		t.Fatal("no REFER")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if code := u.notify(ctx, "100 Trying", false); code != sip.StatusOK {
+		t.Fatalf("NOTIFY: %d", code)
+	}
+	target := strings.Trim(r.req.GetHeader("Refer-To").Value(), "<>")
+	var to sip.Uri
+	if err := sip.ParseUri(target, &to); err != nil {
+		t.Fatalf("Refer-To %q: %v", target, err)
+	}
+	var headers []sip.Header
+	for k, v := range to.Headers.Items() {
+		headers = append(headers, sip.NewHeader(k, v))
+	}
+	to.Headers = nil
+	carrier := newUAC(t)
+	leg, err := carrier.cache.Invite(ctx, to, carrier.offer("sendrecv", 1), append(headers, sip.NewHeader("Content-Type", "application/sdp"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := leg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		t.Fatalf("the carrier's INVITE to LiveKit: %v", err)
+	}
+	if err := leg.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { leg.Bye(context.Background()) })
+	if code := u.notify(ctx, "200 OK", true); code != sip.StatusOK {
+		t.Fatalf("final NOTIFY: %d", code)
+	}
+	u.waitBye(testTimeout) // sipgate's part is done (RFC 5589 §6.1)
+	ps := b.sipParticipants(t, room.ID)
+	if len(ps) != 1 || ps[0].Attributes[livekit.AttrRoomID] != room.ID || ps[0].Attributes[livekit.AttrCallID] != u.sess.InviteRequest.CallID().Value() {
+		t.Fatalf("participants %v, want the transferred caller with the Refer-To headers as attributes", ps)
+	}
+	b.gw.idle(t)
+	if v := b.gw.metric(t, `sipgate_calls_total{outcome="transferred"}`); v != "1" {
+		t.Errorf("transferred calls = %s, want 1", v)
+	}
+}

@@ -1,0 +1,156 @@
+package sipgate
+
+import (
+	"context"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// transfer asks the caller's side to call LiveKit itself (REFER, RFC 3515 §2.4) and follows the progress it
+// reports in NOTIFYs (§2.4.4). It reports true once the transfer succeeded: the caller is in the room, and
+// sipgate's part is done (RFC 5589 §6.1: the transferor then ends its dialog). It reports false when the
+// carrier refuses the REFER, reports a failure, or says nothing final within ReferTimeout: sipgate then
+// bridges the call itself.
+func (s *Server) transfer(ctx context.Context, c *call, room Room, a Admission) bool {
+	if s.lk.Addr == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.lk.ReferTimeout)
+	defer cancel()
+	notify := make(chan int, 8)
+	c.mu.Lock()
+	c.notify = notify
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.notify = nil
+		c.mu.Unlock()
+	}()
+
+	req := sip.NewRequest(sip.REFER, *c.dlg.InviteRequest.Contact().Address.Clone())
+	req.AppendHeader(sip.NewHeader("Refer-To", "<"+s.referTarget(c, room, a)+">"))
+	req.AppendHeader(sip.NewHeader("Referred-By", "<"+s.dialogFor(c.dlg.InviteRequest).ContactHDR.Address.String()+">"))
+	res, err := c.dlg.Do(ctx, req)
+	if err != nil || !res.IsSuccess() {
+		s.referRefused(c, "refer refused", err, res)
+		return false
+	}
+	for {
+		select {
+		case code := <-notify:
+			switch {
+			case code < 200:
+				continue
+			case code < 300:
+				s.metrics.handoffs.WithLabelValues(handoffTransferred).Inc()
+				c.log.Info("transferred by refer")
+				return true
+			}
+			c.log.Info("refer failed, bridging", "status", code)
+		case <-ctx.Done():
+			c.log.Info("refer unanswered, bridging")
+		}
+		s.metrics.handoffs.WithLabelValues(handoffReferRefused).Inc()
+		return false
+	}
+}
+
+func (s *Server) referRefused(c *call, msg string, err error, res *sip.Response) {
+	s.metrics.handoffs.WithLabelValues(handoffReferRefused).Inc()
+	status := 0
+	if res != nil {
+		status = res.StatusCode
+	}
+	c.log.Info(msg+", bridging", "status", status, "error", err)
+}
+
+// referTarget is the URI the carrier calls: the same one sipgate's own leg would dial, with the headers of
+// that leg embedded (RFC 3261 §19.1.1), which the carrier copies into its INVITE (RFC 3515 §2.1).
+func (s *Server) referTarget(c *call, room Room, a Admission) string {
+	host, port := splitHostPort(s.lk.Addr)
+	u := sip.Uri{Scheme: "sip", User: a.LiveKitRoom, Host: host, Port: port, UriParams: sip.NewParams()}
+	if s.lk.Transport != "udp" {
+		u.UriParams.Add("transport", s.lk.Transport)
+	}
+	var b strings.Builder
+	b.WriteString(u.String())
+	for i, h := range [][2]string{{headerRoomID, room.ID}, {headerRole, a.Role}, {headerCallID, c.callID}} {
+		b.WriteByte("?&"[min(i, 1)])
+		b.WriteString(h[0])
+		b.WriteByte('=')
+		b.WriteString(escapeHeaderValue(h[1]))
+	}
+	return b.String()
+}
+
+// escapeHeaderValue escapes a URI header value (RFC 3261 §25.1 hvalue: unreserved and hnv-unreserved
+// characters stay, everything else is %-encoded).
+func escapeHeaderValue(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		ch := v[i]
+		if 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || strings.IndexByte("-_.!~*'()[]/:+$", ch) >= 0 {
+			b.WriteByte(ch)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[ch>>4])
+		b.WriteByte(hex[ch&15])
+	}
+	return b.String()
+}
+
+// handleNotify takes the progress reports of a transfer (RFC 3515 §2.4.5): a message/sipfrag body whose
+// status line is the transferee's INVITE's latest response. Each gets 200 (§2.4.4); a NOTIFY for no call
+// gets 481, one for another event package 489 Bad Event (RFC 6665 §8.2.1).
+func (s *Server) handleNotify(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.calls.match(req)
+	if c == nil {
+		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	event := ""
+	if h := req.GetHeader("Event"); h != nil {
+		event, _, _ = strings.Cut(h.Value(), ";")
+	}
+	if !strings.EqualFold(strings.TrimSpace(event), "refer") {
+		s.respond(req, tx, 489, "Bad Event")
+		return
+	}
+	code, ok := parseSipfrag(req.Body())
+	s.respond(req, tx, sip.StatusOK, "OK")
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.notify != nil {
+		select {
+		case c.notify <- code:
+		default: // a flood of NOTIFYs: the final one matters, and the buffer holds eight
+		}
+	}
+}
+
+// parseSipfrag returns the status code of a message/sipfrag body (RFC 3420) that starts with a SIP status
+// line ("SIP/2.0 200 OK"), as REFER's NOTIFYs carry.
+func parseSipfrag(body []byte) (int, bool) {
+	line, _, _ := strings.Cut(string(body), "\n")
+	proto, rest, ok := strings.Cut(strings.TrimSpace(line), " ")
+	if !ok || !strings.EqualFold(proto, "SIP/2.0") || len(rest) < 3 {
+		return 0, false
+	}
+	code := 0
+	for _, d := range rest[:3] {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		code = code*10 + int(d-'0')
+	}
+	if code < 100 || (len(rest) > 3 && rest[3] != ' ') {
+		return 0, false
+	}
+	return code, true
+}
