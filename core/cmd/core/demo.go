@@ -39,9 +39,15 @@ func seedDemo(ctx context.Context, db *postgres.DB, stdout io.Writer) error {
 	rooms := postgres.NewRoomService(db)
 	slug, _ := core.Slugify(demoRoomName)
 	room, err := rooms.FindRoom(ctx, slug)
-	if core.Code(err) == core.ENOTFOUND {
-		room = &core.Room{Name: demoRoomName, AccessLevel: core.AccessPublic}
+	// The demo room lets phone callers in before anyone joins on the web, so that a call placed at once
+	// (deploy/local/call-demo.sh) lands in the meeting instead of waiting for a host.
+	config := []byte(`{"phone_callers_first":true}`)
+	switch {
+	case core.Code(err) == core.ENOTFOUND:
+		room = &core.Room{Name: demoRoomName, AccessLevel: core.AccessPublic, Configuration: config}
 		err = rooms.CreateRoom(ctx, room, owner.ID)
+	case err == nil && !core.PhoneCallersFirst(room.Configuration):
+		room, err = rooms.UpdateRoom(ctx, room.ID, core.RoomUpdate{Configuration: config})
 	}
 	if err != nil {
 		return fmt.Errorf("demo room: %w", err)
