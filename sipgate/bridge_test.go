@@ -44,11 +44,21 @@ const (
 	bridgeSIPPassword = "bridge-test-password"
 )
 
-// bridgeOption changes what startBridge provisions.
-type bridgeOption func(*livekit.SIPRouting)
+// bridgeConfig is what startBridge provisions and how the stand-in behaves.
+type bridgeConfig struct {
+	routing livekit.SIPRouting
+	standin []standin.Option
+}
+
+type bridgeOption func(*bridgeConfig)
 
 // withoutTrunkAuth provisions LiveKit's trunk without digest credentials, as REFER mode does.
-func withoutTrunkAuth(r *livekit.SIPRouting) { r.AuthUsername, r.AuthPassword = "", "" }
+func withoutTrunkAuth(c *bridgeConfig) { c.routing.AuthUsername, c.routing.AuthPassword = "", "" }
+
+// withSlowLiveKit makes LiveKit's SIP service ring for d before it answers.
+func withSlowLiveKit(d time.Duration) bridgeOption {
+	return func(c *bridgeConfig) { c.standin = append(c.standin, standin.WithAnswerDelay(d)) }
+}
 
 func startBridge(t *testing.T, cc CallConfig, lkOverride func(*LiveKitConfig), opts ...bridgeOption) *bridgeStack {
 	t.Helper()
@@ -58,14 +68,14 @@ func startBridge(t *testing.T, cc CallConfig, lkOverride func(*LiveKitConfig), o
 	t.Cleanup(hs.Close)
 	lkcfg := testenv.LiveKitSIPServer(t, hs.URL+"/webhooks/livekit", redis)
 	fx := serveCore(t, hs.URL, &h, lkcfg)
-	routing := livekit.SIPRouting{
+	bc := bridgeConfig{routing: livekit.SIPRouting{
 		TrunkName: "meetline-sipgate", AllowedAddresses: []string{"127.0.0.1"},
 		AuthUsername: bridgeSIPUser, AuthPassword: bridgeSIPPassword,
-	}
+	}}
 	for _, o := range opts {
-		o(&routing)
+		o(&bc)
 	}
-	if _, _, err := livekit.New(lkcfg).EnsureSIPRouting(context.Background(), routing); err != nil {
+	if _, _, err := livekit.New(lkcfg).EnsureSIPRouting(context.Background(), bc.routing); err != nil {
 		t.Fatalf("EnsureSIPRouting: %v", err)
 	}
 	vc, err := vk.NewClient(vk.ClientOption{InitAddress: []string{redis}, DisableCache: true})
@@ -83,7 +93,7 @@ func startBridge(t *testing.T, cc CallConfig, lkOverride func(*LiveKitConfig), o
 		t.Fatal(err)
 	}
 	sin, err := standin.New(io, standin.LiveKit{URL: lkcfg.URL, APIKey: lkcfg.APIKey, APISecret: lkcfg.APISecret},
-		standin.WithAddr("127.0.0.1:0"), standin.WithRTPPorts(ports), standin.WithLogger(discard))
+		append([]standin.Option{standin.WithAddr("127.0.0.1:0"), standin.WithRTPPorts(ports), standin.WithLogger(discard)}, bc.standin...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,6 +283,26 @@ func TestLiveKitLegFailure(t *testing.T) {
 	b.gw.idle(t)
 	if v := b.gw.metric(t, `sipgate_calls_total{outcome="livekit_error"}`); v != "1" {
 		t.Errorf("livekit_error calls = %s, want 1", v)
+	}
+}
+
+func TestCallerHangsUpWhileLiveKitRings(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), func(lk *LiveKitConfig) { lk.SetupTimeout = 20 * time.Second }, withSlowLiveKit(15*time.Second))
+	b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
+	u := dialIn(t, b.gw, "1357")
+	time.Sleep(4 * time.Second) // the PIN, "connecting you", then LiveKit rings
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if code := u.bye(ctx); code != sip.StatusOK {
+		t.Fatalf("BYE: %d", code)
+	}
+	eventually(t, "sipgate's CANCEL at LiveKit", func() bool { return b.standin.Cancelled() == 1 })
+	b.gw.idle(t)
+	if v := b.gw.metric(t, `sipgate_calls_total{outcome="hangup"}`); v != "1" {
+		t.Errorf("hung-up calls = %s, want 1", v)
+	}
+	if n := len(b.standin.Calls()); n != 0 {
+		t.Errorf("%d calls reached LiveKit's room", n)
 	}
 }
 

@@ -44,6 +44,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if user != "" && !s.authorize(req, tx, user, pass) {
 		return
 	}
+	if s.answerDelay > 0 && !s.ring(req, tx) {
+		return
+	}
 	res, err := s.dispatch(ctx, trunk.SipTrunkId, lkCall)
 	if err != nil {
 		s.log.Warn("rejecting INVITE: dispatch failed", "error", err)
@@ -57,6 +60,26 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.accept(req, tx, lkCall, res)
 }
+
+// ring sends 180 and waits for the answer delay; it reports false when the
+// caller cancelled meanwhile (sipgo's transaction layer answered 487).
+func (s *Server) ring(req *sip.Request, tx sip.ServerTransaction) bool {
+	cancelled := make(chan struct{})
+	if !tx.OnCancel(func(*sip.Request) { close(cancelled) }) {
+		return false
+	}
+	tx.Respond(sip.NewResponseFromRequest(req, sip.StatusRinging, "Ringing", nil))
+	select {
+	case <-time.After(s.answerDelay):
+		return true
+	case <-cancelled:
+		s.cancelled.Add(1)
+		return false
+	}
+}
+
+// Cancelled returns how many INVITEs were cancelled while ringing.
+func (s *Server) Cancelled() int64 { return s.cancelled.Load() }
 
 // accept answers an accepted call: RTP port and SDP answer, the
 // participant in the room, 200 OK; then it serves the call until either

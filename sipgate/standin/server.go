@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -44,6 +46,13 @@ func WithStaticAuth(username, password string) Option {
 	return func(s *Server) { s.staticUser, s.staticPass = username, password }
 }
 
+// WithAnswerDelay makes the stand-in ring for d (180) before it evaluates
+// the dispatch rules: a LiveKit SIP service that is slow to answer, so that
+// tests can hang up or CANCEL during setup.
+func WithAnswerDelay(d time.Duration) Option {
+	return func(s *Server) { s.answerDelay = d }
+}
+
 // Server is the stand-in: a SIP UAS on UDP.
 type Server struct {
 	io                     rpc.IOInfoClient
@@ -52,7 +61,9 @@ type Server struct {
 	ports                  *media.PortRange
 	log                    *slog.Logger
 	staticUser, staticPass string
+	answerDelay            time.Duration
 	nonces                 nonces
+	cancelled              atomic.Int64 // INVITEs cancelled while ringing
 
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
