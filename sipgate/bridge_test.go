@@ -532,3 +532,31 @@ func TestReferTransfersTheCall(t *testing.T) {
 		t.Errorf("transferred calls = %s, want 1", v)
 	}
 }
+
+func TestCallerHoldsWhileBridged(t *testing.T) {
+	// A hold (a=sendonly, RFC 3264 §8.4) re-INVITE on the caller's leg: the caller keeps talking to the room,
+	// and sipgate stops sending the room's audio to the caller until it resumes.
+	b := startBridge(t, bridgeCalls(), nil)
+	b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
+	u := dialIn(t, b.gw, "1357")
+	b.gw.bridged(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	u.talk(20)
+	eventually(t, "20 packets back", func() bool { return u.echoes.Load() == 20 })
+
+	u.reinvite(ctx, u.offer("sendonly", 2))
+	u.talk(20)
+	eventually(t, "LiveKit's side got the held caller's packets", func() bool {
+		calls := b.standin.Calls()
+		return len(calls) == 1 && calls[0].PacketsIn == 40
+	})
+	time.Sleep(200 * time.Millisecond)
+	if n := u.echoes.Load(); n != 20 {
+		t.Fatalf("%d packets back during the hold, want none more than 20", n)
+	}
+
+	u.reinvite(ctx, u.offer("sendrecv", 3))
+	u.talk(20)
+	eventually(t, "packets back after resuming", func() bool { return u.echoes.Load() == 40 })
+}
