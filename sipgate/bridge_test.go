@@ -62,6 +62,7 @@ func withSlowLiveKit(d time.Duration) bridgeOption {
 
 func startBridge(t *testing.T, cc CallConfig, lkOverride func(*LiveKitConfig), opts ...bridgeOption) *bridgeStack {
 	t.Helper()
+	log := testLogger(t)
 	redis := testenv.ValkeyServer(t)
 	var h handlerVar
 	hs := httptest.NewServer(&h)
@@ -108,7 +109,7 @@ func startBridge(t *testing.T, cc CallConfig, lkOverride func(*LiveKitConfig), o
 	// The core shares two cores with livekit-server, a hundred WebRTC participants and the race detector:
 	// its answers get a generous deadline here.
 	client := NewCoreClient(CoreConfig{URL: fx.url, Token: testSipgateToken, ResolveTimeout: 10 * time.Second})
-	gw := startServer(t, WithCore(client), WithCallConfig(cc), WithLiveKit(lk))
+	gw := startServer(t, WithCore(client), WithCallConfig(cc), WithLiveKit(lk), WithLogger(log))
 	return &bridgeStack{coreFixture: fx, gw: gw, standin: sin, lk: lkcfg,
 		rooms: lksdk.NewRoomServiceClient(lkcfg.URL, lkcfg.APIKey, lkcfg.APISecret)}
 }
@@ -165,10 +166,36 @@ func dialIn(t *testing.T, gw *running, pin string, headers ...sip.Header) *uac {
 	return u
 }
 
+// dialBridged dials in until the call reaches LiveKit's room, at most three times: under heavy load the
+// stand-in's WebRTC join can fail (it answers 500, sipgate says "service unavailable" and hangs up), which
+// is the stand-in's limit, not sipgate's. Each failure is logged.
+func (b *bridgeStack) dialBridged(t *testing.T, pin string) *uac {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		u := dialIn(t, b.gw, pin)
+		id := u.sess.InviteRequest.CallID().Value()
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) {
+			if slices.ContainsFunc(b.standin.Calls(), func(c standin.Call) bool { return c.Attributes[livekit.AttrCallID] == id && !c.Ended }) {
+				return u
+			}
+			select {
+			case <-u.byes:
+				deadline = time.Time{}
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		if attempt == 3 {
+			t.Fatalf("call %s never reached the room", id)
+		}
+		t.Logf("call %s did not reach the room (attempt %d): dialling again", id, attempt)
+	}
+}
+
 // bridged waits until sipgate relays n calls.
 func (r *running) bridged(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(3 * time.Minute)
 	for r.metric(t, "sipgate_bridged_calls") != fmt.Sprint(n) {
 		if time.Now().After(deadline) {
 			_, body := get(t, r.Handler(), "/metrics")
@@ -394,8 +421,8 @@ func TestMeetingEndsWhileCallerWaits(t *testing.T) {
 }
 
 func TestHundredBridgedCalls(t *testing.T) {
-	const calls, frames, dialing = 100, 100, 10
-	// Callers dial ten at a time, and LiveKit gets a minute to answer: the stand-in joins each caller to
+	const calls, frames, dialing = 100, 100, 4
+	// Callers dial four at a time, and LiveKit gets a minute to answer: the stand-in joins each caller to
 	// the room over WebRTC, which takes a while on a small machine under the race detector. Once in,
 	// callers stay, silent, until all are.
 	cc := bridgeCalls()
@@ -409,7 +436,7 @@ func TestHundredBridgedCalls(t *testing.T) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			uacs[i] = dialIn(t, b.gw, "1357")
+			uacs[i] = b.dialBridged(t, "1357")
 		})
 	}
 	wg.Wait()
