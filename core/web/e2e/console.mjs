@@ -1,0 +1,300 @@
+// The console, end to end, in headless Chromium (Debian's; playwright-core
+// drives it, no browser download): a room owner signs in, creates a room,
+// reads its PIN, joins the meeting and watches a sipp phone caller who typed
+// that PIN arrive; records the meeting; invites someone; a visitor (a second
+// browser context, not signed in) joins under a name; then a restricted
+// room's lobby: that visitor and a phone caller wait, and the owner admits
+// both. A screenshot of each step goes to $SCREENSHOTS for a person to look at.
+//
+// core/web's Go test (e2e_test.go) starts the whole stack and runs this. It
+// also runs against `make up`:
+//
+//	source .run/env && CONSOLE_URL=$CORE_URL TRUNK_NUMBER=$DEMO_TRUNK_NUMBER \
+//	  RECORDING=unavailable node core/web/e2e/console.mjs
+//
+// Environment:
+//
+//	CONSOLE_URL   the core's URL (required)
+//	SIPGATE_ADDR  sipgate's host:port (required)
+//	TRUNK_NUMBER  the number the calls dial (required)
+//	RECORDING     "egress" (default): start, stop, and download the saved file;
+//	              "unavailable": the start fails and the page says so (no egress in `make run`)
+//	SCREENSHOTS   where the screenshots go (default: e2e/screenshots beside this file)
+//	CHROMIUM      the browser (default /usr/bin/chromium); SIPP the sipp binary (default: sipp on PATH)
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { createSocket } from "node:dgram";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const need = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (see the comment at the top of ${fileURLToPath(import.meta.url)})`);
+  return v;
+};
+const base = need("CONSOLE_URL").replace(/\/$/, "");
+const sipgate = need("SIPGATE_ADDR");
+const trunkNumber = need("TRUNK_NUMBER");
+const recordingMode = process.env.RECORDING || "egress";
+const shots = process.env.SCREENSHOTS || join(here, "screenshots");
+const timeout = 30_000;
+const started = Date.now();
+
+await rm(shots, { recursive: true, force: true });
+await mkdir(shots, { recursive: true });
+
+function log(...args) {
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s]`, ...args);
+}
+
+let shotNumber = 0;
+async function shot(page, name) {
+  shotNumber++;
+  const file = join(shots, `${String(shotNumber).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  log("screenshot", file);
+}
+
+// freePort finds a port free for both UDP and TCP on loopback, for sipp's
+// signalling (-p) and media (-mp).
+async function freePort() {
+  for (let i = 0; i < 50; i++) {
+    const port = 26400 + 2 * Math.floor(Math.random() * 700); // below the ephemeral ports, clear of other tests and make run
+    const ok = await new Promise((resolve) => {
+      const tcp = createServer();
+      tcp.once("error", () => resolve(false));
+      tcp.listen(port, "127.0.0.1", () => {
+        const udp = createSocket("udp4");
+        udp.once("error", () => tcp.close(() => resolve(false)));
+        udp.bind(port, "127.0.0.1", () => udp.close(() => tcp.close(() => resolve(true))));
+      });
+    });
+    if (ok) return port;
+  }
+  throw new Error("no free port for sipp");
+}
+
+// call places one sipp call that types pin and stays on the line for holdMs;
+// the promise it returns settles when sipp ends (rejects unless the call
+// went as the scenario says).
+async function call(pin, holdMs) {
+  const dir = await mkdtemp(join(tmpdir(), "console-call-"));
+  await writeFile(join(dir, "pin.csv"), `SEQUENTIAL\n${pin}#;\n`);
+  const args = [
+    "-sf", join(here, "call.xml"), "-inf", join(dir, "pin.csv"), "-s", trunkNumber,
+    "-m", "1", "-d", String(holdMs), "-i", "127.0.0.1", "-p", String(await freePort()), "-mp", String(await freePort()),
+    "-timeout", "90s", "-timeout_error", "-nostdin", "-trace_err", sipgate,
+  ];
+  const child = spawn(process.env.SIPP || "sipp", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (b) => (stderr += b));
+  log(`sipp calls ${trunkNumber} with PIN ${pin}, on the line for ${holdMs / 1000}s`);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      rm(dir, { recursive: true, force: true });
+      if (code === 0) resolve();
+      else reject(new Error(`sipp exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+  ],
+});
+
+const problems = [];
+async function newPage(who, options = {}) {
+  const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1280, height: 900 }, ...options });
+  await context.grantPermissions(["microphone", "clipboard-read", "clipboard-write"], { origin: base });
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  // An exception the page did not catch fails the tour; what the page logs is shown, for whoever reads the
+  // output (the browser logs every HTTP error status, and the steps check what the page makes of them).
+  page.on("pageerror", (e) => problems.push(`${who}: page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") log(`${who}: console ${m.type()}: ${m.text()}`);
+  });
+  return page;
+}
+
+/** The text of the participants list, once it contains want. */
+async function participantsWith(page, want) {
+  const list = page.getByTestId("participants");
+  await list.getByText(want).first().waitFor();
+  return list.innerText();
+}
+
+try {
+  // 1. Sign in with the development issuer and land on "My rooms".
+  const owner = await newPage("owner");
+  await owner.goto(base + "/");
+  await owner.getByRole("heading", { name: "Sign in" }).waitFor();
+  await owner.getByLabel("Your name").fill("Alice Martin");
+  await owner.getByLabel("E-mail address").fill("alice@example.org");
+  await shot(owner, "sign-in");
+  await owner.getByRole("button", { name: "Sign in" }).click();
+  await owner.getByRole("heading", { name: "My rooms" }).waitFor();
+  await owner.getByTestId("me").getByText("Alice Martin").waitFor();
+  log("signed in as Alice Martin");
+
+  // 2. Create a public room; its page shows the dial-in number and the PIN.
+  const roomName = `Weekly sync ${Date.now() % 100000}`;
+  await owner.getByLabel("Room name").fill(roomName);
+  await owner.getByLabel("Anyone with the link").check();
+  await shot(owner, "my-rooms");
+  await owner.getByRole("button", { name: "Create the room" }).click();
+  await owner.getByRole("heading", { name: roomName, level: 1 }).waitFor();
+  await owner.getByTestId("access-level").getByText("Public").waitFor();
+  const pin = (await owner.getByTestId("pin").innerText()).replace(/\D/g, "");
+  if (pin.length < 4) throw new Error(`no PIN on the room page (read "${pin}")`);
+  const number = await owner.getByTestId("dialin-number").first().innerText();
+  log(`room "${roomName}" at ${owner.url()}: dial ${number}, PIN ${pin}`);
+  await owner.getByRole("button", { name: "Copy the PIN" }).click();
+  await owner.getByText("Copied to the clipboard.").first().waitFor();
+  await shot(owner, "room-created");
+
+  // 3. Join the meeting: the owner is in the participant list.
+  await owner.getByRole("button", { name: "Join the meeting" }).click();
+  await owner.getByText("You are in the meeting.").waitFor();
+  await participantsWith(owner, "(you)");
+  await shot(owner, "joined");
+  log("owner joined the meeting");
+
+  // 4. A phone caller types the PIN: the host is there, so sipgate hands the
+  //    call to LiveKit and it appears as "Phone ••• 42", marked as a phone.
+  const firstCall = call(pin, 12_000);
+  const seen = await Promise.race([
+    participantsWith(owner, "Phone ••• 42"),
+    firstCall.then(() => {
+      throw new Error("the call ended before the caller showed up");
+    }),
+  ]);
+  const phoneItem = owner.getByTestId("participants").locator('li[data-kind="phone"]');
+  await phoneItem.getByText("phone", { exact: true }).waitFor();
+  log("participants:", seen.replace(/\s+/g, " "));
+  await shot(owner, "phone-caller-in-meeting");
+
+  // 5. Record: start, stop, and download what egress saved.
+  await owner.getByRole("button", { name: "Start recording" }).click();
+  if (recordingMode === "egress") {
+    await owner.getByText("Recording in progress.").waitFor();
+    await shot(owner, "recording");
+    await owner.getByRole("button", { name: "Stop recording" }).click();
+    const link = owner.getByTestId("recordings").getByRole("link", { name: /Download the recording/ });
+    await link.waitFor();
+    const href = await link.getAttribute("href");
+    const res = await fetch(href);
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (!res.ok || body.length === 0) throw new Error(`download ${href}: ${res.status}, ${body.length} bytes`);
+    log(`recording saved and downloaded: ${body.length} bytes`);
+    await shot(owner, "recording-saved");
+  } else {
+    await owner.getByText(/The recording could not start/).waitFor();
+    log("recording: the page says it could not start:", await owner.getByRole("alert").first().innerText());
+    await shot(owner, "recording-unavailable");
+  }
+  await firstCall;
+  await owner.getByTestId("participants").locator('li[data-kind="phone"]').waitFor({ state: "detached" });
+  log("the phone caller hung up and left the list");
+
+  // 6. Invite someone by e-mail.
+  await owner.getByLabel("E-mail addresses").fill("carol@example.org");
+  await owner.getByLabel("Personal note (optional)").fill("See you on Monday.");
+  await owner.getByRole("button", { name: "Send the invitations" }).click();
+  await owner.getByText("Invitations queued: 1.").waitFor();
+  await shot(owner, "invited");
+
+  // 7. A visitor who is not signed in opens the room's link: the room is public, so a name is all it takes.
+  const guest = await newPage("guest");
+  await guest.goto(owner.url());
+  await guest.getByRole("heading", { name: "Join the meeting" }).waitFor();
+  await guest.getByLabel("Your name").fill("Bob Guest");
+  await guest.getByRole("button", { name: "Join the meeting" }).click();
+  await guest.getByText("You are in the meeting.").waitFor();
+  await participantsWith(owner, "Bob Guest");
+  await shot(owner, "visitor-joined");
+  await guest.getByRole("button", { name: "Leave the meeting" }).click();
+  log("a visitor joined the public room under the name they gave, and left");
+
+  // 8. A restricted room: visitors wait in the lobby.
+  await owner.getByRole("button", { name: "Leave the meeting" }).click();
+  await owner.getByRole("link", { name: "My rooms" }).click();
+  await owner.getByRole("heading", { name: "My rooms" }).waitFor();
+  await owner.getByTestId("rooms").getByText(roomName).waitFor();
+  const boardName = `Board meeting ${Date.now() % 100000}`;
+  await owner.getByLabel("Room name").fill(boardName);
+  await owner.getByLabel(/Only the room's members/).check();
+  await owner.getByRole("button", { name: "Create the room" }).click();
+  await owner.getByRole("heading", { name: boardName, level: 1 }).waitFor();
+  await owner.getByTestId("access-level").getByText("Restricted").waitFor();
+  const boardPin = (await owner.getByTestId("pin").innerText()).replace(/\D/g, "");
+  const boardURL = owner.url();
+  await owner.getByTestId("lobby").getByText("Nobody is waiting.").waitFor();
+
+  // 8a. The visitor, in their browser context, asks to join.
+  await guest.goto(boardURL);
+  await guest.getByRole("heading", { name: "Ask to join" }).waitFor();
+  await guest.getByLabel("Your name").fill("Bob Guest");
+  await guest.getByRole("button", { name: "Ask to join" }).click();
+  await guest.getByText("Waiting for someone to let you in…").waitFor();
+  await shot(guest, "guest-waiting");
+  const lobby = owner.getByTestId("lobby");
+  await lobby.getByText("Bob Guest", { exact: true }).waitFor();
+  await shot(owner, "lobby-guest-waiting");
+  await owner.getByRole("button", { name: "Admit Bob Guest" }).click();
+  await guest.getByText("You are in the meeting.").waitFor();
+  await participantsWith(guest, "Bob Guest");
+  await shot(guest, "guest-admitted");
+  log("the owner admitted Bob Guest, who joined the meeting");
+
+  // 8b. A phone caller waits in the same lobby, marked as a phone; admitted,
+  //     they land in the meeting, where the visitor sees them.
+  const secondCall = call(boardPin, 14_000);
+  await Promise.race([
+    lobby.getByText("Phone ••• 42", { exact: true }).waitFor(),
+    secondCall.then(() => {
+      throw new Error("the call ended before the caller reached the lobby");
+    }),
+  ]);
+  await lobby.locator('li[data-kind="phone"]').waitFor();
+  await shot(owner, "lobby-phone-waiting");
+  await owner.getByRole("button", { name: "Admit Phone ••• 42" }).click();
+  await participantsWith(guest, "Phone ••• 42");
+  await owner.getByRole("button", { name: "Join the meeting" }).click();
+  await participantsWith(owner, "Phone ••• 42");
+  await participantsWith(owner, "Bob Guest");
+  await shot(owner, "phone-admitted");
+  log("the owner admitted the phone caller, who joined the meeting");
+
+  // 9. The same page in French, and on a phone-sized screen, while the caller is still there.
+  await owner.getByLabel("Language").selectOption("fr");
+  await owner.getByRole("heading", { name: "Salle d'attente" }).waitFor();
+  await owner.getByText("Rejoindre par téléphone").waitFor();
+  await shot(owner, "room-in-french");
+  await owner.getByLabel("Langue").selectOption("en");
+  await owner.setViewportSize({ width: 390, height: 844 });
+  await owner.getByRole("heading", { name: "Join by phone" }).waitFor();
+  await shot(owner, "room-on-a-phone");
+  await secondCall;
+
+  if (problems.length > 0) throw new Error("the pages threw:\n" + problems.join("\n"));
+  log("all steps passed");
+} catch (e) {
+  for (const ctx of browser.contexts()) {
+    for (const p of ctx.pages()) await shot(p, "failure").catch(() => {});
+  }
+  if (problems.length > 0) console.error(problems.join("\n"));
+  throw e;
+} finally {
+  await browser.close();
+}

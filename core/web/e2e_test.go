@@ -1,0 +1,279 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/livekit/protocol/auth"
+	"github.com/prometheus/client_golang/prometheus"
+	vk "github.com/valkey-io/valkey-go"
+
+	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/livekit"
+	"github.com/meetline/meetline/core/mail"
+	"github.com/meetline/meetline/core/oidc"
+	"github.com/meetline/meetline/core/postgres"
+	"github.com/meetline/meetline/core/storage"
+	"github.com/meetline/meetline/core/testenv"
+	"github.com/meetline/meetline/core/valkey"
+	"github.com/meetline/meetline/core/web"
+	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
+	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
+	"github.com/meetline/meetline/sipgate"
+	"github.com/meetline/meetline/sipgate/media"
+	"github.com/meetline/meetline/sipgate/standin"
+	"github.com/meetline/meetline/sipgate/standin/lkbus"
+)
+
+const (
+	sipgateToken   = "sipgate-token-0123456789"
+	operatorToken  = "operator-token-0123456789"
+	trunkNumber    = "+33123456789"
+	sipUser        = "sipgate"
+	sipPassword    = "console-test-password"
+	consoleTimeout = 4 * time.Minute // a safety net: the tour takes about a minute on an idle machine
+)
+
+// TestConsoleEndToEnd runs e2e/console.mjs, a person's tour of the console in
+// headless Chromium, against everything real but LiveKit's SIP service and
+// egress, which cannot run here and have stand-ins: a livekit-server of the
+// test's own (with a Valkey of its own for the SIP APIs), the core with its
+// console and the development sign-in, LiveKit's SIP routing as the core
+// provisions it, the SIP stand-in, sipgate, and sipp for the phone callers.
+// The screenshots land in e2e/screenshots (git-ignored).
+func TestConsoleEndToEnd(t *testing.T) {
+	node := lookPath(t, "node", "Node.js")
+	sipp := lookPath(t, "sipp", "sip-tester")
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("no Chromium at %s (%v): run `make test`, which installs Debian's chromium", chromium, err)
+	}
+	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err != nil {
+		t.Fatalf("core/web/node_modules lacks playwright-core (%v): run `make test`, which runs npm ci in core/web", err)
+	}
+	url, gw := startStack(t)
+	shots, err := filepath.Abs(filepath.Join("e2e", "screenshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), consoleTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "console.mjs"))
+	cmd.Env = append(os.Environ(), "CONSOLE_URL="+url, "SIPGATE_ADDR="+gw, "TRUNK_NUMBER="+trunkNumber,
+		"RECORDING=egress", "SCREENSHOTS="+shots, "CHROMIUM="+chromium, "SIPP="+sipp)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The script's progress, as it comes: `go test -v` shows each step.
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		t.Log(sc.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("the console's end-to-end script did not finish within %v", consoleTimeout)
+		}
+		t.Fatalf("the console's end-to-end script failed (%v); screenshots in %s", err, shots)
+	}
+	t.Logf("console end to end in %v; screenshots in %s", time.Since(start).Round(100*time.Millisecond), shots)
+}
+
+func lookPath(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s is not on PATH (%v): run `make test`, which provides it (%s)", name, err, pkg)
+	}
+	return p
+}
+
+// handlerVar serves with a handler set after the listener exists: the
+// livekit-server is told the core's URL before the core is built with that
+// server's configuration.
+type handlerVar struct{ h atomic.Pointer[http.Handler] }
+
+func (v *handlerVar) set(h http.Handler) { v.h.Store(&h) }
+
+func (v *handlerVar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := v.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	http.Error(w, "starting", http.StatusServiceUnavailable)
+}
+
+// startStack starts everything the console's tour needs and returns the
+// core's URL and sipgate's SIP address.
+func startStack(t *testing.T) (url, sipAddr string) {
+	t.Helper()
+	ctx := context.Background()
+	var h handlerVar
+	hs := httptest.NewServer(&h)
+	t.Cleanup(hs.Close)
+	redis := testenv.ValkeyServer(t)
+	lkcfg := testenv.LiveKitSIPServer(t, hs.URL+"/webhooks/livekit", redis)
+	lkcfg.EgressURL, _ = testenv.EgressStandIn(t, hs.URL+"/webhooks/livekit", lkcfg.APIKey, lkcfg.APISecret)
+
+	db := testenv.Postgres(t)
+	kv := testenv.Valkey(t)
+	s3 := testenv.StorageConfig(t)
+	bucket, err := storage.Open(s3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "dev-issuer.pem")
+	key, err := oidc.LoadOrCreateKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuerURL := hs.URL + "/dev-issuer"
+	verifier, err := oidc.NewVerifier(ctx, issuerURL, "meetline", oidc.WithKeySet(oidc.NewDevIssuer(issuerURL, "meetline", key).KeySet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	renderer, err := mail.NewRenderer(mail.Brand{Name: "Meetline", BaseURL: hs.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := testenv.Logger(t)
+	lobbyTTLs := core.LobbyTTLs{Waiting: 3 * time.Second, Accepted: time.Hour, Denied: 5 * time.Second}
+	lk := livekit.New(lkcfg)
+	srv := &api.Server{
+		Users:       postgres.NewUserService(db),
+		Rooms:       postgres.NewRoomService(db),
+		Accesses:    postgres.NewAccessService(db),
+		Trunks:      postgres.NewTrunkService(db),
+		PINAttempts: valkey.NewPINAttempts(kv, core.AttemptLimit{Max: 10, Window: time.Minute}, core.AttemptLimit{Max: 100, Window: time.Minute}),
+		LiveKit:     lk,
+		Recordings:  postgres.NewRecordingService(db),
+		Bucket:      bucket,
+		EgressStorage: livekit.EgressStorage{Endpoint: s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey,
+			Region: s3.Region, Bucket: s3.Bucket},
+		Recorder: api.RecorderSettings{StartTimeout: 5 * time.Second, DownloadTTL: time.Hour},
+		Lobby:    valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", log), lobbyTTLs),
+		Presence: valkey.NewPresence(kv),
+		Limiter:  valkey.NewRateLimiter(kv),
+		Dedup:    valkey.NewDeduplicator(kv),
+		LobbySettings: api.LobbySettings{TTLs: lobbyTTLs, TicketSecret: []byte("console-ticket-secret"),
+			PerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute}, PerAddress: core.AttemptLimit{Max: 10000, Window: time.Minute}},
+		Webhooks:  api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(lkcfg.APIKey, lkcfg.APISecret), DedupTTL: time.Hour},
+		Telephony: core.TelephonySettings{Enabled: true, DefaultRegion: "FR"},
+		Recording: core.RecordingSettings{Enabled: true, ExpirationDays: 30},
+		Verifier:  verifier,
+		ServiceTokens: []api.ServiceToken{
+			{Service: api.ServiceSipgate, Token: sipgateToken},
+			{Service: api.ServiceOperator, Token: operatorToken},
+		},
+		Mailer: api.Mailer{Renderer: renderer, Enqueue: postgres.NewOutbox(db).Enqueue, Notify: func() {},
+			RoomURL: hs.URL, PerInviter: core.AttemptLimit{Max: 20, Window: time.Hour}},
+		Registry: prometheus.NewRegistry(),
+		Logger:   log,
+	}
+	console, err := web.New(srv.Handler(), web.Config{Issuer: issuerURL, ClientID: "meetline", DevKeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.set(console)
+
+	trunks := meetlinev1connect.NewTrunkServiceClient(&http.Client{Transport: bearer(operatorToken)}, hs.URL)
+	if _, err := trunks.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{
+		Name: "paris", Numbers: []string{trunkNumber}, Language: "fr-fr", Enabled: true,
+	}); err != nil {
+		t.Fatalf("CreateTrunk: %v", err)
+	}
+	if _, _, err := lk.EnsureSIPRouting(ctx, livekit.SIPRouting{TrunkName: "meetline-sipgate",
+		AllowedAddresses: []string{"127.0.0.1"}, AuthUsername: sipUser, AuthPassword: sipPassword}); err != nil {
+		t.Fatalf("EnsureSIPRouting: %v", err)
+	}
+	return hs.URL, startSIP(t, hs.URL, lkcfg, redis)
+}
+
+// startSIP starts the stand-in for LiveKit's SIP service and sipgate, and
+// returns sipgate's address.
+func startSIP(t *testing.T, coreURL string, lkcfg livekit.Config, redis string) string {
+	t.Helper()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	vc, err := vk.NewClient(vk.ClientOption{InitAddress: []string{redis}, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(vc.Close)
+	info, err := lkbus.NewIOInfoClient(vc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// RTP ports below the kernel's ephemeral range, apart from those of make run, its load test and the other
+	// tests (e2e/console.mjs gives sipp 26400-27799).
+	loopback := netip.MustParseAddr("127.0.0.1")
+	ports, err := media.NewPortRange(loopback, 26200, 26399)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sin, err := standin.New(info, standin.LiveKit{URL: lkcfg.URL, APIKey: lkcfg.APIKey, APISecret: lkcfg.APISecret},
+		standin.WithAddr("127.0.0.1:0"), standin.WithRTPPorts(ports), standin.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sin.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sin.Close() })
+
+	cc := sipgate.DefaultCallConfig()
+	cc.RTPIP, cc.RTPPortMin, cc.RTPPortMax = loopback, 26000, 26199
+	cc.MaxCalls, cc.MaxWait = 10, time.Minute
+	gw, err := sipgate.New("127.0.0.1:0", sipgate.WithLogger(quiet),
+		sipgate.WithCore(sipgate.NewCoreClient(sipgate.CoreConfig{URL: coreURL, Token: sipgateToken, ResolveTimeout: 10 * time.Second})),
+		sipgate.WithCallConfig(cc),
+		sipgate.WithLiveKit(sipgate.LiveKitConfig{Addr: sin.Addr(), Username: sipUser, Password: sipPassword, SetupTimeout: 20 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	wg.Go(func() { errc <- gw.ListenAndServe(ctx) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
+	select {
+	case <-gw.Ready():
+	case err := <-errc:
+		t.Fatalf("sipgate: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("sipgate did not start")
+	}
+	return gw.Addr()
+}
+
+type bearer string
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
+}

@@ -1,0 +1,185 @@
+// The meeting itself: joins the LiveKit room with LiveKit's browser SDK and
+// lists who is there, phone callers (LiveKit participants of kind SIP) marked.
+import { useEffect, useRef, useState } from "preact/hooks";
+// livekit-client is most of the console's code: it loads when someone joins.
+import type { Participant, Room } from "livekit-client";
+import type { LiveKitConnection } from "./gen/meetline/v1/room_pb";
+import { errorText } from "./api";
+import { phoneName } from "./format";
+import { useT } from "./i18n";
+import { Announce } from "./ui";
+
+interface Person {
+  identity: string;
+  name: string;
+  phone: boolean;
+  local: boolean;
+  speaking: boolean;
+  color: string;
+}
+
+type LiveKit = typeof import("livekit-client");
+type State = "disconnected" | "connecting" | "connected" | "reconnecting";
+
+function people(lk: LiveKit, room: Room): Person[] {
+  const list: Participant[] = [room.localParticipant, ...room.remoteParticipants.values()];
+  return list.map((p) => ({
+    identity: p.identity,
+    name: p.name || p.identity,
+    phone: p.kind === lk.ParticipantKind.SIP,
+    local: p === room.localParticipant,
+    speaking: p.isSpeaking,
+    color: p.attributes?.color ?? "",
+  }));
+}
+
+export function Meeting({ connection, autoJoin = false }: { connection: LiveKitConnection; autoJoin?: boolean }) {
+  const t = useT();
+  const roomRef = useRef<Room | null>(null);
+  const audioRef = useRef<HTMLDivElement>(null);
+  const [state, setState] = useState<State>("disconnected");
+  const [list, setList] = useState<Person[]>([]);
+  const [mic, setMic] = useState(false);
+  const [error, setError] = useState("");
+  const [news, setNews] = useState("");
+  const [left, setLeft] = useState(false);
+
+  useEffect(() => () => void roomRef.current?.disconnect(), []);
+  useEffect(() => {
+    if (autoJoin) void join();
+  }, [autoJoin, connection.token]);
+
+  async function join() {
+    if (roomRef.current) return;
+    setError("");
+    setLeft(false);
+    setState("connecting");
+    let lk: LiveKit;
+    try {
+      lk = await import("livekit-client");
+    } catch (e) {
+      setState("disconnected");
+      setError(t("meeting.failed", { msg: errorText(t, e) }));
+      return;
+    }
+    const { ConnectionState, ParticipantKind, RoomEvent, Track } = lk;
+    const room = new lk.Room({ adaptiveStream: true, dynacast: true });
+    roomRef.current = room;
+    const refresh = () => setList(people(lk, room));
+    const label = (p: Participant) => (p.kind === ParticipantKind.SIP ? phoneName(t, p.name ?? "") : p.name || p.identity);
+    const states: Record<string, State> = {
+      [ConnectionState.Connecting]: "connecting",
+      [ConnectionState.Connected]: "connected",
+      [ConnectionState.Reconnecting]: "reconnecting",
+      [ConnectionState.SignalReconnecting]: "reconnecting",
+    };
+    room
+      .on(RoomEvent.ConnectionStateChanged, (s) => {
+        setState(states[s] ?? "disconnected");
+        refresh();
+      })
+      .on(RoomEvent.ParticipantConnected, (p) => {
+        refresh();
+        setNews(t("participants.joined", { name: label(p) }));
+      })
+      .on(RoomEvent.ParticipantDisconnected, (p) => {
+        refresh();
+        setNews(t("participants.left", { name: label(p) }));
+      })
+      .on(RoomEvent.ParticipantNameChanged, refresh)
+      .on(RoomEvent.ParticipantAttributesChanged, refresh)
+      .on(RoomEvent.ActiveSpeakersChanged, refresh)
+      .on(RoomEvent.LocalTrackPublished, () => setMic(room.localParticipant.isMicrophoneEnabled))
+      .on(RoomEvent.TrackMuted, () => setMic(room.localParticipant.isMicrophoneEnabled))
+      .on(RoomEvent.TrackUnmuted, () => setMic(room.localParticipant.isMicrophoneEnabled))
+      .on(RoomEvent.TrackSubscribed, (track) => {
+        if (track.kind === Track.Kind.Audio) audioRef.current?.appendChild(track.attach());
+      })
+      .on(RoomEvent.TrackUnsubscribed, (track) => track.detach().forEach((el) => el.remove()))
+      .on(RoomEvent.Disconnected, () => {
+        roomRef.current = null;
+        setState("disconnected");
+        setList([]);
+        setMic(false);
+      });
+    try {
+      await room.connect(connection.url, connection.token);
+      await room.startAudio();
+      refresh();
+    } catch (e) {
+      roomRef.current = null;
+      setState("disconnected");
+      setError(t("meeting.failed", { msg: errorText(t, e) }));
+    }
+  }
+
+  async function leave() {
+    await roomRef.current?.disconnect();
+    setLeft(true);
+  }
+
+  async function toggleMic() {
+    const room = roomRef.current;
+    if (!room) return;
+    try {
+      await room.localParticipant.setMicrophoneEnabled(!mic);
+      setMic(room.localParticipant.isMicrophoneEnabled);
+    } catch (e) {
+      setError(errorText(t, e));
+    }
+  }
+
+  const connected = state === "connected" || state === "reconnecting";
+  return (
+    <section class="card" aria-labelledby="meeting-title">
+      <h2 id="meeting-title">{t("meeting.title")}</h2>
+      <div class="actions">
+        {!connected && (
+          <button type="button" class="primary" onClick={join} disabled={state === "connecting"}>
+            {state === "connecting" ? t("meeting.connecting") : t("meeting.join")}
+          </button>
+        )}
+        {connected && (
+          <>
+            <button type="button" aria-pressed={mic} onClick={toggleMic}>
+              {mic ? t("meeting.micOff") : t("meeting.micOn")}
+            </button>
+            <button type="button" onClick={leave}>
+              {t("meeting.leave")}
+            </button>
+          </>
+        )}
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p role="status" class="muted">
+        {connected ? t("meeting.connected") : left ? t("meeting.left") : ""}
+      </p>
+      <h3 id="participants-title">{t("participants.title", { n: list.length })}</h3>
+      {list.length === 0 ? (
+        <p class="muted">{t("meeting.notJoined")}</p>
+      ) : (
+        <ul class="people" aria-labelledby="participants-title" data-testid="participants">
+          {list.map((p) => (
+            <li key={p.identity} class={p.speaking ? "speaking" : ""} data-kind={p.phone ? "phone" : "web"}>
+              <span class="avatar" aria-hidden="true" style={p.color ? { borderColor: p.color } : undefined}>
+                {p.phone ? "☎" : (p.name[0] ?? "?").toUpperCase()}
+              </span>
+              <span class="who">
+                {p.phone ? phoneName(t, p.name) : p.name}
+                {p.local && <span class="muted"> ({t("participants.you")})</span>}
+              </span>
+              <span class={p.phone ? "badge phone" : "badge"}>{p.phone ? t("participants.phone") : t("participants.web")}</span>
+              {p.speaking && <span class="badge live">{t("participants.speaking")}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+      <Announce text={news} />
+      <div ref={audioRef} hidden />
+    </section>
+  );
+}

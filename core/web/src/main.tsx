@@ -1,0 +1,139 @@
+// meetline's web console: a single-page app served by the core (web.go).
+//
+//   /          sign-in, then the person's rooms
+//   /<slug>    a room (the address invitations link to)
+import "./style.css";
+import { render } from "preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { config as configService, setUnauthenticatedHandler } from "./api";
+import { type ConsoleConfig, currentSession, loadConfig, oidcCallback, type Session, signOut } from "./auth";
+import type { GetConfigResponse } from "./gen/meetline/v1/config_pb";
+import { I18n, initialLang, type Lang, languages, saveLang, translator } from "./i18n";
+import { RoomPage } from "./RoomPage";
+import { RoomsPage } from "./RoomsPage";
+import { SignIn } from "./SignIn";
+import { Link, navigate } from "./ui";
+
+function usePath(): string {
+  const [path, setPath] = useState(location.pathname);
+  useEffect(() => {
+    const f = () => setPath(location.pathname);
+    addEventListener("popstate", f);
+    return () => removeEventListener("popstate", f);
+  }, []);
+  return path;
+}
+
+function App() {
+  const [lang, setLang] = useState<Lang>(initialLang());
+  const t = useMemo(() => translator(lang), [lang]);
+  const path = usePath();
+  const [session, setSession] = useState<Session | null>(currentSession());
+  const [consoleConfig, setConsoleConfig] = useState<ConsoleConfig | null>(null);
+  const [config, setConfig] = useState<GetConfigResponse | undefined>();
+  const [notice, setNotice] = useState("");
+  const [error, setError] = useState("");
+
+  useEffect(() => saveLang(lang), [lang]);
+  useEffect(() => {
+    setUnauthenticatedHandler(() => {
+      signOut();
+      setSession(null);
+      setNotice(t("signin.expired"));
+    });
+  }, [t]);
+  useEffect(() => {
+    loadConfig()
+      .then(async (c) => {
+        setConsoleConfig(c);
+        const next = await oidcCallback(c);
+        if (next !== null) {
+          setSession(currentSession());
+          navigate(next);
+        }
+      })
+      .catch((e) => setError(t("signin.failed", { msg: e instanceof Error ? e.message : String(e) })));
+    configService
+      .getConfig({})
+      .then(setConfig)
+      .catch(() => {});
+  }, []);
+  useEffect(() => {
+    if (path === "/") document.title = "meetline";
+    document.getElementById("main")?.focus();
+  }, [path]);
+
+  const slug = path.replace(/^\/+|\/+$/g, "");
+  const next = new URLSearchParams(location.search).get("next") ?? "/";
+  let page;
+  if (slug !== "") {
+    page = <RoomPage key={slug} slug={slug} session={session} config={config} />;
+  } else if (session) {
+    page = <RoomsPage />;
+  } else if (consoleConfig) {
+    page = (
+      <SignIn
+        config={consoleConfig}
+        next={next}
+        notice={notice}
+        onSignedIn={(s) => {
+          setSession(s);
+          setNotice("");
+          navigate(next.startsWith("/") && !next.startsWith("//") ? next : "/");
+        }}
+      />
+    );
+  } else {
+    page = <p role="status">{error || t("room.loading")}</p>;
+  }
+
+  return (
+    <I18n.Provider value={{ lang, t }}>
+      <a class="skip" href="#main">
+        {t("app.skip")}
+      </a>
+      <header class="top">
+        <Link href="/" class="brand">
+          meetline
+        </Link>
+        <nav aria-label="meetline">
+          {session && <Link href="/">{t("nav.rooms")}</Link>}
+        </nav>
+        <div class="me">
+          <label for="lang" class="visually-hidden">
+            {t("nav.language")}
+          </label>
+          <select id="lang" value={lang} onChange={(e) => setLang(e.currentTarget.value as Lang)}>
+            {languages.map((l) => (
+              <option key={l.lang} value={l.lang} lang={l.lang}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+          {session && (
+            <>
+              <span class="muted" data-testid="me">
+                {t("nav.signedInAs", { name: session.name || session.email })}
+              </span>
+              <button
+                type="button"
+                onClick={() => {
+                  signOut();
+                  setSession(null);
+                  navigate("/");
+                }}
+              >
+                {t("nav.signOut")}
+              </button>
+            </>
+          )}
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </I18n.Provider>
+  );
+}
+
+render(<App />, document.getElementById("app")!);
