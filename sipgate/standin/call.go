@@ -26,10 +26,11 @@ type Call struct {
 
 // call is a live or recently ended call.
 type call struct {
-	info    Call // fixed fields; counters and Ended below
-	dlg     *sipgo.DialogServerSession
-	in, out atomic.Uint64
-	ended   atomic.Bool
+	info     Call // fixed fields; counters and Ended below
+	dlg      *sipgo.DialogServerSession
+	in, out  atomic.Uint64
+	ended    atomic.Bool
+	answered atomic.Bool // set by accept once the 200 OK is sent
 
 	ctx    context.Context // ends with the call
 	cancel context.CancelFunc
@@ -43,18 +44,25 @@ func (c *call) snapshot() Call {
 	return s
 }
 
-// hangup ends the call from our side: BYE to the caller (RFC 3261 §15.1.1)
-// unless the dialog already ended, then the call's context.
+// hangup ends the call from our side: the call's context, and BYE to the
+// caller (RFC 3261 §15.1.1) once the call is answered. Before the 200 there is
+// nothing to BYE: accept sees the cancelled context and refuses the call, or,
+// when the 200 was on its way, sends the BYE itself (sendBye).
 func (c *call) hangup() {
+	c.cancel()
+	if c.answered.Load() {
+		c.sendBye()
+	}
+}
+
+// sendBye sends BYE once, unless the caller already ended the dialog.
+func (c *call) sendBye() {
 	c.bye.Do(func() {
-		// Before the 200 there is nothing to BYE (sipgo's Bye would dereference the missing response):
-		// accept sees the cancelled context and refuses the call instead.
-		if res := c.dlg.InviteResponse; res != nil && res.IsSuccess() && c.dlg.Context().Err() == nil {
+		if c.dlg.Context().Err() == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			c.dlg.Bye(ctx)
 			cancel()
 		}
-		c.cancel()
 	})
 }
 

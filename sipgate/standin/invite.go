@@ -126,6 +126,10 @@ func (s *Server) accept(req *sip.Request, tx sip.ServerTransaction, lkCall *rpc.
 		c.hangup()
 		return
 	}
+	c.answered.Store(true)
+	if ctx.Err() != nil { // the participant left while the 200 was on its way
+		c.sendBye()
+	}
 	s.log.Info("call answered", "call", c.info.ID, "room", res.RoomName, "identity", res.ParticipantIdentity)
 	<-ctx.Done()
 	s.log.Info("call ended", "call", c.info.ID, "packets_in", c.in.Load(), "packets_out", c.out.Load())
