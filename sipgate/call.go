@@ -17,7 +17,7 @@ import (
 //
 // States: setup (INVITE → 200, in invite.go) → answered (ACK) → IVR (prompt, PIN, core) → ended (BYE from
 // either side). The call goroutine is the INVITE handler; the RTP reader and the no-RTP watchdog run
-// beside it and end with the call's context.
+// beside it and end with the call's context, which the session timer (timer.go) can end too.
 type call struct {
 	dlg    *sipgo.DialogServerSession
 	media  *media.Session
@@ -32,8 +32,9 @@ type call struct {
 	lang   string
 	log    *slog.Logger
 
-	leg     *leg   // the call to LiveKit once bridged; written under the call table's lock
-	stopIVR func() // stops the IVR's RTP reader and waits for it, before the relay reads instead
+	leg     *leg         // the call to LiveKit once bridged; written under the call table's lock
+	stopIVR func()       // stops the IVR's RTP reader and waits for it, before the relay reads instead
+	timer   sessionTimer // RFC 4028: negotiated with the INVITE, re-armed by each refresh
 
 	mu      sync.Mutex // guards the SDP state re-INVITEs change, and notify
 	notify  chan int   // status codes of a transfer's NOTIFYs, while one is under way
@@ -46,17 +47,21 @@ type call struct {
 
 // Causes that end a call's context, besides the dialog ending (BYE, CANCEL).
 var (
-	errMaxIVR = errors.New("sipgate: maximum IVR time reached")
-	errNoRTP  = errors.New("sipgate: no RTP received")
+	errMaxIVR         = errors.New("sipgate: maximum IVR time reached")
+	errNoRTP          = errors.New("sipgate: no RTP received")
+	errSessionExpired = errors.New("sipgate: session expired")
 )
 
-// endedOutcome names why ctx ended: the IVR time limit, the no-RTP watchdog, or the caller hanging up.
+// endedOutcome names why ctx ended: the IVR time limit, the no-RTP watchdog, the session timer, or the
+// caller hanging up.
 func endedOutcome(ctx context.Context) string {
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errMaxIVR):
 		return outcomeMaxDuration
 	case errors.Is(cause, errNoRTP):
 		return outcomeNoRTP
+	case errors.Is(cause, errSessionExpired):
+		return outcomeSessionExpired
 	}
 	return outcomeHangup
 }

@@ -25,6 +25,7 @@ const (
 	EnvMaxIVRTime        = "SIPGATE_MAX_IVR_TIME"
 	EnvNoRTPTimeout      = "SIPGATE_NO_RTP_TIMEOUT"
 	EnvMaxWait           = "SIPGATE_MAX_WAIT"
+	EnvMinSE             = "SIPGATE_MIN_SE"
 )
 
 // CoreConfig says how sipgate reaches the core's TelephonyService.
@@ -65,6 +66,10 @@ type CallConfig struct {
 	// MaxWait (SIPGATE_MAX_WAIT, default 15m) bounds how long a caller waits for the host or in the lobby;
 	// past it the caller hears that nobody let them in, and the call ends.
 	MaxWait time.Duration
+	// MinSE (SIPGATE_MIN_SE, default 90s) is the shortest session interval sipgate grants a caller (RFC 4028
+	// session timers): an INVITE, re-INVITE or UPDATE asking for less gets 422 with Min-SE. The variable takes
+	// whole seconds from 90s, the floor of RFC 4028 §5; tests set shorter values here.
+	MinSE time.Duration
 }
 
 // DefaultCallConfig is the policy when no variable is set.
@@ -81,6 +86,7 @@ func DefaultCallConfig() CallConfig {
 		MaxIVRTime:        2 * time.Minute,
 		NoRTPTimeout:      30 * time.Second,
 		MaxWait:           15 * time.Minute,
+		MinSE:             leastMinSE,
 	}
 }
 
@@ -104,6 +110,7 @@ func callFields(c *CallConfig) []envField {
 		{EnvMaxIVRTime, func(v string) (err error) { c.MaxIVRTime, err = parsePositiveDuration(v); return }},
 		{EnvNoRTPTimeout, func(v string) (err error) { c.NoRTPTimeout, err = parsePositiveDuration(v); return }},
 		{EnvMaxWait, func(v string) (err error) { c.MaxWait, err = parsePositiveDuration(v); return }},
+		{EnvMinSE, func(v string) (err error) { c.MinSE, err = parseMinSE(v); return }},
 	}
 }
 
@@ -159,6 +166,22 @@ func parsePositiveDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
+// leastMinSE is the least Min-SE RFC 4028 allows (§5).
+const leastMinSE = 90 * time.Second
+
+// parseMinSE takes whole seconds, since Min-SE carries delta-seconds (RFC 4028 §5), and no less than the 90
+// seconds RFC 4028 allows.
+func parseMinSE(v string) (time.Duration, error) {
+	d, err := parsePositiveDuration(v)
+	if err != nil {
+		return 0, err
+	}
+	if d < leastMinSE || d%time.Second != 0 {
+		return 0, errors.New("want whole seconds, 90s or more (RFC 4028)")
+	}
+	return d, nil
+}
+
 // withDefaults fills zero fields from [DefaultCallConfig].
 func (c CallConfig) withDefaults() CallConfig {
 	d := DefaultCallConfig()
@@ -176,6 +199,7 @@ func (c CallConfig) withDefaults() CallConfig {
 	setDefault(&c.MaxIVRTime, d.MaxIVRTime)
 	setDefault(&c.NoRTPTimeout, d.NoRTPTimeout)
 	setDefault(&c.MaxWait, d.MaxWait)
+	setDefault(&c.MinSE, d.MinSE)
 	return c
 }
 

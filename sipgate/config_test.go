@@ -75,6 +75,7 @@ func TestConfigFromEnvValues(t *testing.T) {
 		EnvMaxCalls:     "50",
 		EnvMaxIVRTime:   "90s",
 		EnvMaxWait:      "5m",
+		EnvMinSE:        "120s",
 
 		EnvLiveKitSIPAddr:      "10.0.0.5:5060",
 		EnvLiveKitSIPTransport: "TCP",
@@ -98,7 +99,7 @@ func TestConfigFromEnvValues(t *testing.T) {
 		LiveKit: LiveKitConfig{Addr: "10.0.0.5:5060", Transport: "tcp", Username: "sipgate", Password: "secret",
 			SetupTimeout: 3 * time.Second, ReferTimeout: 20 * time.Second},
 	}
-	want.Call.MaxWait = 5 * time.Minute
+	want.Call.MaxWait, want.Call.MinSE = 5*time.Minute, 2*time.Minute
 	want.Call.RTPIP = netip.MustParseAddr("192.0.2.10")
 	want.Call.RTPPortMin, want.Call.RTPPortMax = 30000, 30100
 	want.Call.MaxCalls, want.Call.MaxIVRTime = 50, 90*time.Second
@@ -149,6 +150,9 @@ func TestConfigFromEnvInvalid(t *testing.T) {
 		{EnvResolveTimeout, "0s"},
 		{EnvTLSAddr, "nowhere"},
 		{EnvMaxWait, "forever"},
+		{EnvMinSE, "60s"}, // RFC 4028: 90 s at least
+		{EnvMinSE, "90.5s"},
+		{EnvMinSE, "90"},
 		{EnvLiveKitSIPAddr, "livekit"},
 		{EnvLiveKitSIPTransport, "tls"},
 		{EnvLiveKitSetupTimeout, "0s"},

@@ -10,7 +10,7 @@ import (
 
 // allowed lists the methods sipgate implements, for Allow (RFC 3261 §20.5) in OPTIONS and 405 responses. It
 // must match routes.
-const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY"
+const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, UPDATE"
 
 // routes registers a handler per method in allowed, and 405 for everything else: sipgo's own fallback answers
 // 405 without the Allow header that RFC 3261 §21.4.6 requires.
@@ -22,6 +22,7 @@ func (s *Server) routes() {
 	s.sip.OnOptions(s.track(s.handleOptions))
 	s.sip.OnInfo(s.track(s.handleInfo))
 	s.sip.OnNotify(s.track(s.handleNotify))
+	s.sip.OnUpdate(s.track(s.handleUpdate))
 	s.sip.OnNoRoute(s.track(s.handleNotAllowed))
 }
 
@@ -34,8 +35,8 @@ func (s *Server) track(h sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
-// handleOptions answers probes (RFC 3261 §11.2) with 200, and with 503 while draining, as an INVITE would,
-// so that the dispatcher stops sending calls here.
+// handleOptions answers probes (RFC 3261 §11.2) with 200 and the capabilities §11.2 lists, and with 503
+// while draining, as an INVITE would, so that the dispatcher stops sending calls here.
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	if s.draining.Load() {
 		s.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", s.retryAfterHeader())
@@ -44,6 +45,7 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(req, tx, sip.StatusOK, "OK",
 		sip.NewHeader("Allow", allowed),
 		sip.NewHeader("Accept", "application/sdp"),
+		sip.NewHeader("Supported", optionTimer),
 	)
 }
 
@@ -73,6 +75,18 @@ func (s *Server) respond(req *sip.Request, tx sip.ServerTransaction, code int, r
 	}
 	s.log.Debug("sip request", "method", req.Method, "status", code, "transport", req.Transport(),
 		"call_id", callID(req))
+}
+
+// okHeaders are the header fields of sipgate's 2xx to the caller's INVITE, re-INVITE or UPDATE, besides
+// Contact: Server; Allow and Supported, which RFC 3261 §13.3.1.4 asks of a 2xx to an INVITE, and which tell
+// the caller that it may refresh with UPDATE (RFC 3311 §5.1) and that sipgate does session timers; and the
+// session timer p grants (RFC 4028 §9).
+func (s *Server) okHeaders(p sessionParams) []sip.Header {
+	return append([]sip.Header{
+		sip.NewHeader("Server", s.userAgent),
+		sip.NewHeader("Allow", allowed),
+		sip.NewHeader("Supported", optionTimer),
+	}, p.headers()...)
 }
 
 func (s *Server) retryAfterHeader() sip.Header {

@@ -32,6 +32,11 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.reject(req, tx, outcome503, sip.StatusServiceUnavailable, "Service Unavailable", s.retryAfterHeader())
 		return
 	}
+	timer, ok := negotiateTimer(req, 0, s.cc.MinSE)
+	if !ok { // RFC 4028 §9, before the core is asked: the caller retries with Min-SE
+		s.reject(req, tx, outcome422, statusIntervalTooSmall, "Session Interval Too Small", s.minSEHeader())
+		return
+	}
 	s.trying(req, tx)
 	if s.core == nil || !s.calls.reserve() {
 		s.reject(req, tx, outcome503, sip.StatusServiceUnavailable, "Service Unavailable", s.retryAfterHeader())
@@ -47,6 +52,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	c.timer.set(timer)
 	s.calls.add(c)
 	defer s.endCall(c)
 	if err := s.answer(c, start); err != nil {
@@ -90,8 +96,9 @@ func txContext(parent context.Context, tx sip.ServerTransaction) (context.Contex
 	return ctx, cancel
 }
 
-// answer sends 180 Ringing and the 200 OK with the SDP answer (§13.3.1.4), and waits for the ACK. A BYE
-// that overtakes the ACK (sipgo issue #306) or a CANCEL ends the dialog, and answer returns an error.
+// answer sends 180 Ringing and the 200 OK with the SDP answer and the session timer (§13.3.1.4, RFC 4028
+// §9), and waits for the ACK. A BYE that overtakes the ACK (sipgo issue #306) or a CANCEL ends the dialog,
+// and answer returns an error.
 func (s *Server) answer(c *call, start time.Time) error {
 	server := sip.NewHeader("Server", s.userAgent)
 	if err := c.dlg.Respond(sip.StatusRinging, "Ringing", nil, server); err != nil {
@@ -100,7 +107,9 @@ func (s *Server) answer(c *call, start time.Time) error {
 	c.mu.Lock()
 	res := sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, c.sdp)
 	c.mu.Unlock()
-	res.AppendHeader(sip.HeaderClone(server))
+	for _, h := range s.okHeaders(c.timer.params()) {
+		res.AppendHeader(h)
+	}
 	s.metrics.setup.Observe(time.Since(start).Seconds())
 	s.metrics.observeResponse(sip.INVITE, sip.StatusOK)
 	if err := c.dlg.WriteResponse(res); err != nil {
@@ -112,8 +121,8 @@ func (s *Server) answer(c *call, start time.Time) error {
 	return nil
 }
 
-// run is the answered call: the IVR's RTP reader and the no-RTP watchdog beside the conversation (IVR,
-// wait, hand-off), then BYE unless the caller hung up, and the outcome counted.
+// run is the answered call: the IVR's RTP reader, the no-RTP watchdog and the session timer beside the
+// conversation (IVR, wait, hand-off), then BYE unless the caller hung up, and the outcome counted.
 func (s *Server) run(c *call) {
 	ctx, cancel := context.WithCancelCause(c.dlg.Context())
 	defer cancel(nil)
@@ -124,9 +133,14 @@ func (s *Server) run(c *call) {
 	reader.Go(func() { c.readRTP(rctx) })
 	c.stopIVR = func() { stopReading(); reader.Wait() }
 	wg.Go(func() { watchRTP(ctx, cancel, c.media, s.cc.NoRTPTimeout) })
+	c.timer.start(func() { s.onSessionTimer(ctx, c, cancel) })
 
 	outcome := s.converse(ctx, c)
 	cancel(nil)
+	c.timer.stop() // no refresh crosses the BYE
+	if errors.Is(context.Cause(ctx), errSessionExpired) {
+		outcome = outcomeSessionExpired // the bridge reports connected, whatever ended it
+	}
 	if c.dlg.Context().Err() == nil { // the caller did not hang up
 		bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), byeTimeout)
 		if err := c.dlg.Bye(bctx); err != nil {

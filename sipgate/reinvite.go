@@ -8,41 +8,66 @@ import (
 	"github.com/meetline/meetline/sipgate/media"
 )
 
-// handleReInvite answers an INVITE within a dialog (RFC 3261 §14.2): the new offer is negotiated like the
-// first, answered with the same session id and the next version (RFC 3264 §8), and its address applied
-// (hold with c=0.0.0.0 or a=sendonly stops sending; a new address moves the stream). A re-INVITE without
-// SDP (a session refresh) is answered with the last answer re-versioned. The codec chosen first stays.
+// handleReInvite answers an INVITE within a dialog (RFC 3261 §14.2): from the caller (see modify), or from
+// LiveKit on a bridged call's leg.
 func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := s.calls.match(req)
 	if c == nil {
 		s.handleLegReInvite(req, tx)
 		return
 	}
+	s.modify(c, req, tx)
+}
+
+// handleUpdate answers an UPDATE (RFC 3311): from the caller (see modify), or from LiveKit on a bridged
+// call's leg. One outside any dialog gets 481 (RFC 3261 §12.2.2).
+func (s *Server) handleUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	c := s.calls.match(req)
+	if c == nil {
+		s.handleLegUpdate(req, tx)
+		return
+	}
+	s.modify(c, req, tx)
+}
+
+// modify answers a re-INVITE or an UPDATE from the caller. Either refreshes the session timer (RFC 4028 §9,
+// §10), and one asking for less than Min-SE gets 422. Either may carry an offer, negotiated like the first:
+// answered with the same session id and the next version (RFC 3264 §8), and applied (hold with c=0.0.0.0
+// or a=sendonly stops sending; a new address moves the stream); the codec chosen first stays. A re-INVITE
+// without SDP gets the last answer re-versioned; an UPDATE without SDP, the usual session refresh, gets a
+// 200 without a body (RFC 3311 §5.2).
+func (s *Server) modify(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	if err := c.dlg.ReadRequest(req, tx); err != nil {
-		// §14.2: an INVITE with a lower CSeq than one still pending.
+		// RFC 3261 §14.2, RFC 3311 §5.2: a lower CSeq than that of a request still pending.
 		s.respond(req, tx, sip.StatusInternalServerError, "Server Internal Error", s.retryAfterHeader())
 		return
 	}
-	ans, err := c.renegotiate(req.Body())
-	if err != nil {
-		code, reason := sip.StatusBadRequest, "Bad Request"
-		if errors.Is(err, media.ErrNoCodec) {
-			code, reason = sip.StatusNotAcceptableHere, "Not Acceptable Here"
-		}
-		s.respond(req, tx, code, reason)
+	timer, ok := negotiateTimer(req, c.timer.params().interval, s.cc.MinSE)
+	if !ok {
+		s.respond(req, tx, statusIntervalTooSmall, "Session Interval Too Small", s.minSEHeader())
 		return
 	}
-	c.media.SetRemote(ans.Remote)
-	c.media.SetHold(ans.Hold)
-	res := sip.NewSDPResponseFromRequest(req, ans.SDP)
-	res.AppendHeader(sip.NewHeader("Server", s.userAgent))
-	contact := s.dialogFor(req).ContactHDR
-	res.AppendHeader(contact.Clone())
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	if req.IsInvite() || len(req.Body()) > 0 {
+		ans, err := c.renegotiate(req.Body())
+		if err != nil {
+			s.refuseOffer(req, tx, err)
+			return
+		}
+		c.media.SetRemote(ans.Remote)
+		c.media.SetHold(ans.Hold)
+		res = sip.NewSDPResponseFromRequest(req, ans.SDP)
+		c.log.Info("session modified", "method", req.Method, "hold", ans.Hold)
+	}
+	c.timer.set(timer)
+	for _, h := range s.okHeaders(timer) {
+		res.AppendHeader(h)
+	}
+	res.AppendHeader(s.dialogFor(req).ContactHDR.Clone())
 	s.metrics.observeResponse(req.Method, sip.StatusOK)
 	if err := tx.Respond(res); err != nil {
-		c.log.Info("re-invite answer failed", "error", err)
+		c.log.Info("in-dialog answer failed", "method", req.Method, "error", err)
 	}
-	c.log.Info("re-invite", "hold", ans.Hold)
 }
 
 // renegotiate answers offer (or the last offer when empty) with the next session version.
@@ -60,9 +85,19 @@ func (c *call) renegotiate(offer []byte) (media.Answer, error) {
 	return ans, nil
 }
 
-// handleLegReInvite answers a re-INVITE from LiveKit on a bridged call's leg (a session refresh, a hold, a
-// new address): answered on its own, without involving the caller, since the relay joins the two streams
-// and the codec does not change.
+// refuseOffer answers an in-dialog offer that media.Negotiate refused: 488 when it has no codec sipgate
+// takes, else 400. The session goes on as it was (RFC 3261 §14.2).
+func (s *Server) refuseOffer(req *sip.Request, tx sip.ServerTransaction, err error) {
+	if errors.Is(err, media.ErrNoCodec) {
+		s.respond(req, tx, sip.StatusNotAcceptableHere, "Not Acceptable Here")
+		return
+	}
+	s.respond(req, tx, sip.StatusBadRequest, "Bad Request")
+}
+
+// handleLegReInvite answers a re-INVITE, or an UPDATE with an offer, from LiveKit on a bridged call's leg (a
+// session refresh, a hold, a new address): answered on its own, without involving the caller, since the
+// relay joins the two streams and the codec does not change.
 func (s *Server) handleLegReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c, l := s.calls.matchLeg(req)
 	if l == nil {
@@ -71,11 +106,7 @@ func (s *Server) handleLegReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	body, ans, err := l.renegotiate(req.Body())
 	if err != nil {
-		code, reason := sip.StatusBadRequest, "Bad Request"
-		if errors.Is(err, media.ErrNoCodec) {
-			code, reason = sip.StatusNotAcceptableHere, "Not Acceptable Here"
-		}
-		s.respond(req, tx, code, reason)
+		s.refuseOffer(req, tx, err)
 		return
 	}
 	if ans.Remote.IsValid() { // an offer, not a refresh
@@ -90,4 +121,18 @@ func (s *Server) handleLegReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.log.Info("livekit re-invite answer failed", "error", err)
 	}
 	c.log.Info("livekit re-invite", "hold", ans.Hold)
+}
+
+// handleLegUpdate answers an UPDATE from LiveKit on a bridged call's leg: one with an offer like a
+// re-INVITE, one without (a session refresh) with a bare 200 (RFC 3311 §5.2); 481 outside any dialog.
+func (s *Server) handleLegUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	if len(req.Body()) > 0 {
+		s.handleLegReInvite(req, tx)
+		return
+	}
+	if _, l := s.calls.matchLeg(req); l == nil {
+		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	s.respond(req, tx, sip.StatusOK, "OK", s.dialogs[s.lk.Transport].ContactHDR.Clone())
 }

@@ -28,6 +28,9 @@ type uac struct {
 	byes    chan struct{} // one value per BYE from sipgate
 	echoes  atomic.Int64  // the caller's own packets received back
 	refers  chan refer    // REFERs from sipgate, to be answered by the test
+	// refreshes receives the session refreshes sipgate sends (UPDATE, re-INVITE), answered 200 at once
+	// with the Session-Expires they carry and, for a re-INVITE, the caller's SDP.
+	refreshes chan *sip.Request
 
 	sess   *sipgo.DialogClientSession
 	remote netip.AddrPort // sipgate's RTP address, from its answer
@@ -64,7 +67,8 @@ func newUAC(t *testing.T) *uac {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &uac{t: t, rtp: rtpConn, byes: make(chan struct{}, 4), refers: make(chan refer, 1), ssrc: 0x5eed, seq: 1000, ts: 8000}
+	u := &uac{t: t, rtp: rtpConn, byes: make(chan struct{}, 4), refers: make(chan refer, 1),
+		refreshes: make(chan *sip.Request, 16), ssrc: 0x5eed, seq: 1000, ts: 8000}
 	u.contact = sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "caller", Host: "127.0.0.1",
 		Port: pc.LocalAddr().(*net.UDPAddr).Port}}
 	u.cache = sipgo.NewDialogClientCache(client, u.contact)
@@ -80,6 +84,9 @@ func newUAC(t *testing.T) *uac {
 		u.refers <- r
 		tx.Respond(sip.NewResponseFromRequest(req, <-r.answer, "", nil))
 	})
+	srv.OnUpdate(u.answerRefresh)
+	srv.OnInvite(u.answerRefresh)
+	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {}) // of sipgate's refresh re-INVITE
 	served := make(chan struct{})
 	go func() { defer close(served); srv.ServeUDP(pc) }()
 	go u.readRTP() // the prompts, and the caller's own packets when a bridge echoes them
@@ -93,6 +100,30 @@ func newUAC(t *testing.T) *uac {
 		<-served
 	})
 	return u
+}
+
+// answerRefresh answers a session refresh from sipgate (RFC 4028 §10) with 200, keeping the interval and
+// the refresher it names, and the caller's unchanged SDP when it is a re-INVITE (an offer), then passes it
+// to the test.
+func (u *uac) answerRefresh(req *sip.Request, tx sip.ServerTransaction) {
+	var body []byte
+	if req.IsInvite() {
+		body = u.offer("sendrecv", 1)
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
+	if body != nil {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	res.AppendHeader(u.contact.Clone())
+	if h := req.GetHeader("Session-Expires"); h != nil {
+		res.AppendHeader(sip.NewHeader("Session-Expires", h.Value()))
+		res.AppendHeader(sip.NewHeader("Require", "timer"))
+	}
+	tx.Respond(res)
+	select {
+	case u.refreshes <- req:
+	default:
+	}
 }
 
 // readRTP counts the PCMU packets that come back with the caller's own SSRC (the stand-in echoes what it
@@ -162,12 +193,15 @@ func (u *uac) call(ctx context.Context, addr string) {
 	}
 }
 
-// reinvite sends an INVITE within the dialog with body, ACKs its 200 and returns it.
-func (u *uac) reinvite(ctx context.Context, body []byte) *sip.Response {
+// reinvite sends an INVITE within the dialog with body and headers, ACKs its 200 and returns it.
+func (u *uac) reinvite(ctx context.Context, body []byte, headers ...sip.Header) *sip.Response {
 	u.t.Helper()
 	req := sip.NewRequest(sip.INVITE, u.sess.InviteResponse.Contact().Address)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(body)
+	for _, h := range headers {
+		req.AppendHeader(h)
+	}
 	res, err := u.sess.Do(ctx, req)
 	if err != nil {
 		u.t.Fatalf("re-INVITE: %v", err)
@@ -178,6 +212,25 @@ func (u *uac) reinvite(ctx context.Context, body []byte) *sip.Response {
 	ack := sip.NewRequest(sip.ACK, u.sess.InviteResponse.Contact().Address)
 	if err := u.sess.WriteRequest(ack); err != nil { // the CSeq of the re-INVITE, not incremented for ACK
 		u.t.Fatalf("ACK of the re-INVITE: %v", err)
+	}
+	return res
+}
+
+// update sends an UPDATE within the dialog (RFC 3311) with body, an offer or nil for a session refresh,
+// and headers, and returns the final response.
+func (u *uac) update(ctx context.Context, body []byte, headers ...sip.Header) *sip.Response {
+	u.t.Helper()
+	req := sip.NewRequest(sip.UPDATE, u.sess.InviteResponse.Contact().Address)
+	if body != nil {
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(body)
+	}
+	for _, h := range headers {
+		req.AppendHeader(h)
+	}
+	res, err := u.sess.Do(ctx, req)
+	if err != nil {
+		u.t.Fatalf("UPDATE: %v", err)
 	}
 	return res
 }
