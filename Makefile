@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := source .run/env &&
 
-.PHONY: help run up down test bench build generate lint check-generated
+.PHONY: help run up down test bench scaleout-test build generate lint check-generated web web-deps
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -28,11 +28,27 @@ bench: ## Start the services, then run every benchmark.
 	deploy/local/up.sh
 	$(ENV) go test -run '^$$' -bench . -benchmem ./...
 
+scaleout-test: build ## Kamailio before two sipgates; calls go on while one drains and one is killed (about 90 s).
+	deploy/local/up.sh
+	deploy/local/scaleout.sh
+
+.PHONY: loadtest
+loadtest: LOADTEST_START := $(shell date +%s)
+loadtest: up ## Start everything, then load sipgate with simulated callers (≤ 3 min): loadtest/out/report.md.
+	go build -o bin/loadtest ./loadtest/cmd/loadtest
+	$(ENV) bin/loadtest -start $(LOADTEST_START)
+
 build: ## Build bin/core, bin/sipgate and bin/lksip-standin.
 	go build -o bin/ ./core/cmd/core ./sipgate/cmd/sipgate ./sipgate/cmd/lksip-standin
 
-generate: ## Regenerate the Go code of rpc/ from its .proto files.
+generate: web-deps ## Regenerate rpc/ (Go) and core/web/src/gen (TypeScript) from the .proto files.
 	go tool buf generate
+
+web-deps: ## Install core/web's npm packages (npm ci) unless they are current.
+	core/web/deps.sh
+
+web: web-deps ## Type-check and build the web console into core/web/dist (committed, embedded in bin/core).
+	cd core/web && node_modules/.bin/tsc --noEmit && node build.mjs
 
 lint: ## buf lint, gofmt, go vet and staticcheck.
 	go tool buf lint
@@ -40,6 +56,7 @@ lint: ## buf lint, gofmt, go vet and staticcheck.
 	go vet ./...
 	go tool staticcheck ./...
 
-check-generated: generate ## Fail when the committed generated code is stale.
-	@git diff --exit-code -- rpc || { echo "rpc/ is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- rpc)" || { git status --porcelain -- rpc; echo "rpc/ has uncommitted generated files"; exit 1; }
+GENERATED := rpc core/web/src/gen core/web/dist
+check-generated: generate web ## Fail when the committed generated code or the console's build is stale.
+	@git diff --exit-code -- $(GENERATED) || { echo "generated code is stale: run make generate web and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "uncommitted generated files: run make generate web and commit"; exit 1; }

@@ -22,6 +22,7 @@ const (
 	EnvTLSAddr      = "SIPGATE_TLS_ADDR"
 	EnvTLSCertFile  = "SIPGATE_TLS_CERT_FILE"
 	EnvTLSKeyFile   = "SIPGATE_TLS_KEY_FILE"
+	EnvPprof        = "SIPGATE_PPROF"
 )
 
 // Config is everything sipgate reads from its environment. The zero value is not useful: start from
@@ -52,6 +53,11 @@ type Config struct {
 	// TLSAddr (SIPGATE_TLS_ADDR, default empty: no TLS) is the host:port of a SIP-over-TLS listener (RFC 3261
 	// §26.2); TLSCertFile and TLSKeyFile (SIPGATE_TLS_CERT_FILE, SIPGATE_TLS_KEY_FILE, PEM) are then required.
 	TLSAddr, TLSCertFile, TLSKeyFile string
+
+	// Pprof (SIPGATE_PPROF, true or false, default false) adds net/http/pprof's profiles under /debug/pprof/
+	// on the HTTP address (see [DebugHandler]), for load tests. Off by default: profiles show the gateway's
+	// internals to whoever reaches that address, and a CPU profile costs CPU while it runs.
+	Pprof bool
 
 	// Core is how sipgate reaches the core; Call is the per-call policy; LiveKit is where admitted
 	// callers go.
@@ -103,6 +109,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		{EnvTLSAddr, func(v string) (err error) { cfg.TLSAddr, err = parseHostPort(v); return }},
 		{EnvTLSCertFile, func(v string) error { cfg.TLSCertFile = v; return nil }},
 		{EnvTLSKeyFile, func(v string) error { cfg.TLSKeyFile = v; return nil }},
+		{EnvPprof, func(v string) (err error) { cfg.Pprof, err = parseBool(v); return }},
 	}
 	fields = append(fields, coreFields(&cfg.Core)...)
 	fields = append(fields, callFields(&cfg.Call)...)
@@ -201,4 +208,14 @@ func parseRetryAfter(v string) (time.Duration, error) {
 		return 0, errors.New("want a positive whole number of seconds, such as 30")
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+// parseBool accepts what strconv.ParseBool does (true, false, 1, 0, t, f), so that a typo such as "ture"
+// fails at start-up instead of leaving the option off.
+func parseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errors.New("want true or false")
+	}
+	return b, nil
 }

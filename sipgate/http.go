@@ -2,6 +2,7 @@ package sipgate
 
 import (
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -17,6 +18,25 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{
 		Registry: s.metrics.registry, // counts its own scrape errors
 	}))
+	return mux
+}
+
+// DebugHandler returns h, plus net/http/pprof's profiles under /debug/pprof/ when on (SIPGATE_PPROF): a load
+// test takes CPU and heap profiles of a live gateway there. When off it returns h itself, so the routes do not
+// exist (404). The routes are registered on a mux of their own rather than through the pprof package's init,
+// which only fills http.DefaultServeMux, a mux sipgate never serves.
+func DebugHandler(h http.Handler, on bool) http.Handler {
+	if !on {
+		return h
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // the named profiles: heap, goroutine, allocs, mutex…
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile) // CPU, ?seconds=N
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

@@ -79,3 +79,49 @@ func TestHandlerRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestPprofFlag follows SIPGATE_PPROF from the environment to the routes: off (unset, or false), the profiles
+// do not exist; on, they do, beside the usual endpoints; a value that is no boolean is refused at start-up.
+func TestPprofFlag(t *testing.T) {
+	srv := startServer(t)
+	for _, tt := range []struct {
+		value string
+		want  int
+	}{
+		{"", http.StatusNotFound},
+		{"false", http.StatusNotFound},
+		{"true", http.StatusOK},
+	} {
+		t.Run("SIPGATE_PPROF="+tt.value, func(t *testing.T) {
+			cfg, err := ConfigFromEnv(func(name string) string {
+				switch name {
+				case EnvPprof:
+					return tt.value
+				case EnvCoreURL:
+					return "http://127.0.0.1:8080"
+				case EnvCoreToken:
+					return "token"
+				}
+				return ""
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := DebugHandler(srv.Handler(), cfg.Pprof)
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap?debug=1"} {
+				if code, _ := get(t, h, path); code != tt.want {
+					t.Errorf("GET %s = %d, want %d", path, code, tt.want)
+				}
+			}
+			if code, body := get(t, h, "/healthz"); code != http.StatusOK || body != "ok" {
+				t.Errorf("/healthz = %d %q beside pprof, want 200 ok", code, body)
+			}
+		})
+	}
+	_, err := ConfigFromEnv(func(name string) string {
+		return map[string]string{EnvPprof: "ture", EnvCoreURL: "http://127.0.0.1:8080", EnvCoreToken: "token"}[name]
+	})
+	if err == nil || !strings.Contains(err.Error(), EnvPprof) {
+		t.Errorf("SIPGATE_PPROF=ture: error %v, want one naming the variable", err)
+	}
+}

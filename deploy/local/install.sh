@@ -26,6 +26,12 @@ install_debian() {
 	command -v sox >/dev/null || want+=(sox)
 	# Tests run /usr/sbin/nginx (not always on PATH) with deploy/nginx.
 	[[ -x /usr/sbin/nginx ]] || want+=(nginx)
+	# The web console's end-to-end test drives Debian's Chromium (core/web/e2e); npm builds the console.
+	[[ -x /usr/bin/chromium ]] || want+=(chromium)
+	command -v npm >/dev/null || want+=(nodejs npm)
+	# make scaleout-test puts Kamailio's dispatcher in front of two sipgates
+	# (deploy/kamailio); Debian's package carries the dispatcher module.
+	[[ -x /usr/sbin/kamailio ]] || want+=(kamailio)
 	if ((${#want[@]})); then apt_install "${want[@]}"; fi
 
 	if ! command -v valkey-server >/dev/null && ! command -v redis-server >/dev/null; then
@@ -73,6 +79,8 @@ go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" &
 mailpit=$!
 status=0
 wait $debian || status=$?
+# The web console's npm packages (core/web/node_modules), once npm is there.
+"$ROOT/core/web/deps.sh" || status=$?
 wait $livekit || status=$?
 wait $versity || status=$?
 wait $mailpit || status=$?

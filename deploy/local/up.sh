@@ -166,6 +166,10 @@ export SERVICE_TOKENS='sipgate:$SIPGATE_TOKEN,operator:$OPERATOR_TOKEN'
 export SIPGATE_CORE_TOKEN='$SIPGATE_TOKEN'
 export SIPGATE_CORE_URL='http://127.0.0.1:$CORE_PORT'
 export SIPGATE_RTP_PORTS='$SIPGATE_RTP_PORTS'
+export SIPGATE_MAX_CALLS='$SIPGATE_MAX_CALLS'
+# Profiles under /debug/pprof/ on loopback, which make loadtest captures.
+export SIPGATE_PPROF=true
+export CORE_PPROF=true
 export LOBBY_TICKET_SECRET='$LOBBY_TICKET_SECRET'
 export OPERATOR_TOKEN='$OPERATOR_TOKEN'
 # Development only: the core signs and trusts its own identity tokens (core token --sub alice).

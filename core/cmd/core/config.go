@@ -23,6 +23,9 @@ type config struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	MigrateOnStart  bool
+	// Pprof (CORE_PPROF) serves net/http/pprof's profiles under
+	// /debug/pprof/, for load tests; off by default (see debugRoutes).
+	Pprof bool
 
 	DatabaseURL string
 
@@ -218,6 +221,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LogLevel:        e.level("LOG_LEVEL", slog.LevelInfo),
 		ShutdownTimeout: e.duration("CORE_SHUTDOWN_TIMEOUT", 20*time.Second),
 		MigrateOnStart:  e.boolean("CORE_MIGRATE_ON_START", true),
+		Pprof:           e.boolean("CORE_PPROF", false),
 
 		DatabaseURL: e.required("DATABASE_URL"),
 

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -35,6 +36,7 @@ import (
 	"github.com/meetline/meetline/core/postgres"
 	"github.com/meetline/meetline/core/storage"
 	"github.com/meetline/meetline/core/valkey"
+	"github.com/meetline/meetline/core/web"
 )
 
 func main() {
@@ -163,7 +165,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Logger:   log,
 	}
 	srv.Checks = append(srv.Checks, startSIPRouting(ctx, lk, cfg.LiveKitSIP, defaultSIPRetry, log)...)
-	mux.Handle("/", srv.Handler())
+	console := web.Config{Issuer: cfg.OIDCIssuerURL, ClientID: cfg.OIDCAudience}
+	if cfg.DevIssuer && cfg.OIDCIssuerURL == cfg.DevIssuerURL() { // the console signs people in as that issuer
+		console.DevKeyFile = cfg.DevIssuerKeyFile
+	}
+	handler, err := web.New(srv.Handler(), console) // the web console at /, the API behind it
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", handler)
+	debugRoutes(mux, cfg.Pprof)
 	go reconcilePresence(ctx, srv, log)
 	return listenAndServe(ctx, cfg, mux, log)
 }
@@ -197,6 +208,24 @@ func listenAndServe(ctx context.Context, cfg config, h http.Handler, log *slog.L
 		return err
 	}
 	return nil
+}
+
+// debugRoutes adds net/http/pprof's profiles under /debug/pprof/ to mux when
+// on (CORE_PPROF): a load test takes CPU and heap profiles of the live core
+// there. Off by default, so the routes do not exist: profiles show the
+// core's internals to whoever reaches its port, and a CPU profile costs CPU
+// while it runs. The routes go on mux itself, since the pprof package's init
+// only fills http.DefaultServeMux, which the core never serves.
+func debugRoutes(mux *http.ServeMux, on bool) {
+	if !on {
+		return
+	}
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // heap, goroutine, allocs, mutex…
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile) // CPU, ?seconds=N
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // ticketSecret is LOBBY_TICKET_SECRET, or a random one for a single replica:

@@ -71,7 +71,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("sipgate: listen http %s: %w", cfg.HTTPAddr, err)
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	httpSrv := &http.Server{Handler: sipgate.DebugHandler(srv.Handler(), cfg.Pprof), ReadHeaderTimeout: 5 * time.Second}
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe(context.Background()) }()

@@ -1,0 +1,55 @@
+package report
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+const benchOutput = `goos: linux
+goarch: amd64
+pkg: github.com/meetline/meetline/core/api
+cpu: Oxide Virtual Turin-like Processor             
+BenchmarkResolvePin/c=1/connect-2         	    2173	    507176 ns/op	   15194 B/op	     203 allocs/op
+BenchmarkResolvePin/c=1/baseline-2        	   17362	     66669 ns/op	    1939 B/op	      33 allocs/op
+BenchmarkResolvePin/c=8/connect-2         	    3505	    363279 ns/op	   15306 B/op	     204 allocs/op
+BenchmarkResolvePin/c=8/baseline-2        	   15400	     85506 ns/op	    2116 B/op	      36 allocs/op
+BenchmarkCreateRoom/c=1/connect-2         	     343	   3443662 ns/op
+BenchmarkOrphan/connect-2                 	     100	   1000 ns/op
+--- BENCH: something
+PASS
+ok  	github.com/meetline/meetline/core/api	25.247s
+`
+
+func TestParseBench(t *testing.T) {
+	bs, err := ParseBench(strings.NewReader(benchOutput))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 6 {
+		t.Fatalf("%d benchmarks, want 6: %+v", len(bs), bs)
+	}
+	if b := bs[0]; b.Name != "BenchmarkResolvePin/c=1/connect" || b.Iterations != 2173 || b.NsPerOp != 507176 ||
+		b.BytesPerOp != 15194 || b.AllocsPerOp != 203 {
+		t.Errorf("first benchmark %+v", b)
+	}
+	pairs := PairBenches(bs)
+	if len(pairs) != 2 {
+		t.Fatalf("%d pairs, want 2 (a Connect benchmark without baseline has none): %+v", len(pairs), pairs)
+	}
+	if p := pairs[0]; p.Name != "BenchmarkResolvePin/c=1" || math.Abs(p.Ratio-66669.0/507176.0) > 1e-9 {
+		t.Errorf("pair %+v", p)
+	}
+	if got := bs[0].OpsPerSecond(); math.Abs(got-1e9/507176) > 1e-6 {
+		t.Errorf("ops/s %v", got)
+	}
+}
+
+func TestTrimProcs(t *testing.T) {
+	for in, want := range map[string]string{"BenchmarkX-2": "BenchmarkX", "BenchmarkX/c=8/connect-16": "BenchmarkX/c=8/connect",
+		"BenchmarkX": "BenchmarkX", "BenchmarkX/a-b": "BenchmarkX/a-b"} {
+		if got := trimProcs(in); got != want {
+			t.Errorf("trimProcs(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
