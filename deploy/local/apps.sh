@@ -39,7 +39,7 @@ source "$RUN/env"
 
 cat >&2 <<MSG
 
-  meetline is up.
+  meetline is up. Open the web console: $CORE_URL/
     core     $CORE_URL   (Connect, gRPC, gRPC-Web, JSON; /healthz /readyz /metrics)
     sipgate  sip:$SIPGATE_ADDR (UDP and TCP); http://$SIPGATE_HTTP_ADDR/healthz
     LiveKit  $LIVEKIT_URL (key $LIVEKIT_API_KEY); its SIP service's stand-in on sip:$LKSIP_ADDR
