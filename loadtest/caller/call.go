@@ -29,6 +29,9 @@ type call struct {
 	stream *Stream
 	sess   *sipgo.DialogClientSession
 	hungUp bool // the caller sent BYE
+	// ended is set when the run, not the plan, ended the call (released or cut): thousands of callers
+	// then hang up within a second of each other rather than all at once.
+	ended bool
 }
 
 // Call places one call as p says and returns what it measured. ctx ends it early: the caller hangs up and,
@@ -266,7 +269,9 @@ func (c *call) hold(ctx, release context.Context) Outcome {
 	select {
 	case <-timeout:
 	case <-release.Done():
+		c.ended = true
 	case <-ctx.Done():
+		c.ended = true
 	case <-c.sess.Context().Done():
 		return Dropped
 	}
@@ -297,8 +302,11 @@ func (c *call) hangUp() {
 		return
 	}
 	limit := requestTimeout
-	if c.res.Outcome == Cut {
-		limit = time.Second // the run is ending: no need to wait for an overloaded gateway
+	if c.ended || c.res.Outcome == Cut {
+		// The run is ending: spread the hang-ups over a second (by the call's random SSRC), and wait less
+		// for an overloaded gateway's answer.
+		time.Sleep(time.Duration(c.stream.ssrc%1000) * time.Millisecond)
+		limit = 3 * time.Second
 	}
 	_ = c.byeWithin(limit)
 }

@@ -70,7 +70,8 @@ func (r *Runner) Skipped() uint64 { return r.skipped.Load() }
 // Run places the calls of steps one step after the other, on schedule (arrival i of a step at start +
 // i/Rate; a late arrival is placed at once, and its Result says how late), and returns every call's
 // Result once all have ended. release ends the holds of HoldUntilReleased calls; after the last arrival,
-// calls get drain to end by themselves, then are cut. ctx cancels the run: calls are cut at once.
+// calls get drain to end by themselves, then are cut. ctx ends the run: no more arrivals, and the calls
+// still up are cut at once.
 func (r *Runner) Run(ctx, release context.Context, steps []Step, drain time.Duration) []Result {
 	cut, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -123,25 +124,32 @@ func (r *Runner) Run(ctx, release context.Context, steps []Step, drain time.Dura
 	select {
 	case <-done:
 	case <-t.C:
-		r.Log.Info("hanging up the calls still up", "calls", r.inFlight.Load())
-		cancel()
-		// A call cut while its INVITE waits for an answer sends CANCEL and may wait for sipgo's timers:
-		// the run does not wait for such stragglers beyond cutGrace; their results are left out.
-		g := time.NewTimer(cutGrace)
-		defer g.Stop()
-		select {
-		case <-done:
-		case <-g.C:
-			r.Log.Warn("calls still ending after the cut: left out of the results", "calls", r.inFlight.Load())
-		}
+		r.cut(cancel, done)
+	case <-ctx.Done():
+		r.cut(cancel, done)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	return slices.Clone(results)
 }
 
+// cut ends the calls still up and waits for them, at most cutGrace: a call cut while its INVITE waits for an
+// answer sends CANCEL and may wait for sipgo's timers, and the run does not wait for such stragglers; their
+// results are left out.
+func (r *Runner) cut(cancel context.CancelFunc, done <-chan struct{}) {
+	r.Log.Info("hanging up the calls still up", "calls", r.inFlight.Load())
+	cancel()
+	g := time.NewTimer(cutGrace)
+	defer g.Stop()
+	select {
+	case <-done:
+	case <-g.C:
+		r.Log.Warn("calls still ending after the cut: left out of the results", "calls", r.inFlight.Load())
+	}
+}
+
 // cutGrace is how long Run waits for cut calls to hang up.
-const cutGrace = 3 * time.Second
+const cutGrace = 5 * time.Second
 
 // one plans and places one call.
 func (r *Runner) one(ctx, release context.Context, a *Agent, st Step, idx uint64) Result {

@@ -2,10 +2,12 @@ package probe
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -70,4 +72,54 @@ func (m Metrics) Sum(prefix string) float64 {
 		}
 	}
 	return t
+}
+
+// Bucket is one bucket of a Prometheus histogram: how many observations were at most Le.
+type Bucket struct {
+	Le    float64
+	Count float64
+}
+
+// Histogram returns the buckets of histogram name whose other labels are labels (as written, e.g.
+// `procedure="/x"`), sorted by bound; +Inf last.
+func (m Metrics) Histogram(name, labels string) []Bucket {
+	var out []Bucket
+	prefix := name + "_bucket{" + labels + ",le=\""
+	for k, v := range m {
+		le, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		le = strings.TrimSuffix(le, "\"}")
+		bound, err := strconv.ParseFloat(le, 64) // "+Inf" parses as +Inf
+		if err != nil {
+			continue
+		}
+		out = append(out, Bucket{Le: bound, Count: v})
+	}
+	slices.SortFunc(out, func(a, b Bucket) int { return cmp.Compare(a.Le, b.Le) })
+	return out
+}
+
+// Quantile returns the upper bound of the bucket holding the q-th quantile (0 < q ≤ 1) of the
+// observations made between two scrapes of the same histogram, before and after, and how many there were:
+// a bound, not an estimate, since a histogram knows no more.
+func Quantile(before, after []Bucket, q float64) (bound, n float64) {
+	if len(after) == 0 {
+		return 0, 0
+	}
+	prev := make(map[float64]float64, len(before))
+	for _, b := range before {
+		prev[b.Le] = b.Count
+	}
+	n = after[len(after)-1].Count - prev[after[len(after)-1].Le]
+	if n <= 0 {
+		return 0, 0
+	}
+	for _, b := range after {
+		if b.Count-prev[b.Le] >= q*n {
+			return b.Le, n
+		}
+	}
+	return after[len(after)-1].Le, n
 }

@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +24,12 @@ func TestParseStatCPU(t *testing.T) {
 
 func TestParseMachineCPU(t *testing.T) {
 	in := "cpu  100 5 50 800 20 3 7 0 9 9\ncpu0 1 2 3 4 5 6 7 8 9 10\n"
-	busy, total, err := parseMachineCPU([]byte(in))
-	// total = user..steal = 985; idle + iowait = 820; guest columns are part of user already.
-	if err != nil || total != 985*clockTick || busy != 165*clockTick {
-		t.Errorf("busy %v total %v err %v", busy, total, err)
+	c, err := parseMachineCPU([]byte(in))
+	// total = user..steal = 985; idle + iowait = 820; irq + softirq = 10; guest columns are part of user already.
+	if err != nil || c.Total != 985*clockTick || c.Busy != 165*clockTick || c.IRQ != 10*clockTick {
+		t.Errorf("%+v, %v", c, err)
 	}
-	if _, _, err := parseMachineCPU([]byte("intr 1 2 3\n")); err == nil {
+	if _, err := parseMachineCPU([]byte("intr 1 2 3\n")); err == nil {
 		t.Error("no cpu line: no error")
 	}
 }
@@ -77,20 +79,87 @@ nan_is_kept NaN
 func TestUse(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	s := []Sample{
-		{At: t0, CPU: []time.Duration{0, time.Second}, RSS: []uint64{10, 20}, Busy: 0, Total: 0, Active: 5, ResolvePinSum: 1, ResolvePinCount: 100},
+		{At: t0, CPU: []time.Duration{0, time.Second}, RSS: []uint64{10, 20}, Active: 5, ResolvePinSum: 1, ResolvePinCount: 100},
 		{At: t0.Add(time.Second), CPU: []time.Duration{300 * time.Millisecond, time.Second}, RSS: []uint64{30, 20}, Active: 9, SipgateFDs: 40},
 		{At: t0.Add(2 * time.Second), CPU: []time.Duration{time.Second, 1500 * time.Millisecond}, RSS: []uint64{15, 25},
-			Busy: 3 * time.Second, Total: 4 * time.Second, Active: 7, UDP: UDP{RcvbufErrors: 3}, ResolvePinSum: 1.5, ResolvePinCount: 200},
+			Machine: CPUTimes{Busy: 3 * time.Second, Total: 4 * time.Second, IRQ: 200 * time.Millisecond}, Active: 7,
+			UDP: UDP{RcvbufErrors: 3}, ResolvePinSum: 1.5, ResolvePinCount: 200},
 	}
 	u := Use(s)
-	// Two cores (4 s of CPU time in 2 s) 75 % busy: 150 % of one core, of which the targets used 75 %.
-	if u.Seconds != 2 || u.CPU[0] != 50 || u.CPU[1] != 25 || u.Machine != 75 || u.Others != 75 {
-		t.Errorf("CPU %v machine %v others %v over %v s", u.CPU, u.Machine, u.Others, u.Seconds)
+	// Two cores (4 s of CPU time in 2 s) 75 % busy: 150 % of one core, of which the targets used 75 % and
+	// interrupts 10 %.
+	if u.Seconds != 2 || u.CPU[0] != 50 || u.CPU[1] != 25 || u.Machine != 75 || u.IRQ != 10 || u.Others != 65 {
+		t.Errorf("CPU %v machine %v irq %v others %v over %v s", u.CPU, u.Machine, u.IRQ, u.Others, u.Seconds)
 	}
 	if u.PeakActive != 9 || u.PeakRSS[0] != 30 || u.PeakFDs != 40 || u.UDP.RcvbufErrors != 3 || u.ResolvePin != 5 {
 		t.Errorf("peaks %+v", u)
 	}
 	if u := Use(s[:1]); u.Seconds != 0 || u.CPU != nil {
 		t.Error("one sample makes a usage")
+	}
+}
+
+func TestParseUDPDrops(t *testing.T) {
+	in := "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n" +
+		" 4692: 00000000:87A7 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 2272810 2 0000000051a20fc5 0\n" +
+		" 6395: 0100007F:4E4E 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 2345514 2 00000000f3278d79 37\n" +
+		"short line\n"
+	m := map[uint64]uint64{}
+	parseUDPDrops([]byte(in), m)
+	if len(m) != 1 || m[2345514] != 37 {
+		t.Errorf("drops %v, want inode 2345514: 37", m)
+	}
+}
+
+func TestSocketDropsOfThisProcess(t *testing.T) {
+	// This process's own sockets are found by inode; none has drops, so the count is 0 and nothing fails.
+	got := SocketDrops("/proc", []Target{{Name: "self", Pids: Pid(os.Getpid())}})
+	if got["self"] != 0 {
+		t.Errorf("drops %v", got)
+	}
+}
+
+func TestParseGoroutines(t *testing.T) {
+	in := `goroutine profile: total 12
+5 @ 0x4909ae 0x451977
+#	0x48fb84	internal/poll.runtime_pollWait+0x84		/usr/local/go/src/runtime/netpoll.go:351
+#	0x832892	net/http.(*conn).serve+0x7f2			/usr/local/go/src/net/http/server.go:2103
+
+4 @ 0x4909ae 0x4923f3
+#	0x4923d2	sync.runtime_notifyListWait+0x192
+#	0x161db8c	github.com/jackc/puddle/v2.(*Pool[...]).Acquire+0x6c	/root/go/pkg/mod/x.go:1
+#	0x161db8d	github.com/jackc/pgx/v5/pgxpool.(*Pool).Acquire+0x6c	/root/go/pkg/mod/y.go:2
+
+3 @ 0x4909ae
+#	0x161db8c	github.com/valkey-io/valkey-go.(*pipe).Do+0x6c	/root/go/pkg/mod/z.go:3
+`
+	w, err := parseGoroutines(strings.NewReader(in))
+	if err != nil || w != (Waiting{Total: 12, Postgres: 4, Valkey: 3}) {
+		t.Errorf("parseGoroutines = %+v, %v", w, err)
+	}
+}
+
+func TestHistogramQuantile(t *testing.T) {
+	scrape := func(counts ...float64) Metrics {
+		m := Metrics{}
+		for i, le := range []string{"0.002", "0.008", "0.032", "2.048", "+Inf"} {
+			m[`rpc_seconds_bucket{procedure="/p",le="`+le+`"}`] = counts[i]
+		}
+		m[`rpc_seconds_bucket{procedure="/other",le="0.002"}`] = 99
+		return m
+	}
+	before := scrape(10, 10, 10, 10, 10).Histogram("rpc_seconds", `procedure="/p"`)
+	after := scrape(60, 100, 108, 110, 110).Histogram("rpc_seconds", `procedure="/p"`)
+	if len(after) != 5 || !math.IsInf(after[4].Le, 1) {
+		t.Fatalf("buckets %v", after)
+	}
+	// 100 observations between the scrapes: 50 ≤ 2 ms, 90 ≤ 8 ms, 98 ≤ 32 ms, all ≤ 2.048 s.
+	for q, want := range map[float64]float64{0.5: 0.002, 0.9: 0.008, 0.98: 0.032, 0.99: 2.048, 1: 2.048} {
+		if got, n := Quantile(before, after, q); got != want || n != 100 {
+			t.Errorf("Quantile(%v) = %v over %v, want %v over 100", q, got, n, want)
+		}
+	}
+	if got, n := Quantile(after, after, 0.99); got != 0 || n != 0 {
+		t.Errorf("no observations: %v, %v", got, n)
 	}
 }

@@ -19,11 +19,11 @@ func Pid(pid int) func() []int { return func() []int { return []int{pid} } }
 
 // Sample is the state of the machine, the watched processes and sipgate at one instant.
 type Sample struct {
-	At          time.Time
-	CPU         []time.Duration // per target, cumulative
-	RSS         []uint64        // per target
-	Busy, Total time.Duration   // the machine's, cumulative over all cores
-	UDP         UDP
+	At      time.Time
+	CPU     []time.Duration // per target, cumulative
+	RSS     []uint64        // per target
+	Machine CPUTimes        // the machine's, cumulative over all cores
+	UDP     UDP
 	// sipgate's view, from its /metrics; Scraped is false when the scrape failed (a starved sipgate answers
 	// late), and these are then zero.
 	Scraped                                           bool
@@ -85,7 +85,7 @@ func (s *Sampler) take(ctx context.Context) Sample {
 			sm.RSS[i] += rss
 		}
 	}
-	sm.Busy, sm.Total, _ = MachineCPU(s.Proc)
+	sm.Machine, _ = MachineCPU(s.Proc)
 	sm.UDP, _ = ReadUDP(s.Proc)
 	sm.SipgateFDs, _ = ProcFDs(s.Proc, s.SipgatePID)
 	if s.InFlight != nil {
@@ -124,8 +124,11 @@ func (s *Sampler) Between(from, to time.Time) []Sample {
 // Usage is what a window of samples says about each target and the machine.
 type Usage struct {
 	Seconds float64
-	// Others is the CPU of everything the targets are not, in percent of one core: other people's work on
-	// a shared machine, and the kernel's softirq time not charged to a process.
+	// IRQ is the kernel's interrupt and softirq time, in percent of one core: packets delivered on
+	// loopback, charged to no process.
+	IRQ float64
+	// Others is the CPU of every process the targets are not, in percent of one core: other people's work
+	// on a shared machine.
 	Others float64
 	// ResolvePin is the core's mean ResolvePin time over the window, ms (0 without calls).
 	ResolvePin float64
@@ -152,11 +155,12 @@ func Use(samples []Sample) Usage {
 	for i := range first.CPU {
 		u.CPU[i] = 100 * (last.CPU[i] - first.CPU[i]).Seconds() / u.Seconds
 	}
-	if dt := last.Total - first.Total; dt > 0 {
-		u.Machine = 100 * float64(last.Busy-first.Busy) / float64(dt)
+	if dt := last.Machine.Total - first.Machine.Total; dt > 0 {
+		u.Machine = 100 * float64(last.Machine.Busy-first.Machine.Busy) / float64(dt)
+		u.IRQ = 100 * (last.Machine.IRQ - first.Machine.IRQ).Seconds() / u.Seconds
 		// Total counts every core: busy time over it, times the cores, is busy time in "one core" units.
 		cores := float64(dt) / float64(last.At.Sub(first.At))
-		u.Others = u.Machine * cores
+		u.Others = u.Machine*cores - u.IRQ
 		for _, c := range u.CPU {
 			u.Others -= c
 		}

@@ -45,6 +45,11 @@ func (r *Report) FindBottleneck(l Limits) Bottleneck {
 		// fill the sockets' buffers: those are its consequences, not the first bottleneck.
 		b.Resource = "CPU"
 		b.Summary = fmt.Sprintf("CPU %s: the machine's %d cores %.0f %% busy (%s)", where, l.CPUs, s.Usage.MachinePct, top)
+		if first := r.saturatedFrom(order); first >= 0 && r.Steps[first].Offered < s.Offered {
+			f := r.Steps[first]
+			b.Summary += fmt.Sprintf("; saturated already from %s calls/s (%.0f %%), where '#' → \"connecting\" p99 rose to %.0f ms (%.0f ms at %s calls/s)",
+				num(f.Offered), f.Usage.MachinePct, f.Calls.PINToConnecting.P99, low.Calls.PINToConnecting.P99, num(low.Offered))
+		}
 		if atLimit {
 			b.Summary += fmt.Sprintf("; slowed down, calls piled up to SIPGATE_MAX_CALLS (%d) and %d got 503", l.MaxCalls, busy)
 		}
@@ -81,6 +86,16 @@ func (r *Report) FindBottleneck(l Limits) Bottleneck {
 	return b
 }
 
+// saturatedFrom returns the first step, by rate, whose machine CPU reached 90 %, -1 for none.
+func (r *Report) saturatedFrom(order []int) int {
+	for _, i := range order {
+		if r.Steps[i].Usage.MachinePct >= 90 {
+			return i
+		}
+	}
+	return -1
+}
+
 // evidence lists what the step measured, beside the lowest step for scale.
 func (r *Report) evidence(s, low Step, l Limits) []string {
 	ev := []string{
@@ -93,6 +108,16 @@ func (r *Report) evidence(s, low Step, l Limits) []string {
 			s.ResolvePin, low.ResolvePin, num(low.Offered), s.Calls.PINToConnecting.P99, low.Calls.PINToConnecting.P99),
 		fmt.Sprintf("kernel UDP: %d receive-buffer drops, %d input errors", s.Usage.UDPRcvbuf, s.Usage.UDPIn),
 		fmt.Sprintf("generator: p99 %.1f ms behind schedule, %d arrivals skipped at its cap", s.Calls.Lag.P99, s.Skipped),
+	}
+	if w := r.SustainWaits; w != nil && w.Samples > 0 {
+		ev = append(ev, fmt.Sprintf("core, during the sustained step (goroutine profiles every 0.5 s, %d taken): at most %d goroutines, "+
+			"%d of them waiting for a connection from its Postgres pool (pgxpool's default: max(4, CPUs) connections), %d for Valkey",
+			w.Samples, w.Total, w.Postgres, w.Valkey))
+	}
+	if sv := r.SustainResolvePin; sv != nil && sv.Requests > 0 {
+		ev = append(ev, fmt.Sprintf("core, same window: %.0f ResolvePin served in at most %s s at p99 and %s s at worst (its own "+
+			"histogram; sipgate gives each call 2 s): a ResolvePin sipgate saw time out beyond that was slow outside the core's handler",
+			sv.Requests, num(sv.P99), num(sv.Max)))
 	}
 	return ev
 }

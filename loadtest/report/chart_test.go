@@ -68,7 +68,7 @@ func TestChartEdgeCases(t *testing.T) {
 }
 
 func TestNiceCeil(t *testing.T) {
-	for in, want := range map[float64]float64{0: 1, 0.3: 0.5, 1: 1, 1.1: 2, 3: 5, 7: 10, 315: 500, 1000: 1000} {
+	for in, want := range map[float64]float64{0: 1, 0.3: 0.3, 1: 1, 1.1: 1.2, 3: 3, 7: 8, 210: 250, 315: 400, 1000: 1000, 47.5: 50} {
 		if got := niceCeil(in); math.Abs(got-want) > 1e-9 {
 			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
 		}

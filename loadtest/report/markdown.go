@@ -23,7 +23,8 @@ func (r *Report) Markdown(chart string) []byte {
 	}
 	w(".\nThe machine is shared and the figures are noisy: compare ratios within this run rather than absolute values across runs. "+
 		"Before the first call, processes outside the stack used **%.0f %%** of one core (of %d %%); the column `others` follows them "+
-		"through the run.\n\n", r.Background, 100*r.Machine.CPUs)
+		"through the run, and `kernel irq` is the interrupt and softirq time the kernel charges to no process (on loopback, much of "+
+		"each packet's delivery).\n\n", r.Background, 100*r.Machine.CPUs)
 	r.targets(&b)
 	r.outcomes(&b)
 	r.steps(&b, chart)
@@ -171,6 +172,11 @@ func (r *Report) concurrency(b *bytes.Buffer) {
 		c.HeapActive, rss, c.GoroutinesPerCall, c.CPUPerCall, c.Usage.CPU["sipgate"])
 	fmt.Fprintf(b, "- machine CPU %.0f %%; by process: %s; kernel UDP receive-buffer drops: %d\n", c.Usage.MachinePct,
 		topCPU(c.Usage.CPU, len(c.Usage.CPU)), c.Usage.UDPRcvbuf)
+	if w := c.CoreWaits; w.Samples > 0 {
+		fmt.Fprintf(b, "- core while the calls arrived (goroutine profiles every 0.5 s): at most %d goroutines, %d waiting for a connection "+
+			"from its Postgres pool, %d for Valkey; it served its %.0f ResolvePin in at most %s s at p99 and %s s at worst (its own "+
+			"histogram's buckets)\n", w.Total, w.Postgres, w.Valkey, c.ResolvePin.Requests, num(c.ResolvePin.P99), num(c.ResolvePin.Max))
+	}
 	if c.Calls.PINToBridge.N > 0 {
 		fmt.Fprintf(b, "- '#' → bridged (own audio back through the room): p50 %.0f ms, p99 %.0f ms; minus the %.0f ms \"connecting\" prompt sipgate "+
 			"plays first, the LiveKit leg (INVITE, digest, the stand-in's WebRTC join, 200, relay) takes p50 %.0f ms, p99 %.0f ms\n",
@@ -193,7 +199,7 @@ func (r *Report) concurrency(b *bytes.Buffer) {
 		c.Calls.Cut, x.Sent, x.Received, x.Lost, x.LossPct)
 	fmt.Fprintf(b, "What the callers cannot see, their packets lost on the way to sipgate or sipgate's to the stand-in, shows in the kernel's "+
 		"count of datagrams dropped for full socket buffers (any socket on the machine, over the phase): **%d**. The target counts the "+
-		"worse of the two.\n\n", c.KernelDrops)
+		"worse of the two. By the process whose sockets dropped them: %s.\n\n", c.KernelDrops, dropList(c.DropsByProcess))
 }
 
 func kindLabel(k string) string {
@@ -234,10 +240,10 @@ func (r *Report) sipp(b *bytes.Buffer) {
 	fmt.Fprintf(b, "## Cross-check with sipp\n\n")
 	fmt.Fprintf(b, "sipp (loadtest/sipp/) places right-PIN calls at the same time with its own SIP and RTP stacks, keys by RFC 4733 "+
 		"(`play_dtmf`) and by SIP INFO, and hangs up during \"connecting\". sipp cannot hear prompts, so sipgate's counters say what it decided.\n\n")
-	fmt.Fprintf(b, "| scenario | keys | rate/s | calls | ok | failed | sipp INVITE → 200 mean ms | p99 ms (1 ms resolution) | sipgate keys counted |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(b, "| scenario | keys | rate/s | calls | ok | failed | sipp INVITE → 200 mean / p50 / p99 ms (sipp's 1 ms resolution) | sipgate keys counted |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, s := range r.Sipp {
-		fmt.Fprintf(b, "| %s | %s | %s | %d | %d | %d | %.2f | %.0f | %.0f |\n", s.Scenario, s.Method, num(s.Rate), s.Calls, s.OK,
-			s.Failed, s.ResponseMean, s.ResponseTime.P99, s.Digits)
+		fmt.Fprintf(b, "| %s | %s | %s | %d | %d | %d | %.2f / %.0f / %.0f | %.0f |\n", s.Scenario, s.Method, num(s.Rate), s.Calls, s.OK,
+			s.Failed, s.ResponseTime.Mean, s.ResponseTime.P50, s.ResponseTime.P99, s.Digits)
 		if s.Error != "" {
 			fmt.Fprintf(b, "\nsipp %s: %s\n\n", s.Scenario, s.Error)
 		}
@@ -251,7 +257,8 @@ func (r *Report) sipp(b *bytes.Buffer) {
 	}
 	if len(r.Steps) > 0 {
 		lo := r.Steps[r.sortedSteps()[0]]
-		fmt.Fprintf(b, " The Go caller's setup at %s calls/s: mean %.2f ms, p99 %.2f ms.", num(lo.Offered), lo.Calls.Setup.Mean, lo.Calls.Setup.P99)
+		fmt.Fprintf(b, " The Go caller's setup at %s calls/s: mean %.2f ms, p50 %.2f ms, p99 %.2f ms.", num(lo.Offered), lo.Calls.Setup.Mean,
+			lo.Calls.Setup.P50, lo.Calls.Setup.P99)
 	}
 	fmt.Fprintf(b, "\n\n")
 }
@@ -261,11 +268,32 @@ func (r *Report) limits(b *bytes.Buffer) {
 	for _, e := range r.Bottleneck.Evidence {
 		fmt.Fprintf(b, "- %s\n", e)
 	}
+	if r.SustainDrops != nil {
+		fmt.Fprintf(b, "- kernel UDP drops by the process whose socket overflowed, while the sustained step was profiled: %s\n",
+			dropList(r.SustainDrops))
+	}
 	fmt.Fprintf(b, "\n")
 	for _, p := range r.Profiles {
 		fmt.Fprintf(b, "<details><summary>%s %s profile, %s (<code>%s</code>)</summary>\n\n```\n%s```\n\n</details>\n\n", p.Service, p.Kind,
 			p.Phase, p.File, p.Top)
 	}
+}
+
+// dropList writes drops per process, most first.
+func dropList(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.SortFunc(names, func(a, b string) int { return int(m[b]) - int(m[a]) })
+	var parts []string
+	for _, k := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // merge adds several Calls' counts (the latencies are not merged: the per-step tables have them).

@@ -20,16 +20,22 @@ type Report struct {
 	SustainIndex int    `json:"sustain_index"`
 	// RampLead is the median time from INVITE to '#' in the ramp, seconds: a step's calls are counted in
 	// its window shifted by it (see the step table's note).
-	RampLead    float64      `json:"ramp_lead_seconds"`
-	Concurrency *Concurrency `json:"concurrency,omitempty"`
-	Sipp        []Sipp       `json:"sipp,omitempty"`
-	SippCheck   *SippCheck   `json:"sipp_check,omitempty"`
-	Bench       []BenchPair  `json:"bench,omitempty"`
-	BenchOutput string       `json:"bench_output,omitempty"`
-	Targets     []Target     `json:"targets"`
-	Bottleneck  Bottleneck   `json:"bottleneck"`
-	Profiles    []Profile    `json:"profiles,omitempty"`
-	Notes       []string     `json:"notes,omitempty"`
+	RampLead float64 `json:"ramp_lead_seconds"`
+	// SustainDrops is the kernel's drops on each process's sockets while the sustained step's CPU profiles ran.
+	SustainDrops map[string]uint64 `json:"sustain_kernel_udp_drops_by_process,omitempty"`
+	// SustainWaits is what the core's goroutines waited for during the sustained step.
+	SustainWaits *Waits `json:"sustain_core_waits,omitempty"`
+	// SustainResolvePin is how fast the core itself served ResolvePin while the sustained step was profiled.
+	SustainResolvePin *Served      `json:"sustain_core_resolve_pin,omitempty"`
+	Concurrency       *Concurrency `json:"concurrency,omitempty"`
+	Sipp              []Sipp       `json:"sipp,omitempty"`
+	SippCheck         *SippCheck   `json:"sipp_check,omitempty"`
+	Bench             []BenchPair  `json:"bench,omitempty"`
+	BenchOutput       string       `json:"bench_output,omitempty"`
+	Targets           []Target     `json:"targets"`
+	Bottleneck        Bottleneck   `json:"bottleneck"`
+	Profiles          []Profile    `json:"profiles,omitempty"`
+	Notes             []string     `json:"notes,omitempty"`
 }
 
 // Machine is where the run ran and how sipgate was set up.
@@ -106,6 +112,13 @@ type Concurrency struct {
 	// machine, over the whole phase: loss the callers cannot see (their packets to sipgate, sipgate's to the
 	// stand-in), counted as RTP lost against the target.
 	KernelDrops uint64 `json:"kernel_udp_drops"`
+	// CoreWaits is what the core's goroutines waited for while the calls arrived.
+	CoreWaits Waits `json:"core_waits"`
+	// ResolvePin is how fast the core itself served ResolvePin over the phase.
+	ResolvePin Served `json:"core_resolve_pin"`
+	// DropsByProcess is the kernel's drops on each process's sockets over the phase (sockets open at the
+	// plateau's end).
+	DropsByProcess map[string]uint64 `json:"kernel_udp_drops_by_process"`
 	// HandoffOverhead is '#' → bridged minus the "connecting" prompt that sipgate plays first.
 	HandoffOverhead Latency `json:"handoff_overhead"`
 	ConnectingMs    float64 `json:"connecting_prompt_ms"`
@@ -149,6 +162,23 @@ type Bottleneck struct {
 	Resource string   `json:"resource"`
 	Summary  string   `json:"summary"`
 	Evidence []string `json:"evidence"`
+}
+
+// Served bounds the core's own ResolvePin times over a phase, from its histogram: p99 and the slowest are
+// at most these, in seconds (histogram buckets, not exact figures).
+type Served struct {
+	Requests float64 `json:"requests"`
+	P99      float64 `json:"p99_at_most_seconds"`
+	Max      float64 `json:"max_at_most_seconds"`
+}
+
+// Waits is the most of the core's goroutines seen waiting at once, in goroutine profiles taken every half
+// second: for a connection from its Postgres pool, for Valkey's answers, and all goroutines.
+type Waits struct {
+	Samples  int `json:"samples"`
+	Total    int `json:"goroutines"`
+	Postgres int `json:"waiting_for_postgres_connection"`
+	Valkey   int `json:"waiting_for_valkey"`
 }
 
 // Profile is a pprof profile taken during the run, with its heaviest functions.

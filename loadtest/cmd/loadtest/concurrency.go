@@ -17,9 +17,22 @@ import (
 // and a burst of joins would time out behind each other.
 const bridgeRate = 20.0
 
-// sipgateState is sipgate's memory at one instant, after a forced garbage collection.
+// sipgateState is sipgate's memory at one instant, after a forced garbage collection, and the kernel's
+// drops on each process's sockets at the end of the plateau.
 type sipgateState struct {
 	heap, rss, goroutines, active float64
+	drops                         map[string]uint64
+}
+
+// subDrops is after − before per process, 0 where sockets closed meanwhile took their counts with them.
+func subDrops(after, before map[string]uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(after))
+	for k, v := range after {
+		if v > before[k] {
+			out[k] = v - before[k]
+		}
+	}
+	return out
 }
 
 // concurrency holds -conc calls at once: bridged ones first, then callers waiting for their host and
@@ -37,39 +50,56 @@ func (t *loadTest) concurrency(ctx context.Context) {
 	rest := t.cfg.conc - t.cfg.concBridged
 	c := &report.Concurrency{Planned: map[string]int{"bridged": t.cfg.concBridged, "waiting for their host": (rest + 1) / 2,
 		"typing in the IVR": rest / 2}}
+	var waits sync.WaitGroup
+	arrivals := seconds(float64(rest) / t.cfg.concRate)
 	steps := []caller.Step{
 		{Name: "bridged", Rate: bridgeRate, Count: t.cfg.concBridged, Plan: t.bridgedPlan},
-		{Name: "held", Rate: t.cfg.concRate, Count: rest, Plan: t.heldPlan},
+		{Name: "held", Rate: t.cfg.concRate, Count: rest, Plan: t.heldPlan,
+			OnStart: func(time.Time) { waits.Go(func() { c.CoreWaits = t.watchCore(ctx, arrivals+2*time.Second) }) }},
 	}
 	var (
 		mu        sync.Mutex
 		plateau   time.Time
+		ended     time.Time
 		onPlateau sipgateState
 		wg        sync.WaitGroup
 	)
+	// The plateau lasts -plateau, or until the probes are done if they take longer (a forced garbage
+	// collection on a saturated machine can take seconds): the calls are released then, not before.
+	pctx, release := context.WithCancel(ctx)
+	defer release()
 	t.runner.OnDrain = func() {
 		mu.Lock()
 		plateau = time.Now()
 		mu.Unlock()
-		wg.Go(func() { onPlateau = t.plateauProbes(ctx) })
+		wg.Go(func() {
+			st := t.plateauProbes(pctx)
+			_ = sleepCtx(pctx, time.Until(plateau.Add(t.cfg.plateau)))
+			mu.Lock()
+			onPlateau, ended = st, time.Now()
+			mu.Unlock()
+			release()
+		})
 	}
 	t.log.Info("concurrency", "calls", t.cfg.conc, "bridged", t.cfg.concBridged, "plateau", t.cfg.plateau)
-	began := time.Now()
-	results := t.runner.Run(ctx, ctx, steps, t.cfg.plateau)
+	began, dropsBefore, histBefore := time.Now(), probe.SocketDrops("/proc", t.targets), t.resolvePinHistogram(ctx)
+	results := t.runner.Run(pctx, pctx, steps, t.cfg.plateau+time.Minute)
+	c.ResolvePin = served(histBefore, t.resolvePinHistogram(ctx))
 	whole, _ := t.usage(began, time.Now())
 	t.record("concurrency", results)
 	t.runner.OnDrain = nil
 	wg.Wait()
+	waits.Wait()
 	mu.Lock()
-	from := plateau
+	from, to := plateau, ended
 	mu.Unlock()
-	if from.IsZero() {
+	if from.IsZero() || to.IsZero() {
 		return
 	}
-	to := from.Add(t.cfg.plateau)
 	u, samples := t.usage(from, to)
-	c.Calls, c.Usage, c.PlateauSeconds = report.SummarizeCalls(results), u, t.cfg.plateau.Seconds()
+	c.Calls, c.Usage, c.PlateauSeconds = report.SummarizeCalls(results), u, to.Sub(from).Seconds()
 	c.KernelDrops = whole.UDPRcvbuf
+	c.DropsByProcess = subDrops(onPlateau.drops, dropsBefore)
 	c.PlateauActive = meanActive(samples)
 	c.HeapIdle, c.RSSIdle, c.GoroutinesIdle = idle.heap, idle.rss, idle.goroutines
 	c.HeapPlateau, c.RSSPlateau, c.GoPlateau = onPlateau.heap, onPlateau.rss, onPlateau.goroutines
@@ -118,32 +148,42 @@ func (t *loadTest) heldPlan(rng *rand.Rand) (caller.Plan, error) {
 	return t.fx.Book.Plan(rng, caller.Slow, method, caller.Dawdling)
 }
 
-// plateauProbes measures sipgate's memory once the plateau has settled, then profiles its CPU over most of
-// the rest: memory first, since the heap profile's forced collection would show in the CPU profile.
+// plateauProbes measures sipgate's memory once the plateau has settled, then profiles its CPU: memory first,
+// since the heap profile's forced collection would show in the CPU profile.
 func (t *loadTest) plateauProbes(ctx context.Context) sipgateState {
-	settle := min(1500*time.Millisecond, t.cfg.plateau/4)
-	if sleepCtx(ctx, settle) != nil {
+	if sleepCtx(ctx, plateauSettle) != nil {
 		return sipgateState{}
 	}
 	st := t.sipgateState(ctx, "plateau")
-	if secs := int((t.cfg.plateau - settle - 2*time.Second) / time.Second); secs >= 1 {
-		t.profile(ctx, "sipgate", "http://"+t.cfg.sipgateHTTP, "plateau", "cpu", fmt.Sprintf("profile?seconds=%d", secs))
-	}
+	t.profile(ctx, "sipgate", "http://"+t.cfg.sipgateHTTP, "plateau", "cpu", fmt.Sprintf("profile?seconds=%d", plateauProfile/time.Second))
+	st.drops = probe.SocketDrops("/proc", t.targets) // before the calls end and their sockets close
 	return st
 }
 
-// sipgateState forces a garbage collection in sipgate (the heap profile's gc=1, saved as well) and reads
-// its live heap, RSS, goroutines and active calls right after.
+// The plateau's probes: a settling time, then the heap, then a CPU profile this long.
+const (
+	plateauSettle  = 1500 * time.Millisecond
+	plateauProfile = 4 * time.Second
+)
+
+// sipgateState reads sipgate's active calls, RSS and goroutines, forces a garbage collection (the heap
+// profile's gc=1, saved as well) and reads its live heap right after. The calls counted are those present
+// when the collection began.
 func (t *loadTest) sipgateState(ctx context.Context, phase string) sipgateState {
 	base := "http://" + t.cfg.sipgateHTTP
-	t.profile(ctx, "sipgate", base, phase, "heap", "heap?gc=1")
 	m, err := probe.Scrape(ctx, t.http, base+"/metrics")
 	if err != nil {
 		t.note("sipgate metrics unreadable (%s): %v", phase, err)
 		return sipgateState{}
 	}
-	return sipgateState{heap: m["go_memstats_heap_alloc_bytes"], rss: m["process_resident_memory_bytes"],
-		goroutines: m["go_goroutines"], active: m["sipgate_active_calls"]}
+	st := sipgateState{rss: m["process_resident_memory_bytes"], goroutines: m["go_goroutines"], active: m["sipgate_active_calls"]}
+	t.profile(ctx, "sipgate", base, phase, "heap", "heap?gc=1")
+	if m, err = probe.Scrape(ctx, t.http, base+"/metrics"); err != nil {
+		t.note("sipgate metrics unreadable (%s): %v", phase, err)
+		return sipgateState{}
+	}
+	st.heap = m["go_memstats_heap_alloc_bytes"]
+	return st
 }
 
 // waitIdle waits until sipgate has no call left from an earlier phase, or for at most limit, and returns

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meetline/meetline/loadtest/caller"
+	"github.com/meetline/meetline/loadtest/probe"
 	"github.com/meetline/meetline/loadtest/report"
 )
 
@@ -62,7 +63,7 @@ func (t *loadTest) ramp(ctx context.Context) {
 		t.note("sipgate still had %.0f calls of the earlier phases when the ramp started", n)
 	}
 	avail := t.left() - t.reserveAfter("ramp")
-	plan, dropped := planRamp(t.cfg.steps, t.cfg.sustain, t.cfg.drain+4*time.Second, avail) // the cut takes up to 3 s more
+	plan, dropped := planRamp(t.cfg.steps, t.cfg.sustain, t.cfg.drain+6*time.Second, avail) // the cut takes up to 5 s more
 	if len(dropped) > 0 {
 		t.note("ramp steps dropped to fit the time budget: %v calls/s", dropped)
 	}
@@ -131,10 +132,21 @@ func (t *loadTest) profileSustain(ctx context.Context, length time.Duration) {
 	case <-time.After(lead):
 	}
 	what := fmt.Sprintf("profile?seconds=%d", secs)
+	before, hist := probe.SocketDrops("/proc", t.targets), t.resolvePinHistogram(ctx)
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		w := t.watchCore(ctx, time.Duration(secs)*time.Second)
+		t.mu.Lock()
+		t.rep.SustainWaits = &w
+		t.mu.Unlock()
+	})
 	wg.Go(func() { t.profile(ctx, "sipgate", "http://"+t.cfg.sipgateHTTP, "sustained", "cpu", what) })
 	wg.Go(func() { t.profile(ctx, "core", t.cfg.coreURL, "sustained", "cpu", what) })
 	wg.Wait()
+	drops, sv := subDrops(probe.SocketDrops("/proc", t.targets), before), served(hist, t.resolvePinHistogram(ctx))
+	t.mu.Lock()
+	t.rep.SustainDrops, t.rep.SustainResolvePin = drops, &sv
+	t.mu.Unlock()
 }
 
 // rampReport turns the ramp's calls and samples into the report's steps. A call counts in the step
@@ -246,7 +258,7 @@ func (t *loadTest) estimate(phase string) time.Duration {
 	case "bench":
 		return benchEstimate
 	case "ramp": // its least: the sustained step, one step below it and the drain; planRamp drops the rest to fit
-		d := t.cfg.sustain.Duration + t.cfg.drain + 4*time.Second
+		d := t.cfg.sustain.Duration + t.cfg.drain + 6*time.Second
 		if len(t.cfg.steps) > 0 {
 			d += t.cfg.steps[0].Duration
 		}

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meetline/meetline/loadtest/caller"
@@ -35,6 +36,7 @@ type loadTest struct {
 	runner  *caller.Runner
 	rec     *caller.Recognizer
 
+	mu    sync.Mutex // guards rep where a phase's probes write it from a goroutine of their own
 	rep   report.Report
 	calls []phaseResult // every call, for calls.csv
 	warm  bool          // the warm-up ran
@@ -59,6 +61,9 @@ const (
 	sippOverhead   = 14 * time.Second // waiting for sipgate to be idle, the last calls' length
 	setupEstimate  = 5 * time.Second
 	warmUpEstimate = 8 * time.Second
+	// minBudget is the least a run gets; maxSetUp what `make up` takes when nothing is to be installed.
+	minBudget = 120 * time.Second
+	maxSetUp  = 20 * time.Second
 )
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
@@ -67,6 +72,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	t.rep = report.Report{Started: t.start, Settings: cfg.flags, SustainIndex: -1,
 		Machine: report.Machine{CPUs: runtime.NumCPU(), Model: cpuModel(), Go: runtime.Version(),
 			SipgateMaxCalls: cfg.maxCalls, SipgateRTPPorts: cfg.rtpPorts}}
+	if since := time.Since(cfg.start); cfg.budget-since < minBudget {
+		// `make up` installed the stack this time: the three minutes are for a stack already installed.
+		t.deadline = time.Now().Add(cfg.budget - maxSetUp)
+		t.note("the run began %v before the load test (a first `make up` installs everything): the budget counts from now", since.Round(time.Second))
+	}
 	if err := t.preflight(ctx); err != nil {
 		return err
 	}
@@ -136,12 +146,11 @@ func (t *loadTest) startSampler(ctx context.Context) {
 		{Name: "livekit", Pids: probe.Pid(pid("livekit"))},
 		{Name: "lksip-standin", Pids: probe.Pid(pid("lksip-standin"))},
 		{Name: "generator", Pids: probe.Pid(os.Getpid())},
-		{Name: "sipp", Pids: named("sipp")},
 	}
 	for _, tg := range t.targets {
 		t.rep.Components = append(t.rep.Components, tg.Name)
 	}
-	t.rep.Components = append(t.rep.Components, others)
+	t.rep.Components = append(t.rep.Components, kernelIRQ, others)
 	t.sampler = &probe.Sampler{Proc: "/proc", Targets: t.targets, SipgatePID: pid("sipgate"),
 		SipgateURL: "http://" + t.cfg.sipgateHTTP + "/metrics", CoreURL: t.cfg.coreURL + "/metrics", HTTP: &http.Client{Timeout: 2 * time.Second},
 		InFlight: func() int64 {
@@ -237,8 +246,12 @@ func (t *loadTest) tearDown() {
 	}
 }
 
-// others names the CPU of everything else on the machine: on a shared machine, other people's work.
-const others = "others"
+// Components that are no process of the stack: the kernel's interrupt and softirq time (on loopback, much
+// of each packet's delivery), and every other process (on a shared machine, other people's work).
+const (
+	kernelIRQ = "kernel irq"
+	others    = "others"
+)
 
 // left is the time left in the budget.
 func (t *loadTest) left() time.Duration { return time.Until(t.deadline) }
@@ -246,7 +259,9 @@ func (t *loadTest) left() time.Duration { return time.Until(t.deadline) }
 // note adds a line to the report's notes and the log.
 func (t *loadTest) note(format string, a ...any) {
 	msg := fmt.Sprintf(format, a...)
+	t.mu.Lock()
 	t.rep.Notes = append(t.rep.Notes, msg)
+	t.mu.Unlock()
 	t.log.Warn(msg)
 }
 
@@ -258,8 +273,48 @@ func (t *loadTest) profile(ctx context.Context, service, base, phase, kind, what
 		t.note("no %s %s profile during %s: %v", service, kind, phase, err)
 		return
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.rep.Profiles = append(t.rep.Profiles, report.Profile{Service: service, Phase: phase, Kind: kind,
 		File: filepath.Join("profiles", file)})
+}
+
+// watchCore takes the core's goroutine profile every half second for d and returns the most goroutines seen
+// waiting for Postgres, for Valkey, and in all.
+func (t *loadTest) watchCore(ctx context.Context, d time.Duration) report.Waits {
+	var w report.Waits
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	end := time.After(d)
+	for {
+		if g, err := probe.Goroutines(ctx, t.http, t.cfg.coreURL); err == nil {
+			w.Samples++
+			w.Total, w.Postgres, w.Valkey = max(w.Total, g.Total), max(w.Postgres, g.Postgres), max(w.Valkey, g.Valkey)
+		}
+		select {
+		case <-ctx.Done():
+			return w
+		case <-end:
+			return w
+		case <-tick.C:
+		}
+	}
+}
+
+// resolvePinHistogram is the core's ResolvePin duration histogram now (nil when its metrics cannot be read).
+func (t *loadTest) resolvePinHistogram(ctx context.Context) []probe.Bucket {
+	m, err := probe.Scrape(ctx, t.http, t.cfg.coreURL+"/metrics")
+	if err != nil {
+		return nil
+	}
+	return m.Histogram("meetline_rpc_duration_seconds", `procedure="/meetline.v1.TelephonyService/ResolvePin"`)
+}
+
+// served bounds the core's ResolvePin times between two readings of its histogram.
+func served(before, after []probe.Bucket) report.Served {
+	p99, n := probe.Quantile(before, after, 0.99)
+	maxBound, _ := probe.Quantile(before, after, 1)
+	return report.Served{Requests: n, P99: p99, Max: maxBound}
 }
 
 // cpuModel is the first "model name" of /proc/cpuinfo.
@@ -289,7 +344,7 @@ func (t *loadTest) usage(from, to time.Time) (report.Usage, []probe.Sample) {
 			r.PeakRSS[tg.Name] = u.PeakRSS[i]
 		}
 	}
-	r.CPU[others] = u.Others
+	r.CPU[others], r.CPU[kernelIRQ] = u.Others, u.IRQ
 	r.ResolvePin = u.ResolvePin
 	return r, samples
 }
