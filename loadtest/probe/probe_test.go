@@ -11,12 +11,16 @@ import (
 func TestParseStatCPU(t *testing.T) {
 	// A command name with spaces and parentheses; utime 1234, stime 566 ticks.
 	line := "4242 (my (odd) proc) S 1 4242 4242 0 -1 4194560 1000 0 0 0 1234 566 0 0 20 0 12 0 100 1000000 500 18446744073709551615\n"
-	got, err := parseStatCPU([]byte(line))
-	if err != nil || got != 1800*clockTick {
-		t.Errorf("parseStatCPU = %v, %v; want 18 s", got, err)
+	self, children, err := parseStatCPU([]byte(line))
+	if err != nil || self != 1800*clockTick || children != 0 {
+		t.Errorf("parseStatCPU = %v, %v, %v; want 18 s and none", self, children, err)
 	}
-	for _, bad := range []string{"", "4242 (x S 1", "4242 (x) S 1 2 3", "4242 (x) S 1 2 3 4 5 6 7 8 9 10 u s"} {
-		if _, err := parseStatCPU([]byte(bad)); err == nil {
+	reaper := "1 (postgres) S 1 1 1 0 -1 4194560 1000 0 0 0 100 50 700 300 20 0 12 0 100 1000000 500\n"
+	if self, children, err := parseStatCPU([]byte(reaper)); err != nil || self != 150*clockTick || children != 1000*clockTick {
+		t.Errorf("with reaped children: %v, %v, %v", self, children, err)
+	}
+	for _, bad := range []string{"", "4242 (x S 1", "4242 (x) S 1 2 3", "4242 (x) S 1 2 3 4 5 6 7 8 9 10 u s 0 0"} {
+		if _, _, err := parseStatCPU([]byte(bad)); err == nil {
 			t.Errorf("parseStatCPU(%q): no error", bad)
 		}
 	}

@@ -20,33 +20,41 @@ import (
 // _SC_CLK_TCK needs cgo; the kernel's ABI fixes USER_HZ at 100 for x86 and arm64).
 const clockTick = 10 * time.Millisecond
 
-// ProcCPU returns the CPU time (user + system) process pid has used.
-func ProcCPU(proc string, pid int) (time.Duration, error) {
+// ProcCPU returns the CPU time (user + system) process pid has used, and with reaped, also that of its
+// children that ended and were waited for: a server that forks a process per connection (Postgres) keeps
+// a total that never goes backwards as its backends come and go.
+func ProcCPU(proc string, pid int, reaped bool) (time.Duration, error) {
 	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
 	if err != nil {
 		return 0, fmt.Errorf("probe: %w", err)
 	}
-	return parseStatCPU(b)
+	self, children, err := parseStatCPU(b)
+	if reaped {
+		self += children
+	}
+	return self, err
 }
 
-// parseStatCPU reads utime and stime (fields 14 and 15) of a /proc/<pid>/stat line. The command name,
-// field 2, is in parentheses and may hold spaces and parentheses itself: fields count from its last ')'.
-func parseStatCPU(b []byte) (time.Duration, error) {
+// parseStatCPU reads utime and stime (fields 14 and 15) and cutime and cstime (16 and 17) of a
+// /proc/<pid>/stat line. The command name, field 2, is in parentheses and may hold spaces and parentheses
+// itself: fields count from its last ')'.
+func parseStatCPU(b []byte) (self, children time.Duration, err error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, errors.New("probe: malformed stat line")
+		return 0, 0, errors.New("probe: malformed stat line")
 	}
 	f := strings.Fields(string(b[i+1:]))
 	// After ')': field 3 (state) is f[0], so field n is f[n-3].
-	if len(f) < 13 {
-		return 0, errors.New("probe: short stat line")
+	if len(f) < 15 {
+		return 0, 0, errors.New("probe: short stat line")
 	}
-	utime, err1 := strconv.ParseUint(f[11], 10, 64)
-	stime, err2 := strconv.ParseUint(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("probe: stat line without CPU times")
+	var t [4]uint64
+	for k := range t {
+		if t[k], err = strconv.ParseUint(f[11+k], 10, 64); err != nil {
+			return 0, 0, errors.New("probe: stat line without CPU times")
+		}
 	}
-	return time.Duration(utime+stime) * clockTick, nil
+	return time.Duration(t[0]+t[1]) * clockTick, time.Duration(t[2]+t[3]) * clockTick, nil
 }
 
 // ProcRSS returns the resident set size of pid in bytes (VmRSS of /proc/<pid>/status).

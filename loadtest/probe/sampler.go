@@ -12,6 +12,8 @@ import (
 type Target struct {
 	Name string
 	Pids func() []int
+	// Reaped adds the CPU of the processes' ended children (Postgres's backends).
+	Reaped bool
 }
 
 // Pid is a Target's Pids for one process known in advance.
@@ -76,7 +78,7 @@ func (s *Sampler) take(ctx context.Context) Sample {
 	sm := Sample{At: time.Now(), CPU: make([]time.Duration, len(s.Targets)), RSS: make([]uint64, len(s.Targets))}
 	for i, t := range s.Targets {
 		for _, pid := range t.Pids() {
-			cpu, err := ProcCPU(s.Proc, pid)
+			cpu, err := ProcCPU(s.Proc, pid, t.Reaped)
 			if err != nil {
 				continue
 			}
@@ -153,7 +155,8 @@ func Use(samples []Sample) Usage {
 	u := Usage{Seconds: last.At.Sub(first.At).Seconds(), CPU: make([]float64, len(first.CPU)),
 		PeakRSS: make([]uint64, len(first.RSS)), UDP: last.UDP.Sub(first.UDP)}
 	for i := range first.CPU {
-		u.CPU[i] = 100 * (last.CPU[i] - first.CPU[i]).Seconds() / u.Seconds
+		// Never below 0: a process that ended took its time with it (unless its parent reaped it, Reaped).
+		u.CPU[i] = max(0, 100*(last.CPU[i]-first.CPU[i]).Seconds()/u.Seconds)
 	}
 	if dt := last.Machine.Total - first.Machine.Total; dt > 0 {
 		u.Machine = 100 * float64(last.Machine.Busy-first.Machine.Busy) / float64(dt)

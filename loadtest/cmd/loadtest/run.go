@@ -141,7 +141,7 @@ func (t *loadTest) startSampler(ctx context.Context) {
 	t.targets = []probe.Target{
 		{Name: "sipgate", Pids: probe.Pid(pid("sipgate"))},
 		{Name: "core", Pids: probe.Pid(pid("core"))},
-		{Name: "postgres", Pids: named("postgres")},
+		{Name: "postgres", Pids: named("postgres"), Reaped: true},
 		{Name: "valkey", Pids: probe.Pid(pid("valkey"))},
 		{Name: "livekit", Pids: probe.Pid(pid("livekit"))},
 		{Name: "lksip-standin", Pids: probe.Pid(pid("lksip-standin"))},
