@@ -587,3 +587,17 @@ func TestCallerHoldsWhileBridged(t *testing.T) {
 	u.talk(20)
 	eventually(t, "packets back after resuming", func() bool { return u.echoes.Load() == 40 })
 }
+
+// TestHeadersMatchTheTrunk: the headers sipgate sends LiveKit are the ones the trunk the core provisions
+// turns into attributes (sipgate repeats core/livekit's names so as not to link LiveKit's SDK).
+func TestHeadersMatchTheTrunk(t *testing.T) {
+	mapped := livekit.SIPHeadersToAttributes()
+	for _, h := range []string{headerRoomID, headerRole, headerCallID} {
+		if _, ok := mapped[h]; !ok {
+			t.Errorf("header %s is not in the trunk's HeadersToAttributes %v", h, mapped)
+		}
+	}
+	if len(mapped) != 3 {
+		t.Errorf("the trunk maps %d headers, sipgate sends 3", len(mapped))
+	}
+}

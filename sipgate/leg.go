@@ -86,11 +86,7 @@ func (s *Server) dial(ctx context.Context, c *call, room Room, a Admission) (*le
 // legInvite builds the INVITE to LiveKit. The headers become participant attributes through the trunk's
 // HeadersToAttributes (core/livekit/sip.go).
 func (s *Server) legInvite(c *call, room Room, a Admission, sdp []byte) *sip.Request {
-	host, port := splitHostPort(s.lk.Addr)
-	to := sip.Uri{Scheme: "sip", User: a.LiveKitRoom, Host: host, Port: port, UriParams: sip.NewParams(), Headers: sip.NewParams()}
-	if s.lk.Transport != "udp" {
-		to.UriParams.Add("transport", s.lk.Transport)
-	}
+	to := s.liveKitURI(a.LiveKitRoom)
 	req := sip.NewRequest(sip.INVITE, to)
 	req.SetTransport(s.lk.Transport)
 	req.SetBody(sdp)
@@ -105,6 +101,17 @@ func (s *Server) legInvite(c *call, room Room, a Admission, sdp []byte) *sip.Req
 	req.AppendHeader(sip.NewHeader(headerRole, a.Role))
 	req.AppendHeader(sip.NewHeader(headerCallID, c.callID))
 	return req
+}
+
+// liveKitURI is sip:<room>@<LiveKit SIP>, where both sipgate's own leg and a REFER send the caller: the
+// Callee dispatch rule reads the room from its user part.
+func (s *Server) liveKitURI(room string) sip.Uri {
+	host, port := splitHostPort(s.lk.Addr)
+	u := sip.Uri{Scheme: "sip", User: room, Host: host, Port: port, UriParams: sip.NewParams(), Headers: sip.NewParams()}
+	if s.lk.Transport != "udp" {
+		u.UriParams.Add("transport", s.lk.Transport)
+	}
+	return u
 }
 
 // hiddenCaller is the From user of the leg to LiveKit: 8 random hex digits, then the last four digits of

@@ -68,11 +68,7 @@ func (s *Server) referRefused(c *call, msg string, err error, res *sip.Response)
 // referTarget is the URI the carrier calls: the same one sipgate's own leg would dial, with the headers of
 // that leg embedded (RFC 3261 §19.1.1), which the carrier copies into its INVITE (RFC 3515 §2.1).
 func (s *Server) referTarget(c *call, room Room, a Admission) string {
-	host, port := splitHostPort(s.lk.Addr)
-	u := sip.Uri{Scheme: "sip", User: a.LiveKitRoom, Host: host, Port: port, UriParams: sip.NewParams()}
-	if s.lk.Transport != "udp" {
-		u.UriParams.Add("transport", s.lk.Transport)
-	}
+	u := s.liveKitURI(a.LiveKitRoom)
 	var b strings.Builder
 	b.WriteString(u.String())
 	for i, h := range [][2]string{{headerRoomID, room.ID}, {headerRole, a.Role}, {headerCallID, c.callID}} {
