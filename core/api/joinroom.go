@@ -40,13 +40,8 @@ func (s *telephonyService) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoo
 	if err != nil {
 		return err
 	}
-	// Read once the watch is in place, so that any later end is signalled.
-	p, err := s.Presence.RoomPresence(ctx, room.ID)
-	if err != nil {
-		return err
-	}
 	c := &phoneCall{Server: s.Server, room: room.ID, callID: req.CallId, callerID: req.CallerId,
-		entry: entryID(room.ID, req.CallId), ends: p.Ends}
+		entry: entryID(room.ID, req.CallId)}
 	defer c.end(ctx)
 	for {
 		st, err := c.status(ctx)
@@ -76,7 +71,7 @@ type phoneCall struct {
 	callID   string
 	callerID string // never logged, never stored whole
 	entry    string // the caller's lobby entry, in rooms with a lobby
-	ends     int64  // the room's count of ends when the call began
+	ends     int64  // the room's count of ends at the first status
 	last     meetlinev1.CallStatus
 	inLobby  bool         // the entry was made or found
 	decided  bool         // the entry's own decision ended the call
@@ -107,9 +102,15 @@ func (c *phoneCall) status(ctx context.Context) (meetlinev1.CallStatus, error) {
 		return 0, err
 	}
 	p, err := c.Presence.RoomPresence(ctx, room.ID)
-	switch {
-	case err != nil:
+	if err != nil {
 		return 0, err
+	}
+	if c.last == meetlinev1.CallStatus_CALL_STATUS_UNSPECIFIED {
+		// The first read, made once the watch is in place, is the baseline: a meeting that ended before
+		// the caller was told anything is no reason to turn them away (a later end is signalled).
+		c.ends = p.Ends
+	}
+	switch {
 	case p.Ends != c.ends:
 		return meetlinev1.CallStatus_CALL_STATUS_ROOM_ENDED, nil
 	case !core.CanEnter(room.AccessLevel, core.RoleNone, false):
