@@ -14,7 +14,7 @@ import (
 
 // BenchmarkIVRPacketPath measures what one received RTP packet costs a call in the IVR: the datagram read
 // by the call's session (parse, source latch, LastReceived) and, for telephone-events, the DTMF receiver
-// (the body of call.readRTP), over real loopback sockets. "audio" is PCMU, what a caller mostly sends;
+// (call.takeEvent), over real loopback sockets. "audio" is PCMU, what a caller mostly sends;
 // "event" is RFC 4733 key presses, six packets per key, a new key every six. Expect 0 allocs/op.
 func BenchmarkIVRPacketPath(b *testing.B) {
 	for _, kind := range []string{"audio", "event"} {
@@ -38,8 +38,8 @@ func benchPacketPath(b *testing.B, events bool) {
 	c := &call{
 		media: media.NewSession(conn, peer.LocalAddr().(*net.UDPAddr).AddrPort()),
 		recv:  dtmf.NewReceiver(dtmf.ReceiverConfig{}),
-		evPT:  101,
 	}
+	c.evPT.Store(101)
 	defer c.media.Close()
 	defer c.recv.Close()
 	dst := conn.LocalAddr().(*net.UDPAddr).AddrPort()
@@ -82,9 +82,7 @@ func benchPacketPath(b *testing.B, events bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if c.evPT != 0 && p.PayloadType == c.evPT { // as call.readRTP
-			c.recv.RTP(p.SSRC, p.Timestamp, p.Payload)
-		}
+		c.takeEvent(p)
 		select {
 		case <-c.recv.Presses():
 			keys++

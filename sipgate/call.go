@@ -4,78 +4,224 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/netip"
-	"sync"
+	"sync/atomic"
+	"time"
 
-	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/meetline/meetline/sipgate/dtmf"
 	"github.com/meetline/meetline/sipgate/media"
 )
 
-// call is one answered call: its dialog, its RTP session, the keys it receives, and what the IVR needs.
+// call is one caller's call: its dialog, its media and its script. Two goroutines carry it:
 //
-// States: setup (INVITE → 200, in invite.go) → answered (ACK) → IVR (prompt, PIN, core) → ended (BYE from
-// either side). The call goroutine is the INVITE handler; the RTP reader and the no-RTP watchdog run
-// beside it and end with the call's context, which the session timer (timer.go) can end too.
+//   - the loop owns the dialog (dialog_*.go): every in-dialog request of the caller and of the LiveKit leg,
+//     every ACK, every response to sipgate's own requests and every timer reaches it through the inbox and
+//     is handled one at a time, requests in CSeq order, so that no two of them ever interleave;
+//   - the script (call_*.go) is the conversation, top to bottom: set up, answer, PIN, admission, hand-off,
+//     relay. It blocks on media and on the core; it asks the loop for dialog work (answer, BYE, REFER) by
+//     posting to the inbox, and learns that the dialog ended from its context.
+//
+// The media session and the DTMF receiver are safe for both.
 type call struct {
-	dlg    *sipgo.DialogServerSession
+	srv *Server
+	log *slog.Logger
+	tx  sip.ServerTransaction // the INVITE's
+
+	inbox chan func()
+	quit  chan struct{} // closed when the call is released: the loop stops and posts fail
+
+	ctx       context.Context // the script's: ends, with an outcomeError cause, when the call must end
+	cancel    context.CancelCauseFunc
+	confirmed chan struct{} // closed on the ACK of the 200 (or when §13.3.1.4 gives up on it)
+	gone      chan struct{} // closed when the dialog has ended: no BYE left to send or to wait for
+
+	// Set by the script before the 200 is sent, read-only after.
 	media  *media.Session
 	recv   *dtmf.Receiver
-	codec  media.Codec
-	evPT   uint8        // RFC 4733 payload type, 0 when none was negotiated
-	answer media.Answer // the first negotiation: codec and payload types, mirrored on the leg to LiveKit
-	refer  bool         // the trunk transfers by REFER rather than bridging
+	first  media.Answer // the first negotiation: the call's codec and payload types, for good
+	evPT   atomic.Uint32
 	callID string
 	called string
 	caller string
 	lang   string
-	log    *slog.Logger
+	refer  bool
+	timer0 sessionParams // the session timer the INVITE asked for
 
-	leg     *leg         // the call to LiveKit once bridged; written under the call table's lock
-	stopIVR func()       // stops the IVR's RTP reader and waits for it, before the relay reads instead
-	timer   sessionTimer // RFC 4028: negotiated with the INVITE, re-armed by each refresh
-
-	mu      sync.Mutex // guards the SDP state re-INVITEs change, and notify
-	notify  chan int   // status codes of a transfer's NOTIFYs, while one is under way
-	offer   []byte     // the last offer, re-answered for a re-INVITE without SDP
-	sdp     []byte     // the last answer sent
-	local   netip.AddrPort
-	sessID  uint64
-	sessVer uint64
+	// The loop's alone (dialog_*.go).
+	dlg       *dialog
+	sdp       offerAnswer
+	ack       *pendingAck  // sipgate's 2xx awaiting its ACK
+	uac       *uacRequest  // sipgate's own re-INVITE or UPDATE under way
+	queue     reorderQueue // the caller's requests that came ahead of their turn
+	timer     sessionTimer
+	watch     mediaWatch
+	byeLater  Outcome     // end was asked for before the ACK: BYE once it comes (§15)
+	notify    chan<- int  // status codes of a transfer's NOTIFYs, while one is under way
+	cancelled atomic.Bool // a CANCEL reached the INVITE (set by sipgo's goroutine)
 }
 
-// Causes that end a call's context, besides the dialog ending (BYE, CANCEL).
-var (
-	errMaxIVR         = errors.New("sipgate: maximum IVR time reached")
-	errNoRTP          = errors.New("sipgate: no RTP received")
-	errSessionExpired = errors.New("sipgate: session expired")
-)
-
-// endedOutcome names why ctx ended: the IVR time limit, the no-RTP watchdog, the session timer, or the
-// caller hanging up.
-func endedOutcome(ctx context.Context) string {
-	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errMaxIVR):
-		return outcomeMaxDuration
-	case errors.Is(cause, errNoRTP):
-		return outcomeNoRTP
-	case errors.Is(cause, errSessionExpired):
-		return outcomeSessionExpired
+// newCall builds the call of an INVITE; nothing runs until run.
+func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, timer sessionParams) (*call, error) {
+	d, err := newDialog(req, s.dialogFor(req).ContactHDR)
+	if err != nil {
+		return nil, err
 	}
-	return outcomeHangup
+	ctx, cancel := context.WithCancelCause(s.base)
+	c := &call{
+		srv:       s,
+		tx:        tx,
+		dlg:       d,
+		inbox:     make(chan func(), 64),
+		quit:      make(chan struct{}),
+		ctx:       ctx,
+		cancel:    cancel,
+		confirmed: make(chan struct{}),
+		gone:      make(chan struct{}),
+		callID:    callID(req),
+		caller:    callerID(req),
+		timer0:    timer,
+		log:       s.log.With("call_id", callID(req), "transport", req.Transport()),
+	}
+	c.timer.c = c
+	return c, nil
 }
 
-// readRTP feeds telephone-event packets to the DTMF receiver until ctx ends or the session closes. Audio
-// packets only refresh LastReceived (inside ReadPacket).
-func (c *call) readRTP(ctx context.Context) {
+// run is the call from the INVITE to its release: the loop beside the script, then BYE (unless the caller
+// hung up) and the wait for its answer, then the outcome counted and everything released.
+func (c *call) run() {
+	s := c.srv
+	defer s.inflight.end()
+	defer s.calls.release()
+	s.metrics.active.Inc()
+	defer s.metrics.active.Dec()
+	go c.loop()
+
+	outcome := c.script()
+	if cause := (outcomeError{}); errors.As(context.Cause(c.ctx), &cause) && cause.outcome != OutcomeHangup {
+		outcome = cause.outcome // what ended the call (session expiry, no RTP, no ACK…) names it
+	}
+	c.post(func() { c.finish(outcome) })
+	select {
+	case <-c.gone:
+	case <-time.After(64 * s.cc.T1): // a BYE nobody answers: its transaction is over by now (§17.1.2.2)
+	}
+	s.metrics.calls.WithLabelValues(outcome.String()).Inc()
+	c.log.Info("call ended", "outcome", outcome.String(), "dtmf", c.dtmfMethod())
+	c.release()
+}
+
+// script is the conversation, in the order a caller lives it; it returns the call's outcome.
+func (c *call) script() Outcome {
+	if o, ok := c.setup(); !ok {
+		return o
+	}
+	if err := c.answer(); err != nil {
+		return c.endedOutcome()
+	}
+	stopIVR := c.readDigits()
+	defer stopIVR()
+	room, o := c.runIVR()
+	if o != 0 {
+		return o
+	}
+	a, o := c.admit(room)
+	if o != 0 {
+		return o
+	}
+	c.say(c.ctx, media.Connecting)
+	if c.ctx.Err() != nil {
+		return c.endedOutcome()
+	}
+	if c.refer && c.transfer(room, a) {
+		return OutcomeTransferred
+	}
+	return c.handOff(room, a, stopIVR)
+}
+
+// finish is the end of the script, on the loop: the call ends with o, and an INVITE the script never
+// answered is over — a CANCEL got its 487 from sipgo, anything else (sipgate stopping during the setup)
+// gets 503 here.
+func (c *call) finish(o Outcome) {
+	c.end(o)
+	if c.dlg.state == dialogEarly {
+		if !c.cancelled.Load() {
+			c.srv.respond(c.dlg.invite, c.tx, sip.StatusServiceUnavailable, "Service Unavailable", c.srv.retryAfterHeader())
+		}
+		c.over()
+	}
+}
+
+// release gives back what the call took, once the dialog is over.
+func (c *call) release() {
+	c.srv.calls.remove(c)
+	c.exec(func() {
+		c.timer.stop()
+		c.watch.stop()
+		c.queue.stop() // the requests still waiting get 481 from their handlers, once quit is closed
+	})
+	close(c.quit)
+	c.cancel(context.Canceled)
+	if c.media != nil {
+		c.media.Close()
+	}
+	if c.recv != nil {
+		c.recv.Close()
+	}
+}
+
+// loop handles the inbox until the call is released.
+func (c *call) loop() {
 	for {
-		p, err := c.media.ReadPacket(ctx)
-		if err != nil {
+		select {
+		case f := <-c.inbox:
+			f()
+		case <-c.quit:
 			return
 		}
-		if c.evPT != 0 && p.PayloadType == c.evPT {
-			c.recv.RTP(p.SSRC, p.Timestamp, p.Payload)
-		}
 	}
+}
+
+// post hands f to the loop; false once the call is released.
+func (c *call) post(f func()) bool {
+	select {
+	case c.inbox <- f:
+		return true
+	case <-c.quit:
+		return false
+	}
+}
+
+// exec runs f on the loop and waits for it; false once the call is released.
+func (c *call) exec(f func()) bool {
+	done := make(chan struct{})
+	if !c.post(func() { f(); close(done) }) {
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-c.quit:
+		return false
+	}
+}
+
+// after runs f on the loop in d, unless the call is released by then.
+func (c *call) after(d time.Duration, f func()) *time.Timer {
+	return time.AfterFunc(d, func() { c.post(f) })
+}
+
+// endedOutcome names why the script's context ended: its outcomeError cause, else the caller hanging up.
+func (c *call) endedOutcome() Outcome {
+	if cause := (outcomeError{}); errors.As(context.Cause(c.ctx), &cause) {
+		return cause.outcome
+	}
+	return OutcomeHangup
+}
+
+func (c *call) dtmfMethod() string {
+	if c.recv == nil {
+		return dtmf.Method(0).String()
+	}
+	return c.recv.Method().String()
 }

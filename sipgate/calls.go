@@ -15,11 +15,17 @@ type callTable struct {
 	mu       sync.Mutex
 	slots    int
 	byDialog map[string]*call
-	byLeg    map[string]*call // by the dialog ID of the call's leg to LiveKit
+	byLeg    map[string]bridged // by the dialog ID of the call's leg to LiveKit
+}
+
+// bridged is a call with its leg to LiveKit.
+type bridged struct {
+	c *call
+	l *leg
 }
 
 func newCallTable(max int) *callTable {
-	return &callTable{max: max, byDialog: make(map[string]*call), byLeg: make(map[string]*call)}
+	return &callTable{max: max, byDialog: make(map[string]*call), byLeg: make(map[string]bridged)}
 }
 
 // reserve takes a slot, or reports false at the limit.
@@ -42,13 +48,13 @@ func (t *callTable) release() {
 func (t *callTable) add(c *call) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.byDialog[c.dlg.ID] = c
+	t.byDialog[c.dlg.id] = c
 }
 
 func (t *callTable) remove(c *call) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.byDialog, c.dlg.ID)
+	delete(t.byDialog, c.dlg.id)
 }
 
 // match returns the call an in-dialog request belongs to, or nil.
@@ -66,8 +72,7 @@ func (t *callTable) match(req *sip.Request) *call {
 func (t *callTable) addLeg(c *call, l *leg) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c.leg = l
-	t.byLeg[l.dlg.ID] = c
+	t.byLeg[l.dlg.ID] = bridged{c, l}
 }
 
 func (t *callTable) removeLeg(l *leg) {
@@ -85,9 +90,17 @@ func (t *callTable) matchLeg(req *sip.Request) (*call, *leg) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := t.byLeg[id]
-	if c == nil {
-		return nil, nil
+	b := t.byLeg[id]
+	return b.c, b.l
+}
+
+// all returns the calls in progress.
+func (t *callTable) all() []*call {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	calls := make([]*call, 0, len(t.byDialog))
+	for _, c := range t.byDialog {
+		calls = append(calls, c)
 	}
-	return c, c.leg
+	return calls
 }

@@ -26,6 +26,7 @@ const (
 	EnvNoRTPTimeout      = "SIPGATE_NO_RTP_TIMEOUT"
 	EnvMaxWait           = "SIPGATE_MAX_WAIT"
 	EnvMinSE             = "SIPGATE_MIN_SE"
+	EnvHoldTimeout       = "SIPGATE_HOLD_TIMEOUT"
 )
 
 // CoreConfig says how sipgate reaches the core's TelephonyService.
@@ -61,8 +62,16 @@ type CallConfig struct {
 	MaxDigits int
 	// MaxIVRTime (SIPGATE_MAX_IVR_TIME, default 2m) bounds the whole PIN dialogue of one call.
 	MaxIVRTime time.Duration
-	// NoRTPTimeout (SIPGATE_NO_RTP_TIMEOUT, default 30s): a call that receives no RTP this long is ended.
+	// NoRTPTimeout (SIPGATE_NO_RTP_TIMEOUT, default 30s): a call that receives no RTP this long is ended,
+	// unless its caller holds it.
 	NoRTPTimeout time.Duration
+	// HoldTimeout (SIPGATE_HOLD_TIMEOUT, default 1h): a caller that holds the call (a=sendonly, a=inactive,
+	// c=0.0.0.0) sends no RTP, which is normal; a hold longer than this ends the call.
+	HoldTimeout time.Duration
+	// T1 (default 500ms) is RFC 3261's round-trip estimate (§17.1.1.1): 2xx retransmissions start at T1 and
+	// double up to T2 = 8·T1, an unacknowledged 2xx is given up after 64·T1, and an in-dialog request that
+	// came ahead of its turn waits up to T1 for the one before it. Tests shorten it.
+	T1 time.Duration
 	// MaxWait (SIPGATE_MAX_WAIT, default 15m) bounds how long a caller waits for the host or in the lobby;
 	// past it the caller hears that nobody let them in, and the call ends.
 	MaxWait time.Duration
@@ -85,6 +94,8 @@ func DefaultCallConfig() CallConfig {
 		MaxDigits:         16,
 		MaxIVRTime:        2 * time.Minute,
 		NoRTPTimeout:      30 * time.Second,
+		HoldTimeout:       time.Hour,
+		T1:                500 * time.Millisecond,
 		MaxWait:           15 * time.Minute,
 		MinSE:             leastMinSE,
 	}
@@ -109,6 +120,7 @@ func callFields(c *CallConfig) []envField {
 		{EnvMaxDigits, func(v string) (err error) { c.MaxDigits, err = parsePositiveInt(v); return }},
 		{EnvMaxIVRTime, func(v string) (err error) { c.MaxIVRTime, err = parsePositiveDuration(v); return }},
 		{EnvNoRTPTimeout, func(v string) (err error) { c.NoRTPTimeout, err = parsePositiveDuration(v); return }},
+		{EnvHoldTimeout, func(v string) (err error) { c.HoldTimeout, err = parsePositiveDuration(v); return }},
 		{EnvMaxWait, func(v string) (err error) { c.MaxWait, err = parsePositiveDuration(v); return }},
 		{EnvMinSE, func(v string) (err error) { c.MinSE, err = parseMinSE(v); return }},
 	}
@@ -198,6 +210,8 @@ func (c CallConfig) withDefaults() CallConfig {
 	setDefault(&c.InterDigitTimeout, d.InterDigitTimeout)
 	setDefault(&c.MaxIVRTime, d.MaxIVRTime)
 	setDefault(&c.NoRTPTimeout, d.NoRTPTimeout)
+	setDefault(&c.HoldTimeout, d.HoldTimeout)
+	setDefault(&c.T1, d.T1)
 	setDefault(&c.MaxWait, d.MaxWait)
 	setDefault(&c.MinSE, d.MinSE)
 	return c

@@ -74,29 +74,6 @@ func (m *metrics) observeResponse(method sip.RequestMethod, code int) {
 	m.observe(method, strconv.Itoa(code))
 }
 
-// Outcomes of sipgate_calls_total.
-const (
-	outcomeConnected      = "connected"
-	outcomeWrongPIN       = "wrong_pin"
-	outcomeLimited        = "limited"
-	outcomeTimeout        = "timeout"
-	outcomeHangup         = "hangup"
-	outcome404            = "rejected_404"
-	outcome488            = "rejected_488"
-	outcome400            = "rejected_400"
-	outcome503            = "rejected_503"
-	outcome422            = "rejected_422"
-	outcomeCoreError      = "core_error"
-	outcomeMaxDuration    = "max_duration"
-	outcomeNoRTP          = "no_rtp"
-	outcomeDenied         = "denied"
-	outcomeRoomEnded      = "room_ended"
-	outcomeWaitTimeout    = "wait_timeout"
-	outcomeLiveKit        = "livekit_error"
-	outcomeTransferred    = "transferred"
-	outcomeSessionExpired = "session_expired"
-)
-
 // Results of sipgate_handoffs_total.
 const (
 	handoffBridged      = "bridged"
@@ -146,11 +123,8 @@ func (m *metrics) callMetrics() {
 		Name: "sipgate_bridged_calls",
 		Help: "Calls whose RTP sipgate relays to LiveKit right now.",
 	})
-	for _, o := range []string{outcomeConnected, outcomeWrongPIN, outcomeLimited, outcomeTimeout, outcomeHangup,
-		outcome404, outcome488, outcome400, outcome503, outcome422, outcomeCoreError, outcomeMaxDuration,
-		outcomeNoRTP, outcomeDenied, outcomeRoomEnded, outcomeWaitTimeout, outcomeLiveKit, outcomeTransferred,
-		outcomeSessionExpired} {
-		m.calls.WithLabelValues(o)
+	for _, o := range Outcomes() {
+		m.calls.WithLabelValues(o.String())
 	}
 	for _, r := range []string{handoffBridged, handoffTransferred, handoffReferRefused, handoffFailed} {
 		m.handoffs.WithLabelValues(r)

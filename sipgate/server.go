@@ -16,6 +16,20 @@ import (
 	"github.com/meetline/meetline/sipgate/media"
 )
 
+// byeGrace is how long Shutdown gives the BYEs of the calls it ends to be answered: over UDP a BYE is sent
+// again after 0.5, 1, 2 and 4 s (RFC 3261 §17.1.2.2), so a caller that lost one still gets it.
+const byeGrace = 8 * time.Second
+
+// allowLargeUDP lets sipgo send any datagram up to 65,535 bytes. sipgo refuses every UDP message over its
+// sip.UDPMTUSize, responses included; but RFC 3261 §18.1.1 limits only requests (a request over 1300 bytes
+// goes by TCP) and §18.2.2 sends a response back the way its request came, whatever its size: a 200 that
+// echoes the Record-Routes of an INVITE that crossed a few proxies easily exceeds 1300 bytes, and must
+// still go out. The requests sipgate sends over UDP are its own and stay small (see headerToken). The
+// setting is sipgo's package variable, so it is set once for the process.
+func allowLargeUDP() { largeUDP.Do(func() { sip.UDPMTUSize = 65535 + 200 }) }
+
+var largeUDP sync.Once
+
 // ErrServerClosed is returned by [Server.ListenAndServe] when the server has already served, or was shut down
 // before it started: a Server serves once.
 var ErrServerClosed = errors.New("sipgate: server closed")
@@ -83,6 +97,7 @@ func New(addr string, opts ...Option) (*Server, error) {
 	if s.retryAfter < time.Second {
 		return nil, fmt.Errorf("sipgate: retry-after %v is under one second", s.retryAfter)
 	}
+	allowLargeUDP()
 	if err := s.newMedia(); err != nil {
 		return nil, err
 	}
@@ -223,14 +238,21 @@ func (s *Server) Drain() {
 // Draining reports whether [Server.Drain] (or Shutdown) has been called.
 func (s *Server) Draining() bool { return s.draining.Load() }
 
-// Shutdown drains (see [Server.Drain]), waits until no call is in progress or ctx is done, then closes the
-// listeners and waits for ListenAndServe to return. It returns a wrapped ctx error if calls were still in
-// progress; the listeners are closed either way.
+// Shutdown drains (see [Server.Drain]) and waits until no call is in progress or ctx is done. Calls still
+// in progress then are hung up (outcome shutdown), and their BYEs get byeGrace to be answered, retransmitted
+// meanwhile; then the listeners close and Shutdown waits for ListenAndServe to return. It returns a wrapped
+// ctx error if calls were still in progress.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.Drain()
 	err := s.inflight.wait(ctx)
 	if err != nil {
 		err = fmt.Errorf("sipgate: shutdown with %d requests in progress: %w", s.inflight.count(), err)
+		for _, c := range s.calls.all() {
+			c.post(func() { c.end(OutcomeShutdown) })
+		}
+		grace, cancel := context.WithTimeout(context.Background(), byeGrace)
+		s.inflight.wait(grace)
+		cancel()
 	}
 	s.stopOnce.Do(func() { close(s.stop) })
 	if s.started.Load() {

@@ -15,7 +15,8 @@ var errMaxWait = errors.New("sipgate: maximum wait reached")
 // host joins, or after an administrator admits them from the lobby. Meanwhile the caller hears why they
 // wait, then music on hold. It returns the admission, or the call's outcome when the caller may not go in
 // (denied, meeting ended, waited too long, core failure, hang-up), after the matching prompt.
-func (s *Server) admit(ctx context.Context, c *call, room Room) (Admission, string) {
+func (c *call) admit(room Room) (Admission, Outcome) {
+	s, ctx := c.srv, c.ctx
 	wctx, cancel := context.WithTimeoutCause(ctx, s.cc.MaxWait, errMaxWait)
 	defer cancel()
 	var hold holdPlayer
@@ -27,9 +28,9 @@ func (s *Server) admit(ctx context.Context, c *call, room Room) (Admission, stri
 		}
 		switch a.Status {
 		case WaitingForHost:
-			hold.start(wctx, s, c, media.WaitingForHost, last.Status == a.Status)
+			hold.start(wctx, c, media.WaitingForHost, last.Status == a.Status)
 		case WaitingInLobby:
-			hold.start(wctx, s, c, media.WaitingForAdmission, last.Status == a.Status)
+			hold.start(wctx, c, media.WaitingForAdmission, last.Status == a.Status)
 		default:
 			hold.stop()
 		}
@@ -38,22 +39,22 @@ func (s *Server) admit(ctx context.Context, c *call, room Room) (Admission, stri
 	hold.stop()
 	switch {
 	case err == nil && last.Status == Admitted:
-		return last, ""
+		return last, 0
 	case err == nil && last.Status == Denied:
-		s.say(ctx, c, media.Denied)
-		return Admission{}, outcomeDenied
+		c.say(ctx, media.Denied)
+		return Admission{}, OutcomeDenied
 	case err == nil:
-		s.say(ctx, c, media.MeetingEnded)
-		return Admission{}, outcomeRoomEnded
+		c.say(ctx, media.MeetingEnded)
+		return Admission{}, OutcomeRoomEnded
 	case ctx.Err() != nil:
-		return Admission{}, endedOutcome(ctx)
+		return Admission{}, c.endedOutcome()
 	case errors.Is(context.Cause(wctx), errMaxWait):
-		s.say(ctx, c, media.WaitTimeout)
-		return Admission{}, outcomeWaitTimeout
+		c.say(ctx, media.WaitTimeout)
+		return Admission{}, OutcomeWaitTimeout
 	}
 	c.log.Warn("join room failed", "error", err)
-	s.say(ctx, c, media.Unavailable)
-	return Admission{}, outcomeCoreError
+	c.say(ctx, media.Unavailable)
+	return Admission{}, OutcomeCoreError
 }
 
 // holdPlayer plays a waiting prompt then music on hold, in the background, until stopped or replaced.
@@ -64,18 +65,18 @@ type holdPlayer struct {
 
 // start plays name then music on hold, replacing what plays; unless same, in which case what plays goes on
 // (a refresh of the same status must not restart the prompt).
-func (h *holdPlayer) start(ctx context.Context, s *Server, c *call, name media.Name, same bool) {
+func (h *holdPlayer) start(ctx context.Context, c *call, name media.Name, same bool) {
 	if same && h.cancel != nil {
 		return
 	}
 	h.stop()
 	ctx, h.cancel = context.WithCancel(ctx)
 	h.done.Go(func() {
-		if s.play(ctx, c, name) != nil {
+		if c.play(ctx, name) != nil {
 			return
 		}
-		if music, ok := s.prompts.Get(c.lang, media.MusicOnHold); ok {
-			media.Loop(ctx, c.media, music, c.codec)
+		if music, ok := c.srv.prompts.Get(c.lang, media.MusicOnHold); ok {
+			media.Loop(ctx, c.media, music, c.first.Codec)
 		}
 	})
 }

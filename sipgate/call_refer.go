@@ -12,37 +12,41 @@ import (
 // sipgate's part is done (RFC 5589 §6.1: the transferor then ends its dialog). It reports false when the
 // carrier refuses the REFER, reports a failure, or says nothing final within ReferTimeout: sipgate then
 // bridges the call itself.
-func (s *Server) transfer(ctx context.Context, c *call, room Room, a Admission) bool {
+func (c *call) transfer(room Room, a Admission) bool {
+	s := c.srv
 	if s.lk.Addr == "" {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.lk.ReferTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, s.lk.ReferTimeout)
 	defer cancel()
 	notify := make(chan int, 8)
-	c.mu.Lock()
-	c.notify = notify
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.notify = nil
-		c.mu.Unlock()
-	}()
-
-	req := sip.NewRequest(sip.REFER, *c.dlg.InviteRequest.Contact().Address.Clone())
-	req.AppendHeader(sip.NewHeader("Refer-To", "<"+s.referTarget(c, room, a)+">"))
-	req.AppendHeader(sip.NewHeader("Referred-By", "<"+s.dialogFor(c.dlg.InviteRequest).ContactHDR.Address.String()+">"))
-	res, err := c.dlg.Do(ctx, req)
-	if err != nil || !res.IsSuccess() {
-		s.referRefused(c, "refer refused", err, res)
+	answered := make(chan *sip.Response, 1)
+	target := c.referTarget(room, a)
+	c.exec(func() {
+		c.notify = notify
+		req := c.dlg.request(sip.REFER)
+		req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+">"))
+		req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.dlg.contact.Address.String()+">"))
+		c.send(req, func(res *sip.Response, err error) { answered <- res })
+	})
+	defer c.exec(func() { c.notify = nil })
+	select {
+	case res := <-answered:
+		if res == nil || !res.IsSuccess() {
+			c.referFailed("refer refused", res)
+			return false
+		}
+	case <-ctx.Done():
+		c.referFailed("refer unanswered", nil)
 		return false
 	}
 	for {
 		select {
 		case code := <-notify:
-			switch {
-			case code < 200:
+			if code < 200 {
 				continue
-			case code < 300:
+			}
+			if code < 300 {
 				s.metrics.handoffs.WithLabelValues(handoffTransferred).Inc()
 				c.log.Info("transferred by refer")
 				return true
@@ -56,22 +60,22 @@ func (s *Server) transfer(ctx context.Context, c *call, room Room, a Admission) 
 	}
 }
 
-func (s *Server) referRefused(c *call, msg string, err error, res *sip.Response) {
-	s.metrics.handoffs.WithLabelValues(handoffReferRefused).Inc()
+func (c *call) referFailed(msg string, res *sip.Response) {
+	c.srv.metrics.handoffs.WithLabelValues(handoffReferRefused).Inc()
 	status := 0
 	if res != nil {
 		status = res.StatusCode
 	}
-	c.log.Info(msg+", bridging", "status", status, "error", err)
+	c.log.Info(msg+", bridging", "status", status)
 }
 
 // referTarget is the URI the carrier calls: the same one sipgate's own leg would dial, with the headers of
 // that leg embedded (RFC 3261 §19.1.1), which the carrier copies into its INVITE (RFC 3515 §2.1).
-func (s *Server) referTarget(c *call, room Room, a Admission) string {
-	u := s.liveKitURI(a.LiveKitRoom)
+func (c *call) referTarget(room Room, a Admission) string {
+	u := c.srv.liveKitURI(a.LiveKitRoom)
 	var b strings.Builder
 	b.WriteString(u.String())
-	for i, h := range [][2]string{{headerRoomID, room.ID}, {headerRole, a.Role}, {headerCallID, c.callID}} {
+	for i, h := range [][2]string{{headerRoomID, room.ID}, {headerRole, a.Role}, {headerCallID, headerToken(c.callID)}} {
 		b.WriteByte("?&"[min(i, 1)])
 		b.WriteString(h[0])
 		b.WriteByte('=')
@@ -96,38 +100,6 @@ func escapeHeaderValue(v string) string {
 		b.WriteByte(hex[ch&15])
 	}
 	return b.String()
-}
-
-// handleNotify takes the progress reports of a transfer (RFC 3515 §2.4.5): a message/sipfrag body whose
-// status line is the transferee's INVITE's latest response. Each gets 200 (§2.4.4); a NOTIFY for no call
-// gets 481, one for another event package 489 Bad Event (RFC 6665 §8.2.1).
-func (s *Server) handleNotify(req *sip.Request, tx sip.ServerTransaction) {
-	c := s.calls.match(req)
-	if c == nil {
-		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-		return
-	}
-	event := ""
-	if h := req.GetHeader("Event"); h != nil {
-		event, _, _ = strings.Cut(h.Value(), ";")
-	}
-	if !strings.EqualFold(strings.TrimSpace(event), "refer") {
-		s.respond(req, tx, 489, "Bad Event")
-		return
-	}
-	code, ok := parseSipfrag(req.Body())
-	s.respond(req, tx, sip.StatusOK, "OK")
-	if !ok {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.notify != nil {
-		select {
-		case c.notify <- code:
-		default: // a flood of NOTIFYs: the final one matters, and the buffer holds eight
-		}
-	}
 }
 
 // parseSipfrag returns the status code of a message/sipfrag body (RFC 3420) that starts with a SIP status

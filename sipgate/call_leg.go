@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -25,6 +27,9 @@ const (
 	headerRole   = "X-Meet-Role"
 	headerCallID = "X-Meet-Call-Id"
 )
+
+// byeTimeout bounds the BYE that ends the leg (its transaction times out after 64·T1 anyway, §17.1.2.2).
+const byeTimeout = 5 * time.Second
 
 // errNoLiveKit means no LiveKit SIP address is configured: admitted callers cannot be handed off.
 var errNoLiveKit = errors.New("sipgate: no LiveKit SIP address configured")
@@ -42,13 +47,14 @@ type leg struct {
 	sessVer uint64
 }
 
-// dial calls sip:<LiveKit room>@LiveKit's SIP service for c (the Callee dispatch rule the core provisions
+// dial calls sip:<LiveKit room>@LiveKit's SIP service for the caller (the Callee dispatch rule the core provisions
 // puts the call in the room named by the Request-URI user), offering the caller's codec and event payload
 // types so that the relay forwards packets untouched, and answering LiveKit's digest challenge. The From
 // user hides the caller's number: a random prefix and its last four digits, which LiveKit shows as the
 // participant's name ("Phone 1234") and hashes into a per-call identity. Cancelling ctx while LiveKit has
 // not answered sends CANCEL (RFC 3261 §9.1).
-func (s *Server) dial(ctx context.Context, c *call, room Room, a Admission) (*leg, error) {
+func (c *call) dial(room Room, a Admission) (*leg, error) {
+	s, ctx := c.srv, c.ctx
 	if s.lk.Addr == "" {
 		return nil, errNoLiveKit
 	}
@@ -56,10 +62,10 @@ func (s *Server) dial(ctx context.Context, c *call, room Room, a Admission) (*le
 	if err != nil {
 		return nil, err
 	}
-	l := &leg{caller: c.answer, local: s.localRTP(conn), sessID: newSessionID(), sessVer: 1}
-	l.sdp = media.BridgeOffer(l.local, c.answer, media.WithSession(l.sessID, l.sessVer))
-	l.media = media.NewSession(conn, netip.AddrPort{}, media.WithPayloadType(c.answer.Codec, c.answer.PT))
-	req := s.legInvite(c, room, a, l.sdp)
+	l := &leg{caller: c.first, local: s.localRTP(conn), sessID: newSessionID(), sessVer: 1}
+	l.sdp = media.BridgeOffer(l.local, c.first, media.WithSession(l.sessID, l.sessVer))
+	l.media = media.NewSession(conn, netip.AddrPort{}, media.WithPayloadType(c.first.Codec, c.first.PT))
+	req := c.legInvite(room, a, l.sdp)
 	ctx, cancel := context.WithTimeout(ctx, s.lk.SetupTimeout)
 	defer cancel()
 	if l.dlg, err = s.dialogs[s.lk.Transport].WriteInvite(ctx, req); err != nil {
@@ -70,7 +76,7 @@ func (s *Server) dial(ctx context.Context, c *call, room Room, a Admission) (*le
 		l.close()
 		return nil, fmt.Errorf("sipgate: LiveKit leg: %w", err)
 	}
-	ans, err := media.ParseBridgeAnswer(l.dlg.InviteResponse.Body(), c.answer)
+	ans, err := media.ParseBridgeAnswer(l.dlg.InviteResponse.Body(), c.first)
 	if err == nil {
 		err = l.dlg.Ack(ctx)
 	}
@@ -85,7 +91,8 @@ func (s *Server) dial(ctx context.Context, c *call, room Room, a Admission) (*le
 
 // legInvite builds the INVITE to LiveKit. The headers become participant attributes through the trunk's
 // HeadersToAttributes (core/livekit/sip.go).
-func (s *Server) legInvite(c *call, room Room, a Admission, sdp []byte) *sip.Request {
+func (c *call) legInvite(room Room, a Admission, sdp []byte) *sip.Request {
+	s := c.srv
 	to := s.liveKitURI(a.LiveKitRoom)
 	req := sip.NewRequest(sip.INVITE, to)
 	req.SetTransport(s.lk.Transport)
@@ -99,7 +106,7 @@ func (s *Server) legInvite(c *call, room Room, a Admission, sdp []byte) *sip.Req
 	req.AppendHeader(sip.NewHeader("User-Agent", s.userAgent))
 	req.AppendHeader(sip.NewHeader(headerRoomID, room.ID))
 	req.AppendHeader(sip.NewHeader(headerRole, a.Role))
-	req.AppendHeader(sip.NewHeader(headerCallID, c.callID))
+	req.AppendHeader(sip.NewHeader(headerCallID, headerToken(c.callID)))
 	return req
 }
 
@@ -148,6 +155,25 @@ func (l *leg) renegotiate(offer []byte) ([]byte, media.Answer, error) {
 		return nil, media.Answer{}, err
 	}
 	return ans.SDP, ans, nil
+}
+
+// maxHeaderToken bounds a value sipgate copies from the caller into a header of its own: the INVITE to
+// LiveKit stays far below the 1300 bytes over which a request must not go by UDP (RFC 3261 §18.1.1).
+const maxHeaderToken = 64
+
+// headerToken is v reduced to what may stand in a header sipgate sends: the characters of an RFC 3261
+// "word" (§25.1) without quotes and angle brackets, at most maxHeaderToken of them. A caller's bytes never go
+// out raw, so no CR or LF, and nothing a lenient parser downstream could read as another header.
+func headerToken(v string) string {
+	b := make([]byte, 0, min(len(v), maxHeaderToken))
+	for i := 0; i < len(v) && len(b) < maxHeaderToken; i++ {
+		ch := v[i]
+		if 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' ||
+			strings.IndexByte("-.!%*_+`'~()/:?[]{}@", ch) >= 0 {
+			b = append(b, ch)
+		}
+	}
+	return string(b)
 }
 
 // hangup ends the leg: BYE when LiveKit answered and the dialog still lives, then the RTP port.
