@@ -36,12 +36,18 @@ func cpuTime(b testing.TB) time.Duration {
 }
 
 // BenchmarkRelayPacket is the cost of one packet, sent by a peer and read by
-// the other, through the relay and directly.
+// the other, through the relay both ways and directly. Toward the caller
+// (relay-to-caller) the relay rewrites the header to continue the caller's
+// stream.
 func BenchmarkRelayPacket(b *testing.B) {
 	wire := callPackets(b, 1)[0]
 	b.Run("relay", func(b *testing.B) {
 		br := startRelay(b)
 		benchPath(b, br.carrier, br.a.LocalAddr(), br.lk, wire)
+	})
+	b.Run("relay-to-caller", func(b *testing.B) {
+		br := startRelay(b)
+		benchPath(b, br.lk, br.b.LocalAddr(), br.carrier, wire)
 	})
 	b.Run("direct", func(b *testing.B) {
 		from, to := listen(b), listen(b)
