@@ -21,4 +21,13 @@
 //
 //	stats := media.Relay(ctx, caller, lk) // until ctx ends or either session closes
 //	// stats.AtoB: caller → LiveKit, stats.BtoA: LiveKit → caller
+//
+// Toward the caller the relay continues the caller session's own stream (one
+// SSRC for the whole call, sequence numbers and timestamps running on, the
+// marker bit at each switch; splice.go), so a prompt can be played to a
+// bridged caller in the middle of the meeting's audio:
+//
+//	caller.PauseRelay() // the meeting's packets toward the caller are dropped
+//	err = media.Play(ctx, caller, p, ans.Codec)
+//	caller.ResumeRelay()
 package media
