@@ -48,6 +48,7 @@ func (st *stream) relay(b []byte, samples uint32, now time.Time) {
 		b[1] |= 0x80
 		st.marker = false
 	}
+	st.sent(payloadLen(b))
 	if int16(seq-st.seq) >= 0 { // not a late packet: the stream moves on
 		st.seq = seq + 1
 	}

@@ -182,6 +182,7 @@ func TestRelayPauseForPrompt(t *testing.T) {
 	const ssrc = 0x11BE
 	p1 := c.down(t, 500, 9000, ssrc)
 	p2 := c.down(t, 501, 9160, ssrc)
+	heard := time.Now() // p2 arrived before
 	next(t, p1, p2, 0, false)
 
 	c.a.PauseRelay()
@@ -191,7 +192,7 @@ func TestRelayPauseForPrompt(t *testing.T) {
 	c.lkBarrier(t)
 	start := time.Now()
 	prompt := playFrames(t, c.a, c.carrier, 4)
-	next(t, p2, prompt[0], time.Since(start)-4*frameDuration-10*time.Millisecond, true)
+	next(t, p2, prompt[0], start.Sub(heard), true)
 	for i := 1; i < len(prompt); i++ {
 		next(t, prompt[i-1], prompt[i], 0, false)
 	}

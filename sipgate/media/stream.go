@@ -25,6 +25,8 @@ type stream struct {
 	marker bool      // the next packet starts a talkspurt
 	end    time.Time // wall-clock time at which the audio sent so far ends
 	splice splice
+
+	packets, octets uint32 // sent, for RTCP sender reports (RFC 3550 §6.4.1)
 }
 
 func newStream() stream {
@@ -41,6 +43,12 @@ func (st *stream) talkspurt(now time.Time) {
 		st.end = now
 	}
 	st.marker = true
+}
+
+// sent counts a packet of the stream with a payload of n bytes.
+func (st *stream) sent(n int) {
+	st.packets++
+	st.octets += uint32(n)
 }
 
 // stamp fills h for the next packet, which carries samples samples.
