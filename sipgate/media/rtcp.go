@@ -146,9 +146,10 @@ func (s *Session) RTCPStats() RTCPStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.stats
-	blk := r.recv
-	b := blk.block()
-	st.Received, st.Lost, st.ReceiveJitter = blk.received, b.lost, time.Duration(b.jitter)*time.Second/ClockRate
+	if recv := r.recv; recv.started { // a copy: block starts an interval
+		b := recv.block()
+		st.Received, st.Lost, st.ReceiveJitter = recv.received, b.lost, time.Duration(b.jitter)*time.Second/ClockRate
+	}
 	return st
 }
 

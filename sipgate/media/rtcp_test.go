@@ -238,6 +238,9 @@ func TestRTCPLatch(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 	readAll(t, s)
 	nextReport(t, sdpRTCP, func([]rtcp.Packet) bool { return true })
+	if st := s.RTCPStats(); st.Received != 0 || st.Lost != 0 || st.Reports != 0 {
+		t.Errorf("stats before any packet: %+v", st)
+	}
 	peer.sendRTP(t, s.LocalAddr(), 1)
 	waitStats(t, s, func(st RTCPStats) bool { return st.Received == 1 })
 	sendRTCP(t, stranger, addrOf(conn), &rtcp.ReceiverReport{SSRC: 0xBAD})
