@@ -43,8 +43,13 @@ import (
 // Anything else from elsewhere is dropped: a stranger cannot redirect
 // reports without the SSRC.
 
-// rtcpMinInterval is RFC 3550's minimum report interval (§6.2).
-const rtcpMinInterval = 5 * time.Second
+const (
+	// rtcpMinInterval is RFC 3550's minimum report interval (§6.2).
+	rtcpMinInterval = 5 * time.Second
+	// rtcpMaxDatagram bounds an RTCP datagram taken on port+1: an Ethernet
+	// MTU, far above the reports and feedback of one audio stream.
+	rtcpMaxDatagram = 1500
+)
 
 // WithRTCP makes the session terminate RTCP on conn, the socket on the port
 // above its RTP port (PortRange.AllocatePair), sending reports to remote
@@ -100,10 +105,10 @@ type rtcpSession struct {
 	done     chan struct{}
 	exited   chan struct{}
 	stopOnce sync.Once
-	rbuf     [maxDatagram]byte // the run goroutine
+	rbuf     [rtcpMaxDatagram]byte // the run goroutine
 
 	mu     sync.Mutex // guards everything below
-	wbuf   [512]byte
+	wbuf   [256]byte // our reports take ~110 bytes
 	remote netip.AddrPort
 	recv   reception
 	start  time.Time // the arrival clock of recv
