@@ -104,6 +104,8 @@ func TestRTPCollectorLongKey(t *testing.T) {
 		{"long key, then the same key again", concat(ten, cleanKey(t, ptPcap, 5, 2000, next, ssrc, 10)), "55"},
 		{"long key, then another key", concat(ten, cleanKey(t, ptPcap, 6, 2000, next, ssrc, 10)), "56"},
 		{"late packets of the first segment after the second began", interleave(ten[380:420], ten[:40]), "5"},
+		{"the first segment's only packets after the second's", concat(ten[415:], ten[400:405]), "5"},
+		{"the second segment's first, then the first segment", concat(ten[415:420], ten[:415], ten[420:]), "5"},
 		// A short key that ended (E bit) and the same key pressed again 0xFFFF later are two keys.
 		{"ended key, same key 0xFFFF later", concat(cleanKey(t, ptPcap, 5, 1, 4000, ssrc, 10), cleanKey(t, ptPcap, 5, 20, 4000+maxDuration, ssrc, 10)), "55"},
 		{"same code, new SSRC at the segment's timestamp", concat(ten[:100], sippPcapKey(t, 5, 1, 4000+maxDuration, ssrc+1)), "55"},

@@ -50,8 +50,9 @@ type event struct {
 //     segment starts under the timestamp where the previous one ended, 0xFFFF later, and continues the
 //     same key. A new timestamp of the same SSRC and code is such a segment when it lies 0xFFFF (or, for a
 //     sender that closes segments on a whole packet, up to 320 ms less) after an event that has not ended
-//     and not yet reported a longer duration. The limit: a key whose three end packets were all lost, and
-//     the same key pressed again exactly 8.2 s after it began, are counted once.
+//     and not yet reported a longer duration, or as far before a remembered event while itself unended
+//     (the late first packets of the previous segment). The limit: a key whose three end packets were all
+//     lost, and the same key pressed again 8 to 8.2 s after it began, are counted once.
 //
 // The collector remembers the last [HistorySize] events (keys and segments) in a ring, so packets of an
 // older key that arrive late are not counted again; a key older than that is counted again, which needs a
@@ -83,7 +84,7 @@ func (c *RTPCollector) Add(ssrc, timestamp uint32, payload []byte) (digit byte, 
 		e.update(ev)
 		return 0, false
 	}
-	continued := c.continues(key)
+	continued := c.continues(key, ev)
 	c.remember(key, ev)
 	if continued {
 		return 0, false
@@ -106,19 +107,31 @@ func (c *RTPCollector) find(key eventKey) *event {
 	return nil
 }
 
-// continues reports whether key starts the next segment of a remembered long event (RFC 4733 §2.5.1.3).
-func (c *RTPCollector) continues(key eventKey) bool {
+// continues reports whether key, reported by ev, is a segment of a remembered long event (RFC 4733
+// §2.5.1.3): the next one, starting where an unended event ends, or, when the first packets of a segment
+// arrive after the next segment's, the previous one, which never ends and ends where the remembered one
+// starts.
+func (c *RTPCollector) continues(key eventKey, ev Event) bool {
 	for i := range c.filled {
 		e := &c.history[i]
-		if e.ended || e.key.ssrc != key.ssrc || e.key.code != key.code {
+		if e.key.ssrc != key.ssrc || e.key.code != key.code {
 			continue
 		}
 		// Unsigned arithmetic: timestamps wrap around.
-		if gap := key.timestamp - e.key.timestamp; gap >= minSegment && gap <= maxSegment && gap >= uint32(e.duration) {
+		if gap := key.timestamp - e.key.timestamp; !e.ended && segmentGap(gap, e.duration) {
+			return true
+		}
+		if gap := e.key.timestamp - key.timestamp; !ev.End && segmentGap(gap, ev.Duration) {
 			return true
 		}
 	}
 	return false
+}
+
+// segmentGap reports whether two event reports gap units apart can be consecutive segments of one event
+// whose first one has reported duration so far.
+func segmentGap(gap uint32, duration uint16) bool {
+	return gap >= minSegment && gap <= maxSegment && gap >= uint32(duration)
 }
 
 func (c *RTPCollector) remember(key eventKey, ev Event) {
