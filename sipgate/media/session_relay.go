@@ -73,16 +73,3 @@ func (s *Session) writeAsIs(b []byte) (relayResult, error) {
 	}
 	return relayHeld, err
 }
-
-// senderInfo returns the session's SSRC and the sender half of an SR at now
-// (RFC 3550 §6.4.1): the RTP timestamp that corresponds to now on the
-// stream's clock, and what the stream has sent.
-func (s *Session) senderInfo(now time.Time) (ssrc uint32, si senderInfo) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	si = senderInfo{ntp: ntpTime(now), rtpTS: s.out.ts, packets: s.out.packets, octets: s.out.octets}
-	if !s.out.end.IsZero() {
-		si.rtpTS += uint32(now.Sub(s.out.end) * ClockRate / time.Second)
-	}
-	return s.out.ssrc, si
-}
