@@ -15,7 +15,7 @@ var ErrNoPorts = errors.New("media: no free RTP port")
 
 // PortRange hands out per-call RTP sockets on even ports of [min, max] on one
 // IP address. RTP takes even ports and leaves port+1 to RTCP (RFC 3550 §11;
-// the gateway sends no RTCP, so the odd port stays unbound). Ports are tried
+// AllocatePair binds both). Ports are tried
 // round-robin, so a port just released is reused last and late packets of
 // an ended call do not reach the next one; ports bound by anything else are
 // skipped. Closing the returned socket releases its port. Safe for

@@ -23,17 +23,28 @@ type FlowStats struct {
 	// by sends nothing: its peer holds the stream (SetHold, c=0.0.0.0) or
 	// it has no address yet.
 	Held uint64
+	// Paused counts packets dropped toward a between PauseRelay and
+	// ResumeRelay (a prompt played to the caller).
+	Paused uint64
 	// WriteErrors counts packets the receiving leg's socket refused.
 	WriteErrors uint64
 }
 
-// Relay bridges two legs, a and b, until ctx is done or either session is
-// closed: every RTP packet from a's peer goes to b's remote and the other way
-// round, as received (SSRC, sequence number, timestamp, payload type and
-// marker untouched, RFC 4733 telephone-events included), so both legs must
-// have negotiated the same payload types (BridgeOffer). Relaying makes the
-// gateway an RTP translator that changes nothing (RFC 3550 §7.1); it sends
-// no RTCP of its own, as the gateway nowhere does.
+// Relay bridges two legs, a (the caller) and b (LiveKit), until ctx is done
+// or either session is closed: every RTP packet from a's peer goes to b's
+// remote and the other way round, payload type and payload untouched (RFC
+// 4733 telephone-events included), so both legs must have negotiated the
+// same payload types (BridgeOffer).
+//
+// Toward b, packets go as received (SSRC, sequence number, timestamp and
+// marker untouched). Toward a, they continue a's own stream, the one its
+// prompts used: a's SSRC, sequence numbers and timestamps shifted by offsets
+// taken when the relay starts or resumes, with the marker bit on the first
+// packet (see splice); PauseRelay and ResumeRelay on a make room for a
+// prompt. The header is rewritten in place: nothing is copied. The gateway
+// is thus an RTP translator that changes SSRCs toward the caller (RFC 3550
+// §7.1), and terminates RTCP on each leg rather than forwarding it (see
+// rtcp.go).
 //
 // Relay is the one reader of both sessions while it runs: stop any other
 // reader first. It keeps LastReceived fresh, follows SetRemote and SetHold
@@ -47,17 +58,17 @@ func Relay(ctx context.Context, a, b *Session) RelayStats {
 	go func() {
 		defer close(done)
 		defer cancel()
-		st.BtoA = forward(ctx, b, a)
+		st.BtoA = forward(ctx, b, a, (*Session).writeRelayed)
 	}()
-	st.AtoB = forward(ctx, a, b)
+	st.AtoB = forward(ctx, a, b, (*Session).writeAsIs)
 	cancel()
 	<-done
 	return st
 }
 
-// forward copies packets from one leg to the other until ctx is done or
-// either socket is closed.
-func forward(ctx context.Context, from, to *Session) (st FlowStats) {
+// forward copies packets from one leg to the other with write until ctx is
+// done or either socket is closed.
+func forward(ctx context.Context, from, to *Session, write func(*Session, []byte) (relayResult, error)) (st FlowStats) {
 	foreign := from.Foreign()
 	defer func() { st.Dropped = from.Foreign() - foreign }()
 	buf := make([]byte, maxDatagram)
@@ -66,17 +77,19 @@ func forward(ctx context.Context, from, to *Session) (st FlowStats) {
 		if err != nil {
 			return st
 		}
-		sent, err := to.WriteRTP(buf[:n])
+		res, err := write(to, buf[:n])
 		switch {
-		case sent:
-			st.Packets++
-			st.Bytes += uint64(n)
-		case err == nil:
-			st.Held++
 		case errors.Is(err, net.ErrClosed):
 			return st
-		default:
+		case err != nil:
 			st.WriteErrors++
+		case res == relaySent:
+			st.Packets++
+			st.Bytes += uint64(n)
+		case res == relayPaused:
+			st.Paused++
+		default:
+			st.Held++
 		}
 	}
 }

@@ -36,12 +36,18 @@ func cpuTime(b testing.TB) time.Duration {
 }
 
 // BenchmarkRelayPacket is the cost of one packet, sent by a peer and read by
-// the other, through the relay and directly.
+// the other, through the relay both ways and directly. Toward the caller
+// (relay-to-caller) the relay rewrites the header to continue the caller's
+// stream.
 func BenchmarkRelayPacket(b *testing.B) {
 	wire := callPackets(b, 1)[0]
 	b.Run("relay", func(b *testing.B) {
 		br := startRelay(b)
 		benchPath(b, br.carrier, br.a.LocalAddr(), br.lk, wire)
+	})
+	b.Run("relay-to-caller", func(b *testing.B) {
+		br := startRelay(b)
+		benchPath(b, br.lk, br.b.LocalAddr(), br.carrier, wire)
 	})
 	b.Run("direct", func(b *testing.B) {
 		from, to := listen(b), listen(b)
@@ -168,10 +174,25 @@ func percentiles(ds []time.Duration) (p50, p99 float64) {
 // alone: each peer sends 50 packets a second, paced like 20 ms audio, for
 // cpuPhase. The peers' own CPU time, to send and read the same packets,
 // is the baseline.
+//
+// The rtcp variant runs both legs with RTCP on: port+1 sockets and
+// reception statistics per packet; the reports themselves (one per leg
+// every 5 s) have nowhere to go, so that the peers count RTP only.
 func BenchmarkRelayCPU(b *testing.B) {
 	for _, calls := range []int{100, 500} {
-		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) { benchCPU(b, calls) })
+		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) { benchCPU(b, calls, false) })
 	}
+	b.Run("calls=100/rtcp", func(b *testing.B) { benchCPU(b, 100, true) })
+}
+
+// benchLeg is one leg of a benchmarked call, with RTCP when rtcp.
+func benchLeg(b *testing.B, rtcp bool) *Session {
+	if !rtcp {
+		return NewSession(listen(b), netip.AddrPort{})
+	}
+	s := NewSession(listen(b), netip.AddrPort{}, WithRTCP(listen(b), netip.AddrPort{}))
+	b.Cleanup(func() { s.Close() })
+	return s
 }
 
 const (
@@ -189,10 +210,10 @@ type cpuRun struct {
 	relayed        uint64        // both ways
 }
 
-func benchCPU(b *testing.B, n int) {
+func benchCPU(b *testing.B, n int, rtcp bool) {
 	legs := make([][2]*Session, n)
 	for i := range legs {
-		legs[i] = [2]*Session{NewSession(listen(b), netip.AddrPort{}), NewSession(listen(b), netip.AddrPort{})}
+		legs[i] = [2]*Session{benchLeg(b, rtcp), benchLeg(b, rtcp)}
 	}
 	var total cpuRun
 	for b.Loop() {

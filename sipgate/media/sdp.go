@@ -39,6 +39,15 @@ type Answer struct {
 	// Hold is true when the offer puts the stream on hold: a=sendonly or
 	// a=inactive (RFC 3264 §8.4), or the RFC 2543 form c=0.0.0.0.
 	Hold bool
+	// RTCPMux is true when the offer multiplexes RTCP on the RTP port
+	// (a=rtcp-mux, RFC 5761): the answer accepts it, and the session
+	// sends RTCP on its RTP socket (WithRTCPMux). Never set by
+	// ParseBridgeAnswer: the bridge offer does not ask for it.
+	RTCPMux bool
+	// RTCP is where to send RTCP: Remote when multiplexed, else the port
+	// (and address) of the offer's a=rtcp attribute (RFC 3605), else
+	// Remote's port + 1 (RFC 3550 §11).
+	RTCP netip.AddrPort
 	// SDP is the answer body to send with 200 OK (application/sdp).
 	SDP []byte
 }
@@ -81,8 +90,9 @@ func newConfig(opts []Option) config {
 // receiving RTP at local, which must be the address the caller can reach
 // (not 0.0.0.0). It takes the first active RTP/AVP audio stream that carries
 // an accepted codec, picks the offerer's most preferred codec there, keeps
-// telephone-event/8000 if offered, and rejects every other stream with port
-// 0 so that the answer has as many m= lines as the offer (RFC 3264 §6).
+// telephone-event/8000 if offered, accepts a=rtcp-mux if offered (RFC 5761),
+// and rejects every other stream with port 0 so that the answer has as many
+// m= lines as the offer (RFC 3264 §6).
 // Errors wrap ErrMalformedSDP (answer 400) or ErrNoCodec (answer 488).
 func Negotiate(offer []byte, local netip.AddrPort, opts ...Option) (Answer, error) {
 	cfg := newConfig(opts)
@@ -112,6 +122,7 @@ func Negotiate(offer []byte, local netip.AddrPort, opts ...Option) (Answer, erro
 		Direction: offered.reverse(),
 		Hold:      offered == SendOnly || offered == Inactive || addr.IsUnspecified(),
 	}
+	ans.RTCP, ans.RTCPMux = rtcpOf(md, ans.Remote)
 	ans.SDP = writeAnswer(&sd, idx, ans, local, cfg)
 	return ans, nil
 }

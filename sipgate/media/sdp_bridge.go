@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/pion/sdp/v3"
 )
@@ -42,12 +43,17 @@ func ParseBridgeAnswer(answer []byte, caller Answer) (Answer, error) {
 		return Answer{}, err
 	}
 	dir := direction(&sd, md)
-	return Answer{
+	ans := Answer{
 		Codec:     ch.codec,
 		PT:        ch.pt,
 		EventPT:   ch.eventPT,
 		Remote:    netip.AddrPortFrom(addr, uint16(md.MediaName.Port.Value)),
 		Direction: dir,
 		Hold:      dir == SendOnly || dir == Inactive || addr.IsUnspecified(),
-	}, nil
+	}
+	// An answer cannot turn multiplexing on when the offer did not ask
+	// for it (RFC 5761 §5.1.1): RTCP goes to a=rtcp or port + 1.
+	md.Attributes = slices.DeleteFunc(md.Attributes, func(a sdp.Attribute) bool { return a.Key == "rtcp-mux" })
+	ans.RTCP, _ = rtcpOf(md, ans.Remote)
+	return ans, nil
 }

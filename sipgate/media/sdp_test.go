@@ -151,6 +151,9 @@ func checkAnswer(t *testing.T, ans Answer, mLines, chosen int) {
 		if ans.EventPT != 0 {
 			wantAttrs = append(wantAttrs, "rtpmap:"+itoa(ans.EventPT)+" telephone-event/8000", "fmtp:"+itoa(ans.EventPT)+" 0-16")
 		}
+		if ans.RTCPMux {
+			wantAttrs = append(wantAttrs, "rtcp-mux")
+		}
 		for _, a := range wantAttrs {
 			if !attrs[a] {
 				t.Errorf("answer lacks a=%s\n%s", a, ans.SDP)
@@ -196,7 +199,8 @@ func TestNegotiateSessionOrigin(t *testing.T) {
 
 func FuzzNegotiate(f *testing.F) {
 	for _, seed := range [][]byte{sippOffer, baresipOffer, offer("m=audio 4000 RTP/AVP 8 101", "a=rtpmap:101 telephone-event/8000"),
-		offer("m=video 4002 RTP/AVP 96", "m=audio 0 RTP/AVP 0"), offer("a=inactive", "m=audio 4000 RTP/AVP 110", "a=rtpmap:110 PCMA/8000/1")} {
+		offer("m=video 4002 RTP/AVP 96", "m=audio 0 RTP/AVP 0"), offer("a=inactive", "m=audio 4000 RTP/AVP 110", "a=rtpmap:110 PCMA/8000/1"),
+		offer("m=audio 4000 RTP/AVP 0", "a=rtcp:53020 IN IP4 198.51.100.9"), offer("m=audio 4000 RTP/AVP 0", "a=rtcp-mux")} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, offer []byte) {
@@ -209,6 +213,9 @@ func FuzzNegotiate(f *testing.F) {
 		}
 		if !ans.Codec.Valid() || !ans.Remote.IsValid() {
 			t.Fatalf("bad answer %+v", ans)
+		}
+		if strings.Contains(string(ans.SDP), "a=rtcp-mux") != ans.RTCPMux || ans.RTCPMux && ans.RTCP != ans.Remote {
+			t.Fatalf("answer %+v, RTCP multiplexing inconsistent:\n%s", ans, ans.SDP)
 		}
 		var sd sdp.SessionDescription
 		if err := sd.Unmarshal(ans.SDP); err != nil {

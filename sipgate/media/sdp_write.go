@@ -11,7 +11,8 @@ import (
 // The SDP the gateway writes (RFC 4566 §5, CRLF line ends): one origin and
 // session-level c= line, t=0 0 (a permanent session, RFC 3264 §5), and the
 // audio stream with ptime 20 (RFC 4566 §6) and telephone-event events 0-16
-// (RFC 4733 §2.4.1: DTMF and flash).
+// (RFC 4733 §2.4.1: DTMF and flash). RTCP goes to the RTP port + 1 (RFC
+// 3550 §11), or to the RTP port when the offer asked for a=rtcp-mux.
 
 // outboundEventPT is the telephone-event payload type of our own offers: the
 // one most peers use (RFC 4733 leaves it dynamic).
@@ -32,6 +33,9 @@ func writeAnswer(sd *sdp.SessionDescription, chosen int, ans Answer, local netip
 		proto := strings.Join(md.MediaName.Protos, "/")
 		formats := []format{{ans.PT, ans.Codec.String()}}
 		b = audioStream(b, local.Port(), proto, formats, ans.EventPT, ans.Direction)
+		if ans.RTCPMux { // only when offered (RFC 5761 §5.1.1)
+			b = append(b, "a=rtcp-mux\r\n"...)
+		}
 	}
 	return b
 }

@@ -44,6 +44,8 @@ type Session struct {
 	rpkt rtp.Packet
 	rctx readWatch
 
+	rtcp *rtcpSession // nil without RTCP (rtcp.go)
+
 	wmu  sync.Mutex // guards everything below
 	wbuf [maxDatagram]byte
 	wpkt rtp.Packet
@@ -79,6 +81,7 @@ func NewSession(conn *net.UDPConn, remote netip.AddrPort, opts ...SessionOption)
 	for _, o := range opts {
 		o(s)
 	}
+	s.rtcp.run()
 	return s
 }
 
@@ -129,8 +132,10 @@ func (s *Session) LastReceived() time.Time {
 	return s.created.Add(time.Duration(s.last.Load()))
 }
 
-// Close stops a pending ReadPacket and releases the port.
+// Close stops a pending ReadPacket and releases the port (and the RTCP
+// port, after an RTCP BYE).
 func (s *Session) Close() error {
+	s.rtcp.close()
 	s.rctx.close()
 	return s.conn.Close()
 }

@@ -47,8 +47,12 @@ func (s *Session) read(ctx context.Context, b []byte) (int, error) {
 			}
 			return 0, err
 		}
+		if s.rtcp.demux(s, unmap(src), b[:n]) { // RFC 5761 §4
+			continue
+		}
 		if s.accept(unmap(src), b[:n]) {
 			s.last.Store(int64(time.Since(s.created)))
+			s.rtcp.received(b[:n])
 			return n, nil
 		}
 	}

@@ -46,6 +46,7 @@ func (s *Session) WriteFrame(pt uint8, payload []byte, samples uint32) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.out.stamp(&s.wpkt.Header, pt, samples)
+	s.out.sent(len(payload))
 	s.wpkt.Payload = payload
 	err := s.send(&s.wpkt)
 	s.wpkt.Payload = nil

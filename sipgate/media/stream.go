@@ -15,12 +15,18 @@ import (
 // first packet of the next talkspurt carries the marker bit (RFC 3551 §4.1)
 // and a timestamp advanced by the silence, measured on the wall clock, as
 // RFC 3550 §5.1 asks, so the receiver's playout stays in step.
+//
+// A relay writes another leg's packets into the stream too (splice.go), so
+// that the caller hears prompts and the meeting as one stream.
 type stream struct {
 	ssrc   uint32
 	seq    uint16
 	ts     uint32
 	marker bool      // the next packet starts a talkspurt
 	end    time.Time // wall-clock time at which the audio sent so far ends
+	splice splice
+
+	packets, octets uint32 // sent, for RTCP sender reports (RFC 3550 §6.4.1)
 }
 
 func newStream() stream {
@@ -39,6 +45,12 @@ func (st *stream) talkspurt(now time.Time) {
 	st.marker = true
 }
 
+// sent counts a packet of the stream with a payload of n bytes.
+func (st *stream) sent(n int) {
+	st.packets++
+	st.octets += uint32(n)
+}
+
 // stamp fills h for the next packet, which carries samples samples.
 func (st *stream) stamp(h *rtp.Header, pt uint8, samples uint32) {
 	*h = rtp.Header{
@@ -50,6 +62,7 @@ func (st *stream) stamp(h *rtp.Header, pt uint8, samples uint32) {
 		SSRC:           st.ssrc,
 	}
 	st.marker = false
+	st.splice.on = false // a relayed packet after this one starts a talkspurt
 	st.seq++
 	st.ts += samples
 	if st.end.IsZero() {
