@@ -207,10 +207,7 @@ func (r *running) bridged(t *testing.T, n int) {
 
 // talk sends n 20 ms PCMU frames, paced.
 func (u *uac) talk(n int) {
-	frame := make([]byte, 160)
-	for i := range frame {
-		frame[i] = 0xFF
-	}
+	frame := talkFrame
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for range n {

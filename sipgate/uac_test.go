@@ -1,6 +1,7 @@
 package sipgate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -126,9 +127,12 @@ func (u *uac) answerRefresh(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// readRTP counts the PCMU packets that come back with the caller's own SSRC (the stand-in echoes what it
-// receives, and the relay rewrites nothing, so each is one of the caller's packets, back through both legs)
-// and discards the rest.
+// talkFrame is what the caller says when bridged: a frame no prompt contains.
+var talkFrame = bytes.Repeat([]byte{0x5A}, 160)
+
+// readRTP counts the PCMU packets that come back with the caller's own words (the stand-in echoes what it
+// receives, so each is one of the caller's packets, back through both legs: the relay leaves payloads alone
+// and rewrites the header into sipgate's stream toward the caller) and discards the rest.
 func (u *uac) readRTP() {
 	buf := make([]byte, 2048)
 	var p rtp.Packet
@@ -137,7 +141,7 @@ func (u *uac) readRTP() {
 		if err != nil {
 			return
 		}
-		if p.Unmarshal(buf[:n]) == nil && p.SSRC == u.ssrc && p.PayloadType == 0 {
+		if p.Unmarshal(buf[:n]) == nil && p.PayloadType == 0 && bytes.Equal(p.Payload, talkFrame) {
 			u.echoes.Add(1)
 		}
 	}
