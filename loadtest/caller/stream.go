@@ -2,6 +2,7 @@ package caller
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -22,7 +23,9 @@ type Heard struct {
 // Stream is one call's RTP: its own SSRC, sequence numbers and timestamps on a shared socket, the audio
 // the shard's sender writes for it, the key presses the call sends, and what comes back: sipgate's
 // prompts (recognised, and counted for loss by their sequence numbers) and, once bridged, the caller's
-// own packets echoed by LiveKit's SIP stand-in through sipgate's relay (counted likewise).
+// own packets echoed by LiveKit's SIP stand-in through sipgate's relay. sipgate's relay continues its own
+// stream toward the caller (one SSRC, running sequence numbers), so an echo is known by its payload, whose
+// first four bytes the caller tags with its SSRC, and its loss is counted in the one stream.
 type Stream struct {
 	sh     *shard
 	remote netip.AddrPort // sipgate's RTP address, set by start
@@ -41,7 +44,8 @@ type Stream struct {
 	peer       uint32     // sipgate's SSRC, from its first packet
 	peerKnown  bool
 	foreign    uint64 // packets from another SSRC than sipgate's or the caller's
-	in, echo   seqTracker
+	in         seqTracker
+	echoes     uint64 // own packets back through the bridge
 	spurt      talkspurt
 	received   uint64
 	heard      chan Heard    // recognised talkspurts; full: dropped (the call reads as they come)
@@ -85,6 +89,7 @@ func (s *Stream) sendAudio(conn *net.UDPConn, pkt *rtp.Packet, buf []byte, voice
 	if err != nil {
 		return
 	}
+	binary.BigEndian.PutUint32(buf[rtpHeaderLen:], s.ssrc) // the echo tag: 4 of 160 samples
 	if _, err := conn.WriteToUDPAddrPort(buf[:n], s.remote); err == nil {
 		s.sent.Add(1)
 	}
@@ -175,8 +180,11 @@ func (s *Stream) receive(b []byte, at time.Time) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	s.received++
-	if h.SSRC == s.ssrc {
-		s.echo.add(h.SequenceNumber)
+	if len(b) >= n+4 && binary.BigEndian.Uint32(b[n:]) == s.ssrc { // an echo
+		if s.peerKnown && h.SSRC == s.peer {
+			s.in.add(h.SequenceNumber)
+		}
+		s.echoes++
 		s.echoedOnce.Do(func() { s.echoedAt = at; close(s.echoed) })
 		return
 	}
@@ -202,11 +210,14 @@ func (s *Stream) receive(b []byte, at time.Time) {
 	}
 }
 
+// rtpHeaderLen is the size of the caller's RTP header: no CSRC, no extension.
+const rtpHeaderLen = 12
+
 // RTP is a stream's packet counts at the end of a call.
 type RTP struct {
 	Sent     uint64 // packets sent: audio and key events
 	Received uint64 // packets received: sipgate's and echoes
-	Lost     uint64 // gaps in sipgate's sequence numbers and in the echoes'
+	Lost     uint64 // gaps in sipgate's sequence numbers (prompts and echoes are one stream)
 	Echoed   uint64 // own packets back through the bridge
 	Foreign  uint64 // packets from another source on sipgate's port, left out of the loss
 	// Expected is how many packets the received sequence numbers span, the denominator of the loss.
@@ -217,8 +228,8 @@ type RTP struct {
 func (s *Stream) counts() RTP {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	return RTP{Sent: s.sent.Load(), Received: s.received, Lost: s.in.lost() + s.echo.lost(),
-		Echoed: s.echo.received, Expected: s.in.expected() + s.echo.expected(), Foreign: s.foreign}
+	return RTP{Sent: s.sent.Load(), Received: s.received, Lost: s.in.lost(),
+		Echoed: s.echoes, Expected: s.in.expected(), Foreign: s.foreign}
 }
 
 // sleepUntil waits for the wall-clock time at, or for ctx.
