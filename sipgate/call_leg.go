@@ -58,13 +58,14 @@ func (c *call) dial(room Room, a Admission) (*leg, error) {
 	if s.lk.Addr == "" {
 		return nil, errNoLiveKit
 	}
-	conn, err := s.ports.Allocate()
+	conn, rtcp, err := s.ports.AllocatePair()
 	if err != nil {
 		return nil, err
 	}
 	l := &leg{caller: c.first, local: s.localRTP(conn), sessID: newSessionID(), sessVer: 1}
 	l.sdp = media.BridgeOffer(l.local, c.first, media.WithSession(l.sessID, l.sessVer))
-	l.media = media.NewSession(conn, netip.AddrPort{}, media.WithPayloadType(c.first.Codec, c.first.PT))
+	l.media = media.NewSession(conn, netip.AddrPort{}, media.WithPayloadType(c.first.Codec, c.first.PT),
+		media.WithRTCP(rtcp, netip.AddrPort{}))
 	req := c.legInvite(room, a, l.sdp)
 	ctx, cancel := context.WithTimeout(ctx, s.lk.SetupTimeout)
 	defer cancel()
@@ -85,6 +86,7 @@ func (c *call) dial(room Room, a Admission) (*leg, error) {
 		return nil, fmt.Errorf("sipgate: LiveKit leg: %w", err)
 	}
 	l.media.SetRemote(ans.Remote)
+	l.media.SetRTCPRemote(ans.RTCP)
 	l.media.SetHold(ans.Hold)
 	return l, nil
 }

@@ -42,7 +42,7 @@ func (c *call) setup() (Outcome, bool) {
 		return c.reject(OutcomeRejected488, sip.StatusNotAcceptableHere, "Not Acceptable Here",
 			sip.NewHeader("Accept", "application/sdp")), false
 	}
-	conn, err := s.ports.Allocate()
+	conn, rtcp, err := s.ports.AllocatePair()
 	if err != nil {
 		c.log.Warn("no rtp port", "error", err)
 		return c.reject(OutcomeRejected503, sip.StatusServiceUnavailable, "Service Unavailable", s.retryAfterHeader()), false
@@ -52,11 +52,12 @@ func (c *call) setup() (Outcome, bool) {
 	ans, err := media.Negotiate(req.Body(), local, media.WithSession(c.sdp.sessID, c.sdp.version))
 	if err != nil {
 		conn.Close()
+		rtcp.Close()
 		return c.rejectOffer(err), false
 	}
 	c.first, c.sdp.answer = ans, ans.SDP
 	c.evPT.Store(uint32(ans.EventPT))
-	c.media = media.NewSession(conn, ans.Remote, media.WithPayloadType(ans.Codec, ans.PT))
+	c.media = media.NewSession(conn, ans.Remote, sessionOptions(ans, rtcp)...)
 	c.media.SetHold(ans.Hold) // an initial a=sendonly or a=inactive is honoured too (RFC 3264 §6.1)
 	c.recv = dtmf.NewReceiver(dtmf.ReceiverConfig{})
 	return 0, true
@@ -115,4 +116,14 @@ func (c *call) answer() error {
 // localRTP is the address the SDP advertises for conn.
 func (s *Server) localRTP(conn *net.UDPConn) netip.AddrPort {
 	return netip.AddrPortFrom(s.cc.RTPIP, uint16(conn.LocalAddr().(*net.UDPAddr).Port))
+}
+
+// sessionOptions are the media session's options for a negotiated answer: the payload type of its codec,
+// RTCP on the port pair's odd port, and on the RTP port too when the offer multiplexed it (RFC 5761).
+func sessionOptions(ans media.Answer, rtcp *net.UDPConn) []media.SessionOption {
+	opts := []media.SessionOption{media.WithPayloadType(ans.Codec, ans.PT), media.WithRTCP(rtcp, ans.RTCP)}
+	if ans.RTCPMux {
+		opts = append(opts, media.WithRTCPMux())
+	}
+	return opts
 }

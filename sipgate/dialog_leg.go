@@ -29,6 +29,7 @@ func (c *call) onLegRequest(l *leg, req *sip.Request, tx sip.ServerTransaction) 
 		}
 		if ans.Remote.IsValid() { // an offer, not a refresh
 			l.media.SetRemote(ans.Remote)
+			l.media.SetRTCPRemote(ans.RTCP)
 			l.media.SetHold(ans.Hold)
 		}
 		res := sip.NewSDPResponseFromRequest(req, body)

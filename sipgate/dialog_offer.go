@@ -110,6 +110,7 @@ var errMovedPT = errors.New("sipgate: offer moves the codec to another payload t
 // payload type of its key presses.
 func (c *call) applyOffer(ans media.Answer) {
 	c.media.SetRemote(ans.Remote)
+	c.media.SetRTCPRemote(ans.RTCP)
 	c.media.SetHold(ans.Hold)
 	c.evPT.Store(uint32(ans.EventPT))
 	c.watch.hold(c, ans.Hold || !ans.Direction.Receives())
@@ -129,6 +130,7 @@ func (c *call) applyAnswer(body []byte) {
 		return
 	}
 	c.media.SetRemote(ans.Remote)
+	c.media.SetRTCPRemote(ans.RTCP)
 	c.media.SetHold(ans.Hold)
 	c.watch.hold(c, ans.Hold || !ans.Direction.Sends())
 	c.log.Info("session modified", "method", "ACK", "hold", ans.Hold)

@@ -138,6 +138,7 @@ func (c *call) refreshed(u *uacRequest, res *sip.Response, err error) {
 		if u.invite {
 			if ans, err := media.ParseBridgeAnswer(res.Body(), c.first); err == nil {
 				c.media.SetRemote(ans.Remote)
+				c.media.SetRTCPRemote(ans.RTCP)
 				c.media.SetHold(ans.Hold)
 			}
 		}
