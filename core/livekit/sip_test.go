@@ -17,7 +17,7 @@ import (
 
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/testenv"
-	"github.com/meetline/meetline/sipgate/standin/lkbus"
+	"github.com/meetline/meetline/internal/standin/lkbus"
 )
 
 // The tests share the local livekit-server (with Valkey: the SIP APIs need

@@ -34,8 +34,8 @@ import (
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 	"github.com/meetline/meetline/sipgate"
 	"github.com/meetline/meetline/sipgate/media"
-	"github.com/meetline/meetline/sipgate/standin"
-	"github.com/meetline/meetline/sipgate/standin/lkbus"
+	"github.com/meetline/meetline/internal/standin"
+	"github.com/meetline/meetline/internal/standin/lkbus"
 )
 
 const (

@@ -145,7 +145,7 @@ export LIVEKIT_API_SECRET='$LIVEKIT_API_SECRET'
 export LIVEKIT_SIP_ALLOWED_ADDRESSES='127.0.0.1/32'
 export LIVEKIT_SIP_AUTH_USERNAME='sipgate'
 export LIVEKIT_SIP_AUTH_PASSWORD='$LIVEKIT_SIP_PASSWORD'
-# LiveKit's SIP service cannot be built here: make run starts its stand-in (sipgate/standin).
+# LiveKit's SIP service cannot be built here: make run starts its stand-in (internal/standin).
 export LKSIP_ADDR='127.0.0.1:$LKSIP_PORT'
 export LKSIP_RTP_PORTS='$LKSIP_RTP_PORTS'
 export SIPGATE_LIVEKIT_SIP_ADDR='127.0.0.1:$LKSIP_PORT'

@@ -1,5 +1,5 @@
 // Command lksip-standin runs the LiveKit SIP stand-in (package
-// sipgate/standin) for `make run` and tests: a stand-in for LiveKit's SIP
+// internal/standin) for `make run` and tests: a stand-in for LiveKit's SIP
 // service, never for production, where sipgate points at a real one.
 //
 // Environment:
@@ -27,8 +27,8 @@ import (
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/meetline/meetline/sipgate/media"
-	"github.com/meetline/meetline/sipgate/standin"
-	"github.com/meetline/meetline/sipgate/standin/lkbus"
+	"github.com/meetline/meetline/internal/standin"
+	"github.com/meetline/meetline/internal/standin/lkbus"
 )
 
 func main() {

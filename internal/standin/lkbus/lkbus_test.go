@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/meetline/meetline/core/testenv"
-	"github.com/meetline/meetline/sipgate/standin/lkbus"
+	"github.com/meetline/meetline/internal/standin/lkbus"
 )
 
 func newBus(t *testing.T) bus.MessageBus {

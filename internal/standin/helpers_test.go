@@ -21,8 +21,8 @@ import (
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/sipgate/media"
-	"github.com/meetline/meetline/sipgate/standin"
-	"github.com/meetline/meetline/sipgate/standin/lkbus"
+	"github.com/meetline/meetline/internal/standin"
+	"github.com/meetline/meetline/internal/standin/lkbus"
 )
 
 // env is one test's stand-in, with a trunk of its own on the shared
