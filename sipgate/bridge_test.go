@@ -22,9 +22,9 @@ import (
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/testenv"
-	"github.com/meetline/meetline/sipgate/media"
 	"github.com/meetline/meetline/internal/standin"
 	"github.com/meetline/meetline/internal/standin/lkbus"
+	"github.com/meetline/meetline/sipgate/media"
 )
 
 // bridgeStack is the whole chain of a phone call into a meeting, every part real but LiveKit's SIP

@@ -30,12 +30,12 @@ import (
 	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/core/valkey"
 	"github.com/meetline/meetline/core/web"
+	"github.com/meetline/meetline/internal/standin"
+	"github.com/meetline/meetline/internal/standin/lkbus"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 	"github.com/meetline/meetline/sipgate"
 	"github.com/meetline/meetline/sipgate/media"
-	"github.com/meetline/meetline/internal/standin"
-	"github.com/meetline/meetline/internal/standin/lkbus"
 )
 
 const (

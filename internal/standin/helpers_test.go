@@ -20,9 +20,9 @@ import (
 
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/testenv"
-	"github.com/meetline/meetline/sipgate/media"
 	"github.com/meetline/meetline/internal/standin"
 	"github.com/meetline/meetline/internal/standin/lkbus"
+	"github.com/meetline/meetline/sipgate/media"
 )
 
 // env is one test's stand-in, with a trunk of its own on the shared

@@ -26,9 +26,9 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
-	"github.com/meetline/meetline/sipgate/media"
 	"github.com/meetline/meetline/internal/standin"
 	"github.com/meetline/meetline/internal/standin/lkbus"
+	"github.com/meetline/meetline/sipgate/media"
 )
 
 func main() {
