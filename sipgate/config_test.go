@@ -147,6 +147,7 @@ func TestConfigFromEnvInvalid(t *testing.T) {
 		{EnvPINAttempts, "three"},
 		{EnvFirstDigitTimeout, "10"},
 		{EnvNoRTPTimeout, "-1s"},
+		{EnvHoldTimeout, "0s"},
 		{EnvResolveTimeout, "0s"},
 		{EnvTLSAddr, "nowhere"},
 		{EnvMaxWait, "forever"},
