@@ -11,17 +11,20 @@ type Method uint8
 
 // Methods of [Press].
 const (
-	MethodRTP  Method = iota + 1 // RFC 4733 telephone-event in the RTP stream
-	MethodINFO                   // SIP INFO, application/dtmf-relay or application/dtmf
+	MethodRTP    Method = iota + 1 // RFC 4733 telephone-event in the RTP stream
+	MethodINFO                     // SIP INFO, application/dtmf-relay or application/dtmf
+	MethodInband                   // tones in the audio (ITU-T Q.23), found by a [Detector]
 )
 
-// String returns "rtp", "info" or "none".
+// String returns "rtp", "info", "inband" or "none".
 func (m Method) String() string {
 	switch m {
 	case MethodRTP:
 		return "rtp"
 	case MethodINFO:
 		return "info"
+	case MethodInband:
+		return "inband"
 	}
 	return "none"
 }
@@ -95,6 +98,13 @@ func (r *Receiver) RTP(ssrc, timestamp uint32, payload []byte) {
 	if d, ok := r.rtp.Add(ssrc, timestamp, payload); ok {
 		r.deliver(d, MethodRTP)
 	}
+}
+
+// Tone takes a key a [Detector] found in the caller's audio. It does not allocate and never blocks.
+func (r *Receiver) Tone(digit byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deliver(digit, MethodInband)
 }
 
 // INFO takes one SIP INFO request of the call's dialog and returns the error that decides the response;
