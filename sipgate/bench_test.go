@@ -15,16 +15,17 @@ import (
 // BenchmarkIVRPacketPath measures what one received RTP packet costs a call in the IVR: the datagram read
 // by the call's session (parse, source latch, LastReceived) and, for telephone-events, the DTMF receiver
 // (call.takeEvent), over real loopback sockets. "audio" is PCMU, what a caller mostly sends;
-// "event" is RFC 4733 key presses, six packets per key, a new key every six. Expect 0 allocs/op.
+// "event" is RFC 4733 key presses, six packets per key, a new key every six; "inband" is audio through the
+// in-band key detector, for a caller without telephone-event. Expect 0 allocs/op.
 func BenchmarkIVRPacketPath(b *testing.B) {
-	for _, kind := range []string{"audio", "event"} {
+	for _, kind := range []string{"audio", "event", "inband"} {
 		b.Run(kind, func(b *testing.B) {
-			benchPacketPath(b, kind == "event")
+			benchPacketPath(b, kind == "event", kind == "inband")
 		})
 	}
 }
 
-func benchPacketPath(b *testing.B, events bool) {
+func benchPacketPath(b *testing.B, events, tones bool) {
 	lo := netip.MustParseAddr("127.0.0.1")
 	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(lo, 0)))
 	if err != nil {
@@ -39,7 +40,11 @@ func benchPacketPath(b *testing.B, events bool) {
 		media: media.NewSession(conn, peer.LocalAddr().(*net.UDPAddr).AddrPort()),
 		recv:  dtmf.NewReceiver(dtmf.ReceiverConfig{}),
 	}
-	c.evPT.Store(101)
+	c.first.Codec, c.first.PT = media.PCMU, 0
+	if !tones {
+		c.evPT.Store(101)
+	}
+	var in inband
 	defer c.media.Close()
 	defer c.recv.Close()
 	dst := conn.LocalAddr().(*net.UDPAddr).AddrPort()
@@ -82,7 +87,11 @@ func benchPacketPath(b *testing.B, events bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c.takeEvent(p)
+		if tones {
+			in.feed(c, p)
+		} else {
+			c.takeEvent(p)
+		}
 		select {
 		case <-c.recv.Presses():
 			keys++

@@ -15,17 +15,24 @@ import (
 // errMaxIVR ends the PIN dialogue after MaxIVRTime.
 var errMaxIVR = endedBy(OutcomeMaxDuration)
 
-// readDigits reads the caller's RTP for the IVR, feeding telephone-events to the DTMF receiver (audio only
-// refreshes LastReceived, inside ReadPacket), until the returned stop is called; stop waits for the reader,
-// so that the relay can be the socket's only reader after it. stop may be called more than once.
+// readDigits reads the caller's RTP for the IVR, feeding telephone-events to the DTMF receiver — or, for a
+// caller whose offer had no telephone-event, the audio to an in-band detector (ITU-T Q.23/Q.24), since its
+// keys are only in the audio; audio also refreshes LastReceived, inside ReadPacket — until the returned stop
+// is called; stop waits for the reader, so that the relay can be the socket's only reader after it. stop may
+// be called more than once.
 func (c *call) readDigits() (stop func()) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		var tones inband
 		for {
 			p, err := c.media.ReadPacket(ctx)
 			if err != nil {
 				return
+			}
+			if c.evPT.Load() == 0 {
+				tones.feed(c, p)
+				continue
 			}
 			c.takeEvent(p)
 		}
@@ -38,6 +45,29 @@ func (c *call) takeEvent(p *rtp.Packet) {
 	if ev := c.evPT.Load(); ev != 0 && uint32(p.PayloadType) == ev {
 		c.recv.RTP(p.SSRC, p.Timestamp, p.Payload)
 	}
+}
+
+// inband is a call's in-band key detection: the detector and a buffer for one frame of linear audio.
+type inband struct {
+	det dtmf.Detector
+	pcm [480]int16 // 60 ms, the longest ptime callers use
+}
+
+// feed decodes one G.711 frame of the caller's audio and hands it to the detector, whose keys go to the
+// receiver. It does not allocate.
+func (t *inband) feed(c *call, p *rtp.Packet) {
+	if p.PayloadType != c.first.PT {
+		return
+	}
+	n := min(len(p.Payload), len(t.pcm))
+	decode := media.DecodeULaw
+	if c.first.Codec == media.PCMA {
+		decode = media.DecodeALaw
+	}
+	for i, b := range p.Payload[:n] {
+		t.pcm[i] = decode(b)
+	}
+	t.det.Feed(t.pcm[:n], c.recv.Tone)
 }
 
 // runIVR is the PIN dialogue: prompt, keys until '#', the core's answer, again after a wrong PIN or a timeout

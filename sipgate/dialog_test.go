@@ -1,14 +1,20 @@
 package sipgate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/pion/rtp"
+
+	"github.com/meetline/meetline/sipgate/media"
 )
 
 // Dialog regressions of issue 15, each driven by a raw UDP peer (peer_test.go) that controls every
@@ -370,4 +376,50 @@ func TestRTCPPortBound(t *testing.T) {
 		p.wait(0, testTimeout, "200 to the BYE", response(200, "BYE", p.cseq))
 	}
 	srv.idle(t)
+}
+
+// TestInbandPIN: a caller whose offer has no telephone-event types its PIN as tones in the audio, and the
+// PIN reaches the core.
+func TestInbandPIN(t *testing.T) {
+	t.Parallel()
+	srv, core := startDialogServer(t, dialogCalls())
+	p := newPeer(t, srv.Addr())
+	offer := strings.Replace(p.offer("0", "sendrecv"), "RTP/AVP 0 101", "RTP/AVP 0", 1)
+	res := p.answered(offer)
+	p.send(p.ack(1, ""))
+	if strings.Contains(string(res.Body()), "telephone-event") {
+		t.Fatalf("answer offers telephone-event the caller did not:\n%s", res.Body())
+	}
+	dst := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(rtpPort(res.Body())))
+	var audio []byte
+	for _, k := range []byte("4321#") {
+		audio = append(audio, dtmfTone(k, 80)...)
+		audio = append(audio, bytes.Repeat([]byte{0xff}, 80*8)...) // μ-law silence
+	}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 0x1234}}
+	for i := 0; i+160 <= len(audio); i += 160 {
+		pkt.SequenceNumber, pkt.Timestamp, pkt.Payload = uint16(i/160), uint32(i), audio[i:i+160]
+		b, _ := pkt.Marshal()
+		p.rtp.WriteToUDPAddrPort(b, dst)
+		time.Sleep(2 * time.Millisecond)
+	}
+	eventually(t, "the PIN typed as tones", func() bool { return len(core.asked()) == 1 })
+	if got := core.asked()[0]; got != "4321" {
+		t.Errorf("PIN %q from the tones, want 4321", got)
+	}
+	wantMetrics(t, srv, map[string]string{`sipgate_dtmf_digits_total{method="inband"}`: "5"})
+}
+
+// dtmfTone is ms milliseconds of key's two tones (ITU-T Q.23) in μ-law, each tone at about -10 dBm0.
+func dtmfTone(key byte, ms int) []byte {
+	low := [4]float64{697, 770, 852, 941}
+	high := [4]float64{1209, 1336, 1477, 1633}
+	i := strings.IndexByte("123A456B789C*0#D", key)
+	out := make([]byte, ms*8)
+	for n := range out {
+		t := float64(n) / 8000
+		v := 7000*math.Sin(2*math.Pi*low[i/4]*t) + 7000*math.Sin(2*math.Pi*high[i%4]*t)
+		out[n] = media.EncodeULaw(int16(v))
+	}
+	return out
 }

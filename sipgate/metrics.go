@@ -134,4 +134,5 @@ func (m *metrics) callMetrics() {
 	}
 	m.digits.WithLabelValues("rtp")
 	m.digits.WithLabelValues("info")
+	m.digits.WithLabelValues("inband")
 }
