@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"log/slog"
@@ -30,8 +30,14 @@ func getenv(vars map[string]string, overrides ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// load is LoadConfig without its Loader.
+func load(getenv func(string) string) (Config, error) {
+	c, _, err := LoadConfig(getenv)
+	return c, err
+}
+
 func TestLoadConfigDefaults(t *testing.T) {
-	c, err := loadConfig(getenv(minimal))
+	c, err := load(getenv(minimal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +50,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigOverrides(t *testing.T) {
-	c, err := loadConfig(getenv(minimal, "CORE_ADDR", ":9999", "LOG_LEVEL", "debug", "TELEPHONY_DEFAULT_REGION", "nl",
+	c, err := load(getenv(minimal, "CORE_ADDR", ":9999", "LOG_LEVEL", "debug", "TELEPHONY_DEFAULT_REGION", "nl",
 		"RECORDING_EXPIRATION_DAYS", "30", "TELEPHONY_ENABLED", "false", "CORE_SHUTDOWN_TIMEOUT", "3s"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +74,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad duration", getenv(minimal, "CORE_SHUTDOWN_TIMEOUT", "-1s"), `CORE_SHUTDOWN_TIMEOUT="-1s"`},
 		{"days out of range", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "-3"), `RECORDING_EXPIRATION_DAYS="-3"`},
 		{"days not a number", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "ten"), `RECORDING_EXPIRATION_DAYS="ten"`},
-		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="FRANCE"`},
+		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="France"`},
 		{"unknown marketing provider", getenv(minimal, "MARKETING_PROVIDER", "mailchimp"), `MARKETING_PROVIDER="mailchimp"`},
 		{"brevo without key", getenv(minimal, "MARKETING_PROVIDER", "brevo", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `BREVO_API_KEY`},
 		{"brevo without mail", getenv(minimal, "MARKETING_PROVIDER", "brevo", "BREVO_API_KEY", "k"), `SMTP_HOST`},
@@ -78,7 +84,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := loadConfig(tt.env)
+			_, err := load(tt.env)
 			if err == nil || !strings.Contains(err.Error(), tt.wants) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.wants)
 			}
