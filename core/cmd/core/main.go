@@ -50,28 +50,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return fmt.Errorf("usage: core config check")
 		}
 		return checkConfig(getenv, stdout)
+	case "serve", "migrate", "demo":
+	default:
+		return fmt.Errorf("unknown command %q (want serve, migrate, token, demo or config check)", cmd)
 	}
 	cfg, _, err := app.LoadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	switch cmd {
-	case "serve":
+	if cmd == "serve" {
 		return serve(ctx, cfg, log)
-	case "migrate", "demo":
-		db, err := postgres.Open(ctx, cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if err := db.Migrate(ctx, log); err != nil || cmd == "migrate" {
-			return err
-		}
-		return seedDemo(ctx, db, stdout)
-	default:
-		return fmt.Errorf("unknown command %q (want serve, migrate, token, demo or config check)", cmd)
 	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, log); err != nil || cmd == "migrate" {
+		return err
+	}
+	return seedDemo(ctx, db, stdout)
 }
 
 // checkConfig implements `core config check`: the effective configuration

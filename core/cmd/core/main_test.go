@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/testenv"
 )
 
@@ -118,14 +117,14 @@ func TestServe(t *testing.T) {
 }
 
 func TestRunRejectsUnknownCommand(t *testing.T) {
-	err := run(context.Background(), []string{"frobnicate"}, getenv(minimal), io.Discard)
+	err := run(context.Background(), []string{"frobnicate"}, getenv(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
 		t.Errorf("err = %v", err)
 	}
 }
 
 func TestRunRejectsBadConfig(t *testing.T) {
-	err := run(context.Background(), nil, getenv(minimal, "DATABASE_URL", ""), io.Discard)
+	err := run(context.Background(), nil, getenv(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Errorf("err = %v", err)
 	}
@@ -159,43 +158,23 @@ func TestTokenNeedsSub(t *testing.T) {
 	}
 }
 
-// minimal holds the variables without a default.
-var minimal = map[string]string{
-	"DATABASE_URL":       "postgres://localhost/meetline",
-	"VALKEY_ADDR":        "127.0.0.1:6379",
-	"S3_ENDPOINT":        "http://127.0.0.1:9000",
-	"S3_ACCESS_KEY":      "key",
-	"S3_SECRET_KEY":      "secret",
-	"LIVEKIT_URL":        "http://127.0.0.1:7880",
-	"LIVEKIT_API_KEY":    "devkey",
-	"LIVEKIT_API_SECRET": "secret",
-}
-
-func getenv(vars map[string]string, overrides ...string) func(string) string {
-	m := make(map[string]string, len(vars))
-	for k, v := range vars {
-		m[k] = v
-	}
-	for i := 0; i+1 < len(overrides); i += 2 {
-		m[overrides[i]] = overrides[i+1]
-	}
-	return func(k string) string { return m[k] }
-}
-
-// loadConfig is app.LoadConfig without its Loader.
-func loadConfig(getenv func(string) string) (app.Config, error) {
-	c, _, err := app.LoadConfig(getenv)
-	return c, err
+// getenv reads vars as the environment.
+func getenv(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
 }
 
 // TestConfigCheck prints the effective configuration, defaults and derived
 // values included, with every secret masked, then fails naming every bad
 // variable at once.
 func TestConfigCheck(t *testing.T) {
+	vars := map[string]string{
+		"DATABASE_URL": "postgres://meetline:dbpass@db/meetline", "VALKEY_ADDR": "valkey:6379",
+		"S3_ENDPOINT": "http://minio:9000", "S3_ACCESS_KEY": "meetline", "S3_SECRET_KEY": "s3-secret-789",
+		"LIVEKIT_URL": "http://livekit:7880", "LIVEKIT_API_KEY": "key", "LIVEKIT_API_SECRET": "lk-secret-012",
+		"SERVICE_TOKENS": "operator:op-token-123", "LOBBY_TICKET_SECRET": "ticket-secret-456",
+	}
 	var out bytes.Buffer
-	env := getenv(minimal, "DATABASE_URL", "postgres://meetline:dbpass@db/meetline", "SERVICE_TOKENS", "operator:op-token-123",
-		"LOBBY_TICKET_SECRET", "ticket-secret-456")
-	if err := run(context.Background(), []string{"config", "check"}, env, &out); err != nil {
+	if err := run(context.Background(), []string{"config", "check"}, getenv(vars), &out); err != nil {
 		t.Fatalf("config check: %v", err)
 	}
 	for _, want := range []string{`CORE_ADDR="127.0.0.1:8080"`, `CORE_PUBLIC_URL="http://127.0.0.1:8080"`,
@@ -205,15 +184,15 @@ func TestConfigCheck(t *testing.T) {
 			t.Errorf("config check lacks %s:\n%s", want, out.String())
 		}
 	}
-	for _, secret := range []string{"dbpass", "op-token-123", "ticket-secret-456", minimal["S3_SECRET_KEY"] + `"`} {
+	for _, secret := range []string{"dbpass", "s3-secret-789", "lk-secret-012", "op-token-123", "ticket-secret-456"} {
 		if strings.Contains(out.String(), secret) {
 			t.Errorf("config check printed the secret %q", secret)
 		}
 	}
 
 	out.Reset()
-	err := run(context.Background(), []string{"config", "check"}, getenv(minimal, "DATABASE_URL", "", "PIN_RETRIES", "0",
-		"LOG_LEVEL", "loud"), &out)
+	vars["DATABASE_URL"], vars["PIN_RETRIES"], vars["LOG_LEVEL"] = "", "0", "loud"
+	err := run(context.Background(), []string{"config", "check"}, getenv(vars), &out)
 	for _, want := range []string{"DATABASE_URL is required", `PIN_RETRIES="0"`, `LOG_LEVEL="loud"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("config check error %v lacks %s", err, want)
@@ -222,7 +201,7 @@ func TestConfigCheck(t *testing.T) {
 	if !strings.Contains(out.String(), "LIVEKIT_URL=") {
 		t.Errorf("a failing config check printed no configuration:\n%s", out.String())
 	}
-	if err := run(context.Background(), []string{"config"}, getenv(minimal), io.Discard); err == nil {
+	if err := run(context.Background(), []string{"config"}, getenv(vars), io.Discard); err == nil {
 		t.Error("core config without check: no error")
 	}
 }
