@@ -10,7 +10,9 @@ import (
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/app"
+	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/postgres"
+	"github.com/meetline/meetline/core/storage"
 	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/core/valkey"
 )
@@ -23,6 +25,8 @@ type stack struct {
 	kv     *valkey.Client
 	server *api.Server
 	url    string
+	bucket *storage.Bucket // the API's bucket, for what tests put in it
+	lk     *livekit.Client // the shared livekit-server, for rooms tests open
 }
 
 // lobbyTTLs are short so that expiry shows within a test.
@@ -61,13 +65,13 @@ func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *
 	t.Helper()
 	opts := []testenv.CoreOption{testenv.WithConfig(ruleSettings), testenv.WithListener(ln)}
 	for _, f := range configure {
-		opts = append(opts, testenv.WithServer(f))
+		opts = append(opts, testenv.WithApp(func(a *app.App) { f(a.Server) }))
 	}
 	return stackOf(testenv.Core(t, opts...))
 }
 
 func stackOf(c *testenv.CoreServer) *stack {
-	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, url: c.URL}
+	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, url: c.URL, bucket: c.Bucket, lk: c.LiveKit}
 }
 
 // token signs an identity token for sub, as the identity provider would.

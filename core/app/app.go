@@ -96,8 +96,7 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.LiveKit = livekit.New(livekit.Config{URL: cfg.LiveKitURL, PublicURL: cfg.LiveKitPublicURL,
-		APIKey: cfg.LiveKitAPIKey, APISecret: cfg.LiveKitAPISecret, TokenTTL: cfg.LiveKitTokenTTL})
+	a.LiveKit = livekit.New(cfg.LiveKit())
 	return nil
 }
 
@@ -151,8 +150,6 @@ func (a *App) build(ctx context.Context) error {
 		},
 		Recordings: postgres.NewRecordingService(db),
 		Bucket:     a.Bucket,
-		EgressStorage: livekit.EgressStorage{Endpoint: cfg.EgressS3Endpoint, AccessKey: cfg.S3AccessKey,
-			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, Bucket: cfg.S3Bucket},
 		Recorder: api.RecorderSettings{StartTimeout: cfg.RecordingStartTimeout, DownloadTTL: cfg.RecordingDownloadTTL,
 			WebhookToken: cfg.StorageWebhookToken},
 		Mailer: mailer,

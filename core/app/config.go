@@ -330,3 +330,12 @@ func parseRegexp(v string) (*regexp.Regexp, error) {
 
 // DevIssuerURL is where the core serves its development identity issuer.
 func (c Config) DevIssuerURL() string { return strings.TrimRight(c.PublicURL, "/") + "/dev-issuer" }
+
+// LiveKit is the configuration of the LiveKit client: the server, and the
+// bucket as egress reaches it.
+func (c Config) LiveKit() livekit.Config {
+	return livekit.Config{URL: c.LiveKitURL, PublicURL: c.LiveKitPublicURL, APIKey: c.LiveKitAPIKey,
+		APISecret: c.LiveKitAPISecret, TokenTTL: c.LiveKitTokenTTL,
+		Egress: livekit.EgressStorage{Endpoint: c.EgressS3Endpoint, AccessKey: c.S3AccessKey,
+			SecretKey: c.S3SecretKey, Region: c.S3Region, Bucket: c.S3Bucket}}
+}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/oidc"
 )
@@ -31,7 +30,7 @@ type CoreOption func(*coreOptions)
 
 type coreOptions struct {
 	configs []func(*app.Config)
-	servers []func(*api.Server)
+	apps    []func(*app.App)
 	ln      net.Listener
 	late    *Handler
 	url     string
@@ -42,10 +41,10 @@ func WithConfig(f func(*app.Config)) CoreOption {
 	return func(o *coreOptions) { o.configs = append(o.configs, f) }
 }
 
-// WithServer changes the API server after it is built and before it serves,
-// for what configuration cannot say (a failing check, a stand-in LiveKit).
-func WithServer(f func(*api.Server)) CoreOption {
-	return func(o *coreOptions) { o.servers = append(o.servers, f) }
+// WithApp changes the core after it is built and before it serves, for what
+// configuration cannot say (a failing check, a stand-in for LiveKit egress).
+func WithApp(f func(*app.App)) CoreOption {
+	return func(o *coreOptions) { o.apps = append(o.apps, f) }
 }
 
 // WithListener serves the core on ln, whose address the test already gave
@@ -113,8 +112,8 @@ func Core(t testing.TB, opts ...CoreOption) *CoreServer {
 	t.Cleanup(a.Close)
 	t.Cleanup(func() { deletePrefix(a.KV) })
 	t.Cleanup(stop) // requests end before the connections close
-	for _, f := range o.servers {
-		f(a.Server)
+	for _, f := range o.apps {
+		f(a)
 	}
 	handler, err := a.Handler()
 	if err != nil {

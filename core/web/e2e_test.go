@@ -15,7 +15,6 @@ import (
 
 	vk "github.com/valkey-io/valkey-go"
 
-	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/testenv"
@@ -114,8 +113,10 @@ func startStack(t *testing.T) (url, sipAddr string) {
 		c.PINCallerFailures.Max = 10 // the tour enters wrong PINs on purpose
 		c.LobbyPerAddress.Max = 10000
 		c.RecordingExpirationDays = 30
-	}), testenv.WithServer(func(srv *api.Server) {
-		srv.LiveKit = livekit.New(lkcfg) // egress through the stand-in
+	}), testenv.WithApp(func(a *app.App) {
+		lk := a.Config.LiveKit()
+		lk.EgressURL = lkcfg.EgressURL // egress through the stand-in
+		a.Server.LiveKit = livekit.New(lk)
 	}))
 
 	trunks := meetlinev1connect.NewTrunkServiceClient(testenv.Client(operatorToken), url)
