@@ -51,9 +51,7 @@ type handlerVar = testenv.Handler
 func serveCore(t *testing.T, url string, h *handlerVar, lkcfg livekit.Config) *coreFixture {
 	t.Helper()
 	return newCoreFixture(t, testenv.Core(t, testenv.WithHandler(h, url), testenv.WithConfig(gatewaySettings),
-		testenv.WithConfig(func(c *app.Config) {
-			c.LiveKitURL, c.LiveKitAPIKey, c.LiveKitAPISecret = lkcfg.URL, lkcfg.APIKey, lkcfg.APISecret
-		})))
+		testenv.WithLiveKit(lkcfg)))
 }
 
 // gatewaySettings let the tests' callers fail their PIN many times without a lockout, and wait in the lobby

@@ -70,6 +70,15 @@ func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *
 	return stackOf(testenv.Core(t, opts...))
 }
 
+// newStackWithLiveKit serves a core whose livekit-server is the test's own,
+// which posts its signed webhooks to that core.
+func newStackWithLiveKit(t testing.TB) *stack {
+	t.Helper()
+	ln := testenv.Listen(t)
+	lkcfg := testenv.LiveKitServer(t, "http://"+ln.Addr().String()+"/webhooks/livekit")
+	return stackOf(testenv.Core(t, testenv.WithConfig(ruleSettings), testenv.WithListener(ln), testenv.WithLiveKit(lkcfg)))
+}
+
 func stackOf(c *testenv.CoreServer) *stack {
 	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, url: c.URL, bucket: c.Bucket, lk: c.LiveKit}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meetline/meetline/core/app"
+	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/oidc"
 )
 
@@ -39,6 +40,14 @@ type coreOptions struct {
 // WithConfig changes the core's configuration before it is built.
 func WithConfig(f func(*app.Config)) CoreOption {
 	return func(o *coreOptions) { o.configs = append(o.configs, f) }
+}
+
+// WithLiveKit makes the core use the livekit-server of cfg (one of the
+// test's own) instead of the shared one: its API, keys and webhook keys.
+func WithLiveKit(cfg livekit.Config) CoreOption {
+	return WithConfig(func(c *app.Config) {
+		c.LiveKitURL, c.LiveKitAPIKey, c.LiveKitAPISecret = cfg.URL, cfg.APIKey, cfg.APISecret
+	})
 }
 
 // WithApp changes the core after it is built and before it serves, for what
