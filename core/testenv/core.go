@@ -136,6 +136,9 @@ func Core(t testing.TB, opts ...CoreOption) *CoreServer {
 // as an identity provider would.
 func (c *CoreServer) Token(t testing.TB, sub string) string {
 	t.Helper()
+	if c.Issuer == nil {
+		t.Fatal("testenv: Token needs the core's development issuer, which this test turned off")
+	}
 	tok, err := c.Issuer.Sign(oidc.DevClaims{Sub: sub, Email: sub + "@example.org", GivenName: "Given " + sub, UsualName: "Usual"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
