@@ -19,6 +19,7 @@ import (
 
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/core/valkey"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
@@ -406,12 +407,9 @@ func TestJoinRoomEnds(t *testing.T) {
 // here, so only the removal, not an expiry, can explain it.
 func TestJoinRoomHangUp(t *testing.T) {
 	t.Parallel()
-	ttls := core.LobbyTTLs{Waiting: time.Minute, Accepted: time.Hour, Denied: time.Minute}
-	kv := testenv.Valkey(t)
-	s := newStack(t, func(srv *api.Server) {
-		srv.Lobby = valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), ttls)
-		srv.LobbySettings.TTLs = ttls
-	})
+	s := stackOf(testenv.Core(t, testenv.WithConfig(ruleSettings), testenv.WithConfig(func(c *app.Config) {
+		c.LobbyTTLs = core.LobbyTTLs{Waiting: time.Minute, Accepted: time.Hour, Denied: time.Minute}
+	})))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	owner := s.clients(s.token(t, t.Name()+"-owner"))
