@@ -290,10 +290,7 @@ func parseRegion(v string) (string, error) {
 
 func parseInts(v string) ([]int64, error) {
 	var out []int64
-	for f := range strings.SplitSeq(v, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
+	for _, f := range list(v) {
 		n, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
 			return nil, errors.New("want comma-separated whole numbers")
@@ -307,17 +304,24 @@ func parseInts(v string) ([]int64, error) {
 // as LiveKit checks a trunk's allowed addresses: LiveKit drops an entry it
 // cannot parse, and a trunk left with none accepts calls from anywhere.
 func parseAddresses(v string) ([]string, error) {
-	var out []string
-	for f := range strings.SplitSeq(v, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
+	out := list(v)
+	for _, f := range out {
 		if _, err := lkproto.ParseSIPAllowedAddress(f); err != nil {
 			return nil, errors.New("want comma-separated IP addresses or CIDR blocks")
 		}
-		out = append(out, f)
 	}
 	return out, nil
+}
+
+// list splits a comma-separated value, dropping blanks.
+func list(v string) []string {
+	var out []string
+	for f := range strings.SplitSeq(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func parseRegexp(v string) (*regexp.Regexp, error) {
