@@ -38,8 +38,8 @@ loadtest: up ## Start everything, then load sipgate with simulated callers (≤ 
 	go build -o bin/loadtest ./loadtest/cmd/loadtest
 	$(ENV) bin/loadtest -start $(LOADTEST_START)
 
-build: ## Build bin/core, bin/sipgate and bin/lksip-standin.
-	go build -o bin/ ./core/cmd/core ./sipgate/cmd/sipgate ./sipgate/cmd/lksip-standin
+build: ## Build bin/core, bin/sipgate, bin/lksip-standin and bin/scaleout-report.
+	go build -o bin/ ./core/cmd/core ./sipgate/cmd/sipgate ./sipgate/cmd/lksip-standin ./loadtest/cmd/scaleout-report
 
 generate: web-deps ## Regenerate rpc/ (Go) and core/web/src/gen (TypeScript) from the .proto files.
 	go tool buf generate

@@ -17,6 +17,22 @@ func (r Role) Valid() bool {
 	return r == RoleMember || r == RoleAdministrator || r == RoleOwner
 }
 
+// AtLeast reports whether r includes the powers of want: owner ⊇
+// administrator ⊇ member ⊇ none.
+func (r Role) AtLeast(want Role) bool { return r.rank() >= want.rank() }
+
+func (r Role) rank() int {
+	switch r {
+	case RoleMember:
+		return 1
+	case RoleAdministrator:
+		return 2
+	case RoleOwner:
+		return 3
+	}
+	return 0
+}
+
 // IsAdmin reports whether r manages the room: administrators and owners.
 func (r Role) IsAdmin() bool { return r == RoleAdministrator || r == RoleOwner }
 

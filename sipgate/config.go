@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/meetline/meetline/internal/envconf"
 )
 
 // Environment variables read by [ConfigFromEnv]. An unset or empty variable takes its default.
@@ -83,71 +85,39 @@ func DefaultConfig() Config {
 }
 
 // EnvError reports an environment variable whose value cannot be used, naming it so an operator can fix it.
-type EnvError struct {
-	Name  string // the variable, e.g. SIPGATE_SIP_ADDR
-	Value string // the rejected value
-	Err   error  // why it was rejected
-}
-
-func (e *EnvError) Error() string {
-	return fmt.Sprintf("sipgate: %s=%q: %v", e.Name, e.Value, e.Err)
-}
-
-func (e *EnvError) Unwrap() error { return e.Err }
+type EnvError = envconf.Error
 
 // ConfigFromEnv builds a Config from getenv (os.Getenv in main, a map lookup in tests) on top of
 // [DefaultConfig]. Every invalid variable is reported, joined, as an [*EnvError].
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	cfg, _, err := LoadConfig(getenv)
+	return cfg, err
+}
+
+// LoadConfig is [ConfigFromEnv] with the loader that read it, which prints the effective configuration
+// (`sipgate config check`).
+func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	cfg := DefaultConfig()
-	fields := []envField{
-		{EnvSIPAddr, func(v string) (err error) { cfg.SIPAddr, err = parseHostPort(v); return }},
-		{EnvHTTPAddr, func(v string) (err error) { cfg.HTTPAddr, err = parseHostPort(v); return }},
-		{EnvLogLevel, func(v string) (err error) { cfg.LogLevel, err = parseLogLevel(v); return }},
-		{EnvUserAgent, func(v string) (err error) { cfg.UserAgent, err = parseUserAgent(v); return }},
-		{EnvDrainTimeout, func(v string) (err error) { cfg.DrainTimeout, err = parseDrainTimeout(v); return }},
-		{EnvRetryAfter, func(v string) (err error) { cfg.RetryAfter, err = parseRetryAfter(v); return }},
-		{EnvTLSAddr, func(v string) (err error) { cfg.TLSAddr, err = parseHostPort(v); return }},
-		{EnvTLSCertFile, func(v string) error { cfg.TLSCertFile = v; return nil }},
-		{EnvTLSKeyFile, func(v string) error { cfg.TLSKeyFile = v; return nil }},
-		{EnvPprof, func(v string) (err error) { cfg.Pprof, err = parseBool(v); return }},
-	}
-	fields = append(fields, coreFields(&cfg.Core)...)
-	fields = append(fields, callFields(&cfg.Call)...)
-	fields = append(fields, liveKitFields(&cfg.LiveKit)...)
-	var errs []error
-	for _, f := range fields {
-		v := getenv(f.name)
-		if v == "" {
-			continue
-		}
-		if err := f.parse(v); err != nil {
-			errs = append(errs, &EnvError{Name: f.name, Value: v, Err: err})
-		}
-	}
-	errs = append(errs, requireFields(getenv, cfg)...)
-	return cfg, errors.Join(errs...)
-}
-
-// envField parses one variable into a Config field.
-type envField struct {
-	name  string
-	parse func(string) error
-}
-
-// requireFields reports the variables that must be set: the core's URL and token (sipgate without a core
-// cannot answer anyone), and the TLS files once a TLS address is given.
-func requireFields(getenv func(string) string, cfg Config) []error {
-	var errs []error
-	required := []string{EnvCoreURL, EnvCoreToken}
+	l := envconf.New(getenv)
+	envconf.Value(l, &cfg.SIPAddr, EnvSIPAddr, parseHostPort)
+	envconf.Value(l, &cfg.HTTPAddr, EnvHTTPAddr, parseHostPort)
+	envconf.Value(l, &cfg.LogLevel, EnvLogLevel, parseLogLevel)
+	envconf.Value(l, &cfg.UserAgent, EnvUserAgent, parseUserAgent)
+	envconf.Value(l, &cfg.DrainTimeout, EnvDrainTimeout, parseDrainTimeout)
+	envconf.Value(l, &cfg.RetryAfter, EnvRetryAfter, parseRetryAfter)
+	envconf.Value(l, &cfg.TLSAddr, EnvTLSAddr, parseHostPort)
+	l.String(&cfg.TLSCertFile, EnvTLSCertFile)
+	l.String(&cfg.TLSKeyFile, EnvTLSKeyFile)
+	envconf.Value(l, &cfg.Pprof, EnvPprof, parseBool)
+	readCore(l, &cfg.Core)
+	readCall(l, &cfg.Call)
+	readLiveKit(l, &cfg.LiveKit)
+	// sipgate without a core cannot answer anyone; TLS needs its files.
+	l.Require(EnvCoreURL, EnvCoreToken)
 	if cfg.TLSAddr != "" {
-		required = append(required, EnvTLSCertFile, EnvTLSKeyFile)
+		l.Require(EnvTLSCertFile, EnvTLSKeyFile)
 	}
-	for _, name := range required {
-		if getenv(name) == "" {
-			errs = append(errs, &EnvError{Name: name, Err: errors.New("is required")})
-		}
-	}
-	return errs
+	return cfg, l, l.Err()
 }
 
 // parseHostPort accepts host:port with a numeric port, so that a typo fails at start-up instead of at bind

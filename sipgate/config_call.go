@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/meetline/meetline/internal/envconf"
 )
 
 // Environment variables of the core client and of the per-call policy, read by [ConfigFromEnv].
@@ -101,29 +103,26 @@ func DefaultCallConfig() CallConfig {
 	}
 }
 
-func coreFields(c *CoreConfig) []envField {
-	return []envField{
-		{EnvCoreURL, func(v string) (err error) { c.URL, err = parseCoreURL(v); return }},
-		{EnvCoreToken, func(v string) error { c.Token = v; return nil }},
-		{EnvResolveTimeout, func(v string) (err error) { c.ResolveTimeout, err = parsePositiveDuration(v); return }},
-	}
+func readCore(l *envconf.Loader, c *CoreConfig) {
+	envconf.Value(l, &c.URL, EnvCoreURL, parseCoreURL)
+	l.Secret(&c.Token, EnvCoreToken)
+	envconf.Value(l, &c.ResolveTimeout, EnvResolveTimeout, parsePositiveDuration)
 }
 
-func callFields(c *CallConfig) []envField {
-	return []envField{
-		{EnvRTPIP, func(v string) (err error) { c.RTPIP, err = parseRTPIP(v); return }},
-		{EnvRTPPorts, func(v string) (err error) { c.RTPPortMin, c.RTPPortMax, err = parsePortRange(v); return }},
-		{EnvMaxCalls, func(v string) (err error) { c.MaxCalls, err = parsePositiveInt(v); return }},
-		{EnvPINAttempts, func(v string) (err error) { c.PINAttempts, err = parsePositiveInt(v); return }},
-		{EnvFirstDigitTimeout, func(v string) (err error) { c.FirstDigitTimeout, err = parsePositiveDuration(v); return }},
-		{EnvInterDigitTimeout, func(v string) (err error) { c.InterDigitTimeout, err = parsePositiveDuration(v); return }},
-		{EnvMaxDigits, func(v string) (err error) { c.MaxDigits, err = parsePositiveInt(v); return }},
-		{EnvMaxIVRTime, func(v string) (err error) { c.MaxIVRTime, err = parsePositiveDuration(v); return }},
-		{EnvNoRTPTimeout, func(v string) (err error) { c.NoRTPTimeout, err = parsePositiveDuration(v); return }},
-		{EnvHoldTimeout, func(v string) (err error) { c.HoldTimeout, err = parsePositiveDuration(v); return }},
-		{EnvMaxWait, func(v string) (err error) { c.MaxWait, err = parsePositiveDuration(v); return }},
-		{EnvMinSE, func(v string) (err error) { c.MinSE, err = parseMinSE(v); return }},
-	}
+func readCall(l *envconf.Loader, c *CallConfig) {
+	envconf.Value(l, &c.RTPIP, EnvRTPIP, parseRTPIP)
+	l.Func(EnvRTPPorts, func() string { return fmt.Sprintf("%d-%d", c.RTPPortMin, c.RTPPortMax) },
+		func(v string) (err error) { c.RTPPortMin, c.RTPPortMax, err = parsePortRange(v); return })
+	envconf.Value(l, &c.MaxCalls, EnvMaxCalls, parsePositiveInt)
+	envconf.Value(l, &c.PINAttempts, EnvPINAttempts, parsePositiveInt)
+	envconf.Value(l, &c.FirstDigitTimeout, EnvFirstDigitTimeout, parsePositiveDuration)
+	envconf.Value(l, &c.InterDigitTimeout, EnvInterDigitTimeout, parsePositiveDuration)
+	envconf.Value(l, &c.MaxDigits, EnvMaxDigits, parsePositiveInt)
+	envconf.Value(l, &c.MaxIVRTime, EnvMaxIVRTime, parsePositiveDuration)
+	envconf.Value(l, &c.NoRTPTimeout, EnvNoRTPTimeout, parsePositiveDuration)
+	envconf.Value(l, &c.HoldTimeout, EnvHoldTimeout, parsePositiveDuration)
+	envconf.Value(l, &c.MaxWait, EnvMaxWait, parsePositiveDuration)
+	envconf.Value(l, &c.MinSE, EnvMinSE, parseMinSE)
 }
 
 func parseCoreURL(v string) (string, error) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/meetline/meetline/internal/envconf"
 )
 
 // Environment variables of the hand-off to LiveKit's SIP service, read by [ConfigFromEnv].
@@ -41,15 +43,13 @@ func DefaultLiveKitConfig() LiveKitConfig {
 	return LiveKitConfig{Transport: "udp", SetupTimeout: 10 * time.Second, ReferTimeout: 10 * time.Second}
 }
 
-func liveKitFields(c *LiveKitConfig) []envField {
-	return []envField{
-		{EnvLiveKitSIPAddr, func(v string) (err error) { c.Addr, err = parseHostPort(v); return }},
-		{EnvLiveKitSIPTransport, func(v string) (err error) { c.Transport, err = parseLegTransport(v); return }},
-		{EnvLiveKitSIPUsername, func(v string) error { c.Username = v; return nil }},
-		{EnvLiveKitSIPPassword, func(v string) error { c.Password = v; return nil }},
-		{EnvLiveKitSetupTimeout, func(v string) (err error) { c.SetupTimeout, err = parsePositiveDuration(v); return }},
-		{EnvReferTimeout, func(v string) (err error) { c.ReferTimeout, err = parsePositiveDuration(v); return }},
-	}
+func readLiveKit(l *envconf.Loader, c *LiveKitConfig) {
+	envconf.Value(l, &c.Addr, EnvLiveKitSIPAddr, parseHostPort)
+	envconf.Value(l, &c.Transport, EnvLiveKitSIPTransport, parseLegTransport)
+	l.String(&c.Username, EnvLiveKitSIPUsername)
+	l.Secret(&c.Password, EnvLiveKitSIPPassword)
+	envconf.Value(l, &c.SetupTimeout, EnvLiveKitSetupTimeout, parsePositiveDuration)
+	envconf.Value(l, &c.ReferTimeout, EnvReferTimeout, parsePositiveDuration)
 }
 
 func parseLegTransport(v string) (string, error) {

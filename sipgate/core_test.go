@@ -2,23 +2,17 @@ package sipgate
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/livekit/protocol/auth"
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/postgres"
 	"github.com/meetline/meetline/core/testenv"
-	"github.com/meetline/meetline/core/valkey"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
@@ -27,8 +21,8 @@ import (
 const (
 	testNumber        = "+33123456789"
 	testPIN           = "2468" // distinct digits: sipp's pcaps of one digit repeat SSRC and timestamps
-	testSipgateToken  = "sipgate-token-0123456789"
-	testOperatorToken = "operator-token-0123456789"
+	testSipgateToken  = testenv.SipgateToken
+	testOperatorToken = testenv.OperatorToken
 )
 
 // coreFixture is a running core with a trunk (testNumber, fr-fr) and a public room whose PIN is testPIN,
@@ -41,75 +35,48 @@ type coreFixture struct {
 	room  *core.Room
 }
 
-// startCore serves the core's handler on a loopback port, as core/api's tests do, with the sipgate and
-// operator service tokens, then creates the trunk (through the API) and the room (through the store). It
-// uses the shared livekit-server.
+// startCore serves a core built by testenv.Core on the shared livekit-server, then creates the trunk
+// (through the API) and the room (through the store).
 func startCore(t *testing.T) *coreFixture {
 	t.Helper()
-	lkcfg, _ := testenv.LiveKit(t)
-	var h handlerVar
-	hs := httptest.NewServer(&h)
-	t.Cleanup(hs.Close)
-	return serveCore(t, hs.URL, &h, lkcfg)
+	return newCoreFixture(t, testenv.Core(t, testenv.WithConfig(gatewaySettings)))
 }
 
-// handlerVar serves with a handler set after the listener exists, so that a livekit-server of the test's
-// own can be told the core's URL before the core is built with that server's configuration.
-type handlerVar struct{ h atomic.Pointer[http.Handler] }
+// handlerVar serves with a handler set after the listener exists (bridge_test.go starts a livekit-server of
+// its own that must know the core's URL first).
+type handlerVar = testenv.Handler
 
-func (v *handlerVar) set(h http.Handler) { v.h.Store(&h) }
-
-func (v *handlerVar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h := v.h.Load(); h != nil {
-		(*h).ServeHTTP(w, r)
-		return
-	}
-	http.Error(w, "starting", http.StatusServiceUnavailable)
-}
-
-// serveCore builds the core on the test's slice of the services and lkcfg's LiveKit, serves it at url
-// through h, and creates the fixture's trunk and room.
+// serveCore builds the core with lkcfg's LiveKit, serves it at url through h, and creates the fixture's
+// trunk and room.
 func serveCore(t *testing.T, url string, h *handlerVar, lkcfg livekit.Config) *coreFixture {
 	t.Helper()
-	db := testenv.Postgres(t)
-	kv := testenv.Valkey(t)
-	lobbyTTLs := core.LobbyTTLs{Waiting: time.Minute, Accepted: time.Hour, Denied: time.Minute}
-	srv := &api.Server{
-		Users:       postgres.NewUserService(db),
-		Rooms:       postgres.NewRoomService(db),
-		Accesses:    postgres.NewAccessService(db),
-		Trunks:      postgres.NewTrunkService(db),
-		PINAttempts: valkey.NewPINAttempts(kv, core.AttemptLimit{Max: 50, Window: time.Minute}, core.AttemptLimit{Max: 100, Window: time.Minute}),
-		LiveKit:     livekit.New(lkcfg),
-		Lobby:       valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), lobbyTTLs),
-		Presence:    valkey.NewPresence(kv),
-		Limiter:     valkey.NewRateLimiter(kv),
-		Dedup:       valkey.NewDeduplicator(kv),
-		LobbySettings: api.LobbySettings{TTLs: lobbyTTLs, TicketSecret: []byte("test-ticket-secret"),
-			PerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute}, PerAddress: core.AttemptLimit{Max: 10000, Window: time.Minute}},
-		Webhooks:  api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(lkcfg.APIKey, lkcfg.APISecret), DedupTTL: time.Hour},
-		Telephony: core.TelephonySettings{Enabled: true, DefaultRegion: "FR"},
-		ServiceTokens: []api.ServiceToken{
-			{Service: api.ServiceSipgate, Token: testSipgateToken},
-			{Service: api.ServiceOperator, Token: testOperatorToken},
-		},
-		Registry: prometheus.NewRegistry(),
-		Logger:   testenv.Logger(t),
-	}
-	h.set(srv.Handler())
+	return newCoreFixture(t, testenv.Core(t, testenv.WithHandler(h, url), testenv.WithConfig(gatewaySettings),
+		testenv.WithLiveKit(lkcfg)))
+}
 
+// gatewaySettings let the tests' callers fail their PIN many times without a lockout, and wait in the lobby
+// longer than a test takes.
+func gatewaySettings(c *app.Config) {
+	c.PINCallerFailures = core.AttemptLimit{Max: 50, Window: time.Minute}
+	c.PINNumberFailures = core.AttemptLimit{Max: 100, Window: time.Minute}
+	c.LobbyTTLs = core.LobbyTTLs{Waiting: time.Minute, Accepted: time.Hour, Denied: time.Minute}
+	c.LobbyPerAddress.Max = 10000
+}
+
+func newCoreFixture(t *testing.T, c *testenv.CoreServer) *coreFixture {
+	t.Helper()
 	ctx := context.Background()
-	trunks := meetlinev1connect.NewTrunkServiceClient(&http.Client{Transport: bearer{token: testOperatorToken, next: http.DefaultTransport}}, url)
+	trunks := meetlinev1connect.NewTrunkServiceClient(testenv.Client(testOperatorToken), c.URL)
 	if _, err := trunks.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{
 		Name: "paris", Numbers: []string{testNumber}, PinLength: 4, Language: "fr-fr", Enabled: true,
 	}); err != nil {
 		t.Fatalf("CreateTrunk: %v", err)
 	}
-	user, err := postgres.NewUserService(db).SignIn(ctx, core.Claims{Sub: "owner"}, false)
+	user, err := c.Server.Users.SignIn(ctx, core.Claims{Sub: "owner"}, false)
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	fx := &coreFixture{url: url, api: srv, db: db, owner: user}
+	fx := &coreFixture{url: c.URL, api: c.Server, db: c.DB, owner: user}
 	fx.room = fx.createRoom(t, core.AccessPublic, testPIN, []byte(`{"phone_callers_first":true}`))
 	return fx
 }

@@ -1,8 +1,9 @@
 // Package api serves the core over HTTP: the Connect services (Connect, gRPC,
 // gRPC-Web and JSON on one port), gRPC health and reflection, health and
-// readiness probes, Prometheus metrics, and later the webhooks. It translates
-// protobuf to domain types and domain errors to Connect codes; the rules live
-// in package core.
+// readiness probes, Prometheus metrics, and the LiveKit, storage and summary
+// webhooks. It translates protobuf to domain types and domain errors to
+// Connect codes; the rules live in package core, and it reaches every
+// dependency through core's interfaces (core/app fills them in).
 package api
 
 import (
@@ -16,8 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/meetline/meetline/core"
-	"github.com/meetline/meetline/core/livekit"
-	"github.com/meetline/meetline/core/storage"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
 
@@ -28,9 +27,9 @@ type Server struct {
 	Accesses    core.AccessService
 	Trunks      core.TrunkService
 	PINAttempts core.PINAttempts
-	LiveKit     *livekit.Client
+	LiveKit     core.LiveRooms
 	Recordings  core.RecordingService
-	Bucket      *storage.Bucket
+	Bucket      core.RecordingBucket
 	Lobby       core.LobbyService
 	Presence    core.Presence
 	Limiter     core.RateLimiter
@@ -44,8 +43,6 @@ type Server struct {
 	Mailer Mailer
 	// Summary hands saved transcripts to the summary service.
 	Summary SummarySettings
-	// EgressStorage is the bucket as LiveKit egress reaches it.
-	EgressStorage livekit.EgressStorage
 	// Webhooks says how LiveKit's webhooks are taken in.
 	Webhooks WebhookSettings
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
-	"github.com/livekit/protocol/auth"
 	lkproto "github.com/livekit/protocol/livekit"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -21,7 +19,7 @@ import (
 
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
-	"github.com/meetline/meetline/core/livekit"
+	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/core/valkey"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
@@ -409,12 +407,9 @@ func TestJoinRoomEnds(t *testing.T) {
 // here, so only the removal, not an expiry, can explain it.
 func TestJoinRoomHangUp(t *testing.T) {
 	t.Parallel()
-	ttls := core.LobbyTTLs{Waiting: time.Minute, Accepted: time.Hour, Denied: time.Minute}
-	kv := testenv.Valkey(t)
-	s := newStack(t, func(srv *api.Server) {
-		srv.Lobby = valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), ttls)
-		srv.LobbySettings.TTLs = ttls
-	})
+	s := stackOf(testenv.Core(t, testenv.WithConfig(ruleSettings), testenv.WithConfig(func(c *app.Config) {
+		c.LobbyTTLs = core.LobbyTTLs{Waiting: time.Minute, Accepted: time.Hour, Denied: time.Minute}
+	})))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	owner := s.clients(s.token(t, t.Name()+"-owner"))
@@ -500,15 +495,7 @@ func TestJoinRoomErrors(t *testing.T) {
 // restricted room is announced to the people in it with participantWaiting.
 func TestJoinRoomEndToEnd(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lkcfg := testenv.LiveKitServer(t, "http://"+ln.Addr().String()+"/webhooks/livekit")
-	s := newStackOn(t, ln, func(srv *api.Server) {
-		srv.LiveKit = livekit.New(lkcfg)
-		srv.Webhooks.Keys = auth.NewSimpleKeyProvider(lkcfg.APIKey, lkcfg.APISecret)
-	})
+	s := newStackWithLiveKit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	owner := s.clients(s.token(t, t.Name()+"-owner"))

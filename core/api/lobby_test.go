@@ -7,10 +7,9 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/testenv"
-	"github.com/meetline/meetline/core/valkey"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
@@ -328,19 +327,12 @@ func TestLobbyRateLimit(t *testing.T) {
 }
 
 // replica serves a second core on the same Postgres database and Valkey
-// prefix as s, with its own Valkey connection and hub, as another replica.
+// prefix as s, as another replica: its own connections, hub and metrics.
 func (s *stack) replica(t *testing.T) *stack {
 	t.Helper()
-	srv := *s.server // the same stores and settings…
-	kv, err := valkey.Open(context.Background(), testenv.Getenv(t, "VALKEY_ADDR"), s.kv.Prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kv.Close)
-	// …but a Valkey connection and a hub of its own, and its own metrics.
-	srv.Lobby = valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), lobbyTTLs)
-	srv.Registry = prometheus.NewRegistry()
-	return &stack{db: s.db, kv: kv, server: &srv, url: serveOn(t, nil, srv.Handler()), issuer: s.issuer}
+	return stackOf(testenv.Core(t, testenv.WithConfig(ruleSettings), testenv.WithConfig(func(c *app.Config) {
+		c.DatabaseURL, c.ValkeyPrefix = s.core.Config.DatabaseURL, s.core.Config.ValkeyPrefix
+	})))
 }
 
 // TestLobbyAcrossReplicas: the guest watches through one core, the

@@ -28,7 +28,7 @@ func TestNginxMediaAuth(t *testing.T) {
 	active := s.seedRecording(t, f.room.Id, core.ModeScreenRecording, core.RecordingActive)
 	content := []byte("fake mp4 bytes through nginx")
 	for _, key := range []string{saved.Key(), active.Key()} {
-		if _, err := s.server.Bucket.Client.PutObject(ctx, s.server.Bucket.Name, key, bytes.NewReader(content), int64(len(content)), minio.PutObjectOptions{}); err != nil {
+		if _, err := s.bucket.Client.PutObject(ctx, s.bucket.Name, key, bytes.NewReader(content), int64(len(content)), minio.PutObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,7 +37,7 @@ func TestNginxMediaAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	endpoint, err := url.Parse(s.server.EgressStorage.Endpoint)
+	endpoint, err := url.Parse(s.core.Config.EgressS3Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +46,9 @@ func TestNginxMediaAuth(t *testing.T) {
 		case "CORE_URL":
 			return s.url
 		case "S3_ENDPOINT":
-			return strings.TrimRight(s.server.EgressStorage.Endpoint, "/")
+			return strings.TrimRight(s.core.Config.EgressS3Endpoint, "/")
 		case "S3_BUCKET":
-			return s.server.Bucket.Name
+			return s.bucket.Name
 		case "S3_HOST":
 			return endpoint.Host
 		}

@@ -3,8 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-
-	"github.com/livekit/protocol/livekit"
 )
 
 // ReconcilePresence makes presence match what LiveKit says: every live
@@ -13,24 +11,24 @@ import (
 // what a restart or a lost webhook left wrong. Each room it touches notifies
 // its lobby watchers, who re-read (a repaired join admits a waiting caller).
 func (s *Server) ReconcilePresence(ctx context.Context) error {
-	rooms, err := s.LiveKit.Rooms.ListRooms(ctx, &livekit.ListRoomsRequest{})
+	rooms, err := s.LiveKit.ListRooms(ctx)
 	if err != nil {
 		return fmt.Errorf("reconcile presence: %w", err)
 	}
-	live := make(map[string]bool, len(rooms.Rooms))
-	for _, r := range rooms.Rooms {
-		live[r.Name] = true
-		res, err := s.LiveKit.Rooms.ListParticipants(ctx, &livekit.ListParticipantsRequest{Room: r.Name})
+	live := make(map[string]bool, len(rooms))
+	for _, r := range rooms {
+		live[r] = true
+		ps, err := s.LiveKit.ListParticipants(ctx, r)
 		if err != nil {
-			return fmt.Errorf("reconcile presence: %s: %w", r.Name, err)
+			return fmt.Errorf("reconcile presence: %s: %w", r, err)
 		}
 		web := []string{}
-		for _, p := range res.Participants {
-			if p.Kind != livekit.ParticipantInfo_SIP {
+		for _, p := range ps {
+			if !p.SIP {
 				web = append(web, p.Identity)
 			}
 		}
-		if err := s.reconcile(ctx, r.Name, web); err != nil {
+		if err := s.reconcile(ctx, r, web); err != nil {
 			return err
 		}
 	}

@@ -51,8 +51,6 @@ func TestRecordingEndToEnd(t *testing.T) {
 	var cfg storage.Config
 	ready := make(chan struct{})
 	s := newStackOn(t, ln, func(srv *api.Server) {
-		lkcfg.EgressURL = egressURL
-		srv.LiveKit = livekit.New(lkcfg)
 		// versitygw needs the webhook up before it starts.
 		go func() {
 			cfg = testenv.S3Events(t, base+"/webhooks/storage?token="+storageToken)
@@ -64,14 +62,17 @@ func TestRecordingEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.server.Bucket = b
-	s.server.EgressStorage = livekit.EgressStorage{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey,
+	s.server.Bucket, s.bucket = b, b
+	// Egress through the stand-in, into versitygw's bucket.
+	lkcfg.EgressURL = egressURL
+	lkcfg.Egress = livekit.EgressStorage{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey,
 		Region: cfg.Region, Bucket: cfg.Bucket}
+	s.server.LiveKit = livekit.New(lkcfg)
 
 	ctx := context.Background()
 	cs, ids := s.principalClients(t)
 	f := s.newFixture(t, cs, ids, "+33123456789")
-	lk := s.server.LiveKit
+	lk := s.lk
 	if _, err := lk.Rooms.CreateRoom(ctx, &lkproto.CreateRoomRequest{Name: f.room.Id, EmptyTimeout: 60}); err != nil {
 		t.Fatal(err)
 	}

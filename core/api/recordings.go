@@ -61,14 +61,14 @@ func (s *recordingService) StartRecording(ctx context.Context, req *meetlinev1.S
 		return nil, err
 	}
 	ectx, cancel := context.WithTimeout(ctx, s.Recorder.StartTimeout)
-	egressID, err := s.LiveKit.StartRecording(ectx, rec, s.EgressStorage)
+	egressID, err := s.LiveKit.StartRecording(ectx, rec)
 	cancel()
 	if err != nil {
 		s.Logger.Warn("recording did not start", "recording", rec.ID, "err", err)
 		if _, serr := s.Recordings.SetStatus(ctx, rec.ID, core.RecordingFailedToStart, core.RecordingFrom[core.RecordingFailedToStart]...); serr != nil {
 			return nil, serr
 		}
-		if isTwirpNotFound(err) {
+		if core.Code(err) == core.ENOTFOUND {
 			return nil, core.Errorf(core.EPRECONDITION, "nobody is in the meeting: there is nothing to record")
 		}
 		return nil, core.Errorf(core.EUNAVAILABLE, "the recorder could not start; try again later")
@@ -238,7 +238,7 @@ func (s *recordingService) recordingFor(ctx context.Context, id string, want cor
 	if role == core.RoleNone {
 		return nil, nil, core.Errorf(core.ENOTFOUND, "recording not found")
 	}
-	if !roleAtLeast(role, want) {
+	if !role.AtLeast(want) {
 		return nil, nil, core.Errorf(core.EFORBIDDEN, "this needs the %s role in the room", want)
 	}
 	room, err := s.Rooms.FindRoom(ctx, rec.RoomID)

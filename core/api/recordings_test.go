@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,54 +54,6 @@ func (s *stack) seedRecording(t *testing.T, room string, mode core.RecordingMode
 		prev = st
 	}
 	return rec
-}
-
-// TestStartRecordingWithoutEgress: LiveKit has no egress worker here, so a
-// start fails after the start timeout: the recording is failed_to_start and
-// the caller gets Unavailable. Concurrent starts: one proceeds, the others
-// get AlreadyExists at once.
-func TestStartRecordingWithoutEgress(t *testing.T) {
-	t.Parallel()
-	s := newStack(t, func(srv *api.Server) { srv.Recorder.StartTimeout = 500 * time.Millisecond })
-	ctx := context.Background()
-	cs, ids := s.principalClients(t)
-	f := s.newFixture(t, cs, ids, "+33123456789")
-	rc := s.recordings(s.token(t, t.Name()+"-administrator"))
-	_, err := rc.StartRecording(ctx, &meetlinev1.StartRecordingRequest{RoomId: f.room.Id, Mode: meetlinev1.RecordingMode_RECORDING_MODE_SCREEN_RECORDING})
-	if connect.CodeOf(err) != connect.CodeFailedPrecondition {
-		t.Fatalf("recording a room nobody is in: %v, want FailedPrecondition", err)
-	}
-	// With the meeting live, egress is asked, and there is no egress worker.
-	lk := s.server.LiveKit
-	if _, err := lk.Rooms.CreateRoom(ctx, &lkproto.CreateRoomRequest{Name: f.room.Id, EmptyTimeout: 60}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lk.Rooms.DeleteRoom(context.Background(), &lkproto.DeleteRoomRequest{Room: f.room.Id}) })
-	var wg sync.WaitGroup
-	codes := make(chan connect.Code, 4)
-	for range 4 {
-		wg.Go(func() {
-			_, err := rc.StartRecording(ctx, &meetlinev1.StartRecordingRequest{RoomId: f.room.Id,
-				Mode: meetlinev1.RecordingMode_RECORDING_MODE_SCREEN_RECORDING})
-			codes <- connect.CodeOf(err)
-		})
-	}
-	wg.Wait()
-	close(codes)
-	count := map[connect.Code]int{}
-	for c := range codes {
-		count[c]++
-	}
-	if count[connect.CodeUnavailable] != 1 || count[connect.CodeAlreadyExists] != 3 {
-		t.Fatalf("codes = %v, want one Unavailable and three AlreadyExists", count)
-	}
-	list, err := rc.ListRecordings(ctx, &meetlinev1.ListRecordingsRequest{})
-	if err != nil || len(list.Recordings) != 2 || list.Recordings[0].Status != meetlinev1.RecordingStatus_RECORDING_STATUS_FAILED_TO_START {
-		t.Fatalf("ListRecordings = %v, %v", list, err)
-	}
-	if _, err := rc.StopRecording(ctx, &meetlinev1.StopRecordingRequest{RoomId: f.room.Id}); connect.CodeOf(err) != connect.CodeNotFound {
-		t.Errorf("StopRecording with nothing live = %v", err)
-	}
 }
 
 func TestRecordingErrors(t *testing.T) {
@@ -169,7 +120,7 @@ func TestRecordingViews(t *testing.T) {
 	f := s.newFixture(t, cs, ids, "+33123456789")
 	rec := s.seedRecording(t, f.room.Id, core.ModeTranscript, core.RecordingSaved)
 	content := []byte("OggS")
-	if _, err := s.server.Bucket.Client.PutObject(ctx, s.server.Bucket.Name, rec.Key(), bytes.NewReader(content), 4, minio.PutObjectOptions{}); err != nil {
+	if _, err := s.bucket.Client.PutObject(ctx, s.bucket.Name, rec.Key(), bytes.NewReader(content), 4, minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	owner := s.recordings(s.token(t, t.Name()+"-owner"))
@@ -210,7 +161,7 @@ func TestRecordingViews(t *testing.T) {
 	if _, err := owner.DeleteRecording(ctx, &meetlinev1.DeleteRecordingRequest{Id: rec.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.server.Bucket.Client.StatObject(ctx, s.server.Bucket.Name, rec.Key(), minio.StatObjectOptions{}); err == nil {
+	if _, err := s.bucket.Client.StatObject(ctx, s.bucket.Name, rec.Key(), minio.StatObjectOptions{}); err == nil {
 		t.Error("the file outlived its recording")
 	}
 	if _, err := owner.GetRecording(ctx, &meetlinev1.GetRecordingRequest{Id: rec.ID}); connect.CodeOf(err) != connect.CodeNotFound {
@@ -246,7 +197,7 @@ func TestStorageWebhook(t *testing.T) {
 	s := newStack(t)
 	cs, ids := s.principalClients(t)
 	f := s.newFixture(t, cs, ids, "+33123456789")
-	bucket := s.server.Bucket.Name
+	bucket := s.bucket.Name
 	active := s.seedRecording(t, f.room.Id, core.ModeScreenRecording, core.RecordingActive)
 	other := s.newFixture(t, cs, ids, "+33123456789")
 	initiated := s.seedRecording(t, other.room.Id, core.ModeTranscript, core.RecordingInitiated)
@@ -309,7 +260,7 @@ func TestStorageEventsFromVersitygw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.server.Bucket.Name = cfg.Bucket // the webhook checks the bucket's name
+	s.server.Bucket = b // the webhook checks the bucket's name
 	cs, ids := s.principalClients(t)
 	f := s.newFixture(t, cs, ids, "+33123456789")
 	rec := s.seedRecording(t, f.room.Id, core.ModeTranscript, core.RecordingActive)
@@ -376,7 +327,7 @@ func TestMediaAuth(t *testing.T) {
 	saved := s.seedRecording(t, f.room.Id, core.ModeScreenRecording, core.RecordingSaved)
 	active := s.seedRecording(t, s.newFixture(t, cs, ids, "+33123456789").room.Id, core.ModeScreenRecording, core.RecordingActive)
 	content := []byte("fake mp4")
-	if _, err := s.server.Bucket.Client.PutObject(ctx, s.server.Bucket.Name, saved.Key(), bytes.NewReader(content), int64(len(content)), minio.PutObjectOptions{}); err != nil {
+	if _, err := s.bucket.Client.PutObject(ctx, s.bucket.Name, saved.Key(), bytes.NewReader(content), int64(len(content)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ask := func(path, token string) *http.Response {
@@ -414,7 +365,7 @@ func TestMediaAuth(t *testing.T) {
 		t.Fatalf("owner: %d %v", res.StatusCode, res.Header)
 	}
 	// What nginx does next: GET the object with those headers.
-	req, _ := http.NewRequest("GET", s.server.Bucket.ObjectURL(saved.Key()), nil)
+	req, _ := http.NewRequest("GET", s.bucket.ObjectURL(saved.Key()), nil)
 	for _, h := range []string{"Authorization", "X-Amz-Date", "X-Amz-Content-Sha256"} {
 		req.Header.Set(h, res.Header.Get(h))
 	}

@@ -3,11 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"github.com/google/uuid"
-	"github.com/livekit/protocol/livekit"
-	"github.com/twitchtv/twirp"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/meetline/meetline/core"
@@ -148,16 +145,11 @@ func (s *Server) pushMetadata(ctx context.Context, room *core.Room, rec *core.Re
 	if err != nil {
 		return err
 	}
-	_, err = s.LiveKit.Rooms.UpdateRoomMetadata(ctx, &livekit.UpdateRoomMetadataRequest{Room: room.ID, Metadata: string(b)})
-	if err != nil && !isTwirpNotFound(err) {
+	err = s.LiveKit.UpdateRoomMetadata(ctx, room.ID, string(b))
+	if err != nil && core.Code(err) != core.ENOTFOUND {
 		return core.Errorf(core.EUNAVAILABLE, "the room was saved but LiveKit could not be told: %v", err)
 	}
 	return nil
-}
-
-func isTwirpNotFound(err error) bool {
-	var te twirp.Error
-	return errors.As(err, &te) && te.Code() == twirp.NotFound
 }
 
 func (s *roomService) DeleteRoom(ctx context.Context, req *meetlinev1.DeleteRoomRequest) (*meetlinev1.DeleteRoomResponse, error) {
@@ -211,15 +203,10 @@ func (s *Server) requireRole(ctx context.Context, room string, want core.Role) (
 	if err != nil {
 		return "", err
 	}
-	if !roleAtLeast(role, want) {
+	if !role.AtLeast(want) {
 		return "", core.Errorf(core.EFORBIDDEN, "this needs the %s role in the room", want)
 	}
 	return role, nil
-}
-
-func roleAtLeast(have, want core.Role) bool {
-	rank := map[core.Role]int{core.RoleMember: 1, core.RoleAdministrator: 2, core.RoleOwner: 3}
-	return rank[have] >= rank[want]
 }
 
 // roomSummary is what the caller may see of room, without a LiveKit token or

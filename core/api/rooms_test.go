@@ -134,7 +134,7 @@ func TestUpdateRoomReachesLiveRoom(t *testing.T) {
 	if _, err := cs[owner].rooms.UpdateRoom(ctx, &meetlinev1.UpdateRoomRequest{Id: f.room.Id, AccessLevel: &public}); err != nil {
 		t.Fatalf("update without a live room: %v", err)
 	}
-	lk := s.server.LiveKit
+	lk := s.lk
 	if _, err := lk.Rooms.CreateRoom(ctx, &lkproto.CreateRoomRequest{Name: f.room.Id, EmptyTimeout: 60}); err != nil {
 		t.Fatal(err)
 	}

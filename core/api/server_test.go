@@ -4,46 +4,56 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/livekit/protocol/auth"
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/livekit"
-	"github.com/meetline/meetline/core/mail"
-	"github.com/meetline/meetline/core/oidc"
 	"github.com/meetline/meetline/core/postgres"
 	"github.com/meetline/meetline/core/storage"
 	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/core/valkey"
 )
 
-// stack is a core API server on the test's own slice of the real services,
-// with a development identity issuer for users and service tokens.
+// stack is a core built by testenv.Core (core/app, as main builds it) on the
+// test's own slice of the real services.
 type stack struct {
+	core   *testenv.CoreServer
 	db     *postgres.DB
 	kv     *valkey.Client
 	server *api.Server
 	url    string
-	issuer *oidc.DevIssuer
+	bucket *storage.Bucket // the API's bucket, for what tests put in it
+	lk     *livekit.Client // the shared livekit-server, for rooms tests open
 }
 
 // lobbyTTLs are short so that expiry shows within a test.
 var lobbyTTLs = core.LobbyTTLs{Waiting: time.Second, Accepted: time.Hour, Denied: 2 * time.Second}
 
 const (
-	storageToken  = "storage-webhook-token-0123"
-	sipgateToken  = "sipgate-token-0123456789"
-	operatorToken = "operator-token-0123456789"
+	storageToken  = testenv.StorageToken
+	sipgateToken  = testenv.SipgateToken
+	operatorToken = testenv.OperatorToken
 )
 
-// newStack serves the core's handler over HTTP/1.1 and cleartext HTTP/2, as
-// core/cmd/core does, so gRPC clients can reach it.
+// ruleSettings are the limits and TTLs the API's rule tests count on: short
+// lobby TTLs, a lockout after three wrong PINs, five invitations an hour,
+// recordings that expire after 30 days, links to meet.example.
+func ruleSettings(c *app.Config) {
+	c.LobbyTTLs = lobbyTTLs
+	c.PINCallerFailures = core.AttemptLimit{Max: 3, Window: time.Minute}
+	c.PINNumberFailures = core.AttemptLimit{Max: 10, Window: time.Minute}
+	c.LobbyPerAddress.Max = 10000
+	c.InvitationsPerHour = 5
+	c.RecordingExpirationDays = 30
+	c.RecordingStartTimeout = 3 * time.Second
+	c.MailBrand.BaseURL = "https://meet.example"
+}
+
+// newStack builds and serves a core with ruleSettings; configure adjusts its
+// API server before it serves.
 func newStack(t testing.TB, configure ...func(*api.Server)) *stack {
 	t.Helper()
 	return newStackOn(t, nil, configure...)
@@ -53,118 +63,34 @@ func newStack(t testing.TB, configure ...func(*api.Server)) *stack {
 // that must give its URL to another server before it starts.
 func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *stack {
 	t.Helper()
-	db := testenv.Postgres(t)
-	kv := testenv.Valkey(t)
-	s3cfg := testenv.StorageConfig(t)
-	bucket, err := storage.Open(s3cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lkcfg, _ := testenv.LiveKit(t)
-	lk := livekit.New(lkcfg)
-	key, err := oidc.LoadOrCreateKey(filepath.Join(t.TempDir(), "issuer.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := oidc.NewDevIssuer("http://dev-issuer.test", "meetline", key)
-	verifier, err := oidc.NewVerifier(context.Background(), "http://dev-issuer.test", "meetline", oidc.WithKeySet(issuer.KeySet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &api.Server{
-		Users:       postgres.NewUserService(db),
-		Rooms:       postgres.NewRoomService(db),
-		Accesses:    postgres.NewAccessService(db),
-		Trunks:      postgres.NewTrunkService(db),
-		PINAttempts: valkey.NewPINAttempts(kv, core.AttemptLimit{Max: 3, Window: time.Minute}, core.AttemptLimit{Max: 10, Window: time.Minute}),
-		LiveKit:     lk,
-		Recordings:  postgres.NewRecordingService(db),
-		Bucket:      bucket,
-		EgressStorage: livekit.EgressStorage{Endpoint: s3cfg.Endpoint, AccessKey: s3cfg.AccessKey, SecretKey: s3cfg.SecretKey,
-			Region: s3cfg.Region, Bucket: s3cfg.Bucket},
-		Recorder: api.RecorderSettings{StartTimeout: 3 * time.Second, DownloadTTL: time.Hour, WebhookToken: storageToken},
-		Lobby:    valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), lobbyTTLs),
-		Presence: valkey.NewPresence(kv),
-		Limiter:  valkey.NewRateLimiter(kv),
-		Dedup:    valkey.NewDeduplicator(kv),
-		LobbySettings: api.LobbySettings{TTLs: lobbyTTLs, TicketSecret: []byte("test-ticket-secret"),
-			PerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute}, PerAddress: core.AttemptLimit{Max: 10000, Window: time.Minute}},
-		Webhooks:  api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(lkcfg.APIKey, lkcfg.APISecret), DedupTTL: time.Hour},
-		Telephony: core.TelephonySettings{Enabled: true, DefaultRegion: "FR"},
-		Recording: core.RecordingSettings{Enabled: true, ExpirationDays: 30},
-		Verifier:  verifier,
-		ServiceTokens: []api.ServiceToken{
-			{Service: api.ServiceSipgate, Token: sipgateToken},
-			{Service: api.ServiceOperator, Token: operatorToken},
-		},
-		Checks: []api.Check{
-			{Name: "postgres", Ping: db.Ping},
-			{Name: "valkey", Ping: kv.Ping},
-			{Name: "s3", Ping: bucket.Ping},
-			{Name: "livekit", Ping: lk.Ping},
-		},
-		Registry: prometheus.NewRegistry(),
-		Logger:   testenv.Logger(t),
-	}
-	renderer, err := mail.NewRenderer(mail.Brand{Name: "Meetline", BaseURL: "https://meet.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Mailer = api.Mailer{Renderer: renderer, Enqueue: postgres.NewOutbox(db).Enqueue, Notify: func() {},
-		RoomURL: "https://meet.example", PerInviter: core.AttemptLimit{Max: 5, Window: time.Hour}}
+	opts := []testenv.CoreOption{testenv.WithConfig(ruleSettings), testenv.WithListener(ln)}
 	for _, f := range configure {
-		f(srv)
+		opts = append(opts, testenv.WithApp(func(a *app.App) { f(a.Server) }))
 	}
-	return &stack{db: db, kv: kv, server: srv, url: serveOn(t, ln, srv.Handler()), issuer: issuer}
+	return stackOf(testenv.Core(t, opts...))
+}
+
+// newStackWithLiveKit serves a core whose livekit-server is the test's own,
+// which posts its signed webhooks to that core.
+func newStackWithLiveKit(t testing.TB) *stack {
+	t.Helper()
+	ln := testenv.Listen(t)
+	lkcfg := testenv.LiveKitServer(t, "http://"+ln.Addr().String()+"/webhooks/livekit")
+	return stackOf(testenv.Core(t, testenv.WithConfig(ruleSettings), testenv.WithListener(ln), testenv.WithLiveKit(lkcfg)))
+}
+
+func stackOf(c *testenv.CoreServer) *stack {
+	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, url: c.URL, bucket: c.Bucket, lk: c.LiveKit}
 }
 
 // token signs an identity token for sub, as the identity provider would.
 func (s *stack) token(t testing.TB, sub string) string {
 	t.Helper()
-	tok, err := s.issuer.Sign(oidc.DevClaims{Sub: sub, Email: sub + "@example.org", GivenName: "Given " + sub, UsualName: "Usual"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return s.core.Token(t, sub)
 }
 
 // as returns an HTTP client that sends token as a bearer token ("" sends none).
-func as(token string) *http.Client {
-	return &http.Client{Transport: bearer{token: token, next: transport}}
-}
-
-// transport keeps enough idle connections for the concurrent benchmarks;
-// http.DefaultTransport keeps two per host and would measure TCP handshakes.
-var transport = &http.Transport{MaxIdleConnsPerHost: 64}
-
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	if b.token != "" {
-		r = r.Clone(r.Context())
-		r.Header.Set("Authorization", "Bearer "+b.token)
-	}
-	return b.next.RoundTrip(r)
-}
-
-// serve starts h on a loopback port, speaking HTTP/1.1 and cleartext HTTP/2.
-func serveOn(t testing.TB, ln net.Listener, h http.Handler) string {
-	t.Helper()
-	hs := httptest.NewUnstartedServer(h)
-	if ln != nil {
-		hs.Listener.Close()
-		hs.Listener = ln
-	}
-	hs.Config.Protocols = new(http.Protocols)
-	hs.Config.Protocols.SetHTTP1(true)
-	hs.Config.Protocols.SetUnencryptedHTTP2(true)
-	hs.Start()
-	t.Cleanup(hs.Close)
-	return hs.URL
-}
+func as(token string) *http.Client { return testenv.Client(token) }
 
 // h2c is an HTTP client that speaks cleartext HTTP/2, as gRPC needs.
 func h2c() *http.Client {

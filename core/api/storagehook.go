@@ -47,7 +47,7 @@ func (h *storageWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, ev := range events {
-		if ev.Bucket != h.Bucket.Name {
+		if ev.Bucket != h.Bucket.BucketName() {
 			reply(http.StatusForbidden, "not our bucket")
 			return
 		}

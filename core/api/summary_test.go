@@ -66,10 +66,10 @@ func TestSummaryService(t *testing.T) {
 	f := s.newFixture(t, cs, ids, "+33123456789")
 	rec := s.seedRecording(t, f.room.Id, core.ModeTranscript, core.RecordingActive)
 	content := []byte("OggS transcript audio")
-	if _, err := s.server.Bucket.Client.PutObject(ctx, s.server.Bucket.Name, rec.Key(), bytes.NewReader(content), int64(len(content)), minio.PutObjectOptions{}); err != nil {
+	if _, err := s.bucket.Client.PutObject(ctx, s.bucket.Name, rec.Key(), bytes.NewReader(content), int64(len(content)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if status, msg := postStorage(t, s.url, "", storageToken, minioEvent(s.server.Bucket.Name, rec.Key(), "audio/ogg")); status != 200 {
+	if status, msg := postStorage(t, s.url, "", storageToken, minioEvent(s.bucket.Name, rec.Key(), "audio/ogg")); status != 200 {
 		t.Fatalf("storage webhook = %d %s", status, msg)
 	}
 

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -20,7 +19,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/meetline/meetline/core/api"
-	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/testenv"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 )
@@ -181,15 +179,7 @@ func scrape(t *testing.T, url string) string {
 // the client receives the participantWaiting data message.
 func TestLiveKitEndToEnd(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lkcfg := testenv.LiveKitServer(t, "http://"+ln.Addr().String()+"/webhooks/livekit")
-	s := newStackOn(t, ln, func(srv *api.Server) {
-		srv.LiveKit = livekit.New(lkcfg)
-		srv.Webhooks.Keys = auth.NewSimpleKeyProvider(lkcfg.APIKey, lkcfg.APISecret)
-	})
+	s := newStackWithLiveKit(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cs, ids := s.principalClients(t)

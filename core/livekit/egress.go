@@ -19,7 +19,8 @@ type EgressStorage struct {
 // StartRecording asks LiveKit egress to record room into rec's key: a
 // room-composite video (mp4, speaker layout) for screen recordings, audio
 // only (ogg) for transcripts. Path-style addressing works with any S3.
-func (c *Client) StartRecording(ctx context.Context, rec *core.Recording, st EgressStorage) (egressID string, err error) {
+func (c *Client) StartRecording(ctx context.Context, rec *core.Recording) (egressID string, err error) {
+	st := c.cfg.Egress
 	fileType := livekit.EncodedFileType_MP4
 	if rec.Mode == core.ModeTranscript {
 		fileType = livekit.EncodedFileType_OGG
@@ -38,7 +39,7 @@ func (c *Client) StartRecording(ctx context.Context, rec *core.Recording, st Egr
 		}},
 	})
 	if err != nil {
-		return "", fmt.Errorf("livekit: start egress: %w", err)
+		return "", wrap("start egress", err)
 	}
 	return info.EgressId, nil
 }

@@ -19,6 +19,9 @@ type Config struct {
 	APISecret string
 	TokenTTL  time.Duration // DefaultTokenTTL when zero
 	EgressURL string        // the egress API; URL when empty
+	// Egress is where egress writes recordings: the core's bucket, as the
+	// egress service reaches it.
+	Egress EgressStorage
 }
 
 // Client is a LiveKit server's API.
@@ -37,17 +40,6 @@ func New(cfg Config) *Client {
 func (c *Client) Ping(ctx context.Context) error {
 	if _, err := c.Rooms.ListRooms(ctx, &livekit.ListRoomsRequest{Names: []string{"meetline-readiness-probe"}}); err != nil {
 		return fmt.Errorf("livekit: %w", err)
-	}
-	return nil
-}
-
-// SendData sends data to every participant of room over LiveKit's reliable
-// data channel.
-func (c *Client) SendData(ctx context.Context, room string, data []byte) error {
-	kind := livekit.DataPacket_RELIABLE
-	_, err := c.Rooms.SendData(ctx, &livekit.SendDataRequest{Room: room, Data: data, Kind: kind})
-	if err != nil {
-		return fmt.Errorf("livekit: send data: %w", err)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func (b *Bucket) ObjectURL(key string) string {
 // the S3 service: Authorization, X-Amz-Date and X-Amz-Content-Sha256 (AWS
 // Signature Version 4). nginx's auth_request hands them on, so browsers
 // download recordings from the bucket directly, after the core said yes.
-func (b *Bucket) SignedGetHeaders(key string) (http.Header, error) {
+func (b *Bucket) SignedGetHeaders(key string) (map[string][]string, error) {
 	req, err := http.NewRequest(http.MethodGet, b.ObjectURL(key), nil)
 	if err != nil {
 		return nil, fmt.Errorf("storage: sign: %w", err)

@@ -47,6 +47,9 @@ func Open(cfg Config) (*Bucket, error) {
 	return &Bucket{Client: c, Name: cfg.Bucket, cfg: cfg}, nil
 }
 
+// BucketName is the bucket's name.
+func (b *Bucket) BucketName() string { return b.Name }
+
 // Ping checks the bucket exists and the credentials can see it.
 func (b *Bucket) Ping(ctx context.Context) error {
 	ok, err := b.Client.BucketExists(ctx, b.Name)

@@ -24,22 +24,28 @@ func Valkey(t testing.TB) *valkey.Client {
 		t.Fatalf("testenv: %v (run `make test`)", err)
 	}
 	t.Cleanup(func() {
-		var cursor uint64
-		for {
-			e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(c.Prefix+"*").Count(1000).Build()).AsScanEntry()
-			if err != nil {
-				break
-			}
-			if len(e.Elements) > 0 {
-				c.Do(ctx, c.B().Del().Key(e.Elements...).Build())
-			}
-			if cursor = e.Cursor; cursor == 0 {
-				break
-			}
-		}
+		deletePrefix(c)
 		c.Close()
 	})
 	return c
+}
+
+// deletePrefix deletes every key under c's prefix.
+func deletePrefix(c *valkey.Client) {
+	ctx := context.Background()
+	var cursor uint64
+	for {
+		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(c.Prefix+"*").Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			return
+		}
+		if len(e.Elements) > 0 {
+			c.Do(ctx, c.B().Del().Key(e.Elements...).Build())
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			return
+		}
+	}
 }
 
 // StorageConfig creates a bucket of the test's own and returns the

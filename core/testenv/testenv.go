@@ -1,7 +1,8 @@
 // Package testenv gives each test its own slice of the real services that
 // `make test` starts (deploy/local): a migrated database cloned from a
 // template, a Valkey key prefix, an S3 bucket and LiveKit room names, so that
-// packages run in parallel without seeing each other's data.
+// packages run in parallel without seeing each other's data. Core builds a
+// whole core on such slices through core/app, as the core's main does.
 //
 // A test that needs a service and does not find it fails, saying to run
 // `make test`; it never skips.

@@ -5,31 +5,19 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/livekit/protocol/auth"
-	"github.com/prometheus/client_golang/prometheus"
 	vk "github.com/valkey-io/valkey-go"
 
-	"github.com/meetline/meetline/core"
-	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/livekit"
-	"github.com/meetline/meetline/core/mail"
-	"github.com/meetline/meetline/core/oidc"
-	"github.com/meetline/meetline/core/postgres"
-	"github.com/meetline/meetline/core/storage"
 	"github.com/meetline/meetline/core/testenv"
-	"github.com/meetline/meetline/core/valkey"
-	"github.com/meetline/meetline/core/web"
 	"github.com/meetline/meetline/internal/standin"
 	"github.com/meetline/meetline/internal/standin/lkbus"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
@@ -39,8 +27,8 @@ import (
 )
 
 const (
-	sipgateToken   = "sipgate-token-0123456789"
-	operatorToken  = "operator-token-0123456789"
+	sipgateToken   = testenv.SipgateToken
+	operatorToken  = testenv.OperatorToken
 	trunkNumber    = "+33123456789"
 	sipUser        = "sipgate"
 	sipPassword    = "console-test-password"
@@ -110,105 +98,37 @@ func lookPath(t *testing.T, name, pkg string) string {
 	return p
 }
 
-// handlerVar serves with a handler set after the listener exists: the
-// livekit-server is told the core's URL before the core is built with that
-// server's configuration.
-type handlerVar struct{ h atomic.Pointer[http.Handler] }
-
-func (v *handlerVar) set(h http.Handler) { v.h.Store(&h) }
-
-func (v *handlerVar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h := v.h.Load(); h != nil {
-		(*h).ServeHTTP(w, r)
-		return
-	}
-	http.Error(w, "starting", http.StatusServiceUnavailable)
-}
-
 // startStack starts everything the console's tour needs and returns the
 // core's URL and sipgate's SIP address.
 func startStack(t *testing.T) (url, sipAddr string) {
 	t.Helper()
 	ctx := context.Background()
-	var h handlerVar
-	hs := httptest.NewServer(&h)
-	t.Cleanup(hs.Close)
+	var h testenv.Handler
+	url = testenv.Serve(t, nil, &h)
 	redis := testenv.ValkeyServer(t)
-	lkcfg := testenv.LiveKitSIPServer(t, hs.URL+"/webhooks/livekit", redis)
-	lkcfg.EgressURL, _ = testenv.EgressStandIn(t, hs.URL+"/webhooks/livekit", lkcfg.APIKey, lkcfg.APISecret)
+	lkcfg := testenv.LiveKitSIPServer(t, url+"/webhooks/livekit", redis)
+	lkcfg.EgressURL, _ = testenv.EgressStandIn(t, url+"/webhooks/livekit", lkcfg.APIKey, lkcfg.APISecret)
+	c := testenv.Core(t, testenv.WithHandler(&h, url), testenv.WithLiveKit(lkcfg), testenv.WithConfig(func(c *app.Config) {
+		c.PINCallerFailures.Max = 10 // the tour enters wrong PINs on purpose
+		c.LobbyPerAddress.Max = 10000
+		c.RecordingExpirationDays = 30
+	}), testenv.WithApp(func(a *app.App) {
+		lk := a.Config.LiveKit()
+		lk.EgressURL = lkcfg.EgressURL // egress through the stand-in
+		a.Server.LiveKit = livekit.New(lk)
+	}))
 
-	db := testenv.Postgres(t)
-	kv := testenv.Valkey(t)
-	s3 := testenv.StorageConfig(t)
-	bucket, err := storage.Open(s3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "dev-issuer.pem")
-	key, err := oidc.LoadOrCreateKey(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuerURL := hs.URL + "/dev-issuer"
-	verifier, err := oidc.NewVerifier(ctx, issuerURL, "meetline", oidc.WithKeySet(oidc.NewDevIssuer(issuerURL, "meetline", key).KeySet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := mail.NewRenderer(mail.Brand{Name: "Meetline", BaseURL: hs.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := testenv.Logger(t)
-	lobbyTTLs := core.LobbyTTLs{Waiting: 3 * time.Second, Accepted: time.Hour, Denied: 5 * time.Second}
-	lk := livekit.New(lkcfg)
-	srv := &api.Server{
-		Users:       postgres.NewUserService(db),
-		Rooms:       postgres.NewRoomService(db),
-		Accesses:    postgres.NewAccessService(db),
-		Trunks:      postgres.NewTrunkService(db),
-		PINAttempts: valkey.NewPINAttempts(kv, core.AttemptLimit{Max: 10, Window: time.Minute}, core.AttemptLimit{Max: 100, Window: time.Minute}),
-		LiveKit:     lk,
-		Recordings:  postgres.NewRecordingService(db),
-		Bucket:      bucket,
-		EgressStorage: livekit.EgressStorage{Endpoint: s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey,
-			Region: s3.Region, Bucket: s3.Bucket},
-		Recorder: api.RecorderSettings{StartTimeout: 5 * time.Second, DownloadTTL: time.Hour},
-		Lobby:    valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", log), lobbyTTLs),
-		Presence: valkey.NewPresence(kv),
-		Limiter:  valkey.NewRateLimiter(kv),
-		Dedup:    valkey.NewDeduplicator(kv),
-		LobbySettings: api.LobbySettings{TTLs: lobbyTTLs, TicketSecret: []byte("console-ticket-secret"),
-			PerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute}, PerAddress: core.AttemptLimit{Max: 10000, Window: time.Minute}},
-		Webhooks:  api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(lkcfg.APIKey, lkcfg.APISecret), DedupTTL: time.Hour},
-		Telephony: core.TelephonySettings{Enabled: true, DefaultRegion: "FR"},
-		Recording: core.RecordingSettings{Enabled: true, ExpirationDays: 30},
-		Verifier:  verifier,
-		ServiceTokens: []api.ServiceToken{
-			{Service: api.ServiceSipgate, Token: sipgateToken},
-			{Service: api.ServiceOperator, Token: operatorToken},
-		},
-		Mailer: api.Mailer{Renderer: renderer, Enqueue: postgres.NewOutbox(db).Enqueue, Notify: func() {},
-			RoomURL: hs.URL, PerInviter: core.AttemptLimit{Max: 20, Window: time.Hour}},
-		Registry: prometheus.NewRegistry(),
-		Logger:   log,
-	}
-	console, err := web.New(srv.Handler(), web.Config{Issuer: issuerURL, ClientID: "meetline", DevKeyFile: keyFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.set(console)
-
-	trunks := meetlinev1connect.NewTrunkServiceClient(&http.Client{Transport: bearer(operatorToken)}, hs.URL)
+	trunks := meetlinev1connect.NewTrunkServiceClient(testenv.Client(operatorToken), url)
 	if _, err := trunks.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{
 		Name: "paris", Numbers: []string{trunkNumber}, Language: "fr-fr", Enabled: true,
 	}); err != nil {
 		t.Fatalf("CreateTrunk: %v", err)
 	}
-	if _, _, err := lk.EnsureSIPRouting(ctx, livekit.SIPRouting{TrunkName: "meetline-sipgate",
+	if _, _, err := c.LiveKit.EnsureSIPRouting(ctx, livekit.SIPRouting{TrunkName: "meetline-sipgate",
 		AllowedAddresses: []string{"127.0.0.1"}, AuthUsername: sipUser, AuthPassword: sipPassword}); err != nil {
 		t.Fatalf("EnsureSIPRouting: %v", err)
 	}
-	return hs.URL, startSIP(t, hs.URL, lkcfg, redis)
+	return url, startSIP(t, url, lkcfg, redis)
 }
 
 // startSIP starts the stand-in for LiveKit's SIP service and sipgate, and
@@ -268,12 +188,4 @@ func startSIP(t *testing.T, coreURL string, lkcfg livekit.Config, redis string) 
 		t.Fatal("sipgate did not start")
 	}
 	return gw.Addr()
-}
-
-type bearer string
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+string(b))
-	return http.DefaultTransport.RoundTrip(r)
 }

@@ -17,14 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/meetline/meetline/core"
-	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/oidc"
-	"github.com/meetline/meetline/core/postgres"
 	"github.com/meetline/meetline/core/testenv"
-	"github.com/meetline/meetline/core/web"
 )
 
 // TestConsoleOIDCSignIn signs in through an OpenID provider, as production
@@ -43,27 +38,10 @@ func TestConsoleOIDCSignIn(t *testing.T) {
 	}
 	idp := newProvider(t, "meetline")
 	ctx := context.Background()
-	verifier, err := oidc.NewVerifier(ctx, idp.url, "meetline")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := testenv.Postgres(t)
-	srv := &api.Server{
-		Users:     postgres.NewUserService(db),
-		Rooms:     postgres.NewRoomService(db),
-		Accesses:  postgres.NewAccessService(db),
-		Trunks:    postgres.NewTrunkService(db),
-		Telephony: core.TelephonySettings{Enabled: true, DefaultRegion: "FR"},
-		Verifier:  verifier,
-		Registry:  prometheus.NewRegistry(),
-		Logger:    testenv.Logger(t),
-	}
-	console, err := web.New(srv.Handler(), web.Config{Issuer: idp.url, ClientID: "meetline"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(console)
-	t.Cleanup(hs.Close)
+	// The core as production configures it: its users' tokens come from the provider.
+	c := testenv.Core(t, testenv.WithConfig(func(c *app.Config) {
+		c.DevIssuer, c.OIDCIssuerURL, c.OIDCAudience = false, idp.url, "meetline"
+	}))
 
 	shots, err := filepath.Abs(filepath.Join("e2e", "screenshots"))
 	if err != nil {
@@ -72,7 +50,7 @@ func TestConsoleOIDCSignIn(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, node, filepath.Join("e2e", "oidc.mjs"))
-	cmd.Env = append(os.Environ(), "CONSOLE_URL="+hs.URL, "PROVIDER_URL="+idp.url, "EXPECT_NAME=Olga Provider",
+	cmd.Env = append(os.Environ(), "CONSOLE_URL="+c.URL, "PROVIDER_URL="+idp.url, "EXPECT_NAME=Olga Provider",
 		"SCREENSHOTS="+shots, "CHROMIUM="+chromium)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()

@@ -31,10 +31,11 @@ fi
 
 wait_for core 60 curl -sf "$CORE_URL/healthz"
 wait_for sipgate 20 curl -sf "http://$SIPGATE_HTTP_ADDR/healthz"
-"$ROOT/deploy/local/up.sh" --storage-webhook
-# A demo trunk and room, so that a call can be tried at once.
+# A demo trunk and room, so that a call can be tried at once (core demo needs
+# only the database); up.sh adds their exports to .run/env while it points S3's
+# event webhook at the core, which is up now: one run of up.sh.
 "$ROOT/bin/core" demo >"$RUN/demo.env"
-"$ROOT/deploy/local/up.sh" # rewrites .run/env with the demo's exports
+"$ROOT/deploy/local/up.sh" --storage-webhook
 source "$RUN/env"
 
 cat >&2 <<MSG

@@ -13,7 +13,8 @@ import (
 // SippStat is the last line of a sipp -trace_stat file: its cumulative counters.
 type SippStat struct {
 	Created, Successful, Failed int
-	// ResponseMean is the mean of the scenario's first response time (rtd="true": INVITE → 200).
+	// ResponseMean is the mean of the scenario's first response time (rtd="true": INVITE → 200); zero
+	// when the file has no such column.
 	ResponseMean time.Duration
 }
 
@@ -57,8 +58,10 @@ func ParseSippStat(r io.Reader) (SippStat, error) {
 			return SippStat{}, fmt.Errorf("report: sipp statistics: %s: %w", c.name, err)
 		}
 	}
-	if st.ResponseMean, err = parseSippDuration(col("ResponseTime1(C)")); err != nil {
-		return SippStat{}, err
+	if rt := col("ResponseTime1(C)"); rt != "" { // absent without rtd="true"
+		if st.ResponseMean, err = parseSippDuration(rt); err != nil {
+			return SippStat{}, err
+		}
 	}
 	return st, nil
 }

@@ -19,6 +19,11 @@ func TestParseSippStat(t *testing.T) {
 	if st != want {
 		t.Errorf("got %+v, want %+v", st, want)
 	}
+	// Without rtd="true" in the scenario, no response time: the counters still count.
+	st, err = ParseSippStat(strings.NewReader("TotalCallCreated;SuccessfulCall(C);FailedCall(C);\n4;3;1;\n"))
+	if err != nil || st != (SippStat{Created: 4, Successful: 3, Failed: 1}) {
+		t.Errorf("without ResponseTime1(C): %+v, %v", st, err)
+	}
 	for _, bad := range []string{"", "TotalCallCreated;\n", "TotalCallCreated;SuccessfulCall(C);FailedCall(C);ResponseTime1(C)\n1;1;0;soon\n"} {
 		if _, err := ParseSippStat(strings.NewReader(bad)); err == nil {
 			t.Errorf("ParseSippStat(%q): no error", bad)

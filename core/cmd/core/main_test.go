@@ -117,14 +117,14 @@ func TestServe(t *testing.T) {
 }
 
 func TestRunRejectsUnknownCommand(t *testing.T) {
-	err := run(context.Background(), []string{"frobnicate"}, getenv(minimal), io.Discard)
+	err := run(context.Background(), []string{"frobnicate"}, getenv(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
 		t.Errorf("err = %v", err)
 	}
 }
 
 func TestRunRejectsBadConfig(t *testing.T) {
-	err := run(context.Background(), nil, getenv(minimal, "DATABASE_URL", ""), io.Discard)
+	err := run(context.Background(), nil, getenv(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Errorf("err = %v", err)
 	}
@@ -155,5 +155,53 @@ func TestTokenNeedsSub(t *testing.T) {
 	err := run(context.Background(), []string{"token", "--email", "a@example.org"}, getenv(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--sub") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// getenv reads vars as the environment.
+func getenv(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// TestConfigCheck prints the effective configuration, defaults and derived
+// values included, with every secret masked, then fails naming every bad
+// variable at once.
+func TestConfigCheck(t *testing.T) {
+	vars := map[string]string{
+		"DATABASE_URL": "postgres://meetline:dbpass@db/meetline", "VALKEY_ADDR": "valkey:6379",
+		"S3_ENDPOINT": "http://minio:9000", "S3_ACCESS_KEY": "meetline", "S3_SECRET_KEY": "s3-secret-789",
+		"LIVEKIT_URL": "http://livekit:7880", "LIVEKIT_API_KEY": "key", "LIVEKIT_API_SECRET": "lk-secret-012",
+		"SERVICE_TOKENS": "operator:op-token-123", "LOBBY_TICKET_SECRET": "ticket-secret-456",
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"config", "check"}, getenv(vars), &out); err != nil {
+		t.Fatalf("config check: %v", err)
+	}
+	for _, want := range []string{`CORE_ADDR="127.0.0.1:8080"`, `CORE_PUBLIC_URL="http://127.0.0.1:8080"`,
+		`DATABASE_URL="postgres://meetline:xxxxx@db/meetline"`, `LIVEKIT_API_SECRET="********"`,
+		`SERVICE_TOKENS="********"`, `LOBBY_TICKET_SECRET="********"`, `VALKEY_PASSWORD=""`, `PIN_RETRIES="5"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check lacks %s:\n%s", want, out.String())
+		}
+	}
+	for _, secret := range []string{"dbpass", "s3-secret-789", "lk-secret-012", "op-token-123", "ticket-secret-456"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("config check printed the secret %q", secret)
+		}
+	}
+
+	out.Reset()
+	vars["DATABASE_URL"], vars["PIN_RETRIES"], vars["LOG_LEVEL"] = "", "0", "loud"
+	err := run(context.Background(), []string{"config", "check"}, getenv(vars), &out)
+	for _, want := range []string{"DATABASE_URL is required", `PIN_RETRIES="0"`, `LOG_LEVEL="loud"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config check error %v lacks %s", err, want)
+		}
+	}
+	if !strings.Contains(out.String(), "LIVEKIT_URL=") {
+		t.Errorf("a failing config check printed no configuration:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"config"}, getenv(vars), io.Discard); err == nil {
+		t.Error("core config without check: no error")
 	}
 }

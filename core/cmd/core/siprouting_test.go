@@ -119,43 +119,6 @@ func TestSIPRoutingOff(t *testing.T) {
 	}
 }
 
-func TestLoadConfigSIPRouting(t *testing.T) {
-	c, err := loadConfig(getenv(minimal))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sip := c.LiveKitSIP; sip.TrunkName != "meetline-sipgate" || sip.AllowedAddresses != nil || sip.AuthUsername != "" {
-		t.Errorf("defaults = %+v", sip)
-	}
-	c, err = loadConfig(getenv(minimal, "LIVEKIT_SIP_TRUNK_NAME", "sip-eu", "LIVEKIT_SIP_ALLOWED_ADDRESSES", " 192.0.2.10, 2001:db8::/64,,",
-		"LIVEKIT_SIP_AUTH_USERNAME", "sipgate", "LIVEKIT_SIP_AUTH_PASSWORD", "pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := livekit.SIPRouting{TrunkName: "sip-eu", AllowedAddresses: []string{"192.0.2.10", "2001:db8::/64"},
-		AuthUsername: "sipgate", AuthPassword: "pw"}
-	if sip := c.LiveKitSIP; sip.TrunkName != want.TrunkName || !slices.Equal(sip.AllowedAddresses, want.AllowedAddresses) ||
-		sip.AuthUsername != want.AuthUsername || sip.AuthPassword != want.AuthPassword {
-		t.Errorf("LiveKitSIP = %+v, want %+v", sip, want)
-	}
-
-	for _, tt := range []struct {
-		name  string
-		env   func(string) string
-		wants string
-	}{
-		{"host name", getenv(minimal, "LIVEKIT_SIP_ALLOWED_ADDRESSES", "10.0.0.1,sipgate.example"), `LIVEKIT_SIP_ALLOWED_ADDRESSES="10.0.0.1,sipgate.example"`},
-		{"bad prefix", getenv(minimal, "LIVEKIT_SIP_ALLOWED_ADDRESSES", "10.0.0.0/33"), `LIVEKIT_SIP_ALLOWED_ADDRESSES="10.0.0.0/33"`},
-		{"user without password", getenv(minimal, "LIVEKIT_SIP_AUTH_USERNAME", "sipgate"), `LIVEKIT_SIP_AUTH_PASSWORD=""`},
-		{"password without user", getenv(minimal, "LIVEKIT_SIP_AUTH_PASSWORD", "hunter2"), `LIVEKIT_SIP_AUTH_USERNAME=""`},
-	} {
-		_, err := loadConfig(tt.env)
-		if err == nil || !strings.Contains(err.Error(), tt.wants) || strings.Contains(err.Error(), "hunter2") {
-			t.Errorf("%s: error = %v, want it to name %s and no password", tt.name, err, tt.wants)
-		}
-	}
-}
-
 // waitFor polls cond for up to 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()

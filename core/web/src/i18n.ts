@@ -1,7 +1,11 @@
-// The console's words, in English and French. Every string a person reads
-// comes from here: add a key to `en` and the compiler asks for it in `fr`.
+// The console's words, in the core's four languages (core.Languages):
+// English and French here, German and Dutch in i18n-de.ts and i18n-nl.ts.
+// Every string a person reads comes from here: add a key to `en` and the
+// compiler asks for it in the others.
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
+import { de } from "./i18n-de";
+import { nl } from "./i18n-nl";
 
 const en = {
   "app.skip": "Skip to content",
@@ -150,7 +154,7 @@ const en = {
 };
 
 export type Key = keyof typeof en;
-export type Lang = "en" | "fr";
+export type Lang = "en" | "fr" | "de" | "nl";
 
 const fr: Record<Key, string> = {
   "app.skip": "Aller au contenu",
@@ -298,12 +302,18 @@ const fr: Record<Key, string> = {
   "error.network": "Le serveur ne répond pas.",
 };
 
-const catalogs: Record<Lang, Record<Key, string>> = { en, fr };
+const catalogs: Record<Lang, Record<Key, string>> = { en, fr, de, nl };
 
 export const languages: { lang: Lang; name: string }[] = [
   { lang: "en", name: "English" },
   { lang: "fr", name: "Français" },
+  { lang: "de", name: "Deutsch" },
+  { lang: "nl", name: "Nederlands" },
 ];
+
+function isLang(s: string | null): s is Lang {
+  return languages.some((l) => l.lang === s);
+}
 
 export type T = (key: Key, vars?: Record<string, string | number>) => string;
 
@@ -323,10 +333,10 @@ const storageKey = "meetline.lang";
 /** The language the person chose, else the browser's first that we speak. */
 export function initialLang(): Lang {
   const saved = localStorage.getItem(storageKey);
-  if (saved === "en" || saved === "fr") return saved;
+  if (isLang(saved)) return saved;
   for (const l of navigator.languages ?? [navigator.language]) {
     const base = l.toLowerCase().split("-")[0];
-    if (base === "fr" || base === "en") return base;
+    if (isLang(base)) return base;
   }
   return "en";
 }

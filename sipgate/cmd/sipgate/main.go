@@ -1,5 +1,6 @@
 // Command sipgate runs meetline's SIP gateway. It is configured by environment variables only; see
-// sipgate.Config for each variable and its default.
+// sipgate.Config for each variable and its default. `sipgate config check` prints the effective
+// configuration (secrets masked) and every error in it.
 //
 // SIGTERM or SIGINT drains: new INVITEs get 503 with Retry-After and /healthz turns 503 while live calls end,
 // for at most SIPGATE_DRAIN_TIMEOUT; then sipgate exits 0.
@@ -30,10 +31,31 @@ const httpShutdownTimeout = 5 * time.Second
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, os.Getenv, os.Stderr); err != nil {
+	var err error
+	switch args := os.Args[1:]; {
+	case len(args) == 0:
+		err = run(ctx, os.Getenv, os.Stderr)
+	case len(args) == 2 && args[0] == "config" && args[1] == "check":
+		err = checkConfig(os.Getenv, os.Stdout)
+	default:
+		err = errors.New("usage: sipgate [config check]")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// checkConfig prints the effective configuration on stdout, then returns every error in it.
+func checkConfig(getenv func(string) string, stdout io.Writer) error {
+	_, l, err := sipgate.LoadConfig(getenv)
+	if perr := l.Print(stdout); perr != nil {
+		return perr
+	}
+	if err != nil {
+		return fmt.Errorf("sipgate: configuration:\n%w", err)
+	}
+	return nil
 }
 
 // run serves until ctx is cancelled (a signal), then drains. It returns an error only for a failure to start
@@ -41,7 +63,7 @@ func main() {
 func run(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := sipgate.ConfigFromEnv(getenv)
 	if err != nil {
-		return err
+		return fmt.Errorf("sipgate: configuration:\n%w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	// For the few sipgo logs that do not go through the loggers sipgate.New hands it.

@@ -80,3 +80,30 @@ func TestRunDrainsOnSignal(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCheck prints every variable with its effective value, secrets masked, and names every bad one.
+func TestConfigCheck(t *testing.T) {
+	vars := map[string]string{sipgate.EnvCoreURL: "http://core:8080", sipgate.EnvCoreToken: "sipgate-secret-token",
+		sipgate.EnvLiveKitSIPPassword: "lk-password", sipgate.EnvRTPPorts: "30000-30100"}
+	var out bytes.Buffer
+	if err := checkConfig(func(name string) string { return vars[name] }, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`SIPGATE_SIP_ADDR="127.0.0.1:5060"`, `SIPGATE_CORE_URL="http://core:8080"`,
+		`SIPGATE_CORE_TOKEN="********"`, `SIPGATE_LIVEKIT_SIP_PASSWORD="********"`, `SIPGATE_RTP_PORTS="30000-30100"`,
+		`SIPGATE_MAX_CALLS="500"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check lacks %s:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "sipgate-secret-token") || strings.Contains(out.String(), "lk-password") {
+		t.Errorf("config check printed a secret:\n%s", out.String())
+	}
+	vars = map[string]string{sipgate.EnvMaxCalls: "many", sipgate.EnvRTPIP: "0.0.0.0"}
+	err := checkConfig(func(name string) string { return vars[name] }, &out)
+	for _, name := range []string{sipgate.EnvMaxCalls, sipgate.EnvRTPIP, sipgate.EnvCoreURL, sipgate.EnvCoreToken} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+}

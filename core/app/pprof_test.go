@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"net/http"
@@ -20,7 +20,7 @@ func TestPprofFlag(t *testing.T) {
 		{"true", http.StatusOK},
 	} {
 		t.Run("CORE_PPROF="+tt.value, func(t *testing.T) {
-			cfg, err := loadConfig(getenv(minimal, "CORE_PPROF", tt.value))
+			cfg, err := load(getenv(minimal, "CORE_PPROF", tt.value))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +43,7 @@ func TestPprofFlag(t *testing.T) {
 			}
 		})
 	}
-	if _, err := loadConfig(getenv(minimal, "CORE_PPROF", "ture")); err == nil {
+	if _, err := load(getenv(minimal, "CORE_PPROF", "ture")); err == nil {
 		t.Error("CORE_PPROF=ture: no error")
 	}
 }

@@ -1,10 +1,13 @@
-package main
+package app
 
 import (
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meetline/meetline/core/livekit"
 )
 
 // minimal holds the variables without a default.
@@ -30,8 +33,14 @@ func getenv(vars map[string]string, overrides ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// load is LoadConfig without its Loader.
+func load(getenv func(string) string) (Config, error) {
+	c, _, err := LoadConfig(getenv)
+	return c, err
+}
+
 func TestLoadConfigDefaults(t *testing.T) {
-	c, err := loadConfig(getenv(minimal))
+	c, err := load(getenv(minimal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +53,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigOverrides(t *testing.T) {
-	c, err := loadConfig(getenv(minimal, "CORE_ADDR", ":9999", "LOG_LEVEL", "debug", "TELEPHONY_DEFAULT_REGION", "nl",
+	c, err := load(getenv(minimal, "CORE_ADDR", ":9999", "LOG_LEVEL", "debug", "TELEPHONY_DEFAULT_REGION", "nl",
 		"RECORDING_EXPIRATION_DAYS", "30", "TELEPHONY_ENABLED", "false", "CORE_SHUTDOWN_TIMEOUT", "3s"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +77,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad duration", getenv(minimal, "CORE_SHUTDOWN_TIMEOUT", "-1s"), `CORE_SHUTDOWN_TIMEOUT="-1s"`},
 		{"days out of range", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "-3"), `RECORDING_EXPIRATION_DAYS="-3"`},
 		{"days not a number", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "ten"), `RECORDING_EXPIRATION_DAYS="ten"`},
-		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="FRANCE"`},
+		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="France"`},
 		{"unknown marketing provider", getenv(minimal, "MARKETING_PROVIDER", "mailchimp"), `MARKETING_PROVIDER="mailchimp"`},
 		{"brevo without key", getenv(minimal, "MARKETING_PROVIDER", "brevo", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `BREVO_API_KEY`},
 		{"brevo without mail", getenv(minimal, "MARKETING_PROVIDER", "brevo", "BREVO_API_KEY", "k"), `SMTP_HOST`},
@@ -78,10 +87,47 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := loadConfig(tt.env)
+			_, err := load(tt.env)
 			if err == nil || !strings.Contains(err.Error(), tt.wants) {
 				t.Errorf("err = %v, want it to contain %q", err, tt.wants)
 			}
 		})
+	}
+}
+
+func TestLoadConfigSIPRouting(t *testing.T) {
+	c, err := load(getenv(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sip := c.LiveKitSIP; sip.TrunkName != "meetline-sipgate" || sip.AllowedAddresses != nil || sip.AuthUsername != "" {
+		t.Errorf("defaults = %+v", sip)
+	}
+	c, err = load(getenv(minimal, "LIVEKIT_SIP_TRUNK_NAME", "sip-eu", "LIVEKIT_SIP_ALLOWED_ADDRESSES", " 192.0.2.10, 2001:db8::/64,,",
+		"LIVEKIT_SIP_AUTH_USERNAME", "sipgate", "LIVEKIT_SIP_AUTH_PASSWORD", "pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := livekit.SIPRouting{TrunkName: "sip-eu", AllowedAddresses: []string{"192.0.2.10", "2001:db8::/64"},
+		AuthUsername: "sipgate", AuthPassword: "pw"}
+	if sip := c.LiveKitSIP; sip.TrunkName != want.TrunkName || !slices.Equal(sip.AllowedAddresses, want.AllowedAddresses) ||
+		sip.AuthUsername != want.AuthUsername || sip.AuthPassword != want.AuthPassword {
+		t.Errorf("LiveKitSIP = %+v, want %+v", sip, want)
+	}
+
+	for _, tt := range []struct {
+		name  string
+		env   func(string) string
+		wants string
+	}{
+		{"host name", getenv(minimal, "LIVEKIT_SIP_ALLOWED_ADDRESSES", "10.0.0.1,sipgate.example"), `LIVEKIT_SIP_ALLOWED_ADDRESSES="10.0.0.1,sipgate.example"`},
+		{"bad prefix", getenv(minimal, "LIVEKIT_SIP_ALLOWED_ADDRESSES", "10.0.0.0/33"), `LIVEKIT_SIP_ALLOWED_ADDRESSES="10.0.0.0/33"`},
+		{"user without password", getenv(minimal, "LIVEKIT_SIP_AUTH_USERNAME", "sipgate"), `LIVEKIT_SIP_AUTH_PASSWORD=""`},
+		{"password without user", getenv(minimal, "LIVEKIT_SIP_AUTH_PASSWORD", "hunter2"), `LIVEKIT_SIP_AUTH_USERNAME=""`},
+	} {
+		_, err := load(tt.env)
+		if err == nil || !strings.Contains(err.Error(), tt.wants) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: error = %v, want it to name %s and no password", tt.name, err, tt.wants)
+		}
 	}
 }

@@ -1,0 +1,345 @@
+package app
+
+import (
+	"errors"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	lkproto "github.com/livekit/protocol/livekit"
+
+	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/livekit"
+	"github.com/meetline/meetline/core/mail"
+	"github.com/meetline/meetline/internal/envconf"
+)
+
+// Config is everything the core reads from its environment; LoadConfig names
+// each variable and its default, and README.md lists them for operators.
+type Config struct {
+	Addr            string
+	PublicURL       string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+	MigrateOnStart  bool
+	// Pprof (CORE_PPROF) serves net/http/pprof's profiles under
+	// /debug/pprof/, for load tests; off by default (see debugRoutes).
+	Pprof bool
+
+	DatabaseURL string
+
+	ValkeyAddr     string
+	ValkeyUser     string
+	ValkeyPassword string
+	ValkeyPrefix   string
+
+	S3Endpoint  string
+	S3AccessKey string
+	S3SecretKey string
+	S3Region    string
+	S3Bucket    string
+
+	LiveKitURL       string
+	LiveKitPublicURL string
+	LiveKitAPIKey    string
+	LiveKitAPISecret string
+	LiveKitTokenTTL  time.Duration
+	// LiveKitSIP is the SIP routing the core provisions in LiveKit for
+	// sipgate (core/cmd/core/siprouting.go); without AllowedAddresses it provisions none.
+	LiveKitSIP livekit.SIPRouting
+
+	OIDCIssuerURL     string
+	OIDCAudience      string
+	OIDCMatchEmail    bool
+	DevIssuer         bool
+	DevIssuerKeyFile  string
+	ServiceTokens     string
+	PINRetries        int
+	PINCallerFailures core.AttemptLimit
+	PINNumberFailures core.AttemptLimit
+
+	LobbyTicketSecret   string
+	LobbyTTLs           core.LobbyTTLs
+	LobbyPerParticipant core.AttemptLimit
+	LobbyPerAddress     core.AttemptLimit
+	WebhookRoomFilter   *regexp.Regexp
+
+	SMTP               mail.Config
+	MailBrand          mail.Brand
+	MailPollInterval   time.Duration
+	MailMaxAttempts    int
+	InvitationsPerHour int
+	SummaryURL         string
+	SummaryToken       string
+	SummaryCallbackTok string
+	SummaryTimeout     time.Duration
+	MarketingProvider  string
+	BrevoURL           string
+	BrevoAPIKey        string
+	BrevoListIDs       []int64
+
+	TelephonyEnabled       bool
+	TelephonyDefaultRegion string
+
+	RecordingEnabled              bool
+	RecordingTranscriptionEnabled bool
+	RecordingExpirationDays       int
+	RecordingStartTimeout         time.Duration
+	RecordingDownloadTTL          time.Duration
+	StorageWebhookToken           string
+	EgressS3Endpoint              string
+}
+
+// Defaults is the configuration of a core whose environment sets nothing but
+// the required variables.
+func Defaults() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		LogLevel:        slog.LevelInfo,
+		ShutdownTimeout: 20 * time.Second,
+		MigrateOnStart:  true,
+		ValkeyPrefix:    "meetline:",
+		S3Region:        "us-east-1",
+		S3Bucket:        "meetline",
+		LiveKitTokenTTL: 6 * time.Hour,
+		LiveKitSIP:      livekit.SIPRouting{TrunkName: "meetline-sipgate"},
+		OIDCAudience:    "meetline",
+
+		DevIssuerKeyFile: ".run/dev-issuer.pem",
+		PINRetries:       5,
+		LobbyTTLs:        core.LobbyTTLs{Waiting: 3 * time.Second, Accepted: 6 * time.Hour, Denied: 5 * time.Second},
+
+		LobbyPerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute},
+		LobbyPerAddress:     core.AttemptLimit{Max: 1500, Window: time.Minute},
+		PINCallerFailures:   core.AttemptLimit{Max: 5, Window: 15 * time.Minute},
+		PINNumberFailures:   core.AttemptLimit{Max: 100, Window: time.Minute},
+
+		SMTP:                   mail.Config{TLS: mail.TLSStartTLS, Timeout: 15 * time.Second},
+		MailBrand:              mail.Brand{Name: "Meetline"},
+		MailPollInterval:       2 * time.Second,
+		MailMaxAttempts:        8,
+		InvitationsPerHour:     20,
+		SummaryTimeout:         30 * time.Second,
+		TelephonyEnabled:       true,
+		TelephonyDefaultRegion: "FR",
+
+		RecordingEnabled:      true,
+		RecordingStartTimeout: 10 * time.Second,
+		RecordingDownloadTTL:  time.Hour,
+	}
+}
+
+// LoadConfig reads the configuration through getenv on top of Defaults. The
+// error names every bad or missing variable; the Loader it returns prints
+// the effective configuration (`core config check`).
+func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
+	c := Defaults()
+	l := envconf.New(getenv)
+	l.Require("DATABASE_URL", "VALKEY_ADDR", "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY",
+		"LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
+	l.String(&c.Addr, "CORE_ADDR")
+	l.String(&c.PublicURL, "CORE_PUBLIC_URL")
+	envconf.Value(l, &c.LogLevel, "LOG_LEVEL", parseLevel)
+	l.Duration(&c.ShutdownTimeout, "CORE_SHUTDOWN_TIMEOUT")
+	l.Bool(&c.MigrateOnStart, "CORE_MIGRATE_ON_START")
+	l.Bool(&c.Pprof, "CORE_PPROF")
+
+	l.String(&c.DatabaseURL, "DATABASE_URL")
+	l.String(&c.ValkeyAddr, "VALKEY_ADDR")
+	l.String(&c.ValkeyUser, "VALKEY_USER")
+	l.Secret(&c.ValkeyPassword, "VALKEY_PASSWORD")
+	l.String(&c.ValkeyPrefix, "VALKEY_PREFIX")
+
+	l.String(&c.S3Endpoint, "S3_ENDPOINT")
+	l.String(&c.S3AccessKey, "S3_ACCESS_KEY")
+	l.Secret(&c.S3SecretKey, "S3_SECRET_KEY")
+	l.String(&c.S3Region, "S3_REGION")
+	l.String(&c.S3Bucket, "S3_BUCKET")
+	l.String(&c.EgressS3Endpoint, "EGRESS_S3_ENDPOINT")
+
+	l.String(&c.LiveKitURL, "LIVEKIT_URL")
+	l.String(&c.LiveKitPublicURL, "LIVEKIT_PUBLIC_URL")
+	l.String(&c.LiveKitAPIKey, "LIVEKIT_API_KEY")
+	l.Secret(&c.LiveKitAPISecret, "LIVEKIT_API_SECRET")
+	l.Duration(&c.LiveKitTokenTTL, "LIVEKIT_TOKEN_TTL")
+	l.String(&c.LiveKitSIP.TrunkName, "LIVEKIT_SIP_TRUNK_NAME")
+	envconf.Value(l, &c.LiveKitSIP.AllowedAddresses, "LIVEKIT_SIP_ALLOWED_ADDRESSES", parseAddresses)
+	l.String(&c.LiveKitSIP.AuthUsername, "LIVEKIT_SIP_AUTH_USERNAME")
+	l.Secret(&c.LiveKitSIP.AuthPassword, "LIVEKIT_SIP_AUTH_PASSWORD")
+	envconf.Value(l, &c.WebhookRoomFilter, "LIVEKIT_WEBHOOK_ROOM_FILTER", parseRegexp)
+
+	l.String(&c.OIDCIssuerURL, "OIDC_ISSUER_URL")
+	l.String(&c.OIDCAudience, "OIDC_AUDIENCE")
+	l.Bool(&c.OIDCMatchEmail, "OIDC_MATCH_EMAIL")
+	l.Bool(&c.DevIssuer, "CORE_DEV_ISSUER")
+	l.String(&c.DevIssuerKeyFile, "CORE_DEV_ISSUER_KEY_FILE")
+	l.Secret(&c.ServiceTokens, "SERVICE_TOKENS")
+
+	l.Int(&c.PINRetries, "PIN_RETRIES", 1, 100)
+	l.Int(&c.PINCallerFailures.Max, "PIN_CALLER_MAX_FAILURES", 1, 1000000)
+	l.Duration(&c.PINCallerFailures.Window, "PIN_CALLER_WINDOW")
+	l.Int(&c.PINNumberFailures.Max, "PIN_NUMBER_MAX_FAILURES", 1, 1000000)
+	l.Duration(&c.PINNumberFailures.Window, "PIN_NUMBER_WINDOW")
+	l.Secret(&c.LobbyTicketSecret, "LOBBY_TICKET_SECRET")
+	l.Duration(&c.LobbyTTLs.Waiting, "LOBBY_WAITING_TTL")
+	l.Duration(&c.LobbyTTLs.Accepted, "LOBBY_ACCEPTED_TTL")
+	l.Duration(&c.LobbyTTLs.Denied, "LOBBY_DENIED_TTL")
+	l.Int(&c.LobbyPerParticipant.Max, "LOBBY_REQUESTS_PER_MINUTE", 1, 1000000)
+	l.Int(&c.LobbyPerAddress.Max, "LOBBY_REQUESTS_PER_ADDRESS_PER_MINUTE", 1, 10000000)
+
+	l.String(&c.SMTP.Host, "SMTP_HOST")
+	l.Int(&c.SMTP.Port, "SMTP_PORT", 0, 65535)
+	envconf.Value(l, &c.SMTP.TLS, "SMTP_TLS", func(v string) (mail.TLSMode, error) { return mail.TLSMode(v), nil })
+	l.String(&c.SMTP.Username, "SMTP_USERNAME")
+	l.Secret(&c.SMTP.Password, "SMTP_PASSWORD")
+	l.String(&c.SMTP.Auth, "SMTP_AUTH")
+	l.String(&c.SMTP.From, "MAIL_FROM")
+	l.String(&c.SMTP.FromName, "MAIL_FROM_NAME")
+	l.Duration(&c.SMTP.Timeout, "SMTP_TIMEOUT")
+	l.String(&c.MailBrand.Name, "MAIL_BRAND_NAME")
+	l.String(&c.MailBrand.LogoURL, "MAIL_LOGO_URL")
+	l.String(&c.MailBrand.BaseURL, "MAIL_BASE_URL")
+	l.Duration(&c.MailPollInterval, "MAIL_POLL_INTERVAL")
+	l.Int(&c.MailMaxAttempts, "MAIL_MAX_ATTEMPTS", 1, 100)
+	l.Int(&c.InvitationsPerHour, "INVITATIONS_PER_HOUR", 1, 100000)
+	l.String(&c.SummaryURL, "SUMMARY_URL")
+	l.Secret(&c.SummaryToken, "SUMMARY_TOKEN")
+	l.Secret(&c.SummaryCallbackTok, "SUMMARY_CALLBACK_TOKEN")
+	l.Duration(&c.SummaryTimeout, "SUMMARY_TIMEOUT")
+	l.String(&c.MarketingProvider, "MARKETING_PROVIDER")
+	l.String(&c.BrevoURL, "BREVO_API_URL")
+	l.Secret(&c.BrevoAPIKey, "BREVO_API_KEY")
+	envconf.Value(l, &c.BrevoListIDs, "BREVO_LIST_IDS", parseInts)
+
+	l.Bool(&c.TelephonyEnabled, "TELEPHONY_ENABLED")
+	envconf.Value(l, &c.TelephonyDefaultRegion, "TELEPHONY_DEFAULT_REGION", parseRegion)
+	l.Bool(&c.RecordingEnabled, "RECORDING_ENABLED")
+	l.Bool(&c.RecordingTranscriptionEnabled, "RECORDING_TRANSCRIPTION_ENABLED")
+	l.Int(&c.RecordingExpirationDays, "RECORDING_EXPIRATION_DAYS", 0, 36500)
+	l.Duration(&c.RecordingStartTimeout, "RECORDING_START_TIMEOUT")
+	l.Duration(&c.RecordingDownloadTTL, "RECORDING_DOWNLOAD_TTL")
+	l.Secret(&c.StorageWebhookToken, "STORAGE_WEBHOOK_TOKEN")
+
+	c.derive()
+	c.check(l)
+	return c, l, l.Err()
+}
+
+// derive fills the defaults that follow from other variables.
+func (c *Config) derive() {
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if c.MailBrand.BaseURL == "" {
+		c.MailBrand.BaseURL = c.PublicURL
+	}
+	if c.SMTP.FromName == "" {
+		c.SMTP.FromName = c.MailBrand.Name
+	}
+	if c.EgressS3Endpoint == "" {
+		c.EgressS3Endpoint = c.S3Endpoint
+	}
+	if c.DevIssuer && c.OIDCIssuerURL == "" {
+		c.OIDCIssuerURL = c.DevIssuerURL()
+	}
+}
+
+// check reports the rules across variables. The failing variable is the
+// empty one: a password never reaches the error.
+func (c *Config) check(l *envconf.Loader) {
+	need := func(name, want string) { l.Fail(name, "", errors.New("want "+want)) }
+	if c.SMTP.Host != "" && c.SMTP.From == "" {
+		need("MAIL_FROM", "the address mail is sent from, since SMTP_HOST is set")
+	}
+	switch {
+	case c.MarketingProvider != "" && c.MarketingProvider != "brevo":
+		l.Fail("MARKETING_PROVIDER", c.MarketingProvider, errors.New("want empty (off) or brevo"))
+	case c.MarketingProvider == "brevo" && c.BrevoAPIKey == "":
+		need("BREVO_API_KEY", "the Brevo API key, since MARKETING_PROVIDER=brevo")
+	case c.MarketingProvider != "" && c.SMTP.Host == "":
+		need("SMTP_HOST", "an SMTP server: the outbox worker that sends contacts runs with mail")
+	case c.SummaryURL != "" && c.SMTP.Host == "":
+		need("SMTP_HOST", "an SMTP server: the outbox worker that calls the summary service runs with mail")
+	case c.SummaryURL != "" && (c.SummaryToken == "" || c.SummaryCallbackTok == ""):
+		need("SUMMARY_TOKEN", "the summary service's token and SUMMARY_CALLBACK_TOKEN, since SUMMARY_URL is set")
+	}
+	switch sip := c.LiveKitSIP; {
+	case sip.AuthUsername != "" && sip.AuthPassword == "":
+		need("LIVEKIT_SIP_AUTH_PASSWORD", "the password that goes with LIVEKIT_SIP_AUTH_USERNAME")
+	case sip.AuthUsername == "" && sip.AuthPassword != "":
+		need("LIVEKIT_SIP_AUTH_USERNAME", "the user name that goes with LIVEKIT_SIP_AUTH_PASSWORD")
+	}
+}
+
+func parseLevel(v string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return 0, errors.New("want debug, info, warn or error")
+	}
+	return l, nil
+}
+
+func parseRegion(v string) (string, error) {
+	if v = strings.ToUpper(v); len(v) != 2 {
+		return "", errors.New("want an ISO 3166-1 alpha-2 code such as FR")
+	}
+	return v, nil
+}
+
+func parseInts(v string) ([]int64, error) {
+	var out []int64
+	for _, f := range list(v) {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, errors.New("want comma-separated whole numbers")
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseAddresses reads comma-separated IP addresses and CIDR blocks, checked
+// as LiveKit checks a trunk's allowed addresses: LiveKit drops an entry it
+// cannot parse, and a trunk left with none accepts calls from anywhere.
+func parseAddresses(v string) ([]string, error) {
+	out := list(v)
+	for _, f := range out {
+		if _, err := lkproto.ParseSIPAllowedAddress(f); err != nil {
+			return nil, errors.New("want comma-separated IP addresses or CIDR blocks")
+		}
+	}
+	return out, nil
+}
+
+// list splits a comma-separated value, dropping blanks.
+func list(v string) []string {
+	var out []string
+	for f := range strings.SplitSeq(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func parseRegexp(v string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(v)
+	if err != nil {
+		return nil, errors.New("want a Go regular expression")
+	}
+	return re, nil
+}
+
+// DevIssuerURL is where the core serves its development identity issuer.
+func (c Config) DevIssuerURL() string { return strings.TrimRight(c.PublicURL, "/") + "/dev-issuer" }
+
+// LiveKit is the configuration of the LiveKit client: the server, and the
+// bucket as egress reaches it.
+func (c Config) LiveKit() livekit.Config {
+	return livekit.Config{URL: c.LiveKitURL, PublicURL: c.LiveKitPublicURL, APIKey: c.LiveKitAPIKey,
+		APISecret: c.LiveKitAPISecret, TokenTTL: c.LiveKitTokenTTL,
+		Egress: livekit.EgressStorage{Endpoint: c.EgressS3Endpoint, AccessKey: c.S3AccessKey,
+			SecretKey: c.S3SecretKey, Region: c.S3Region, Bucket: c.S3Bucket}}
+}
