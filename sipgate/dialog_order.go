@@ -110,7 +110,7 @@ func (c *call) take(in inbound) {
 	case sip.NOTIFY:
 		c.onNotify(in)
 	case sip.OPTIONS:
-		c.srv.handleOptions(in.req, in.tx)
+		c.srv.answerOptions(in.req, in.tx)
 	default:
 		c.srv.handleNotAllowed(in.req, in.tx)
 	}

@@ -423,3 +423,25 @@ func dtmfTone(key byte, ms int) []byte {
 	}
 	return out
 }
+
+// TestInDialogOptionsKeepsTheOrder: an SBC's in-dialog OPTIONS keepalive, or a method sipgate does not
+// implement, takes a CSeq of the dialog: it is answered in its turn, and the request after it does not wait
+// for a gap to fill.
+func TestInDialogOptionsKeepsTheOrder(t *testing.T) {
+	t.Parallel()
+	cc := dialogCalls()
+	cc.T1 = 3 * time.Second // a request that waited for a gap would wait this long
+	srv, _ := startDialogServer(t, cc)
+	p := newPeer(t, srv.Addr())
+	p.confirmed(p.offer("0", "sendrecv"))
+	p.send(p.request("OPTIONS", "", ""))
+	p.send(p.request("MESSAGE", "text/plain", "hello"))
+	start := time.Now()
+	p.send(p.info('1'))
+	p.wait(0, testTimeout, "200 to the OPTIONS", response(200, "OPTIONS", 2))
+	p.wait(0, testTimeout, "405 to the MESSAGE", response(405, "MESSAGE", 3))
+	r, _ := p.wait(0, testTimeout, "200 to the INFO", response(200, "INFO", 4))
+	if took := r.at.Sub(start); took > cc.T1/2 {
+		t.Errorf("INFO answered after %v: it waited for a gap", took)
+	}
+}

@@ -24,7 +24,7 @@ func (s *Server) routes() {
 	for _, m := range []sip.RequestMethod{sip.BYE, sip.INFO, sip.NOTIFY, sip.UPDATE} {
 		s.sip.OnRequest(m, s.track(s.handleInDialog))
 	}
-	s.sip.OnNoRoute(s.track(s.handleNotAllowed))
+	s.sip.OnNoRoute(s.track(s.handleOther))
 }
 
 // track counts a handler as in flight, so that Shutdown waits for it.
@@ -154,9 +154,19 @@ func (s *Server) reject(req *sip.Request, tx sip.ServerTransaction, o Outcome, c
 	s.respond(req, tx, code, reason, hdrs...)
 }
 
-// handleOptions answers probes (RFC 3261 §11.2) with 200 and the capabilities §11.2 lists, and with 503
-// while draining, as an INVITE would, so that the dispatcher stops sending calls here.
+// handleOptions answers probes (RFC 3261 §11.2); one within a dialog (an SBC's keepalive) goes to its call,
+// since it takes a CSeq of the dialog's.
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if hasToTag(req) {
+		s.handleInDialog(req, tx)
+		return
+	}
+	s.answerOptions(req, tx)
+}
+
+// answerOptions answers OPTIONS with 200 and the capabilities §11.2 lists, and with 503 while draining, as an
+// INVITE would, so that the dispatcher stops sending calls here.
+func (s *Server) answerOptions(req *sip.Request, tx sip.ServerTransaction) {
 	if s.draining.Load() && !hasToTag(req) {
 		s.respond(req, tx, sip.StatusServiceUnavailable, "Service Unavailable", s.retryAfterHeader())
 		return
@@ -172,6 +182,16 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 // CANCEL itself (200 to the CANCEL, 487 to the INVITE, §9.2). An unmatched one gets 481 (§9.2).
 func (s *Server) handleCancel(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+}
+
+// handleOther takes the methods sipgate does not implement: within a dialog they go to its call (they take a
+// CSeq of the dialog's, and the call answers them 405 in their turn), outside one they get 405 here.
+func (s *Server) handleOther(req *sip.Request, tx sip.ServerTransaction) {
+	if hasToTag(req) {
+		s.handleInDialog(req, tx)
+		return
+	}
+	s.handleNotAllowed(req, tx)
 }
 
 // handleNotAllowed answers methods sipgate does not implement: 405 with the Allow header §21.4.6 requires.
