@@ -19,18 +19,19 @@ import (
 // either side). The call goroutine is the INVITE handler; the RTP reader and the no-RTP watchdog run
 // beside it and end with the call's context, which the session timer (timer.go) can end too.
 type call struct {
-	dlg    *sipgo.DialogServerSession
-	media  *media.Session
-	recv   *dtmf.Receiver
-	codec  media.Codec
-	evPT   uint8        // RFC 4733 payload type, 0 when none was negotiated
-	answer media.Answer // the first negotiation: codec and payload types, mirrored on the leg to LiveKit
-	refer  bool         // the trunk transfers by REFER rather than bridging
-	callID string
-	called string
-	caller string
-	lang   string
-	log    *slog.Logger
+	dlg     *sipgo.DialogServerSession
+	media   *media.Session
+	recv    *dtmf.Receiver
+	codec   media.Codec
+	evPT    uint8        // RFC 4733 payload type, 0 when none was negotiated
+	answer  media.Answer // the first negotiation: codec and payload types, mirrored on the leg to LiveKit
+	refer   bool         // the trunk transfers by REFER rather than bridging
+	callID  string
+	called  string
+	caller  string
+	trusted bool // caller was asserted by a trusted proxy (number.go)
+	lang    string
+	log     *slog.Logger
 
 	leg     *leg         // the call to LiveKit once bridged; written under the call table's lock
 	stopIVR func()       // stops the IVR's RTP reader and waits for it, before the relay reads instead

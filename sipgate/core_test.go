@@ -79,7 +79,7 @@ func serveCore(t *testing.T, url string, h *handlerVar, lkcfg livekit.Config) *c
 		Rooms:       postgres.NewRoomService(db),
 		Accesses:    postgres.NewAccessService(db),
 		Trunks:      postgres.NewTrunkService(db),
-		PINAttempts: valkey.NewPINAttempts(kv, core.AttemptLimit{Max: 50, Window: time.Minute}, core.AttemptLimit{Max: 100, Window: time.Minute}),
+		PINAttempts: valkey.NewPINAttempts(kv, core.PINPolicy{Source: core.AttemptLimit{Max: 50, Window: time.Minute}, Number: core.AttemptLimit{Max: 100, Window: time.Minute}, Attack: 100}),
 		LiveKit:     livekit.New(lkcfg),
 		Lobby:       valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", testenv.Logger(t)), lobbyTTLs),
 		Presence:    valkey.NewPresence(kv),

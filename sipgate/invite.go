@@ -165,21 +165,22 @@ func (s *Server) endCall(c *call) {
 
 // newCall builds the call of a negotiated INVITE; the session owns conn.
 func (s *Server) newCall(req *sip.Request, conn *net.UDPConn, ans media.Answer, trunk Trunk, called string) *call {
-	caller := callerID(req)
+	caller, trusted := callerID(req, s.cc.TrustedProxies)
 	if trunk.E164 != "" {
 		called = trunk.E164
 	}
 	return &call{
-		media:  media.NewSession(conn, ans.Remote, media.WithPayloadType(ans.Codec, ans.PT)),
-		recv:   dtmf.NewReceiver(dtmf.ReceiverConfig{}),
-		codec:  ans.Codec,
-		evPT:   ans.EventPT,
-		answer: ans,
-		refer:  trunk.Refer,
-		callID: callID(req),
-		called: called,
-		caller: caller,
-		lang:   trunk.Language,
+		media:   media.NewSession(conn, ans.Remote, media.WithPayloadType(ans.Codec, ans.PT)),
+		recv:    dtmf.NewReceiver(dtmf.ReceiverConfig{}),
+		codec:   ans.Codec,
+		evPT:    ans.EventPT,
+		answer:  ans,
+		refer:   trunk.Refer,
+		callID:  callID(req),
+		called:  called,
+		caller:  caller,
+		trusted: trusted,
+		lang:    trunk.Language,
 		log: s.log.With("call_id", callID(req), "called", called, "caller", maskNumber(caller),
 			"transport", req.Transport()),
 		offer:   req.Body(),

@@ -56,7 +56,7 @@ func (s *Server) runIVR(ctx context.Context, c *call) (Room, string) {
 // resolve asks the core which room pin opens. It reports done with the room (and no outcome) or with the
 // call's outcome, or not done for a wrong PIN (the caller may try again). The PIN is never logged.
 func (s *Server) resolve(ctx context.Context, c *call, pin string) (room Room, outcome string, done bool) {
-	room, err := s.core.ResolvePin(ctx, c.called, pin, c.caller)
+	room, err := s.core.ResolvePin(ctx, c.called, pin, PINCaller{ID: c.caller, Trusted: c.trusted, CallID: c.callID})
 	switch {
 	case err == nil:
 		s.metrics.pinAttempts.WithLabelValues(pinOK).Inc()

@@ -91,7 +91,7 @@ func (s *Server) legInvite(c *call, room Room, a Admission, sdp []byte) *sip.Req
 	req.SetTransport(s.lk.Transport)
 	req.SetBody(sdp)
 	contact := s.dialogs[s.lk.Transport].ContactHDR
-	from := sip.Uri{Scheme: "sip", User: hiddenCaller(c.caller), Host: contact.Address.Host, Port: contact.Address.Port}
+	from := sip.Uri{Scheme: "sip", User: hiddenCaller(c.shownCaller()), Host: contact.Address.Host, Port: contact.Address.Port}
 	req.AppendHeader(&sip.FromHeader{Address: from, Params: sip.NewParams()})
 	req.From().Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})

@@ -1,6 +1,7 @@
 package sipgate
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -43,19 +44,38 @@ func TestCalledNumber(t *testing.T) {
 	}
 }
 
+// P-Asserted-Identity and Remote-Party-ID count only from a trusted proxy, by the transport's source
+// address (never a Via the sender writes); otherwise the caller id is From's, untrusted.
 func TestCallerID(t *testing.T) {
-	req := sip.NewRequest(sip.INVITE, sip.Uri{User: "x", Host: "h"})
-	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{User: "0033612345642", Host: "h"}, Params: sip.NewParams()})
-	if got := callerID(req); got != "+33612345642" {
-		t.Errorf("From only: %q", got)
+	trusted := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::/32")}
+	tests := []struct {
+		name, source string
+		headers      map[string]string
+		from, want   string
+		ok           bool
+	}{
+		{"from only", "192.0.2.5:5060", nil, "0033612345642", "+33612345642", false},
+		{"pai from a carrier", "192.0.2.5:5060", map[string]string{"P-Asserted-Identity": `"Carrier" <sip:+33700000042@carrier.example>`}, "0033612345642", "+33700000042", true},
+		{"rpid from a carrier", "[2001:db8::7]:5060", map[string]string{"Remote-Party-ID": `<sip:+33700000043@carrier.example>;party=calling;screen=yes`}, "x", "+33700000043", true},
+		{"bare pai uri", "192.0.2.5:5060", map[string]string{"P-Asserted-Identity": `sip:+33700000044@carrier.example;user=phone`}, "x", "+33700000044", true},
+		{"pai from anyone else", "203.0.113.9:5060", map[string]string{"P-Asserted-Identity": `<sip:+33700000042@carrier.example>`}, "+33611111111", "+33611111111", false},
+		{"rpid from anyone else", "203.0.113.9:5060", map[string]string{"Remote-Party-ID": `<sip:+33700000042@carrier.example>`}, "+33611111111", "+33611111111", false},
+		{"unparsable pai from a carrier", "192.0.2.5:5060", map[string]string{"P-Asserted-Identity": `<garbage>`}, "+33611111111", "+33611111111", false},
+		{"no transport source", "", map[string]string{"P-Asserted-Identity": `<sip:+33700000042@carrier.example>`}, "+33611111111", "+33611111111", false},
+		{"anonymous", "192.0.2.5:5060", nil, "anonymous", "", false},
 	}
-	req.AppendHeader(sip.NewHeader("P-Asserted-Identity", `"Carrier" <sip:+33700000042@carrier.example>`))
-	if got := callerID(req); got != "+33700000042" {
-		t.Errorf("with P-Asserted-Identity: %q", got)
-	}
-	anon := sip.NewRequest(sip.INVITE, sip.Uri{User: "x", Host: "h"})
-	anon.AppendHeader(&sip.FromHeader{Address: sip.Uri{User: "anonymous", Host: "anonymous.invalid"}, Params: sip.NewParams()})
-	if got := callerID(anon); got != "" {
-		t.Errorf("anonymous: %q", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := sip.NewRequest(sip.INVITE, sip.Uri{User: "x", Host: "h"})
+			req.AppendHeader(&sip.FromHeader{Address: sip.Uri{User: tt.from, Host: "h"}, Params: sip.NewParams()})
+			req.AppendHeader(&sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "192.0.2.5", Port: 5060, Params: sip.NewParams()})
+			for k, v := range tt.headers {
+				req.AppendHeader(sip.NewHeader(k, v))
+			}
+			req.SetSource(tt.source)
+			if got, ok := callerID(req, trusted); got != tt.want || ok != tt.ok {
+				t.Errorf("callerID = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
+			}
+		})
 	}
 }

@@ -33,6 +33,13 @@ type stack struct {
 	issuer *oidc.DevIssuer
 }
 
+// testPINPolicy allows 3 failures per source and 10 per number a minute;
+// tarpits are short.
+var testPINPolicy = core.PINPolicy{
+	Source: core.AttemptLimit{Max: 3, Window: time.Minute}, Number: core.AttemptLimit{Max: 10, Window: time.Minute},
+	Attack: 10, TarpitStep: 100 * time.Millisecond, TarpitMax: time.Second,
+}
+
 // lobbyTTLs are short so that expiry shows within a test.
 var lobbyTTLs = core.LobbyTTLs{Waiting: time.Second, Accepted: time.Hour, Denied: 2 * time.Second}
 
@@ -76,7 +83,7 @@ func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *
 		Rooms:       postgres.NewRoomService(db),
 		Accesses:    postgres.NewAccessService(db),
 		Trunks:      postgres.NewTrunkService(db),
-		PINAttempts: valkey.NewPINAttempts(kv, core.AttemptLimit{Max: 3, Window: time.Minute}, core.AttemptLimit{Max: 10, Window: time.Minute}),
+		PINAttempts: valkey.NewPINAttempts(kv, testPINPolicy),
 		LiveKit:     lk,
 		Recordings:  postgres.NewRecordingService(db),
 		Bucket:      bucket,

@@ -166,7 +166,7 @@ func startStack(t *testing.T) (url, sipAddr string) {
 		Rooms:       postgres.NewRoomService(db),
 		Accesses:    postgres.NewAccessService(db),
 		Trunks:      postgres.NewTrunkService(db),
-		PINAttempts: valkey.NewPINAttempts(kv, core.AttemptLimit{Max: 10, Window: time.Minute}, core.AttemptLimit{Max: 100, Window: time.Minute}),
+		PINAttempts: valkey.NewPINAttempts(kv, core.PINPolicy{Source: core.AttemptLimit{Max: 10, Window: time.Minute}, Number: core.AttemptLimit{Max: 100, Window: time.Minute}, Attack: 100}),
 		LiveKit:     lk,
 		Recordings:  postgres.NewRecordingService(db),
 		Bucket:      bucket,

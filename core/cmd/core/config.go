@@ -49,15 +49,14 @@ type config struct {
 	// sipgate (siprouting.go); without AllowedAddresses it provisions none.
 	LiveKitSIP livekit.SIPRouting
 
-	OIDCIssuerURL     string
-	OIDCAudience      string
-	OIDCMatchEmail    bool
-	DevIssuer         bool
-	DevIssuerKeyFile  string
-	ServiceTokens     string
-	PINRetries        int
-	PINCallerFailures core.AttemptLimit
-	PINNumberFailures core.AttemptLimit
+	OIDCIssuerURL    string
+	OIDCAudience     string
+	OIDCMatchEmail   bool
+	DevIssuer        bool
+	DevIssuerKeyFile string
+	ServiceTokens    string
+	PINRetries       int
+	PIN              core.PINPolicy
 
 	LobbyTicketSecret   string
 	LobbyTTLs           core.LobbyTTLs
@@ -264,13 +263,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LobbyPerParticipant: core.AttemptLimit{Max: e.integer("LOBBY_REQUESTS_PER_MINUTE", 150, 1, 1000000), Window: time.Minute},
 		LobbyPerAddress:     core.AttemptLimit{Max: e.integer("LOBBY_REQUESTS_PER_ADDRESS_PER_MINUTE", 1500, 1, 10000000), Window: time.Minute},
 		WebhookRoomFilter:   e.regexp("LIVEKIT_WEBHOOK_ROOM_FILTER"),
-		PINCallerFailures: core.AttemptLimit{
-			Max:    e.integer("PIN_CALLER_MAX_FAILURES", 5, 1, 1000000),
-			Window: e.duration("PIN_CALLER_WINDOW", 15*time.Minute),
-		},
-		PINNumberFailures: core.AttemptLimit{
-			Max:    e.integer("PIN_NUMBER_MAX_FAILURES", 100, 1, 1000000),
-			Window: e.duration("PIN_NUMBER_WINDOW", time.Minute),
+		PIN: core.PINPolicy{ // docs/security.md
+			Source: core.AttemptLimit{
+				Max:    e.integer("PIN_CALLER_MAX_FAILURES", 5, 1, 1000000),
+				Window: e.duration("PIN_CALLER_WINDOW", 15*time.Minute),
+			},
+			Number: core.AttemptLimit{
+				Max:    e.integer("PIN_NUMBER_MAX_FAILURES", 100, 1, 1000000),
+				Window: e.duration("PIN_NUMBER_WINDOW", time.Minute),
+			},
+			Attack:     e.integer("PIN_ATTACK_FAILURES", 100, 1, 1000000),
+			TarpitStep: e.duration("PIN_TARPIT_STEP", 2*time.Second),
+			TarpitMax:  e.duration("PIN_TARPIT_MAX", 30*time.Second),
 		},
 
 		SMTP: mail.Config{
