@@ -79,3 +79,53 @@ func TestCallerID(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"no numbers here", "no numbers here"},
+		{"sip:+33612345678@10.0.0.1:5060", "sip:+33 6•• ••• •78@10.0.0.1:5060"},
+		{"tel:+1-202-555-0142;phone-context", "tel:+1 2 ••• ••• •42;phone-context"},
+		{"From: <sip:0612345642@carrier>", "From: <sip:• ••• ••• •42@carrier>"},
+		{"port 5060 status 486 took 123456 ns", "port 5060 status 486 took 123456 ns"},
+		{"127.0.0.1:5060->192.168.100.200:31000", "127.0.0.1:5060->192.168.100.200:31000"},
+		{"2026-12-06T08:12:25Z", "2026-12-06T08:12:25Z"},
+		{"+33 6 12 34 56 78 and +44 20 7946 0958.", "+33 6•• ••• •78 and +44 2 ••• ••• •58."},
+		{"a+1234", "a+1234"},
+		{"+", "+"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := maskText(tt.in); got != tt.want {
+			t.Errorf("maskText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzMaskText: whatever the text, no phone-number-like run survives masking, masking twice changes
+// nothing more, and text without such a run comes back as it is.
+func FuzzMaskText(f *testing.F) {
+	for _, s := range []string{"sip:+33612345678@gw", "tel:+1-202-555-0142", "0612345642", "+33 6 12 34 56 78",
+		"127.0.0.1:5060", "+(33)612345678", "++33612345678", "1234567", "+123456", "é+33612345678é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := maskText(s)
+		for i := 0; i < len(got); i++ {
+			if _, digits := numberRun(got, i); digits >= minNumberDigits {
+				t.Fatalf("maskText(%q) = %q: a run of %d digits at %d", s, got, digits, i)
+			}
+		}
+		if again := maskText(got); again != got {
+			t.Fatalf("maskText not stable: %q → %q → %q", s, got, again)
+		}
+		masked := false
+		for i := 0; i < len(s); i++ {
+			if _, digits := numberRun(s, i); digits >= minNumberDigits {
+				masked = true
+			}
+		}
+		if !masked && got != s {
+			t.Fatalf("maskText(%q) = %q changed text without a number", s, got)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,8 +45,11 @@ type Server struct {
 	dialogs map[string]*sipgo.DialogUA // by lower-case transport; written before ready is closed
 	tlsAddr string
 	tlsConf *tls.Config
-	base    context.Context // cancelled when the listeners close: live calls end
-	cancel  context.CancelFunc
+	// connLimits bound TCP and TLS connections (connlimit.go); refused counts those over the per-source cap
+	connLimits ConnLimits
+	refused    atomic.Uint64
+	base       context.Context // cancelled when the listeners close: live calls end
+	cancel     context.CancelFunc
 
 	started  atomic.Bool
 	draining atomic.Bool
@@ -73,6 +77,7 @@ func New(addr string, opts ...Option) (*Server, error) {
 		inflight:   newInflight(),
 		cc:         DefaultCallConfig(),
 		lk:         DefaultLiveKitConfig(),
+		connLimits: DefaultConnLimits(),
 		ready:      make(chan struct{}),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -80,6 +85,8 @@ func New(addr string, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.log = MaskLogger(s.log)
+	s.registerConnMetrics()
 	if s.retryAfter < time.Second {
 		return nil, fmt.Errorf("sipgate: retry-after %v is under one second", s.retryAfter)
 	}
@@ -160,7 +167,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := ls.listenTLS(ctx, s.tlsAddr, s.tlsConf); err != nil {
+	limit := func(ln net.Listener) net.Listener {
+		return newLimitListener(ln, s.connLimits, s.cc.TrustedProxies, &s.refused)
+	}
+	ls.tcp = limit(ls.tcp)
+	if err := ls.listenTLS(ctx, s.tlsAddr, s.tlsConf, limit); err != nil {
 		ls.close()
 		return err
 	}
