@@ -97,9 +97,9 @@ func (s *Server) legInvite(c *call, room Room, a Admission, sdp []byte) *sip.Req
 	req.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("User-Agent", s.userAgent))
-	req.AppendHeader(sip.NewHeader(headerRoomID, room.ID))
-	req.AppendHeader(sip.NewHeader(headerRole, a.Role))
-	req.AppendHeader(sip.NewHeader(headerCallID, c.callID))
+	for _, h := range meetHeaders(room.ID, a.Role, c.callID) { // header.go: checked values only
+		req.AppendHeader(sip.NewHeader(h[0], h[1]))
+	}
 	return req
 }
 

@@ -71,7 +71,7 @@ func (s *Server) referTarget(c *call, room Room, a Admission) string {
 	u := s.liveKitURI(a.LiveKitRoom)
 	var b strings.Builder
 	b.WriteString(u.String())
-	for i, h := range [][2]string{{headerRoomID, room.ID}, {headerRole, a.Role}, {headerCallID, c.callID}} {
+	for i, h := range meetHeaders(room.ID, a.Role, c.callID) {
 		b.WriteByte("?&"[min(i, 1)])
 		b.WriteString(h[0])
 		b.WriteByte('=')
