@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ConnLimits bound the TCP and TLS connections sipgate accepts, which otherwise stay open as long as the
@@ -146,12 +144,4 @@ func (c *idleConn) touch() { _ = c.Conn.SetReadDeadline(time.Now().Add(c.idle)) 
 func (c *idleConn) Close() error {
 	c.once.Do(c.release)
 	return c.Conn.Close()
-}
-
-// registerConnMetrics exports the connections refused for the per-source cap.
-func (s *Server) registerConnMetrics() {
-	s.metrics.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "sipgate_tcp_connections_refused_total",
-		Help: "TCP and TLS connections closed at once because their source already had the per-source maximum open.",
-	}, func() float64 { return float64(s.refused.Load()) }))
 }

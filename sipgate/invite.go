@@ -152,6 +152,7 @@ func (s *Server) run(c *call) {
 	c.stopIVR()
 	wg.Wait()
 	s.metrics.calls.WithLabelValues(outcome).Inc()
+	s.edge.rtpForeign.Add(float64(c.media.Foreign()))
 	c.log.Info("call ended", "outcome", outcome, "dtmf", c.recv.Method().String())
 }
 

@@ -53,4 +53,7 @@ func TestRTPHijackBeforeFirstPacket(t *testing.T) {
 		t.Errorf("%s digits from the attacker reached the IVR", got)
 	}
 	u.bye(ctx)
+	eventually(t, "the attacker's 30 datagrams counted", func() bool {
+		return srv.metric(t, "sipgate_rtp_foreign_packets_total") == "30"
+	})
 }

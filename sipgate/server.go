@@ -48,6 +48,7 @@ type Server struct {
 	// connLimits bound TCP and TLS connections (connlimit.go); refused counts those over the per-source cap
 	connLimits ConnLimits
 	refused    atomic.Uint64
+	edge       edgeMetrics
 	base       context.Context // cancelled when the listeners close: live calls end
 	cancel     context.CancelFunc
 
@@ -86,7 +87,7 @@ func New(addr string, opts ...Option) (*Server, error) {
 		opt(s)
 	}
 	s.log = MaskLogger(s.log)
-	s.registerConnMetrics()
+	s.registerEdgeMetrics()
 	if s.retryAfter < time.Second {
 		return nil, fmt.Errorf("sipgate: retry-after %v is under one second", s.retryAfter)
 	}
