@@ -129,3 +129,29 @@ func FuzzMaskText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCallerID: whatever identity headers arrive, callerID does not panic, trusts nothing from an untrusted
+// source, and returns a normalised number (no visual separator).
+func FuzzCallerID(f *testing.F) {
+	f.Add("<sip:+33700000042@carrier>", "<sip:+33700000043@c>;party=calling", "0033612345642", true)
+	f.Add("sip:+1 (202) 555-0142@c;user=phone", "", "anonymous", false)
+	f.Add("<", ">", "", true)
+	trusted := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	f.Fuzz(func(t *testing.T, pai, rpid, from string, fromCarrier bool) {
+		req := sip.NewRequest(sip.INVITE, sip.Uri{User: "x", Host: "h"})
+		req.AppendHeader(&sip.FromHeader{Address: sip.Uri{User: from, Host: "h"}, Params: sip.NewParams()})
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", pai))
+		req.AppendHeader(sip.NewHeader("Remote-Party-ID", rpid))
+		req.SetSource("203.0.113.9:5060")
+		if fromCarrier {
+			req.SetSource("192.0.2.5:5060")
+		}
+		n, ok := callerID(req, trusted)
+		if ok && !fromCarrier {
+			t.Fatalf("trusted %q from an untrusted source", n)
+		}
+		if normaliseNumber(n) != n {
+			t.Fatalf("caller id %q is not normalised", n)
+		}
+	})
+}
