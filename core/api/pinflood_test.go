@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
@@ -50,34 +51,42 @@ func TestResolvePinFlood(t *testing.T) {
 	}
 
 	var looked, tarpitted, paced, limited atomic.Int64
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range 40 {
-		wg.Go(func() {
-			for attempt := range 3 { // an attacker who waits out tarpits and gives up when paced
-				res, err := resolve(&meetlinev1.ResolvePinRequest{Pin: wrong,
-					CallerId: fmt.Sprintf("+336%08d", 40*attempt+i), CallId: fmt.Sprintf("flood-%d@attacker", i)})
-				switch code := connect.CodeOf(err); {
-				case err == nil && res.RetryAfter != nil:
-					paced.Add(1)
-				case code == connect.CodeNotFound:
-					looked.Add(1)
-					if d := retryDelay(err); d > 0 {
-						tarpitted.Add(1)
-						time.Sleep(d)
-					}
-				case code == connect.CodeResourceExhausted:
-					limited.Add(1)
-				default:
-					t.Errorf("flooder %d attempt %d: %v, %v", i, attempt, res, err)
-				}
+	// attempt is one wrong PIN of an attacker who waits out tarpits and gives up when paced.
+	attempt := func(callID, callerID string) {
+		res, err := resolve(&meetlinev1.ResolvePinRequest{Pin: wrong, CallerId: callerID, CallId: callID})
+		switch code := connect.CodeOf(err); {
+		case err == nil && res.RetryAfter != nil:
+			paced.Add(1)
+		case code == connect.CodeNotFound:
+			looked.Add(1)
+			if d := retryDelay(err); d > 0 {
+				tarpitted.Add(1)
+				time.Sleep(d)
 			}
-		})
+		case code == connect.CodeResourceExhausted:
+			limited.Add(1)
+		default:
+			t.Errorf("%s: %v, %v", callID, res, err)
+		}
 	}
-	wg.Wait()
+	flood := func(calls, attempts int, wave string) {
+		var wg sync.WaitGroup
+		for i := range calls {
+			wg.Go(func() {
+				for a := range attempts {
+					attempt(fmt.Sprintf("%s-%d@attacker", wave, i), fmt.Sprintf("+336%08d", calls*a+i))
+				}
+			})
+		}
+		wg.Wait()
+	}
+	start := time.Now()
+	flood(40, 3, "flood") // the flood
+	flood(20, 1, "more")  // and more calls once the number's budget is spent
 	elapsed := time.Since(start)
-	bound := int64(policy.Number.Max) + 1 + int64(elapsed/policy.Pace())
-	t.Logf("120 wrong PINs in %v: %d looked at (%d tarpitted), %d paced, %d limited",
+	// The budget, one per pace, and the attempts in flight when the budget ran out (40 calls at most).
+	bound := int64(policy.Number.Max) + 40 + 1 + int64(elapsed/policy.Pace())
+	t.Logf("140 wrong PINs in %v: %d looked at (%d tarpitted), %d paced, %d limited",
 		elapsed.Round(time.Millisecond), looked.Load(), tarpitted.Load(), paced.Load(), limited.Load())
 	if looked.Load() > bound {
 		t.Errorf("%d guesses looked at, want at most %d", looked.Load(), bound)
@@ -101,4 +110,34 @@ func TestResolvePinFlood(t *testing.T) {
 	if err != nil || res.RoomId == "" {
 		t.Fatalf("untrusted caller with the right PIN after the flood: %v, %v", res, err)
 	}
+
+	// What the "number under attack" alert reads (docs/operations.md).
+	got := pinAttempts(t, s.server.Registry)
+	if got["wrong_under_attack"] != float64(tarpitted.Load()) || got["paced"] < float64(paced.Load()) || got["found"] != 2 {
+		t.Errorf("meetline_pin_attempts_total = %v; want %d wrong_under_attack, at least %d paced, 2 found",
+			got, tarpitted.Load(), paced.Load())
+	}
+}
+
+// pinAttempts reads meetline_pin_attempts_total by result.
+func pinAttempts(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "meetline_pin_attempts_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" {
+					got[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return got
 }
