@@ -28,7 +28,8 @@ type Error struct {
 	Code    ErrorCode
 	Field   string
 	Message string
-	// RetryAfter, for ELIMITED, is how long the caller should wait.
+	// RetryAfter, for ELIMITED and a wrong PIN's tarpit (ENOTFOUND), is how
+	// long the caller should wait.
 	RetryAfter time.Duration
 }
 

@@ -44,6 +44,7 @@ type call struct {
 	callID string
 	called string
 	caller string
+	trusted bool // the caller id was asserted by a trusted proxy (number.go)
 	lang   string
 	refer  bool
 	timer0 sessionParams // the session timer the INVITE asked for
@@ -79,10 +80,10 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, timer sessi
 		confirmed: make(chan struct{}),
 		gone:      make(chan struct{}),
 		callID:    callID(req),
-		caller:    callerID(req),
 		timer0:    timer,
 		log:       s.log.With("call_id", callID(req), "transport", req.Transport()),
 	}
+	c.caller, c.trusted = callerID(req, s.cc.TrustedProxies)
 	c.timer.c = c
 	return c, nil
 }
@@ -107,6 +108,9 @@ func (c *call) run() {
 	case <-time.After(64 * s.cc.T1): // a BYE nobody answers: its transaction is over by now (§17.1.2.2)
 	}
 	s.metrics.calls.WithLabelValues(outcome.String()).Inc()
+	if c.media != nil {
+		s.edge.rtpForeign.Add(float64(c.media.Foreign()))
+	}
 	c.log.Info("call ended", "outcome", outcome.String(), "dtmf", c.dtmfMethod())
 	c.release()
 }

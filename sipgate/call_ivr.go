@@ -127,7 +127,7 @@ func outcomeOf(ctx context.Context) Outcome {
 // call's outcome, or not done for a wrong PIN (the caller may try again). The PIN is never logged.
 func (c *call) resolve(ctx context.Context, pin string) (room Room, outcome Outcome, done bool) {
 	s := c.srv
-	room, err := s.core.ResolvePin(ctx, c.called, pin, c.caller)
+	room, err := s.core.ResolvePin(ctx, c.called, pin, PINCaller{ID: c.caller, Trusted: c.trusted, CallID: c.callID})
 	switch {
 	case err == nil:
 		s.metrics.pinAttempts.WithLabelValues(pinOK).Inc()

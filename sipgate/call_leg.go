@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -100,15 +99,15 @@ func (c *call) legInvite(room Room, a Admission, sdp []byte) *sip.Request {
 	req.SetTransport(s.lk.Transport)
 	req.SetBody(sdp)
 	contact := s.dialogs[s.lk.Transport].ContactHDR
-	from := sip.Uri{Scheme: "sip", User: hiddenCaller(c.caller), Host: contact.Address.Host, Port: contact.Address.Port}
+	from := sip.Uri{Scheme: "sip", User: hiddenCaller(c.shownCaller()), Host: contact.Address.Host, Port: contact.Address.Port}
 	req.AppendHeader(&sip.FromHeader{Address: from, Params: sip.NewParams()})
 	req.From().Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(&sip.ToHeader{Address: to, Params: sip.NewParams()})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.AppendHeader(sip.NewHeader("User-Agent", s.userAgent))
-	req.AppendHeader(sip.NewHeader(headerRoomID, room.ID))
-	req.AppendHeader(sip.NewHeader(headerRole, a.Role))
-	req.AppendHeader(sip.NewHeader(headerCallID, headerToken(c.callID)))
+	for _, h := range meetHeaders(room.ID, a.Role, c.callID) { // header.go: checked values only
+		req.AppendHeader(sip.NewHeader(h[0], h[1]))
+	}
 	return req
 }
 
@@ -157,25 +156,6 @@ func (l *leg) renegotiate(offer []byte) ([]byte, media.Answer, error) {
 		return nil, media.Answer{}, err
 	}
 	return ans.SDP, ans, nil
-}
-
-// maxHeaderToken bounds a value sipgate copies from the caller into a header of its own: the INVITE to
-// LiveKit stays far below the 1300 bytes over which a request must not go by UDP (RFC 3261 §18.1.1).
-const maxHeaderToken = 64
-
-// headerToken is v reduced to what may stand in a header sipgate sends: the characters of an RFC 3261
-// "word" (§25.1) without quotes and angle brackets, at most maxHeaderToken of them. A caller's bytes never go
-// out raw, so no CR or LF, and nothing a lenient parser downstream could read as another header.
-func headerToken(v string) string {
-	b := make([]byte, 0, min(len(v), maxHeaderToken))
-	for i := 0; i < len(v) && len(b) < maxHeaderToken; i++ {
-		ch := v[i]
-		if 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' ||
-			strings.IndexByte("-.!%*_+`'~()/:?[]{}@", ch) >= 0 {
-			b = append(b, ch)
-		}
-	}
-	return string(b)
 }
 
 // hangup ends the leg: BYE when LiveKit answered and the dialog still lives, then the RTP port.

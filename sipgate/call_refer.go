@@ -75,7 +75,7 @@ func (c *call) referTarget(room Room, a Admission) string {
 	u := c.srv.liveKitURI(a.LiveKitRoom)
 	var b strings.Builder
 	b.WriteString(u.String())
-	for i, h := range [][2]string{{headerRoomID, room.ID}, {headerRole, a.Role}, {headerCallID, headerToken(c.callID)}} {
+	for i, h := range meetHeaders(room.ID, a.Role, c.callID) {
 		b.WriteByte("?&"[min(i, 1)])
 		b.WriteString(h[0])
 		b.WriteByte('=')

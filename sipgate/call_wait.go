@@ -22,7 +22,7 @@ func (c *call) admit(room Room) (Admission, Outcome) {
 	var hold holdPlayer
 	defer hold.stop()
 	var last Admission
-	err := s.core.JoinRoom(wctx, JoinRequest{RoomID: room.ID, Caller: c.caller, CallID: c.callID}, func(a Admission) {
+	err := s.core.JoinRoom(wctx, JoinRequest{RoomID: room.ID, Caller: c.shownCaller(), CallID: c.callID}, func(a Admission) {
 		if a.Status != last.Status {
 			c.log.Info("admission", "status", a.Status.String())
 		}

@@ -29,6 +29,7 @@ const (
 	EnvMaxWait           = "SIPGATE_MAX_WAIT"
 	EnvMinSE             = "SIPGATE_MIN_SE"
 	EnvHoldTimeout       = "SIPGATE_HOLD_TIMEOUT"
+	EnvTrustedProxies    = "SIPGATE_TRUSTED_PROXIES"
 )
 
 // CoreConfig says how sipgate reaches the core's TelephonyService.
@@ -81,6 +82,10 @@ type CallConfig struct {
 	// session timers): an INVITE, re-INVITE or UPDATE asking for less gets 422 with Min-SE. The variable takes
 	// whole seconds from 90s, the floor of RFC 4028 §5; tests set shorter values here.
 	MinSE time.Duration
+	// TrustedProxies (SIPGATE_TRUSTED_PROXIES, comma-separated CIDRs or addresses, default none) are the
+	// carriers, SBCs or the Kamailio in front whose P-Asserted-Identity and Remote-Party-ID sipgate believes
+	// (RFC 3325 trust domain); from anyone else the caller id is From's, marked untrusted (docs/security.md).
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultCallConfig is the policy when no variable is set.
@@ -123,6 +128,7 @@ func readCall(l *envconf.Loader, c *CallConfig) {
 	envconf.Value(l, &c.HoldTimeout, EnvHoldTimeout, parsePositiveDuration)
 	envconf.Value(l, &c.MaxWait, EnvMaxWait, parsePositiveDuration)
 	envconf.Value(l, &c.MinSE, EnvMinSE, parseMinSE)
+	envconf.Value(l, &c.TrustedProxies, EnvTrustedProxies, parsePrefixes)
 }
 
 func parseCoreURL(v string) (string, error) {
@@ -191,6 +197,27 @@ func parseMinSE(v string) (time.Duration, error) {
 		return 0, errors.New("want whole seconds, 90s or more (RFC 4028)")
 	}
 	return d, nil
+}
+
+// parsePrefixes reads comma-separated CIDRs; a bare address is its own /32 or /128.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var ps []netip.Prefix
+	for f := range strings.SplitSeq(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is neither a CIDR nor an address", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		ps = append(ps, p.Masked())
+	}
+	return ps, nil
 }
 
 // withDefaults fills zero fields from [DefaultCallConfig].

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -57,25 +58,26 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 		Call:         DefaultCallConfig(),
 		LiveKit:      DefaultLiveKitConfig(),
 	}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigFromEnv(empty) = %+v, want %+v", got, want)
 	}
 }
 
 func TestConfigFromEnvValues(t *testing.T) {
 	got, err := ConfigFromEnv(env(withRequired(map[string]string{
-		EnvSIPAddr:      "0.0.0.0:5080",
-		EnvHTTPAddr:     ":9090",
-		EnvLogLevel:     "DEBUG",
-		EnvUserAgent:    "sipgate/1.2",
-		EnvDrainTimeout: "2m30s",
-		EnvRetryAfter:   "120",
-		EnvRTPIP:        "192.0.2.10",
-		EnvRTPPorts:     "30000-30100",
-		EnvMaxCalls:     "50",
-		EnvMaxIVRTime:   "90s",
-		EnvMaxWait:      "5m",
-		EnvMinSE:        "120s",
+		EnvSIPAddr:        "0.0.0.0:5080",
+		EnvHTTPAddr:       ":9090",
+		EnvLogLevel:       "DEBUG",
+		EnvUserAgent:      "sipgate/1.2",
+		EnvDrainTimeout:   "2m30s",
+		EnvRetryAfter:     "120",
+		EnvRTPIP:          "192.0.2.10",
+		EnvRTPPorts:       "30000-30100",
+		EnvMaxCalls:       "50",
+		EnvMaxIVRTime:     "90s",
+		EnvMaxWait:        "5m",
+		EnvMinSE:          "120s",
+		EnvTrustedProxies: "192.0.2.77/24, 2001:db8::1",
 
 		EnvLiveKitSIPAddr:      "10.0.0.5:5060",
 		EnvLiveKitSIPTransport: "TCP",
@@ -103,7 +105,8 @@ func TestConfigFromEnvValues(t *testing.T) {
 	want.Call.RTPIP = netip.MustParseAddr("192.0.2.10")
 	want.Call.RTPPortMin, want.Call.RTPPortMax = 30000, 30100
 	want.Call.MaxCalls, want.Call.MaxIVRTime = 50, 90*time.Second
-	if got != want {
+	want.Call.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::1/128")}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigFromEnv = %+v, want %+v", got, want)
 	}
 }
@@ -145,6 +148,8 @@ func TestConfigFromEnvInvalid(t *testing.T) {
 		{EnvRTPPorts, "30000-20000"},
 		{EnvMaxCalls, "0"},
 		{EnvPINAttempts, "three"},
+		{EnvTrustedProxies, "192.0.2.0/33"},
+		{EnvTrustedProxies, "carrier.example"},
 		{EnvFirstDigitTimeout, "10"},
 		{EnvNoRTPTimeout, "-1s"},
 		{EnvHoldTimeout, "0s"},

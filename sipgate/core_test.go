@@ -57,8 +57,8 @@ func serveCore(t *testing.T, url string, h *handlerVar, lkcfg livekit.Config) *c
 // gatewaySettings let the tests' callers fail their PIN many times without a lockout, and wait in the lobby
 // longer than a test takes.
 func gatewaySettings(c *app.Config) {
-	c.PINCallerFailures = core.AttemptLimit{Max: 50, Window: time.Minute}
-	c.PINNumberFailures = core.AttemptLimit{Max: 100, Window: time.Minute}
+	c.PIN.Source = core.AttemptLimit{Max: 50, Window: time.Minute}
+	c.PIN.Number = core.AttemptLimit{Max: 100, Window: time.Minute}
 	c.LobbyTTLs = core.LobbyTTLs{Waiting: time.Minute, Accepted: time.Hour, Denied: time.Minute}
 	c.LobbyPerAddress.Max = 10000
 }

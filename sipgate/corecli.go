@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
@@ -32,6 +33,15 @@ type Trunk struct {
 	Refer bool
 }
 
+// PINCaller is who typed a PIN, for the core's failure budgets (docs/security.md): the caller id counts as
+// the caller's own only when Trusted (asserted by a carrier in SIPGATE_TRUSTED_PROXIES); otherwise the call
+// does.
+type PINCaller struct {
+	ID      string // the caller's number or SIP user; may be empty
+	Trusted bool
+	CallID  string // the caller leg's Call-ID
+}
+
 // Room is the room a PIN opens.
 type Room struct {
 	ID, LiveKitRoom, Name, Language string
@@ -40,7 +50,7 @@ type Room struct {
 // Core is the part of the core's TelephonyService sipgate uses. [CoreClient] implements it.
 type Core interface {
 	LookupNumber(ctx context.Context, called string) (Trunk, error)
-	ResolvePin(ctx context.Context, called, pin, caller string) (Room, error)
+	ResolvePin(ctx context.Context, called, pin string, from PINCaller) (Room, error)
 	// JoinRoom calls on with each status of the caller's way into the room until a final one (then it
 	// returns nil), or returns the error that broke the wait: ctx's cause, or the core's failure.
 	JoinRoom(ctx context.Context, req JoinRequest, on func(Admission)) error
@@ -101,23 +111,71 @@ func (c *CoreClient) LookupNumber(ctx context.Context, called string) (Trunk, er
 	}
 }
 
-// ResolvePin asks which room pin opens on the called number.
-func (c *CoreClient) ResolvePin(ctx context.Context, called, pin, caller string) (Room, error) {
-	var res *meetlinev1.ResolvePinResponse
-	err := c.retry(ctx, func(ctx context.Context) (err error) {
-		res, err = c.rpc.ResolvePin(ctx, &meetlinev1.ResolvePinRequest{CalledNumber: called, Pin: pin, CallerId: caller})
-		return err
-	})
-	switch connect.CodeOf(err) {
-	case connect.CodeNotFound:
-		return Room{}, ErrWrongPIN
-	case connect.CodeResourceExhausted:
-		return Room{}, ErrLimited
+// ResolvePin asks which room pin opens on the called number. On a number under attack the core gives a
+// wrong PIN a tarpit: ResolvePin waits it out before it returns ErrWrongPIN, so that the caller hears
+// "invalid PIN", and may type again, only then. When the core paces the number's attempts it has not looked
+// at the PIN: ResolvePin submits it again when told, as long as ctx lasts.
+func (c *CoreClient) ResolvePin(ctx context.Context, called, pin string, from PINCaller) (Room, error) {
+	req := &meetlinev1.ResolvePinRequest{CalledNumber: called, Pin: pin, CallerId: from.ID, CallerTrusted: from.Trusted, CallId: from.CallID}
+	for {
+		var res *meetlinev1.ResolvePinResponse
+		err := c.retry(ctx, func(ctx context.Context) (err error) {
+			res, err = c.rpc.ResolvePin(ctx, req)
+			return err
+		})
+		switch connect.CodeOf(err) {
+		case connect.CodeNotFound:
+			if err := sleep(ctx, retryDelay(err)); err != nil {
+				return Room{}, err
+			}
+			return Room{}, ErrWrongPIN
+		case connect.CodeResourceExhausted:
+			return Room{}, ErrLimited
+		}
+		if err != nil {
+			return Room{}, coreError(err)
+		}
+		if res.RetryAfter == nil {
+			return Room{ID: res.RoomId, LiveKitRoom: res.LivekitRoom, Name: res.RoomName, Language: res.Language}, nil
+		}
+		if err := sleep(ctx, res.RetryAfter.AsDuration()); err != nil {
+			return Room{}, err
+		}
 	}
-	if err != nil {
-		return Room{}, coreError(err)
+}
+
+// retryDelay reads the google.rpc.RetryInfo detail of a Connect error: 0 without one.
+func retryDelay(err error) time.Duration {
+	var ce *connect.Error
+	if !errors.As(err, &ce) {
+		return 0
 	}
-	return Room{ID: res.RoomId, LiveKitRoom: res.LivekitRoom, Name: res.RoomName, Language: res.Language}, nil
+	for _, d := range ce.Details() {
+		if v, derr := d.Value(); derr == nil {
+			if ri, ok := v.(*errdetails.RetryInfo); ok {
+				return min(ri.RetryDelay.AsDuration(), maxCoreDelay)
+			}
+		}
+	}
+	return 0
+}
+
+// maxCoreDelay bounds any delay the core asks for (PIN_TARPIT_MAX is 30 s by default).
+const maxCoreDelay = time.Minute
+
+// sleep waits d, or returns ctx's error if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(min(d, maxCoreDelay))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
 }
 
 // retry runs fn with a deadline of c.timeout, again after a backoff while it answers Unavailable.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
@@ -20,6 +22,7 @@ import (
 type flakyCore struct {
 	failures int32
 	calls    atomic.Int32
+	last     atomic.Pointer[meetlinev1.ResolvePinRequest]
 }
 
 func (f *flakyCore) fail(ctx context.Context) error {
@@ -43,11 +46,22 @@ func (f *flakyCore) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRe
 	if err := f.fail(ctx); err != nil {
 		return nil, err
 	}
+	f.last.Store(req)
 	switch req.Pin {
 	case testPIN:
 		return &meetlinev1.ResolvePinResponse{RoomId: "r1", LivekitRoom: "r1"}, nil
 	case "0000":
 		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New("locked"))
+	case "2222": // a number under attack: the tarpit
+		err := connect.NewError(connect.CodeNotFound, errors.New("wrong"))
+		d, _ := connect.NewErrorDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(testTarpit)})
+		err.AddDetail(d)
+		return nil, err
+	case "3333": // paced twice, then found
+		if f.calls.Load() < 3 {
+			return &meetlinev1.ResolvePinResponse{RetryAfter: durationpb.New(testTarpit)}, nil
+		}
+		return &meetlinev1.ResolvePinResponse{RoomId: "r3", LivekitRoom: "r3"}, nil
 	}
 	return nil, connect.NewError(connect.CodeNotFound, errors.New("wrong"))
 }
@@ -86,7 +100,7 @@ func newFlakyClient(t *testing.T, failures int32) (*CoreClient, *flakyCore) {
 func TestCoreClientRetriesUnavailable(t *testing.T) {
 	ctx := context.Background()
 	c, f := newFlakyClient(t, 2)
-	if _, err := c.ResolvePin(ctx, testNumber, testPIN, ""); err != nil {
+	if _, err := c.ResolvePin(ctx, testNumber, testPIN, PINCaller{}); err != nil {
 		t.Fatalf("ResolvePin after two Unavailable: %v", err)
 	}
 	if got := f.calls.Load(); got != 3 {
@@ -94,7 +108,7 @@ func TestCoreClientRetriesUnavailable(t *testing.T) {
 	}
 
 	c, f = newFlakyClient(t, 3)
-	if _, err := c.ResolvePin(ctx, testNumber, testPIN, ""); !errors.Is(err, ErrCoreUnavailable) {
+	if _, err := c.ResolvePin(ctx, testNumber, testPIN, PINCaller{}); !errors.Is(err, ErrCoreUnavailable) {
 		t.Fatalf("ResolvePin after three Unavailable = %v, want ErrCoreUnavailable", err)
 	}
 	if got := f.calls.Load(); got != 3 {
@@ -102,13 +116,39 @@ func TestCoreClientRetriesUnavailable(t *testing.T) {
 	}
 }
 
+const testTarpit = 30 * time.Millisecond
+
+// The tarpit of a wrong PIN is waited out before ErrWrongPIN; a paced attempt is submitted again when told;
+// the caller's trust and call id reach the core.
+func TestCoreClientHonoursDelays(t *testing.T) {
+	ctx := context.Background()
+	c, f := newFlakyClient(t, 0)
+	from := PINCaller{ID: "+33611111111", Trusted: true, CallID: "abc@carrier"}
+	start := time.Now()
+	if _, err := c.ResolvePin(ctx, testNumber, "2222", from); !errors.Is(err, ErrWrongPIN) || time.Since(start) < testTarpit {
+		t.Errorf("tarpitted wrong PIN: %v after %v, want ErrWrongPIN after %v", err, time.Since(start), testTarpit)
+	}
+	if r := f.last.Load(); r.CallerId != from.ID || !r.CallerTrusted || r.CallId != from.CallID {
+		t.Errorf("request %v, want the caller %+v", r, from)
+	}
+	room, err := c.ResolvePin(ctx, testNumber, "3333", from)
+	if err != nil || room.ID != "r3" || f.calls.Load() != 3 {
+		t.Errorf("paced PIN: %v, %v after %d calls; want r3 after 3", room, err, f.calls.Load())
+	}
+	short, cancel := context.WithTimeout(ctx, testTarpit/3)
+	defer cancel()
+	if _, err := c.ResolvePin(short, testNumber, "2222", from); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("call ended during the tarpit: %v", err)
+	}
+}
+
 func TestCoreClientErrors(t *testing.T) {
 	ctx := context.Background()
 	c, _ := newFlakyClient(t, 0)
-	if _, err := c.ResolvePin(ctx, testNumber, "1111", ""); !errors.Is(err, ErrWrongPIN) {
+	if _, err := c.ResolvePin(ctx, testNumber, "1111", PINCaller{}); !errors.Is(err, ErrWrongPIN) {
 		t.Errorf("wrong PIN: %v", err)
 	}
-	if _, err := c.ResolvePin(ctx, testNumber, "0000", ""); !errors.Is(err, ErrLimited) {
+	if _, err := c.ResolvePin(ctx, testNumber, "0000", PINCaller{}); !errors.Is(err, ErrLimited) {
 		t.Errorf("locked out: %v", err)
 	}
 	down := NewCoreClient(CoreConfig{URL: "http://127.0.0.1:1", Token: "tok", ResolveTimeout: time.Second})

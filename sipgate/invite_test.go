@@ -20,7 +20,7 @@ func (fakeCore) LookupNumber(_ context.Context, called string) (Trunk, error) {
 	return Trunk{E164: testNumber, Language: "fr-fr"}, nil
 }
 
-func (fakeCore) ResolvePin(context.Context, string, string, string) (Room, error) {
+func (fakeCore) ResolvePin(context.Context, string, string, PINCaller) (Room, error) {
 	return Room{}, ErrWrongPIN
 }
 

@@ -35,8 +35,9 @@ func (l *listeners) transports() string {
 	return "udp,tcp"
 }
 
-// listenTLS adds the TLS listener (RFC 3261 §26.2) when addr is set.
-func (l *listeners) listenTLS(ctx context.Context, addr string, conf *tls.Config) error {
+// listenTLS adds the TLS listener (RFC 3261 §26.2) when addr is set; wrap applies to its TCP connections,
+// under TLS, so that a handshake that never ends counts as idle.
+func (l *listeners) listenTLS(ctx context.Context, addr string, conf *tls.Config, wrap func(net.Listener) net.Listener) error {
 	if addr == "" || conf == nil {
 		return nil
 	}
@@ -45,7 +46,7 @@ func (l *listeners) listenTLS(ctx context.Context, addr string, conf *tls.Config
 	if err != nil {
 		return fmt.Errorf("sipgate: listen tls %s: %w", addr, err)
 	}
-	l.tls = tls.NewListener(ln, conf)
+	l.tls = tls.NewListener(wrap(ln), conf)
 	return nil
 }
 

@@ -62,3 +62,66 @@ func callingCodeLen(d string) int {
 
 const twoDigitCodes = "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 " +
 	"60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98 "
+
+// minNumberDigits is the fewest digits of a run that maskText takes for a phone number: E.164 numbers have
+// 8 to 15, national ones 7 and more. Shorter runs (ports, status codes, counts) stay.
+const minNumberDigits = 7
+
+// maskText masks every run of digits in s that could be a phone number, as maskNumber does: a "+" followed
+// by digits, which may be grouped by RFC 3966 visual separators (space, "-", ".", "(", ")"), or, without
+// "+", at least minNumberDigits digits in a row. It is what keeps numbers out of log lines whatever wrote
+// them (sipgo's errors quote Request-URIs and Contacts). Text without such a run is returned as it is.
+func maskText(s string) string {
+	var b strings.Builder
+	done := 0 // s[:done] is in b
+	for i := 0; i < len(s); {
+		end, digits := numberRun(s, i)
+		if digits < minNumberDigits {
+			i = max(end, i+1)
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[done:i])
+		b.WriteString(maskNumber(runNumber(s[i:end])))
+		done, i = end, end
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// numberRun returns the end of the digit run starting at s[i] and how many digits it has; 0 digits when
+// none starts there. A run that starts with "+" may hold separators between digits.
+func numberRun(s string, i int) (end, digits int) {
+	plus := s[i] == '+'
+	j := i
+	if plus {
+		j++
+	}
+	end = j
+	for ; j < len(s); j++ {
+		switch c := s[j]; {
+		case '0' <= c && c <= '9':
+			digits++
+			end = j + 1
+		case plus && digits > 0 && strings.IndexByte(" -.()", c) >= 0:
+		default:
+			return end, digits
+		}
+	}
+	return end, digits
+}
+
+// runNumber keeps the "+" and the digits of a run.
+func runNumber(run string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '+' || '0' <= r && r <= '9' {
+			return r
+		}
+		return -1
+	}, run)
+}

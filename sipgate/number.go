@@ -1,6 +1,7 @@
 package sipgate
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -19,18 +20,20 @@ func calledNumber(req *sip.Request) string {
 	return ""
 }
 
-// callerID is the caller's number for rate limiting: P-Asserted-Identity (RFC 3325 §9.1, set by a
-// trusted carrier) else the From user (§20.20). "anonymous" (RFC 3323) gives "".
-func callerID(req *sip.Request) string {
+// callerID is the caller's number and whether it can be believed. P-Asserted-Identity (RFC 3325 §9.1) and
+// Remote-Party-ID (draft-ietf-sip-privacy-04, still sent by carriers) are believed only from a source in
+// trusted, the carriers, SBCs or Kamailio of the trust domain; anyone else can write any number there, so
+// for them, as for a request without either, the number is the From user's (§20.20), untrusted.
+// "anonymous" (RFC 3323) gives "". The core keys failure budgets on trusted numbers only, and the lobby's
+// "Phone ••• 42" says nothing of an untrusted one.
+func callerID(req *sip.Request, trusted []netip.Prefix) (number string, ok bool) {
 	user := ""
-	if h := req.GetHeader("P-Asserted-Identity"); h != nil {
-		var uri sip.Uri
-		v := strings.TrimSpace(h.Value())
-		if i := strings.IndexByte(v, '<'); i >= 0 {
-			v, _, _ = strings.Cut(v[i+1:], ">")
-		}
-		if sip.ParseUri(v, &uri) == nil {
-			user = uri.User
+	if fromTrusted(req, trusted) {
+		for _, name := range []string{"P-Asserted-Identity", "Remote-Party-ID"} {
+			if user = headerUser(req.GetHeader(name)); user != "" {
+				ok = true
+				break
+			}
 		}
 	}
 	if user == "" {
@@ -39,9 +42,52 @@ func callerID(req *sip.Request) string {
 		}
 	}
 	if strings.EqualFold(user, "anonymous") {
+		return "", false
+	}
+	return normaliseNumber(user), ok
+}
+
+// shownCaller is the number the room may show the caller by ("Phone ••• 42" in the lobby, "Phone 1234" in
+// LiveKit): a trusted one only, since anyone can put any number in From.
+func (c *call) shownCaller() string {
+	if c.trusted {
+		return c.caller
+	}
+	return ""
+}
+
+// fromTrusted reports whether req came from an address in trusted: the transport's source, never a Via
+// (which the sender writes).
+func fromTrusted(req *sip.Request, trusted []netip.Prefix) bool {
+	ap, err := netip.ParseAddrPort(req.MessageData.Source())
+	if err != nil {
+		return false
+	}
+	for _, p := range trusted {
+		if p.Contains(ap.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerUser is the user part of the first URI of an identity header ("name" <sip:user@host>;params, or a
+// bare URI), "" when there is none.
+func headerUser(h sip.Header) string {
+	if h == nil {
 		return ""
 	}
-	return normaliseNumber(user)
+	v := strings.TrimSpace(h.Value())
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		v, _, _ = strings.Cut(v[i+1:], ">")
+	} else {
+		v, _, _ = strings.Cut(v, ";")
+	}
+	var uri sip.Uri
+	if sip.ParseUri(strings.TrimSpace(v), &uri) != nil {
+		return ""
+	}
+	return uri.User
 }
 
 // normaliseNumber strips RFC 3966 visual separators (space, "-", ".", "(", ")") and turns the international

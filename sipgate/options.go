@@ -10,7 +10,7 @@ import (
 type Option func(*Server)
 
 // WithLogger sets the logger for sipgate's own logs; sipgo logs through it too, via [SIPLogger]. The default
-// (and what nil means) is slog.Default().
+// (and what nil means) is slog.Default(). Either way it is wrapped by [MaskLogger].
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Server) {
 		if l != nil {

@@ -278,7 +278,7 @@ type pinCore struct {
 	pins []string
 }
 
-func (c *pinCore) ResolvePin(ctx context.Context, called, pin, caller string) (Room, error) {
+func (c *pinCore) ResolvePin(ctx context.Context, called, pin string, caller PINCaller) (Room, error) {
 	c.mu.Lock()
 	c.pins = append(c.pins, pin)
 	c.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,7 +25,7 @@ const byeGrace = 8 * time.Second
 // sip.UDPMTUSize, responses included; but RFC 3261 §18.1.1 limits only requests (a request over 1300 bytes
 // goes by TCP) and §18.2.2 sends a response back the way its request came, whatever its size: a 200 that
 // echoes the Record-Routes of an INVITE that crossed a few proxies easily exceeds 1300 bytes, and must
-// still go out. The requests sipgate sends over UDP are its own and stay small (see headerToken). The
+// still go out. The requests sipgate sends over UDP are its own and stay small (header.go bounds what they carry). The
 // setting is sipgo's package variable, so it is set once for the process.
 func allowLargeUDP() { largeUDP.Do(func() { sip.UDPMTUSize = 65535 + 200 }) }
 
@@ -58,8 +59,12 @@ type Server struct {
 	dialogs map[string]*sipgo.DialogUA // by lower-case transport; written before ready is closed
 	tlsAddr string
 	tlsConf *tls.Config
-	base    context.Context // cancelled when the listeners close: live calls end
-	cancel  context.CancelFunc
+	// connLimits bound TCP and TLS connections (connlimit.go); refused counts those over the per-source cap
+	connLimits ConnLimits
+	refused    atomic.Uint64
+	edge       edgeMetrics
+	base       context.Context // cancelled when the listeners close: live calls end
+	cancel     context.CancelFunc
 
 	started  atomic.Bool
 	draining atomic.Bool
@@ -87,6 +92,7 @@ func New(addr string, opts ...Option) (*Server, error) {
 		inflight:   newInflight(),
 		cc:         DefaultCallConfig(),
 		lk:         DefaultLiveKitConfig(),
+		connLimits: DefaultConnLimits(),
 		ready:      make(chan struct{}),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
@@ -94,6 +100,8 @@ func New(addr string, opts ...Option) (*Server, error) {
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.log = MaskLogger(s.log)
+	s.registerEdgeMetrics()
 	if s.retryAfter < time.Second {
 		return nil, fmt.Errorf("sipgate: retry-after %v is under one second", s.retryAfter)
 	}
@@ -175,7 +183,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := ls.listenTLS(ctx, s.tlsAddr, s.tlsConf); err != nil {
+	limit := func(ln net.Listener) net.Listener {
+		return newLimitListener(ln, s.connLimits, s.cc.TrustedProxies, &s.refused)
+	}
+	ls.tcp = limit(ls.tcp)
+	if err := ls.listenTLS(ctx, s.tlsAddr, s.tlsConf, limit); err != nil {
 		ls.close()
 		return err
 	}

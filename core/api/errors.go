@@ -50,7 +50,8 @@ func toConnect(err error, log *slog.Logger, procedure string) error {
 		msg = de.Field + ": " + msg
 	}
 	ce = connect.NewError(connectCodes[de.Code], errors.New(msg))
-	if de.Code == core.ELIMITED && de.RetryAfter > 0 {
+	if de.RetryAfter > 0 { // ELIMITED, and a wrong PIN's tarpit
+
 		if d, derr := connect.NewErrorDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(de.RetryAfter)}); derr == nil {
 			ce.AddDetail(d)
 		}

@@ -9,12 +9,14 @@ import (
 )
 
 // metrics counts and times every RPC by procedure and Connect code, and
-// counts webhook deliveries and how phone callers' waits end.
+// counts webhook deliveries, how phone callers' waits end and what PIN
+// attempts meet.
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	webhooks *prometheus.CounterVec
 	joins    *prometheus.CounterVec
+	pins     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -37,7 +39,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "JoinRoom streams ended, by outcome: admitted, denied, room_ended, or abandoned (the call went away first).",
 		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins)
+	m.pins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "meetline_pin_attempts_total",
+		Help: "ResolvePin attempts by result: found, wrong, wrong_under_attack (the number passed PIN_ATTACK_FAILURES: tarpitted), paced (the number's budget is spent: not looked at yet), limited (the caller's own budget or tarpit).",
+	}, []string{"result"})
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins)
 	return m
 }
 

@@ -29,6 +29,13 @@ type stack struct {
 	lk     *livekit.Client // the shared livekit-server, for rooms tests open
 }
 
+// testPINPolicy allows 3 failures per source and 10 per number a minute;
+// tarpits are short.
+var testPINPolicy = core.PINPolicy{
+	Source: core.AttemptLimit{Max: 3, Window: time.Minute}, Number: core.AttemptLimit{Max: 10, Window: time.Minute},
+	Attack: 10, TarpitStep: 100 * time.Millisecond, TarpitMax: time.Second,
+}
+
 // lobbyTTLs are short so that expiry shows within a test.
 var lobbyTTLs = core.LobbyTTLs{Waiting: time.Second, Accepted: time.Hour, Denied: 2 * time.Second}
 
@@ -43,8 +50,7 @@ const (
 // recordings that expire after 30 days, links to meet.example.
 func ruleSettings(c *app.Config) {
 	c.LobbyTTLs = lobbyTTLs
-	c.PINCallerFailures = core.AttemptLimit{Max: 3, Window: time.Minute}
-	c.PINNumberFailures = core.AttemptLimit{Max: 10, Window: time.Minute}
+	c.PIN = testPINPolicy
 	c.LobbyPerAddress.Max = 10000
 	c.InvitationsPerHour = 5
 	c.RecordingExpirationDays = 30

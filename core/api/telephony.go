@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+
 	"github.com/meetline/meetline/core"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 )
@@ -12,16 +14,27 @@ type telephonyService struct {
 	*Server
 }
 
-// ResolvePin checks the failure counters first, so that a caller who is
-// locked out learns nothing more, then looks the PIN up in the called
-// number's trunk. Every miss counts as a failure, whatever its cause.
+// ResolvePin checks the caller's and the number's failure counters first, so
+// that a caller who is limited learns nothing more, then looks the PIN up in
+// the called number's trunk. Every miss counts as a failure, whatever its
+// cause; on a number under attack it also costs the caller a tarpit, which
+// travels as the NotFound's RetryInfo. See docs/security.md.
 func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRequest) (*meetlinev1.ResolvePinResponse, error) {
 	called, err := calledNumber(req.CalledNumber, s.Telephony.DefaultRegion)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.PINAttempts.Check(ctx, req.CallerId, called); err != nil {
+	src := core.PINSource{CallerID: req.CallerId, Trusted: req.CallerTrusted, CallID: req.CallId}
+	wait, err := s.PINAttempts.Check(ctx, src, called)
+	switch {
+	case core.Code(err) == core.ELIMITED:
+		s.metrics.pins.WithLabelValues("limited").Inc()
 		return nil, err
+	case err != nil:
+		return nil, err
+	case wait > 0:
+		s.metrics.pins.WithLabelValues("paced").Inc()
+		return &meetlinev1.ResolvePinResponse{RetryAfter: durationpb.New(wait)}, nil
 	}
 	var room *core.Room
 	var trunk *core.Trunk
@@ -30,13 +43,20 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 		room, trunk, err = s.Rooms.FindRoomByPIN(ctx, called, req.Pin)
 	}
 	if core.Code(err) == core.ENOTFOUND {
-		if ferr := s.PINAttempts.Fail(ctx, req.CallerId, called); ferr != nil {
+		tarpit, ferr := s.PINAttempts.Fail(ctx, src, called)
+		if ferr != nil {
 			return nil, ferr
 		}
+		if tarpit > 0 {
+			s.metrics.pins.WithLabelValues("wrong_under_attack").Inc()
+			return nil, &core.Error{Code: core.ENOTFOUND, Message: "no room has this PIN on this number", RetryAfter: tarpit}
+		}
+		s.metrics.pins.WithLabelValues("wrong").Inc()
 	}
 	if err != nil {
 		return nil, err
 	}
+	s.metrics.pins.WithLabelValues("found").Inc()
 	return &meetlinev1.ResolvePinResponse{
 		RoomId:      room.ID,
 		LivekitRoom: room.ID,

@@ -125,7 +125,7 @@ func (a *App) build(ctx context.Context) error {
 			postgres.WithMetrics(reg), postgres.WithLogger(log)),
 		Accesses:    postgres.NewAccessService(db),
 		Trunks:      postgres.NewTrunkService(db),
-		PINAttempts: valkey.NewPINAttempts(kv, cfg.PINCallerFailures, cfg.PINNumberFailures),
+		PINAttempts: valkey.NewPINAttempts(kv, cfg.PIN),
 		Lobby:       valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", log), cfg.LobbyTTLs),
 		Presence:    valkey.NewPresence(kv),
 		Limiter:     valkey.NewRateLimiter(kv),

@@ -50,15 +50,14 @@ type Config struct {
 	// sipgate (core/cmd/core/siprouting.go); without AllowedAddresses it provisions none.
 	LiveKitSIP livekit.SIPRouting
 
-	OIDCIssuerURL     string
-	OIDCAudience      string
-	OIDCMatchEmail    bool
-	DevIssuer         bool
-	DevIssuerKeyFile  string
-	ServiceTokens     string
-	PINRetries        int
-	PINCallerFailures core.AttemptLimit
-	PINNumberFailures core.AttemptLimit
+	OIDCIssuerURL    string
+	OIDCAudience     string
+	OIDCMatchEmail   bool
+	DevIssuer        bool
+	DevIssuerKeyFile string
+	ServiceTokens    string
+	PINRetries       int
+	PIN              core.PINPolicy // docs/security.md
 
 	LobbyTicketSecret   string
 	LobbyTTLs           core.LobbyTTLs
@@ -113,8 +112,13 @@ func Defaults() Config {
 
 		LobbyPerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute},
 		LobbyPerAddress:     core.AttemptLimit{Max: 1500, Window: time.Minute},
-		PINCallerFailures:   core.AttemptLimit{Max: 5, Window: 15 * time.Minute},
-		PINNumberFailures:   core.AttemptLimit{Max: 100, Window: time.Minute},
+		PIN: core.PINPolicy{
+			Source:     core.AttemptLimit{Max: 5, Window: 15 * time.Minute},
+			Number:     core.AttemptLimit{Max: 100, Window: time.Minute},
+			Attack:     100,
+			TarpitStep: 2 * time.Second,
+			TarpitMax:  30 * time.Second,
+		},
 
 		SMTP:                   mail.Config{TLS: mail.TLSStartTLS, Timeout: 15 * time.Second},
 		MailBrand:              mail.Brand{Name: "Meetline"},
@@ -178,10 +182,13 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Secret(&c.ServiceTokens, "SERVICE_TOKENS")
 
 	l.Int(&c.PINRetries, "PIN_RETRIES", 1, 100)
-	l.Int(&c.PINCallerFailures.Max, "PIN_CALLER_MAX_FAILURES", 1, 1000000)
-	l.Duration(&c.PINCallerFailures.Window, "PIN_CALLER_WINDOW")
-	l.Int(&c.PINNumberFailures.Max, "PIN_NUMBER_MAX_FAILURES", 1, 1000000)
-	l.Duration(&c.PINNumberFailures.Window, "PIN_NUMBER_WINDOW")
+	l.Int(&c.PIN.Source.Max, "PIN_CALLER_MAX_FAILURES", 1, 1000000)
+	l.Duration(&c.PIN.Source.Window, "PIN_CALLER_WINDOW")
+	l.Int(&c.PIN.Number.Max, "PIN_NUMBER_MAX_FAILURES", 1, 1000000)
+	l.Duration(&c.PIN.Number.Window, "PIN_NUMBER_WINDOW")
+	l.Int(&c.PIN.Attack, "PIN_ATTACK_FAILURES", 1, 1000000)
+	l.Duration(&c.PIN.TarpitStep, "PIN_TARPIT_STEP")
+	l.Duration(&c.PIN.TarpitMax, "PIN_TARPIT_MAX")
 	l.Secret(&c.LobbyTicketSecret, "LOBBY_TICKET_SECRET")
 	l.Duration(&c.LobbyTTLs.Waiting, "LOBBY_WAITING_TTL")
 	l.Duration(&c.LobbyTTLs.Accepted, "LOBBY_ACCEPTED_TTL")

@@ -2,8 +2,6 @@ package valkey
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -12,75 +10,108 @@ import (
 	"github.com/meetline/meetline/core"
 )
 
-// PINAttempts implements core.PINAttempts with fixed-window counters: the
-// first failure of a window creates the key with the window as its expiry,
-// later failures increment it.
+// PINAttempts implements core.PINAttempts with fixed-window counters and two
+// scripts, so that a check and a failure are each one atomic round trip
+// (Valkey's clock decides, whichever core replica asks).
+// Every key of a number carries it as a hash tag: in a cluster they share a
+// slot, as a script needs.
 type PINAttempts struct {
-	c              *Client
-	caller, number core.AttemptLimit
+	c      *Client
+	policy core.PINPolicy
 }
 
 var _ core.PINAttempts = (*PINAttempts)(nil)
 
-// NewPINAttempts returns a limiter allowing caller failures per caller and
-// number failures per dialled number.
-func NewPINAttempts(c *Client, caller, number core.AttemptLimit) *PINAttempts {
-	return &PINAttempts{c: c, caller: caller, number: number}
+// NewPINAttempts returns a limiter applying p.
+func NewPINAttempts(c *Client, p core.PINPolicy) *PINAttempts {
+	return &PINAttempts{c: c, policy: p}
 }
 
-// keys returns the counters' keys. Caller ids are phone numbers: they are
-// hashed so that no number is stored in clear; callers without an id share
-// one counter per dialled number.
-func (a *PINAttempts) keys(caller string, called core.PhoneNumber) (callerKey, numberKey string) {
-	if caller == "" {
-		caller = "anonymous@" + string(called)
-	}
-	sum := sha256.Sum256([]byte(caller))
-	return a.c.Key("pin:fail:caller:" + hex.EncodeToString(sum[:12])), a.c.Key("pin:fail:number:" + string(called))
+// pinKeys are one attempt's keys: the source's failures and tarpit, the
+// number's failures and the time of its next paced attempt.
+type pinKeys struct {
+	srcFails, srcTarpit, numFails, numNext string
 }
 
-// Check reads both counters and their remaining lifetimes in one round trip.
-func (a *PINAttempts) Check(ctx context.Context, caller string, called core.PhoneNumber) error {
-	ck, nk := a.keys(caller, called)
-	b := a.c.B()
-	res := a.c.DoMulti(ctx,
-		b.Get().Key(ck).Build(), b.Pttl().Key(ck).Build(),
-		b.Get().Key(nk).Build(), b.Pttl().Key(nk).Build())
-	limits := []core.AttemptLimit{a.caller, a.number}
-	for i, limit := range limits {
-		n, err := res[2*i].AsInt64()
-		if valkey.IsValkeyNil(err) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("pin attempts: %w", err)
-		}
-		if n < int64(limit.Max) {
-			continue
-		}
-		ttl, err := res[2*i+1].AsInt64()
-		if err != nil {
-			return fmt.Errorf("pin attempts: %w", err)
-		}
-		return &core.Error{Code: core.ELIMITED, Message: "too many wrong PINs; try again later",
-			RetryAfter: max(time.Duration(ttl)*time.Millisecond, time.Second)}
-	}
-	return nil
+func (a *PINAttempts) keys(src core.PINSource, called core.PhoneNumber) pinKeys {
+	n := "pin:{" + string(called) + "}:"
+	s := n + "src:" + src.Key() // "" is the number's anonymous pool
+	return pinKeys{srcFails: a.c.Key(s + ":fails"), srcTarpit: a.c.Key(s + ":tarpit"),
+		numFails: a.c.Key(n + "fails"), numNext: a.c.Key(n + "next")}
 }
 
-// Fail counts a failure on both counters in one round trip. EXPIRE NX sets
-// the window on the first failure only, so a steady trickle cannot keep a
-// counter alive forever.
-func (a *PINAttempts) Fail(ctx context.Context, caller string, called core.PhoneNumber) error {
-	ck, nk := a.keys(caller, called)
-	b := a.c.B()
-	secs := func(d time.Duration) int64 { return max(int64(d/time.Second), 1) }
-	for _, r := range a.c.DoMulti(ctx,
-		b.Incr().Key(ck).Build(), b.Expire().Key(ck).Seconds(secs(a.caller.Window)).Nx().Build(),
-		b.Incr().Key(nk).Build(), b.Expire().Key(nk).Seconds(secs(a.number.Window)).Nx().Build()) {
-		if err := r.Error(); err != nil {
-			return fmt.Errorf("pin attempts: %w", err)
-		}
+// checkScript answers {verdict, ms}: 0 look now; 1 limited, retry after ms;
+// 2 paced, submit again after ms. A source past its own budget or in its
+// tarpit is limited. While the number's failures are under its budget every
+// attempt is looked at; past it, a trusted source with no failures of its
+// own still is (ARGV[5] = 1: its budget is its own and cannot be rotated),
+// and the others share one attempt per pace (ARGV[3] ms): whoever asks
+// first once the pace has passed is looked at, the rest are told when to
+// ask again. Nothing is reserved, so callers who give up cost nothing.
+var checkScript = valkey.NewLuaScript(`
+local sf = tonumber(redis.call('GET', KEYS[1]) or '0')
+if sf >= tonumber(ARGV[1]) then return {1, redis.call('PTTL', KEYS[1])} end
+local tp = redis.call('PTTL', KEYS[2])
+if tp > 0 then return {1, tp} end
+local nf = tonumber(redis.call('GET', KEYS[3]) or '0')
+if nf < tonumber(ARGV[2]) then return {0, 0} end
+if sf == 0 and ARGV[5] == '1' then return {0, 0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nxt = tonumber(redis.call('GET', KEYS[4]) or '0')
+if nxt > now then return {2, nxt - now} end
+redis.call('SET', KEYS[4], now + tonumber(ARGV[3]), 'PX', ARGV[4])
+return {0, 0}
+`)
+
+// failScript counts a failure for the source and the number (the window
+// starts at a counter's first failure, so a trickle cannot keep it alive)
+// and, when the number is under attack, sets the source's tarpit. It
+// answers the tarpit in ms.
+var failScript = valkey.NewLuaScript(`
+local sf = redis.call('INCR', KEYS[1])
+if sf == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local nf = redis.call('INCR', KEYS[3])
+if nf == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[2]) end
+if nf < tonumber(ARGV[3]) then return 0 end
+local d = math.floor(math.min(tonumber(ARGV[5]), tonumber(ARGV[4]) * 2 ^ math.min(sf - 1, 30)))
+if d > 0 then redis.call('SET', KEYS[2], '1', 'PX', d) end
+return d
+`)
+
+// Check implements core.PINAttempts.
+func (a *PINAttempts) Check(ctx context.Context, src core.PINSource, called core.PhoneNumber) (time.Duration, error) {
+	k, p := a.keys(src, called), a.policy
+	trusted := "0"
+	if src.Trusted && src.CallerID != "" {
+		trusted = "1"
 	}
-	return nil
+	res, err := checkScript.Exec(ctx, a.c, []string{k.srcFails, k.srcTarpit, k.numFails, k.numNext},
+		[]string{itoa(p.Source.Max), itoa(p.Number.Max), ms(p.Pace()), ms(p.Number.Window), trusted}).AsIntSlice()
+	if err != nil || len(res) != 2 {
+		return 0, fmt.Errorf("pin attempts: check: %w", err)
+	}
+	d := time.Duration(res[1]) * time.Millisecond
+	switch res[0] {
+	case 1:
+		return 0, &core.Error{Code: core.ELIMITED, Message: "too many wrong PINs; try again later", RetryAfter: max(d, time.Second)}
+	case 2:
+		return d, nil
+	}
+	return 0, nil
 }
+
+// Fail implements core.PINAttempts.
+func (a *PINAttempts) Fail(ctx context.Context, src core.PINSource, called core.PhoneNumber) (time.Duration, error) {
+	k, p := a.keys(src, called), a.policy
+	d, err := failScript.Exec(ctx, a.c, []string{k.srcFails, k.srcTarpit, k.numFails},
+		[]string{ms(p.Source.Window), ms(p.Number.Window), itoa(max(p.Attack, 1)), fmt.Sprint(p.TarpitStep.Milliseconds()), fmt.Sprint(p.TarpitMax.Milliseconds())}).AsInt64()
+	if err != nil {
+		return 0, fmt.Errorf("pin attempts: fail: %w", err)
+	}
+	return time.Duration(d) * time.Millisecond, nil
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+func ms(d time.Duration) string { return fmt.Sprint(max(d.Milliseconds(), 1)) }

@@ -33,30 +33,65 @@ func TestRateLimiter(t *testing.T) {
 func TestPINAttempts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a := valkey.NewPINAttempts(testenv.Valkey(t), core.AttemptLimit{Max: 2, Window: time.Minute}, core.AttemptLimit{Max: 5, Window: time.Minute})
+	a := valkey.NewPINAttempts(testenv.Valkey(t), core.PINPolicy{
+		Source: core.AttemptLimit{Max: 3, Window: time.Minute}, Number: core.AttemptLimit{Max: 6, Window: time.Minute},
+		Attack: 2, TarpitStep: 50 * time.Millisecond, TarpitMax: 150 * time.Millisecond,
+	})
 	const number = core.PhoneNumber("+33123456789")
-	for range 2 {
-		if err := a.Check(ctx, "+33600000001", number); err != nil {
+	trusted := core.PINSource{CallerID: "+33600000001", Trusted: true, CallID: "a@x"}
+	check := func(src core.PINSource) (time.Duration, error) { return a.Check(ctx, src, number) }
+	fail := func(src core.PINSource) time.Duration {
+		t.Helper()
+		d, err := a.Fail(ctx, src, number)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Fail(ctx, "+33600000001", number); err != nil {
-			t.Fatal(err)
+		return d
+	}
+
+	// The first failure of the number is no attack; from the second, each
+	// failure costs its source a tarpit that doubles, up to the maximum.
+	if d := fail(trusted); d != 0 {
+		t.Fatalf("tarpit %v before the number is under attack", d)
+	}
+	for _, want := range []time.Duration{100, 150} {
+		if d := fail(trusted); d != want*time.Millisecond {
+			t.Fatalf("tarpit %v, want %vms", d, want)
 		}
 	}
-	if err := a.Check(ctx, "+33600000001", number); core.Code(err) != core.ELIMITED {
-		t.Fatalf("caller after 2 failures: %v", err)
+	var e *core.Error
+	if _, err := check(trusted); core.Code(err) != core.ELIMITED || !asError(err, &e) || e.RetryAfter <= 0 || e.RetryAfter > time.Minute {
+		t.Fatalf("source after 3 failures: %v", err)
 	}
-	// Three more callers fail once each: the number reaches 5 failures.
-	for _, caller := range []string{"+33600000002", "+33600000003", ""} {
-		if err := a.Fail(ctx, caller, number); err != nil {
-			t.Fatal(err)
-		}
+	tarpitted := core.PINSource{CallID: "b@x"}
+	fail(tarpitted)
+	if _, err := check(tarpitted); core.Code(err) != core.ELIMITED {
+		t.Fatalf("source in its tarpit: %v", err)
 	}
-	if err := a.Check(ctx, "+33600000009", number); core.Code(err) != core.ELIMITED {
-		t.Errorf("a fresh caller on a number with 5 failures: %v", err)
+	time.Sleep(60 * time.Millisecond)
+	if w, err := check(tarpitted); w != 0 || err != nil {
+		t.Fatalf("source after its tarpit: %v, %v", w, err)
 	}
-	if err := a.Check(ctx, "+33600000009", "+33987654321"); err != nil {
-		t.Errorf("another number: %v", err)
+
+	// Two more failures spend the number's budget (6): attempts are paced to
+	// one per 10 s, and never refused to a source without failures.
+	fail(core.PINSource{CallID: "c@x"})
+	fail(core.PINSource{CallerID: "+33600000009", CallID: "d@x"})
+	if w, err := check(core.PINSource{CallID: "e@x"}); w != 0 || err != nil {
+		t.Fatalf("first attempt past the budget: %v, %v; want looked at", w, err)
+	}
+	w, err := check(core.PINSource{CallerID: "+33600000002", CallID: "f@x"}) // a forged caller id is no exception
+	if err != nil || w <= 0 || w > 10*time.Second {
+		t.Fatalf("second attempt past the budget: %v, %v; want paced within 10 s", w, err)
+	}
+	if w, err := check(core.PINSource{CallerID: "+33600000003", Trusted: true, CallID: "g@x"}); w != 0 || err != nil {
+		t.Errorf("trusted caller without failures: %v, %v; want looked at", w, err)
+	}
+	if w, err := check(core.PINSource{CallerID: "+33600000009", Trusted: true, CallID: "h@x"}); w != 0 || err != nil {
+		t.Errorf("trusted caller whose forged id failed before: %v, %v; want looked at", w, err)
+	}
+	if w, err := a.Check(ctx, core.PINSource{CallID: "i@x"}, "+33987654321"); w != 0 || err != nil {
+		t.Errorf("another number: %v, %v", w, err)
 	}
 }
 

@@ -109,7 +109,7 @@ func startStack(t *testing.T) (url, sipAddr string) {
 	lkcfg := testenv.LiveKitSIPServer(t, url+"/webhooks/livekit", redis)
 	lkcfg.EgressURL, _ = testenv.EgressStandIn(t, url+"/webhooks/livekit", lkcfg.APIKey, lkcfg.APISecret)
 	c := testenv.Core(t, testenv.WithHandler(&h, url), testenv.WithLiveKit(lkcfg), testenv.WithConfig(func(c *app.Config) {
-		c.PINCallerFailures.Max = 10 // the tour enters wrong PINs on purpose
+		c.PIN.Source.Max = 10 // the tour enters wrong PINs on purpose
 		c.LobbyPerAddress.Max = 10000
 		c.RecordingExpirationDays = 30
 	}), testenv.WithApp(func(a *app.App) {

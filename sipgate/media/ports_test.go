@@ -76,21 +76,42 @@ func TestPortRangeReuseAfterClose(t *testing.T) {
 	}
 }
 
-func TestPortRangeRoundRobin(t *testing.T) {
+// Ports come at random: consecutive calls do not get consecutive ports, so
+// nobody can spray the next call's port from the last one's.
+func TestPortRangeRandom(t *testing.T) {
 	base := testBase()
-	r, _ := NewPortRange(loopback, base, base+20)
-	a, err := r.Allocate()
-	if err != nil {
-		t.Fatal(err)
+	r, _ := NewPortRange(loopback, base, base+400) // 201 ports
+	prev, steps := -1, map[int]int{}
+	for range 40 {
+		c, err := r.Allocate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev >= 0 {
+			steps[port(c)-prev]++
+		}
+		prev = port(c)
+		c.Close()
 	}
-	a.Close()
-	b, err := r.Allocate()
-	if err != nil {
-		t.Fatal(err)
+	for step, n := range steps {
+		if n > 5 {
+			t.Errorf("step %d between consecutive ports %d times in 39: predictable", step, n)
+		}
 	}
-	defer b.Close()
-	if port(a) == port(b) {
-		t.Errorf("port %d reused at once; want round-robin", port(a))
+}
+
+func TestCoprimeStride(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 4, 12, 97, 5000} {
+		for range 50 {
+			s, seen := coprimeStride(n), map[int]bool{}
+			for i, k := 0, 0; k < n; k++ {
+				seen[i] = true
+				i = (i + s) % n
+			}
+			if len(seen) != n {
+				t.Fatalf("stride %d over %d visits %d indexes", s, n, len(seen))
+			}
+		}
 	}
 }
 

@@ -16,14 +16,15 @@ const maxDatagram = 2048
 
 // Session is one call leg's RTP over one UDP socket (RFC 3550).
 //
-// Remote address: packets go to the SDP address until the first valid RTP
-// packet arrives; the session then latches onto that packet's source and
-// sends there (symmetric RTP, RFC 4961, which gets through NATs and SBCs that
-// rewrite the source), dropping packets from any other source from then on
-// (so a stranger spraying the port range cannot take over an established
-// stream). SetRemote, for a re-INVITE, sets a new address and re-arms the
-// latch. Nothing is sent while the address is unspecified (c=0.0.0.0 hold)
-// or the peer holds the stream (SetHold).
+// Remote address (strict RTP, see latch.go): the session accepts packets
+// only from the address the SDP names, and sends there. Another source (the
+// caller behind a NAT whose SDP names its private address) is latched onto,
+// and sent to, only after a probation run of in-sequence packets while the
+// accepted source has been quiet (Asterisk strictrtp + probation), so that a
+// stranger spraying the port range before or during a call neither hears the
+// call nor types into it. SetRemote, for a re-INVITE, sets a new address.
+// Nothing is sent while the address is unspecified (c=0.0.0.0 hold) or the
+// peer holds the stream (SetHold).
 //
 // One goroutine reads (ReadPacket or ReadRTP); writes (WritePacket,
 // WriteFrame, WriteRTP and the player) may come from several. The remote
@@ -39,10 +40,13 @@ type Session struct {
 	peer    atomic.Pointer[peer] // replaced, never modified
 	held    atomic.Bool
 	foreign atomic.Uint64 // datagrams dropped for their source
+	latches atomic.Uint64 // moves to a source the SDP did not name
+	policy  Probation
 
-	rbuf [maxDatagram]byte // reader only
-	rpkt rtp.Packet
-	rctx readWatch
+	rbuf  [maxDatagram]byte // reader only
+	rpkt  rtp.Packet
+	rctx  readWatch
+	trial trial
 
 	rtcp *rtcpSession // nil without RTCP (rtcp.go)
 
@@ -52,11 +56,12 @@ type Session struct {
 	out  stream
 }
 
-// peer is the remote end of a session: where it sends, and, once latched,
-// the only source it accepts.
+// peer is the remote end of a session: where it sends, and the only source
+// it accepts besides the SDP address.
 type peer struct {
-	addr    netip.AddrPort
-	latched bool // addr is the source of a received packet, not the SDP address
+	sdp   netip.AddrPort // the address the SDP names
+	addr  netip.AddrPort // sdp, or the source latched onto after probation
+	since int64          // when this peer was set, as nanoseconds since created
 }
 
 // SessionOption tunes NewSession.
@@ -75,9 +80,9 @@ func WithPayloadType(c Codec, pt uint8) SessionOption {
 // NewSession wraps conn (from PortRange.Allocate) for a peer whose SDP
 // address is remote (Answer.Remote). The session owns conn.
 func NewSession(conn *net.UDPConn, remote netip.AddrPort, opts ...SessionOption) *Session {
-	s := &Session{conn: conn, created: time.Now(), out: newStream()}
+	s := &Session{conn: conn, created: time.Now(), out: newStream(), policy: DefaultProbation}
 	s.pts = [2]uint8{PCMU.PayloadType(), PCMA.PayloadType()}
-	s.peer.Store(&peer{addr: unmap(remote)})
+	s.peer.Store(&peer{sdp: unmap(remote), addr: unmap(remote)})
 	for _, o := range opts {
 		o(s)
 	}
@@ -94,15 +99,23 @@ func (s *Session) LocalAddr() netip.AddrPort {
 	return unmap(s.conn.LocalAddr().(*net.UDPAddr).AddrPort())
 }
 
-// Remote returns where packets are sent: the SDP address, or the latched
-// source once a packet has arrived.
+// Remote returns where packets are sent: the SDP address, or the source
+// latched onto after probation.
 func (s *Session) Remote() netip.AddrPort { return s.peer.Load().addr }
 
-// SetRemote sets a new SDP address (a re-INVITE) and latches again onto the
-// source of the next packet.
+// SetRemote sets a new SDP address (a re-INVITE): packets are sent there and
+// accepted from there, and any other source starts its probation again. The
+// address in force (a session refresh) changes nothing, so a latched NAT
+// source stays latched and no re-INVITE reopens a window for a stranger.
 func (s *Session) SetRemote(remote netip.AddrPort) {
-	s.peer.Store(&peer{addr: unmap(remote)})
+	remote = unmap(remote)
+	if s.peer.Load().sdp == remote {
+		return
+	}
+	s.peer.Store(&peer{sdp: remote, addr: remote, since: s.now()})
 }
+
+func (s *Session) now() int64 { return int64(time.Since(s.created)) }
 
 // SetHold stops sending while on and resumes when off, whatever the
 // address: for a peer that holds the stream with a=sendonly or a=inactive
@@ -111,9 +124,15 @@ func (s *Session) SetRemote(remote netip.AddrPort) {
 func (s *Session) SetHold(on bool) { s.held.Store(on) }
 
 // Foreign returns how many datagrams the session has dropped because they
-// came from a source other than the latched one: a count that grows means
-// someone is sending to the port (a stale leg, or a scan).
+// came from a source it does not accept (probation runs included): a count
+// that grows means someone is sending to the port (a stale leg, a scan, or
+// an attempt at hijacking the call). The call layer adds it to its metrics.
 func (s *Session) Foreign() uint64 { return s.foreign.Load() }
+
+// Latches returns how many times the session moved to a source the SDP did
+// not name (a NAT, or a stranger that won a probation): one per NATed call
+// is normal, more is worth a look.
+func (s *Session) Latches() uint64 { return s.latches.Load() }
 
 // PayloadType returns the payload type the session sends codec c with.
 func (s *Session) PayloadType(c Codec) uint8 { return s.pts[c.index()] }

@@ -3,7 +3,6 @@ package media
 import (
 	"context"
 	"net"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 // ReadPacket returns the next valid RTP packet (version 2, RFC 3550 §5.1)
 // from the peer, skipping anything else: datagrams that do not parse,
 // multiplexed RTCP (payload types 72-76, RFC 5761 §4) and packets from a
-// source other than the latched one. The packet and its payload live in
+// source the session does not accept (see latch.go). The packet and its payload live in
 // buffers the session reuses: they are valid until the next call, and the
 // hot path allocates nothing. It returns ctx.Err() once ctx is done, and an
 // error wrapping net.ErrClosed after Close. Only one goroutine may read.
@@ -50,32 +49,13 @@ func (s *Session) read(ctx context.Context, b []byte) (int, error) {
 		if s.rtcp.demux(s, unmap(src), b[:n]) { // RFC 5761 §4
 			continue
 		}
-		if s.accept(unmap(src), b[:n]) {
-			s.last.Store(int64(time.Since(s.created)))
+		now := s.now()
+		if s.accept(unmap(src), b[:n], now) {
+			s.last.Store(now)
 			s.rtcp.received(b[:n])
 			return n, nil
 		}
 	}
-}
-
-// accept reports whether datagram b from src is an RTP packet of the
-// peer's. Once latched, another source is dropped and counted before
-// parsing; otherwise the first RTP packet latches onto its source.
-func (s *Session) accept(src netip.AddrPort, b []byte) bool {
-	p := s.peer.Load()
-	if p.latched && src != p.addr {
-		s.foreign.Add(1)
-		return false
-	}
-	if !isRTP(&s.rpkt, b) {
-		return false
-	}
-	if !p.latched {
-		// A failed swap means SetRemote came in between: as if this
-		// packet had latched just before it, the new address stays armed.
-		s.peer.CompareAndSwap(p, &peer{addr: src, latched: true})
-	}
-	return true
 }
 
 // isRTP parses b into p and reports whether it is RTP (version 2, RFC 3550

@@ -80,46 +80,6 @@ func TestSessionSkipsJunkAndRTCP(t *testing.T) {
 	}
 }
 
-// The session sends to the SDP address until the first packet, then latches
-// onto that packet's source and ignores others.
-func TestSessionLatchesOnFirstSource(t *testing.T) {
-	sdpAddr := listen(t)
-	nat, stranger := listen(t), listen(t)
-	s := NewSession(listen(t), addrOf(sdpAddr))
-	if s.Remote() != addrOf(sdpAddr) {
-		t.Fatalf("remote %v before any packet", s.Remote())
-	}
-	sendRTP(t, nat, s.LocalAddr(), 1, []byte("a"))
-	if _, err := readWithin(t, s, time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if s.Remote() != addrOf(nat) {
-		t.Fatalf("remote %v, want latched %v", s.Remote(), addrOf(nat))
-	}
-	sendRTP(t, stranger, s.LocalAddr(), 2, []byte("x"))
-	sendRTP(t, nat, s.LocalAddr(), 3, []byte("b"))
-	p, err := readWithin(t, s, time.Second)
-	if err != nil || string(p.Payload) != "b" {
-		t.Fatalf("got %v, %v; want the latched source's packet", p, err)
-	}
-	if s.Foreign() != 1 {
-		t.Errorf("Foreign = %d, want 1", s.Foreign())
-	}
-	if err := s.WriteFrame(0, []byte("to-nat"), 160); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 1500)
-	nat.SetReadDeadline(time.Now().Add(time.Second))
-	if n, _, err := nat.ReadFromUDPAddrPort(buf); err != nil || n != 12+6 {
-		t.Fatalf("latched source got %d bytes, %v", n, err)
-	}
-	s.SetRemote(addrOf(stranger)) // re-INVITE: new address, latch again
-	sendRTP(t, stranger, s.LocalAddr(), 4, []byte("c"))
-	if p, err := readWithin(t, s, time.Second); err != nil || string(p.Payload) != "c" {
-		t.Fatalf("after SetRemote got %v, %v", p, err)
-	}
-}
-
 func TestSessionReadCancelAndResume(t *testing.T) {
 	s, peer := newPair(t)
 	ctx, cancel := context.WithCancel(context.Background())

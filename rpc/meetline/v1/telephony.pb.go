@@ -9,6 +9,7 @@ package meetlinev1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -92,7 +93,14 @@ type ResolvePinRequest struct {
 	// The digits typed before "#".
 	Pin string `protobuf:"bytes,2,opt,name=pin,proto3" json:"pin,omitempty"`
 	// The caller's number or SIP user, for rate limiting; may be empty (anonymous).
-	CallerId      string `protobuf:"bytes,3,opt,name=caller_id,json=callerId,proto3" json:"caller_id,omitempty"`
+	CallerId string `protobuf:"bytes,3,opt,name=caller_id,json=callerId,proto3" json:"caller_id,omitempty"`
+	// caller_id was asserted by a trusted carrier (P-Asserted-Identity or
+	// Remote-Party-ID from SIPGATE_TRUSTED_PROXIES): only then is it the
+	// caller's failure budget; otherwise the call is (caller ids are forged).
+	CallerTrusted bool `protobuf:"varint,4,opt,name=caller_trusted,json=callerTrusted,proto3" json:"caller_trusted,omitempty"`
+	// sipgate's id for the call (the caller leg's Call-ID): the budget of a
+	// caller whose id is not trusted.
+	CallId        string `protobuf:"bytes,5,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -148,6 +156,20 @@ func (x *ResolvePinRequest) GetCallerId() string {
 	return ""
 }
 
+func (x *ResolvePinRequest) GetCallerTrusted() bool {
+	if x != nil {
+		return x.CallerTrusted
+	}
+	return false
+}
+
+func (x *ResolvePinRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
 type ResolvePinResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	RoomId string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
@@ -156,7 +178,10 @@ type ResolvePinResponse struct {
 	RoomName    string      `protobuf:"bytes,3,opt,name=room_name,json=roomName,proto3" json:"room_name,omitempty"`
 	AccessLevel AccessLevel `protobuf:"varint,4,opt,name=access_level,json=accessLevel,proto3,enum=meetline.v1.AccessLevel" json:"access_level,omitempty"`
 	// The trunk's prompt language.
-	Language      string `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	Language string `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`
+	// Set, with nothing else, when the PIN was not looked at because attempts
+	// on the number are paced: submit the same PIN again after this delay.
+	RetryAfter    *durationpb.Duration `protobuf:"bytes,6,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -224,6 +249,13 @@ func (x *ResolvePinResponse) GetLanguage() string {
 		return x.Language
 	}
 	return ""
+}
+
+func (x *ResolvePinResponse) GetRetryAfter() *durationpb.Duration {
+	if x != nil {
+		return x.RetryAfter
+	}
+	return nil
 }
 
 type LookupNumberRequest struct {
@@ -491,17 +523,21 @@ var File_meetline_v1_telephony_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmeetline/v1/telephony.proto\x12\vmeetline.v1\x1a\x18meetline/v1/common.proto\x1a\x17meetline/v1/trunk.proto\"g\n" +
+	"\x1bmeetline/v1/telephony.proto\x12\vmeetline.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x18meetline/v1/common.proto\x1a\x17meetline/v1/trunk.proto\"\xa7\x01\n" +
 	"\x11ResolvePinRequest\x12#\n" +
 	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\x12\x10\n" +
 	"\x03pin\x18\x02 \x01(\tR\x03pin\x12\x1b\n" +
-	"\tcaller_id\x18\x03 \x01(\tR\bcallerId\"\xc6\x01\n" +
+	"\tcaller_id\x18\x03 \x01(\tR\bcallerId\x12%\n" +
+	"\x0ecaller_trusted\x18\x04 \x01(\bR\rcallerTrusted\x12\x17\n" +
+	"\acall_id\x18\x05 \x01(\tR\x06callId\"\x82\x02\n" +
 	"\x12ResolvePinResponse\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12!\n" +
 	"\flivekit_room\x18\x02 \x01(\tR\vlivekitRoom\x12\x1b\n" +
 	"\troom_name\x18\x03 \x01(\tR\broomName\x12;\n" +
 	"\faccess_level\x18\x04 \x01(\x0e2\x18.meetline.v1.AccessLevelR\vaccessLevel\x12\x1a\n" +
-	"\blanguage\x18\x05 \x01(\tR\blanguage\":\n" +
+	"\blanguage\x18\x05 \x01(\tR\blanguage\x12:\n" +
+	"\vretry_after\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"retryAfter\":\n" +
 	"\x13LookupNumberRequest\x12#\n" +
 	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\"\xb0\x01\n" +
 	"\x14LookupNumberResponse\x12\x12\n" +
@@ -557,25 +593,27 @@ var file_meetline_v1_telephony_proto_goTypes = []any{
 	(*JoinRoomRequest)(nil),      // 5: meetline.v1.JoinRoomRequest
 	(*JoinRoomResponse)(nil),     // 6: meetline.v1.JoinRoomResponse
 	(AccessLevel)(0),             // 7: meetline.v1.AccessLevel
-	(Handoff)(0),                 // 8: meetline.v1.Handoff
-	(Role)(0),                    // 9: meetline.v1.Role
+	(*durationpb.Duration)(nil),  // 8: google.protobuf.Duration
+	(Handoff)(0),                 // 9: meetline.v1.Handoff
+	(Role)(0),                    // 10: meetline.v1.Role
 }
 var file_meetline_v1_telephony_proto_depIdxs = []int32{
-	7, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
-	8, // 1: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
-	0, // 2: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
-	9, // 3: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
-	3, // 4: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
-	1, // 5: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
-	5, // 6: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
-	4, // 7: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
-	2, // 8: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
-	6, // 9: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7,  // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
+	8,  // 1: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
+	9,  // 2: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
+	0,  // 3: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
+	10, // 4: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
+	3,  // 5: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
+	1,  // 6: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
+	5,  // 7: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
+	4,  // 8: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
+	2,  // 9: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
+	6,  // 10: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
+	8,  // [8:11] is the sub-list for method output_type
+	5,  // [5:8] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_telephony_proto_init() }

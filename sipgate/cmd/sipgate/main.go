@@ -65,7 +65,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("sipgate: configuration:\n%w", err)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := sipgate.MaskLogger(slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	// For the few sipgo logs that do not go through the loggers sipgate.New hands it.
 	sip.SetDefaultLogger(sipgate.SIPLogger(log.With("component", "sipgo")))
 

@@ -51,9 +51,14 @@ type TelephonyServiceClient interface {
 	// NotFound for a number no enabled trunk owns.
 	LookupNumber(context.Context, *v1.LookupNumberRequest) (*v1.LookupNumberResponse, error)
 	// ResolvePin finds the room a caller's PIN opens on the trunk they dialled.
-	// NotFound for a wrong PIN or an unknown number; ResourceExhausted, with a
-	// google.rpc.RetryInfo detail, when the caller or the trunk made too many
-	// failed attempts.
+	// NotFound for a wrong PIN or an unknown number, with a google.rpc.RetryInfo
+	// detail (the tarpit) when the number is under attack: sipgate waits that
+	// long before the caller may type again. ResourceExhausted, with a
+	// RetryInfo detail, when this caller (not the number) made too many failed
+	// attempts or came back before its tarpit ended. A response with
+	// retry_after and no room means the PIN was not looked at: the number's
+	// failure budget is spent and attempts are paced; submit it again then.
+	// See docs/security.md.
 	ResolvePin(context.Context, *v1.ResolvePinRequest) (*v1.ResolvePinResponse, error)
 	// JoinRoom tells sipgate when a caller whose PIN resolved may go into the
 	// room, as a stream of statuses that ends after a final one (ADMITTED,
@@ -137,9 +142,14 @@ type TelephonyServiceHandler interface {
 	// NotFound for a number no enabled trunk owns.
 	LookupNumber(context.Context, *v1.LookupNumberRequest) (*v1.LookupNumberResponse, error)
 	// ResolvePin finds the room a caller's PIN opens on the trunk they dialled.
-	// NotFound for a wrong PIN or an unknown number; ResourceExhausted, with a
-	// google.rpc.RetryInfo detail, when the caller or the trunk made too many
-	// failed attempts.
+	// NotFound for a wrong PIN or an unknown number, with a google.rpc.RetryInfo
+	// detail (the tarpit) when the number is under attack: sipgate waits that
+	// long before the caller may type again. ResourceExhausted, with a
+	// RetryInfo detail, when this caller (not the number) made too many failed
+	// attempts or came back before its tarpit ended. A response with
+	// retry_after and no room means the PIN was not looked at: the number's
+	// failure budget is spent and attempts are paced; submit it again then.
+	// See docs/security.md.
 	ResolvePin(context.Context, *v1.ResolvePinRequest) (*v1.ResolvePinResponse, error)
 	// JoinRoom tells sipgate when a caller whose PIN resolved may go into the
 	// room, as a stream of statuses that ends after a final one (ADMITTED,

@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
 import type { AccessLevel, Role } from "./common_pb";
 import { file_meetline_v1_common } from "./common_pb";
 import type { Handoff } from "./trunk_pb";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIkoKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCSKQAQoSUmVzb2x2ZVBpblJlc3BvbnNlEg8KB3Jvb21faWQYASABKAkSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhEKCXJvb21fbmFtZRgDIAEoCRIuCgxhY2Nlc3NfbGV2ZWwYBCABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbBIQCghsYW5ndWFnZRgFIAEoCSIsChNMb29rdXBOdW1iZXJSZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkigwEKFExvb2t1cE51bWJlclJlc3BvbnNlEgwKBGUxNjQYASABKAkSEAoIdHJ1bmtfaWQYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSEgoKcGluX2xlbmd0aBgEIAEoBRIlCgdoYW5kb2ZmGAUgASgOMhQubWVldGxpbmUudjEuSGFuZG9mZiJGCg9Kb2luUm9vbVJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIRCgljYWxsZXJfaWQYAiABKAkSDwoHY2FsbF9pZBgDIAEoCSKKAQoQSm9pblJvb21SZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5tZWV0bGluZS52MS5DYWxsU3RhdHVzEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIWCg5wYXJ0aWNpcGFudF9pZBgDIAEoCRIfCgRyb2xlGAQgASgOMhEubWVldGxpbmUudjEuUm9sZSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUyiwIKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAFCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlKrsBCgpDYWxsU3RhdHVzEhsKF0NBTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocQ0FMTF9TVEFUVVNfV0FJVElOR19GT1JfSE9TVBABEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfSU5fTE9CQlkQAhIYChRDQUxMX1NUQVRVU19BRE1JVFRFRBADEhYKEkNBTExfU1RBVFVTX0RFTklFRBAEEhoKFkNBTExfU1RBVFVTX1JPT01fRU5ERUQQBTKLAgoQVGVsZXBob255U2VydmljZRJYCgxMb29rdXBOdW1iZXISIC5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXF1ZXN0GiEubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVzcG9uc2UiA5ACARJSCgpSZXNvbHZlUGluEh4ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlcXVlc3QaHy5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVzcG9uc2UiA5ACARJJCghKb2luUm9vbRIcLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVxdWVzdBodLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVzcG9uc2UwAUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -40,6 +42,23 @@ export type ResolvePinRequest = Message<"meetline.v1.ResolvePinRequest"> & {
    * @generated from field: string caller_id = 3;
    */
   callerId: string;
+
+  /**
+   * caller_id was asserted by a trusted carrier (P-Asserted-Identity or
+   * Remote-Party-ID from SIPGATE_TRUSTED_PROXIES): only then is it the
+   * caller's failure budget; otherwise the call is (caller ids are forged).
+   *
+   * @generated from field: bool caller_trusted = 4;
+   */
+  callerTrusted: boolean;
+
+  /**
+   * sipgate's id for the call (the caller leg's Call-ID): the budget of a
+   * caller whose id is not trusted.
+   *
+   * @generated from field: string call_id = 5;
+   */
+  callId: string;
 };
 
 /**
@@ -81,6 +100,14 @@ export type ResolvePinResponse = Message<"meetline.v1.ResolvePinResponse"> & {
    * @generated from field: string language = 5;
    */
   language: string;
+
+  /**
+   * Set, with nothing else, when the PIN was not looked at because attempts
+   * on the number are paced: submit the same PIN again after this delay.
+   *
+   * @generated from field: google.protobuf.Duration retry_after = 6;
+   */
+  retryAfter?: Duration | undefined;
 };
 
 /**
@@ -299,9 +326,14 @@ export const TelephonyService: GenService<{
   },
   /**
    * ResolvePin finds the room a caller's PIN opens on the trunk they dialled.
-   * NotFound for a wrong PIN or an unknown number; ResourceExhausted, with a
-   * google.rpc.RetryInfo detail, when the caller or the trunk made too many
-   * failed attempts.
+   * NotFound for a wrong PIN or an unknown number, with a google.rpc.RetryInfo
+   * detail (the tarpit) when the number is under attack: sipgate waits that
+   * long before the caller may type again. ResourceExhausted, with a
+   * RetryInfo detail, when this caller (not the number) made too many failed
+   * attempts or came back before its tarpit ended. A response with
+   * retry_after and no room means the PIN was not looked at: the number's
+   * failure budget is spent and attempts are paced; submit it again then.
+   * See docs/security.md.
    *
    * @generated from rpc meetline.v1.TelephonyService.ResolvePin
    */
