@@ -29,14 +29,18 @@ type Server struct {
 	Trunks      core.TrunkService
 	PINAttempts core.PINAttempts
 	LiveKit     *livekit.Client
-	Recordings  core.RecordingService
-	Bucket      *storage.Bucket
-	Lobby       core.LobbyService
-	Presence    core.Presence
-	Limiter     core.RateLimiter
-	Dedup       core.Deduplicator
-	Telephony   core.TelephonySettings
-	Recording   core.RecordingSettings
+	// SIPRouting keeps sipgate's trunk and rule in LiveKit; sipgate's
+	// reports of failed hand-offs trigger it. Nil when the core provisions
+	// no SIP routing.
+	SIPRouting *livekit.SIPReconciler
+	Recordings core.RecordingService
+	Bucket     *storage.Bucket
+	Lobby      core.LobbyService
+	Presence   core.Presence
+	Limiter    core.RateLimiter
+	Dedup      core.Deduplicator
+	Telephony  core.TelephonySettings
+	Recording  core.RecordingSettings
 
 	LobbySettings LobbySettings
 	Recorder      RecorderSettings

@@ -15,6 +15,8 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	webhooks *prometheus.CounterVec
 	joins    *prometheus.CounterVec
+	// handoffFailures counts sipgate's reports of hand-offs LiveKit refused.
+	handoffFailures *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -36,8 +38,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "meetline_phone_joins_total",
 			Help: "JoinRoom streams ended, by outcome: admitted, denied, room_ended, or abandoned (the call went away first).",
 		}, []string{"outcome"}),
+		handoffFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "meetline_handoff_failures_total",
+			Help: "Hand-offs into LiveKit that sipgate reported as failed, by LiveKit's SIP status (0: no answer).",
+		}, []string{"sip_status"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins)
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.handoffFailures)
 	return m
 }
 

@@ -48,6 +48,8 @@ type config struct {
 	// LiveKitSIP is the SIP routing the core provisions in LiveKit for
 	// sipgate (siprouting.go); without AllowedAddresses it provisions none.
 	LiveKitSIP livekit.SIPRouting
+	// LiveKitSIPTiming says how often every replica checks that routing.
+	LiveKitSIPTiming livekit.ReconcileTiming
 
 	OIDCIssuerURL     string
 	OIDCAudience      string
@@ -246,6 +248,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 			AllowedAddresses: e.addresses("LIVEKIT_SIP_ALLOWED_ADDRESSES"),
 			AuthUsername:     e.str("LIVEKIT_SIP_AUTH_USERNAME", ""),
 			AuthPassword:     e.str("LIVEKIT_SIP_AUTH_PASSWORD", ""),
+		},
+		LiveKitSIPTiming: livekit.ReconcileTiming{
+			Interval: e.duration("LIVEKIT_SIP_RECONCILE_INTERVAL", livekit.DefaultReconcileTiming.Interval),
+			Attempt:  livekit.DefaultReconcileTiming.Attempt,
+			Min:      livekit.DefaultReconcileTiming.Min,
 		},
 
 		OIDCIssuerURL:     e.str("OIDC_ISSUER_URL", ""),

@@ -164,7 +164,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Registry: reg,
 		Logger:   log,
 	}
-	srv.Checks = append(srv.Checks, startSIPRouting(ctx, lk, cfg.LiveKitSIP, defaultSIPRetry, log)...)
+	startSIPRouting(ctx, srv, lk, cfg.LiveKitSIP, cfg.LiveKitSIPTiming, log)
 	console := web.Config{Issuer: cfg.OIDCIssuerURL, ClientID: cfg.OIDCAudience}
 	if cfg.DevIssuer && cfg.OIDCIssuerURL == cfg.DevIssuerURL() { // the console signs people in as that issuer
 		console.DevKeyFile = cfg.DevIssuerKeyFile

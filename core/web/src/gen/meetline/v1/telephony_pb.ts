@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIkoKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCSKQAQoSUmVzb2x2ZVBpblJlc3BvbnNlEg8KB3Jvb21faWQYASABKAkSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhEKCXJvb21fbmFtZRgDIAEoCRIuCgxhY2Nlc3NfbGV2ZWwYBCABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbBIQCghsYW5ndWFnZRgFIAEoCSIsChNMb29rdXBOdW1iZXJSZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkigwEKFExvb2t1cE51bWJlclJlc3BvbnNlEgwKBGUxNjQYASABKAkSEAoIdHJ1bmtfaWQYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSEgoKcGluX2xlbmd0aBgEIAEoBRIlCgdoYW5kb2ZmGAUgASgOMhQubWVldGxpbmUudjEuSGFuZG9mZiJGCg9Kb2luUm9vbVJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIRCgljYWxsZXJfaWQYAiABKAkSDwoHY2FsbF9pZBgDIAEoCSKKAQoQSm9pblJvb21SZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5tZWV0bGluZS52MS5DYWxsU3RhdHVzEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIWCg5wYXJ0aWNpcGFudF9pZBgDIAEoCRIfCgRyb2xlGAQgASgOMhEubWVldGxpbmUudjEuUm9sZSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUyiwIKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAFCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIkoKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCSKQAQoSUmVzb2x2ZVBpblJlc3BvbnNlEg8KB3Jvb21faWQYASABKAkSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhEKCXJvb21fbmFtZRgDIAEoCRIuCgxhY2Nlc3NfbGV2ZWwYBCABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbBIQCghsYW5ndWFnZRgFIAEoCSIsChNMb29rdXBOdW1iZXJSZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkigwEKFExvb2t1cE51bWJlclJlc3BvbnNlEgwKBGUxNjQYASABKAkSEAoIdHJ1bmtfaWQYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSEgoKcGluX2xlbmd0aBgEIAEoBRIlCgdoYW5kb2ZmGAUgASgOMhQubWVldGxpbmUudjEuSGFuZG9mZiJGCg9Kb2luUm9vbVJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIRCgljYWxsZXJfaWQYAiABKAkSDwoHY2FsbF9pZBgDIAEoCSKKAQoQSm9pblJvb21SZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5tZWV0bGluZS52MS5DYWxsU3RhdHVzEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIWCg5wYXJ0aWNpcGFudF9pZBgDIAEoCRIfCgRyb2xlGAQgASgOMhEubWVldGxpbmUudjEuUm9sZSJoChtSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlcXVlc3QSFAoMbGl2ZWtpdF9yb29tGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSEgoKc2lwX3N0YXR1cxgDIAEoBRIOCgZyZWFzb24YBCABKAkiHgocUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXNwb25zZSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUy+AIKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAESawoUUmVwb3J0SGFuZG9mZkZhaWx1cmUSKC5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlcXVlc3QaKS5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlQjlaN2dpdGh1Yi5jb20vbWVldGxpbmUvbWVldGxpbmUvcnBjL21lZXRsaW5lL3YxO21lZXRsaW5ldjFiBnByb3RvMw", [file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -227,6 +227,62 @@ export const JoinRoomResponseSchema: GenMessage<JoinRoomResponse> = /*@__PURE__*
   messageDesc(file_meetline_v1_telephony, 5);
 
 /**
+ * @generated from message meetline.v1.ReportHandoffFailureRequest
+ */
+export type ReportHandoffFailureRequest = Message<"meetline.v1.ReportHandoffFailureRequest"> & {
+  /**
+   * The room the caller was handed to (the LiveKit room name).
+   *
+   * @generated from field: string livekit_room = 1;
+   */
+  livekitRoom: string;
+
+  /**
+   * sipgate's id for the call (the caller leg's Call-ID), to join both
+   * services' logs.
+   *
+   * @generated from field: string call_id = 2;
+   */
+  callId: string;
+
+  /**
+   * The final SIP status LiveKit answered the leg with (e.g. 404, 503); 0
+   * when none came (timeout, transport error).
+   *
+   * @generated from field: int32 sip_status = 3;
+   */
+  sipStatus: number;
+
+  /**
+   * What went wrong, for the logs: the reason phrase or the error, without
+   * personal data (no caller number).
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message meetline.v1.ReportHandoffFailureRequest.
+ * Use `create(ReportHandoffFailureRequestSchema)` to create a new message.
+ */
+export const ReportHandoffFailureRequestSchema: GenMessage<ReportHandoffFailureRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 6);
+
+/**
+ * @generated from message meetline.v1.ReportHandoffFailureResponse
+ */
+export type ReportHandoffFailureResponse = Message<"meetline.v1.ReportHandoffFailureResponse"> & {
+};
+
+/**
+ * Describes the message meetline.v1.ReportHandoffFailureResponse.
+ * Use `create(ReportHandoffFailureResponseSchema)` to create a new message.
+ */
+export const ReportHandoffFailureResponseSchema: GenMessage<ReportHandoffFailureResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 7);
+
+/**
  * CallStatus is where a phone caller stands on the way into a room.
  *
  * @generated from enum meetline.v1.CallStatus
@@ -326,6 +382,23 @@ export const TelephonyService: GenService<{
     methodKind: "server_streaming";
     input: typeof JoinRoomRequestSchema;
     output: typeof JoinRoomResponseSchema;
+  },
+  /**
+   * ReportHandoffFailure tells the core that LiveKit refused or never
+   * answered a hand-off (the leg to LiveKit's SIP service failed), so that
+   * the core checks at once the SIP trunk and dispatch rule it keeps in
+   * LiveKit (they vanish when LiveKit's Redis is flushed or fails over)
+   * instead of at its next periodic check. It answers without waiting for
+   * the check; any number of reports cost at most one check a second per
+   * replica. InvalidArgument for a status outside 0 and 100–699, or a
+   * reason over 256 bytes.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.ReportHandoffFailure
+   */
+  reportHandoffFailure: {
+    methodKind: "unary";
+    input: typeof ReportHandoffFailureRequestSchema;
+    output: typeof ReportHandoffFailureResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);
