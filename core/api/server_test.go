@@ -29,8 +29,11 @@ type stack struct {
 	db     *postgres.DB
 	kv     *valkey.Client
 	server *api.Server
-	url    string
-	issuer *oidc.DevIssuer
+	// handler is what url serves, for fuzz targets that call it directly:
+	// a panic then fails the target instead of being recovered by net/http.
+	handler http.Handler
+	url     string
+	issuer  *oidc.DevIssuer
 }
 
 // lobbyTTLs are short so that expiry shows within a test.
@@ -115,7 +118,8 @@ func newStackOn(t testing.TB, ln net.Listener, configure ...func(*api.Server)) *
 	for _, f := range configure {
 		f(srv)
 	}
-	return &stack{db: db, kv: kv, server: srv, url: serveOn(t, ln, srv.Handler()), issuer: issuer}
+	h := srv.Handler()
+	return &stack{db: db, kv: kv, server: srv, handler: h, url: serveOn(t, ln, h), issuer: issuer}
 }
 
 // token signs an identity token for sub, as the identity provider would.
