@@ -81,3 +81,9 @@ type AttemptLimit struct {
 	Max    int
 	Window time.Duration
 }
+
+// SIPRoutingKeeper keeps sipgate's SIP routing in place in LiveKit (core/livekit's SIPReconciler): Trigger
+// asks for a check now, when sipgate reports a hand-off LiveKit refused.
+type SIPRoutingKeeper interface {
+	Trigger()
+}

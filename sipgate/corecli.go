@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -54,7 +55,22 @@ type Core interface {
 	// JoinRoom calls on with each status of the caller's way into the room until a final one (then it
 	// returns nil), or returns the error that broke the wait: ctx's cause, or the core's failure.
 	JoinRoom(ctx context.Context, req JoinRequest, on func(Admission)) error
+	// ReportHandoffFailure tells the core that LiveKit refused or never answered a hand-off, so that it
+	// checks at once the SIP trunk and rule it keeps in LiveKit (lost when LiveKit's Redis is emptied).
+	ReportHandoffFailure(ctx context.Context, f HandoffFailure) error
 }
+
+// HandoffFailure is a hand-off into LiveKit that failed.
+type HandoffFailure struct {
+	LiveKitRoom, CallID string
+	// SIPStatus is LiveKit's final answer to the leg (404, 503…); 0 when none came (timeout, transport).
+	SIPStatus int
+	// Reason is the reason phrase or the error, for the core's log; never the caller's number.
+	Reason string
+}
+
+// maxHandoffReason is the longest reason the core takes.
+const maxHandoffReason = 256
 
 // Retry policy of [CoreClient]: an Unavailable answer is retried twice more, after 100 ms then 200 ms.
 const (
@@ -176,6 +192,25 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// ReportHandoffFailure sends f to the core, retried like the other calls; a reason too long for the
+// core is cut.
+func (c *CoreClient) ReportHandoffFailure(ctx context.Context, f HandoffFailure) error {
+	reason := f.Reason
+	if len(reason) > maxHandoffReason {
+		reason = strings.ToValidUTF8(reason[:maxHandoffReason], "")
+	}
+	req := &meetlinev1.ReportHandoffFailureRequest{LivekitRoom: f.LiveKitRoom, CallId: f.CallID,
+		SipStatus: int32(f.SIPStatus), Reason: reason}
+	err := c.retry(ctx, func(ctx context.Context) error {
+		_, err := c.rpc.ReportHandoffFailure(ctx, req)
+		return err
+	})
+	if err != nil {
+		return coreError(err)
+	}
+	return nil
 }
 
 // retry runs fn with a deadline of c.timeout, again after a backoff while it answers Unavailable.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type flakyCore struct {
 	failures int32
 	calls    atomic.Int32
 	last     atomic.Pointer[meetlinev1.ResolvePinRequest]
+	reports  atomic.Pointer[meetlinev1.ReportHandoffFailureRequest] // the last hand-off failure reported
 }
 
 func (f *flakyCore) fail(ctx context.Context) error {
@@ -84,6 +86,18 @@ func (f *flakyCore) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoomReques
 		return err
 	}
 	return st.Send(&meetlinev1.JoinRoomResponse{Status: meetlinev1.CallStatus_CALL_STATUS_ADMITTED, LivekitRoom: "lk-r1"})
+}
+
+// ReportHandoffFailure keeps the report, or answers InvalidArgument for a reason the core would refuse.
+func (f *flakyCore) ReportHandoffFailure(ctx context.Context, req *meetlinev1.ReportHandoffFailureRequest) (*meetlinev1.ReportHandoffFailureResponse, error) {
+	if err := f.fail(ctx); err != nil {
+		return nil, err
+	}
+	if len(req.Reason) > 256 {
+		return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("reason too long"))
+	}
+	f.reports.Store(req)
+	return &meetlinev1.ReportHandoffFailureResponse{}, nil
 }
 
 func newFlakyClient(t *testing.T, failures int32) (*CoreClient, *flakyCore) {
@@ -224,5 +238,23 @@ func TestCoreClientJoinRoom(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCoreClientReportHandoffFailure(t *testing.T) {
+	ctx := context.Background()
+	c, f := newFlakyClient(t, 2)
+	long := strings.Repeat("é", 200) // 400 bytes: cut to 256, on a rune boundary
+	if err := c.ReportHandoffFailure(ctx, HandoffFailure{LiveKitRoom: "r1", CallID: "c1", SIPStatus: 404, Reason: long}); err != nil {
+		t.Fatalf("after two Unavailable: %v", err)
+	}
+	got := f.reports.Load()
+	if got == nil || got.LivekitRoom != "r1" || got.CallId != "c1" || got.SipStatus != 404 || len(got.Reason) != 256 ||
+		!strings.HasPrefix(long, got.Reason) {
+		t.Errorf("core got %v", got)
+	}
+	c, _ = newFlakyClient(t, 3)
+	if err := c.ReportHandoffFailure(ctx, HandoffFailure{SIPStatus: 503}); !errors.Is(err, ErrCoreUnavailable) {
+		t.Errorf("core down: %v, want ErrCoreUnavailable", err)
 	}
 }

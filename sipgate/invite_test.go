@@ -28,6 +28,8 @@ func (fakeCore) JoinRoom(context.Context, JoinRequest, func(Admission)) error {
 	return errors.New("fakeCore: no room to join")
 }
 
+func (fakeCore) ReportHandoffFailure(context.Context, HandoffFailure) error { return nil }
+
 // inviteTo builds an INVITE for user with body as application/sdp (none when empty).
 func inviteTo(t *testing.T, addr, transport, user, body string) *sip.Request {
 	t.Helper()

@@ -28,14 +28,17 @@ type Server struct {
 	Trunks      core.TrunkService
 	PINAttempts core.PINAttempts
 	LiveKit     core.LiveRooms
-	Recordings  core.RecordingService
-	Bucket      core.RecordingBucket
-	Lobby       core.LobbyService
-	Presence    core.Presence
-	Limiter     core.RateLimiter
-	Dedup       core.Deduplicator
-	Telephony   core.TelephonySettings
-	Recording   core.RecordingSettings
+	// SIPRouting keeps sipgate's trunk and rule in LiveKit; sipgate's reports of failed hand-offs trigger
+	// it. Nil when the core provisions no SIP routing.
+	SIPRouting core.SIPRoutingKeeper
+	Recordings core.RecordingService
+	Bucket     core.RecordingBucket
+	Lobby      core.LobbyService
+	Presence   core.Presence
+	Limiter    core.RateLimiter
+	Dedup      core.Deduplicator
+	Telephony  core.TelephonySettings
+	Recording  core.RecordingSettings
 
 	LobbySettings LobbySettings
 	Recorder      RecorderSettings

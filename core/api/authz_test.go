@@ -67,7 +67,7 @@ const (
 var principals = []string{anonymous, stranger, member, admin, owner, sipgate, operator}
 
 // principalClients signs each user in once (users are created on first sight).
-func (s *stack) principalClients(t *testing.T) (map[string]*clients, map[string]string) {
+func (s *stack) principalClients(t testing.TB) (map[string]*clients, map[string]string) {
 	t.Helper()
 	cs := map[string]*clients{anonymous: s.clients(""), sipgate: s.clients(sipgateToken), operator: s.clients(operatorToken)}
 	ids := map[string]string{}
@@ -82,7 +82,7 @@ func (s *stack) principalClients(t *testing.T) (map[string]*clients, map[string]
 	return cs, ids
 }
 
-func (s *stack) newFixture(t *testing.T, cs map[string]*clients, ids map[string]string, number string) *fixture {
+func (s *stack) newFixture(t testing.TB, cs map[string]*clients, ids map[string]string, number string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{ids: ids, extraUser: ids["extra"], number: number}

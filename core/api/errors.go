@@ -3,7 +3,11 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
+	"syscall"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -41,6 +45,10 @@ func toConnect(err error, log *slog.Logger, procedure string) error {
 		return connect.NewError(connect.CodeDeadlineExceeded, err)
 	}
 	var de *core.Error
+	if !errors.As(err, &de) && unreachable(err) {
+		log.Warn("rpc failed: a dependency is unreachable", "procedure", procedure, "err", err)
+		return connect.NewError(connect.CodeUnavailable, errors.New("a service the core depends on is unavailable; try again"))
+	}
 	if !errors.As(err, &de) || de.Code == core.EINTERNAL {
 		log.Error("rpc failed", "procedure", procedure, "err", err)
 		return connect.NewError(connect.CodeInternal, errors.New("internal error"))
@@ -93,4 +101,25 @@ func (t *errorTranslator) WrapStreamingHandler(next connect.StreamingHandlerFunc
 		}
 		return nil
 	}
+}
+
+// unreachable reports whether err says a dependency could not be reached or
+// dropped the connection (Postgres or Valkey restarting, a fail-over):
+// retrying may help, so clients get Unavailable, which sipgate and Connect
+// clients retry, rather than Internal. Adapters' errors are checked by shape,
+// not by type, so that this package imports no driver: network errors, a
+// connection closed mid-answer, and Postgres's SQLSTATE classes 08
+// (connection exception) and 57P (the server is shutting down or starting).
+func unreachable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		st := pg.SQLState()
+		return strings.HasPrefix(st, "08") || strings.HasPrefix(st, "57P")
+	}
+	return false
 }

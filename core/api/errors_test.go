@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"syscall"
 	"testing"
 
 	"connectrpc.com/connect"
@@ -12,6 +15,12 @@ import (
 
 	"github.com/meetline/meetline/core"
 )
+
+// sqlState is an error with a SQLSTATE, as pgconn.PgError has.
+type sqlState string
+
+func (s sqlState) Error() string    { return "postgres: " + string(s) }
+func (s sqlState) SQLState() string { return string(s) }
 
 func TestToConnect(t *testing.T) {
 	tests := []struct {
@@ -33,6 +42,11 @@ func TestToConnect(t *testing.T) {
 		{fmt.Errorf("query: %w", context.Canceled), connect.CodeCanceled, "query: context canceled", ""},
 		{context.DeadlineExceeded, connect.CodeDeadlineExceeded, "context deadline exceeded", ""},
 		{connect.NewError(connect.CodeAborted, errors.New("as is")), connect.CodeAborted, "as is", ""},
+		{fmt.Errorf("find room: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), connect.CodeUnavailable, "a service the core depends on is unavailable; try again", ""},
+		{fmt.Errorf("lobby: %w", io.EOF), connect.CodeUnavailable, "a service the core depends on is unavailable; try again", ""},
+		{fmt.Errorf("query: %w", sqlState("57P01")), connect.CodeUnavailable, "a service the core depends on is unavailable; try again", ""},
+		{fmt.Errorf("query: %w", sqlState("08006")), connect.CodeUnavailable, "a service the core depends on is unavailable; try again", ""},
+		{fmt.Errorf("query: %w", sqlState("23505")), connect.CodeInternal, "internal error", ""},
 	}
 	for _, tt := range tests {
 		got := toConnect(tt.err, slog.New(slog.DiscardHandler), "/test")

@@ -16,6 +16,10 @@ import (
 type Check struct {
 	Name string
 	Ping func(context.Context) error
+	// LastOK, when set, says when a check that runs in the background (not
+	// on request) last succeeded: /readyz shows how long ago, so that an
+	// operator sees how fresh the verdict is.
+	LastOK func() time.Time
 }
 
 // checkTimeout bounds each dependency probe so that a hung dependency turns
@@ -26,6 +30,9 @@ const checkTimeout = 2 * time.Second
 type checkStatus struct {
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+	// LastOK is how long ago a background check last succeeded ("12.5s"),
+	// or "never".
+	LastOK string `json:"last_ok,omitempty"`
 }
 
 // runChecks probes every dependency at once and reports whether all answered.
@@ -41,6 +48,9 @@ func runChecks(ctx context.Context, checks []Check) (map[string]checkStatus, boo
 			if err := c.Ping(ctx); err != nil {
 				st = checkStatus{Error: err.Error()}
 			}
+			if c.LastOK != nil {
+				st.LastOK = ago(c.LastOK())
+			}
 			mu.Lock()
 			status[c.Name] = st
 			mu.Unlock()
@@ -53,6 +63,14 @@ func runChecks(ctx context.Context, checks []Check) (map[string]checkStatus, boo
 		}
 	}
 	return status, true
+}
+
+// ago says how long ago t was, to the millisecond; "never" for the zero time.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return time.Since(t).Round(time.Millisecond).String()
 }
 
 // healthz answers while the process serves HTTP: liveness, nothing more.

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"connectrpc.com/grpcreflect"
 
 	"github.com/meetline/meetline/core/api"
+	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/core/valkey"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
@@ -25,8 +24,9 @@ import (
 type readyBody struct {
 	Status string
 	Checks map[string]struct {
-		OK    bool
-		Error string
+		OK     bool
+		Error  string
+		LastOK string `json:"last_ok"`
 	}
 }
 
@@ -77,9 +77,8 @@ func TestReadyzAllUp(t *testing.T) {
 // recovers without a restart of the core.
 func TestReadyzFollowsValkey(t *testing.T) {
 	t.Parallel()
-	addr := freeAddr(t)
-	stopValkey := startValkey(t, addr)
-	kv, err := valkey.Open(context.Background(), addr, "readyz:")
+	v := testenv.StartValkey(t)
+	kv, err := valkey.Open(context.Background(), v.Addr, "readyz:")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +94,7 @@ func TestReadyzFollowsValkey(t *testing.T) {
 		t.Fatalf("before: /readyz = %d %+v", code, body)
 	}
 
-	stopValkey()
+	v.Stop()
 	code, body := getReady(t, s.url)
 	if code != http.StatusServiceUnavailable || body.Status != "unavailable" || body.Checks["valkey"].OK || body.Checks["valkey"].Error == "" {
 		t.Fatalf("valkey down: /readyz = %d %+v", code, body)
@@ -106,7 +105,7 @@ func TestReadyzFollowsValkey(t *testing.T) {
 		}
 	}
 
-	startValkey(t, addr)
+	v.Start()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		code, body := getReady(t, s.url)
@@ -183,48 +182,5 @@ func TestMetricsCountRPCs(t *testing.T) {
 	want := `meetline_rpc_requests_total{code="ok",procedure="/meetline.v1.ConfigService/GetConfig"} 1`
 	if !strings.Contains(string(body), want) {
 		t.Errorf("/metrics lacks %q:\n%s", want, body)
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startValkey runs a Valkey (or Redis) server of the test's own at addr and
-// returns a function that stops it; it is stopped at the end of the test too.
-func startValkey(t *testing.T, addr string) (stop func()) {
-	t.Helper()
-	bin, err := exec.LookPath("valkey-server")
-	if err != nil {
-		if bin, err = exec.LookPath("redis-server"); err != nil {
-			t.Fatal("neither valkey-server nor redis-server is installed: run `make test`")
-		}
-	}
-	host, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--bind", host, "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stop = func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	t.Cleanup(stop)
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return stop
-		}
-		if i == 100 {
-			t.Fatalf("valkey at %s did not start: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -21,9 +21,8 @@ type mediaAuth struct {
 }
 
 func (h *mediaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u, err := url.Parse(r.Header.Get("X-Original-URL"))
-	m := mediaPath.FindStringSubmatch(u.EscapedPath())
-	if err != nil || m == nil {
+	m := recordingOf(r.Header.Get("X-Original-URL"))
+	if m == nil {
 		http.Error(w, "not a recording URL", http.StatusBadRequest)
 		return
 	}
@@ -63,4 +62,15 @@ func (h *mediaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// recordingOf matches mediaPath against the path of rawURL (nginx's
+// $request_uri, or a full URL): [whole path, key, id, extension], or nil when
+// rawURL is no URL or names no recording.
+func recordingOf(rawURL string) []string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil
+	}
+	return mediaPath.FindStringSubmatch(u.EscapedPath())
 }

@@ -17,6 +17,8 @@ type metrics struct {
 	webhooks *prometheus.CounterVec
 	joins    *prometheus.CounterVec
 	pins     *prometheus.CounterVec
+	// handoffFailures counts sipgate's reports of hand-offs LiveKit refused.
+	handoffFailures *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,12 +40,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "meetline_phone_joins_total",
 			Help: "JoinRoom streams ended, by outcome: admitted, denied, room_ended, or abandoned (the call went away first).",
 		}, []string{"outcome"}),
+		handoffFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "meetline_handoff_failures_total",
+			Help: "Hand-offs into LiveKit that sipgate reported as failed, by LiveKit's SIP status (0: no answer).",
+		}, []string{"sip_status"}),
 	}
 	m.pins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "meetline_pin_attempts_total",
 		Help: "ResolvePin attempts by result: found, wrong, wrong_under_attack (the number passed PIN_ATTACK_FAILURES: tarpitted), paced (the number's budget is spent: not looked at yet), limited (the caller's own budget or tarpit).",
 	}, []string{"result"})
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins)
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures)
 	return m
 }
 

@@ -29,7 +29,7 @@ func (s *stack) recordings(token string) meetlinev1connect.RecordingServiceClien
 
 // seedRecording stores a recording of room in status, as egress would have
 // left it.
-func (s *stack) seedRecording(t *testing.T, room string, mode core.RecordingMode, status core.RecordingStatus) *core.Recording {
+func (s *stack) seedRecording(t testing.TB, room string, mode core.RecordingMode, status core.RecordingStatus) *core.Recording {
 	t.Helper()
 	ctx := context.Background()
 	rec := &core.Recording{RoomID: room, Mode: mode}
@@ -349,6 +349,7 @@ func TestMediaAuth(t *testing.T) {
 		status            int
 	}{
 		{"not a recording URL", "/media/avatars/x.png", ownerTok, 400},
+		{"malformed URL", "/media/recordings/%zz.mp4", ownerTok, 400},
 		{"bad extension", "/media/recordings/" + saved.ID + ".exe", ownerTok, 400},
 		{"no token", "/media/" + saved.Key(), "", 401},
 		{"unknown", "/media/recordings/0f0e0d0c-0000-4000-8000-000000000000.mp4", ownerTok, 404},

@@ -24,9 +24,12 @@ type stack struct {
 	db     *postgres.DB
 	kv     *valkey.Client
 	server *api.Server
-	url    string
-	bucket *storage.Bucket // the API's bucket, for what tests put in it
-	lk     *livekit.Client // the shared livekit-server, for rooms tests open
+	// handler is what url serves, for fuzz targets that call it directly: a panic then fails the target
+	// instead of being recovered by net/http.
+	handler http.Handler
+	url     string
+	bucket  *storage.Bucket // the API's bucket, for what tests put in it
+	lk      *livekit.Client // the shared livekit-server, for rooms tests open
 }
 
 // testPINPolicy allows 3 failures per source and 10 per number a minute;
@@ -86,7 +89,7 @@ func newStackWithLiveKit(t testing.TB) *stack {
 }
 
 func stackOf(c *testenv.CoreServer) *stack {
-	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, url: c.URL, bucket: c.Bucket, lk: c.LiveKit}
+	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, handler: c.HTTP, url: c.URL, bucket: c.Bucket, lk: c.LiveKit}
 }
 
 // token signs an identity token for sub, as the identity provider would.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strconv"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -93,4 +94,27 @@ func calledNumber(s, region string) (core.PhoneNumber, error) {
 		return "", core.Invalid("called_number", "is not a phone number")
 	}
 	return n, nil
+}
+
+// maxHandoffReason bounds what a report puts in the log.
+const maxHandoffReason = 256
+
+// ReportHandoffFailure logs and counts a failed hand-off into LiveKit and has
+// the SIP routing checked at once: the usual cause of a hand-off refused
+// everywhere is a trunk or rule LiveKit lost with its Redis. It returns
+// before the check, which the reconciler spaces out however many reports come.
+func (s *telephonyService) ReportHandoffFailure(ctx context.Context, req *meetlinev1.ReportHandoffFailureRequest) (*meetlinev1.ReportHandoffFailureResponse, error) {
+	if st := req.SipStatus; st != 0 && (st < 100 || st > 699) {
+		return nil, core.Invalid("sip_status", "is not a SIP status (100–699), nor 0 for none")
+	}
+	if len(req.Reason) > maxHandoffReason {
+		return nil, core.Invalid("reason", "is longer than 256 bytes")
+	}
+	s.metrics.handoffFailures.WithLabelValues(strconv.Itoa(int(req.SipStatus))).Inc()
+	s.Logger.WarnContext(ctx, "sipgate reports a failed hand-off to LiveKit", "livekit_room", req.LivekitRoom,
+		"call_id", req.CallId, "sip_status", req.SipStatus, "reason", req.Reason, "rechecking", s.SIPRouting != nil)
+	if s.SIPRouting != nil {
+		s.SIPRouting.Trigger()
+	}
+	return &meetlinev1.ReportHandoffFailureResponse{}, nil
 }

@@ -49,6 +49,8 @@ type Config struct {
 	// LiveKitSIP is the SIP routing the core provisions in LiveKit for
 	// sipgate (core/cmd/core/siprouting.go); without AllowedAddresses it provisions none.
 	LiveKitSIP livekit.SIPRouting
+	// LiveKitSIPTiming says how often every replica checks that routing.
+	LiveKitSIPTiming livekit.ReconcileTiming
 
 	OIDCIssuerURL    string
 	OIDCAudience     string
@@ -95,16 +97,17 @@ type Config struct {
 // the required variables.
 func Defaults() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		LogLevel:        slog.LevelInfo,
-		ShutdownTimeout: 20 * time.Second,
-		MigrateOnStart:  true,
-		ValkeyPrefix:    "meetline:",
-		S3Region:        "us-east-1",
-		S3Bucket:        "meetline",
-		LiveKitTokenTTL: 6 * time.Hour,
-		LiveKitSIP:      livekit.SIPRouting{TrunkName: "meetline-sipgate"},
-		OIDCAudience:    "meetline",
+		Addr:             "127.0.0.1:8080",
+		LogLevel:         slog.LevelInfo,
+		ShutdownTimeout:  20 * time.Second,
+		MigrateOnStart:   true,
+		ValkeyPrefix:     "meetline:",
+		S3Region:         "us-east-1",
+		S3Bucket:         "meetline",
+		LiveKitTokenTTL:  6 * time.Hour,
+		LiveKitSIP:       livekit.SIPRouting{TrunkName: "meetline-sipgate"},
+		LiveKitSIPTiming: livekit.DefaultReconcileTiming,
+		OIDCAudience:     "meetline",
 
 		DevIssuerKeyFile: ".run/dev-issuer.pem",
 		PINRetries:       5,
@@ -172,6 +175,7 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	envconf.Value(l, &c.LiveKitSIP.AllowedAddresses, "LIVEKIT_SIP_ALLOWED_ADDRESSES", parseAddresses)
 	l.String(&c.LiveKitSIP.AuthUsername, "LIVEKIT_SIP_AUTH_USERNAME")
 	l.Secret(&c.LiveKitSIP.AuthPassword, "LIVEKIT_SIP_AUTH_PASSWORD")
+	l.Duration(&c.LiveKitSIPTiming.Interval, "LIVEKIT_SIP_RECONCILE_INTERVAL")
 	envconf.Value(l, &c.WebhookRoomFilter, "LIVEKIT_WEBHOOK_ROOM_FILTER", parseRegexp)
 
 	l.String(&c.OIDCIssuerURL, "OIDC_ISSUER_URL")

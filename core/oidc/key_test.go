@@ -43,7 +43,7 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 
 	// A token signed before a restart verifies after it.
-	const url = "http://127.0.0.1:58080/dev-issuer"
+	const url = "http://127.0.0.1:18080/dev-issuer"
 	tok, err := NewDevIssuer(url, testAudience, key).Sign(DevClaims{Sub: "alice"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"net"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -23,7 +24,8 @@ const (
 // test's own slices of the services, serving at URL.
 type CoreServer struct {
 	*app.App
-	URL string
+	URL  string
+	HTTP http.Handler // what URL serves, for tests (fuzz targets) that call it directly
 }
 
 // CoreOption adjusts a test core.
@@ -129,7 +131,7 @@ func Core(t testing.TB, opts ...CoreOption) *CoreServer {
 		t.Fatalf("testenv: core handler: %v", err)
 	}
 	h.Set(handler)
-	return &CoreServer{App: a, URL: url}
+	return &CoreServer{App: a, URL: url, HTTP: handler}
 }
 
 // Token signs an identity token for sub with the core's development issuer,

@@ -1,6 +1,9 @@
 # Shared settings for the deploy/local scripts. Sourced, never run.
 # Every port can be overridden from the environment; defaults stay clear of the
-# services' usual ports so a developer's own Postgres or Redis is left alone.
+# services' usual ports so a developer's own Postgres or Redis is left alone, and
+# below the kernel's ephemeral range (32768-60999, net.ipv4.ip_local_port_range),
+# where any outgoing socket may hold them: after a load test leaves sockets in
+# TIME_WAIT, a port there can refuse to bind. deploy/ports_test.go checks it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -8,33 +11,33 @@ TOOLS=${MEETLINE_TOOLS:-$ROOT/.tools}
 RUN=${MEETLINE_RUN:-$ROOT/.run}
 mkdir -p "$TOOLS/bin" "$RUN"
 
-PG_PORT=${PG_PORT:-55432}
-VALKEY_PORT=${VALKEY_PORT:-56379}
-S3_PORT=${S3_PORT:-57070}
-LIVEKIT_PORT=${LIVEKIT_PORT:-57880}
-LIVEKIT_RTC_TCP_PORT=${LIVEKIT_RTC_TCP_PORT:-57881}
-LIVEKIT_RTC_UDP_START=${LIVEKIT_RTC_UDP_START:-57900}
-LIVEKIT_RTC_UDP_END=${LIVEKIT_RTC_UDP_END:-57999}
-CORE_PORT=${CORE_PORT:-58080}
-SIPGATE_SIP_PORT=${SIPGATE_SIP_PORT:-55060}
-SIPGATE_HTTP_PORT=${SIPGATE_HTTP_PORT:-58081}
+PG_PORT=${PG_PORT:-15432}
+VALKEY_PORT=${VALKEY_PORT:-16379}
+S3_PORT=${S3_PORT:-17070}
+LIVEKIT_PORT=${LIVEKIT_PORT:-17880}
+LIVEKIT_RTC_TCP_PORT=${LIVEKIT_RTC_TCP_PORT:-17881}
+LIVEKIT_RTC_UDP_START=${LIVEKIT_RTC_UDP_START:-17900}
+LIVEKIT_RTC_UDP_END=${LIVEKIT_RTC_UDP_END:-17999}
+CORE_PORT=${CORE_PORT:-18080}
+SIPGATE_SIP_PORT=${SIPGATE_SIP_PORT:-15060}
+SIPGATE_HTTP_PORT=${SIPGATE_HTTP_PORT:-18081}
 # Room for make loadtest's 1,000 concurrent calls: one port per call, two
 # when bridged; kept below the kernel's ephemeral range (32768 and up), where
 # outgoing sockets would take ports from it.
 SIPGATE_RTP_PORTS=${SIPGATE_RTP_PORTS:-20000-23999}
 SIPGATE_MAX_CALLS=${SIPGATE_MAX_CALLS:-1500}
-LKSIP_PORT=${LKSIP_PORT:-55070}
+LKSIP_PORT=${LKSIP_PORT:-15070}
 LKSIP_RTP_PORTS=${LKSIP_RTP_PORTS:-24000-25999}
-SMTP_PORT=${SMTP_PORT:-51025}
-MAILPIT_PORT=${MAILPIT_PORT:-58025}
+SMTP_PORT=${SMTP_PORT:-11025}
+MAILPIT_PORT=${MAILPIT_PORT:-18025}
 # make scaleout-test (deploy/local/scaleout.sh): Kamailio in front of two
 # sipgates of its own, beside (not instead of) the ones above.
-KAMAILIO_SIP_PORT=${KAMAILIO_SIP_PORT:-55080}
-SCALEOUT_A_SIP_PORT=${SCALEOUT_A_SIP_PORT:-55081}
-SCALEOUT_A_HTTP_PORT=${SCALEOUT_A_HTTP_PORT:-58091}
+KAMAILIO_SIP_PORT=${KAMAILIO_SIP_PORT:-15080}
+SCALEOUT_A_SIP_PORT=${SCALEOUT_A_SIP_PORT:-15081}
+SCALEOUT_A_HTTP_PORT=${SCALEOUT_A_HTTP_PORT:-18091}
 SCALEOUT_A_RTP_PORTS=${SCALEOUT_A_RTP_PORTS:-28000-28999}
-SCALEOUT_B_SIP_PORT=${SCALEOUT_B_SIP_PORT:-55082}
-SCALEOUT_B_HTTP_PORT=${SCALEOUT_B_HTTP_PORT:-58092}
+SCALEOUT_B_SIP_PORT=${SCALEOUT_B_SIP_PORT:-15082}
+SCALEOUT_B_HTTP_PORT=${SCALEOUT_B_HTTP_PORT:-18092}
 SCALEOUT_B_RTP_PORTS=${SCALEOUT_B_RTP_PORTS:-29000-29999}
 # The callers' (sipp's) media ports: phase N uses this + 4(N-1) and 2 more.
 SCALEOUT_CALLER_MEDIA_PORT=${SCALEOUT_CALLER_MEDIA_PORT:-30100}

@@ -91,7 +91,7 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {
 		return err
 	}
 	defer a.Close()
-	a.Server.Checks = append(a.Server.Checks, startSIPRouting(ctx, a.LiveKit, cfg.LiveKitSIP, defaultSIPRetry, log)...)
+	startSIPRouting(ctx, a.Server, a.LiveKit, cfg.LiveKitSIP, cfg.LiveKitSIPTiming, log)
 	h, err := a.Handler()
 	if err != nil {
 		return err

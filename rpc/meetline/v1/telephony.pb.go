@@ -519,6 +519,117 @@ func (x *JoinRoomResponse) GetRole() Role {
 	return Role_ROLE_UNSPECIFIED
 }
 
+type ReportHandoffFailureRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The room the caller was handed to (the LiveKit room name).
+	LivekitRoom string `protobuf:"bytes,1,opt,name=livekit_room,json=livekitRoom,proto3" json:"livekit_room,omitempty"`
+	// sipgate's id for the call (the caller leg's Call-ID), to join both
+	// services' logs.
+	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// The final SIP status LiveKit answered the leg with (e.g. 404, 503); 0
+	// when none came (timeout, transport error).
+	SipStatus int32 `protobuf:"varint,3,opt,name=sip_status,json=sipStatus,proto3" json:"sip_status,omitempty"`
+	// What went wrong, for the logs: the reason phrase or the error, without
+	// personal data (no caller number).
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportHandoffFailureRequest) Reset() {
+	*x = ReportHandoffFailureRequest{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportHandoffFailureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportHandoffFailureRequest) ProtoMessage() {}
+
+func (x *ReportHandoffFailureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportHandoffFailureRequest.ProtoReflect.Descriptor instead.
+func (*ReportHandoffFailureRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReportHandoffFailureRequest) GetLivekitRoom() string {
+	if x != nil {
+		return x.LivekitRoom
+	}
+	return ""
+}
+
+func (x *ReportHandoffFailureRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *ReportHandoffFailureRequest) GetSipStatus() int32 {
+	if x != nil {
+		return x.SipStatus
+	}
+	return 0
+}
+
+func (x *ReportHandoffFailureRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type ReportHandoffFailureResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportHandoffFailureResponse) Reset() {
+	*x = ReportHandoffFailureResponse{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportHandoffFailureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportHandoffFailureResponse) ProtoMessage() {}
+
+func (x *ReportHandoffFailureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportHandoffFailureResponse.ProtoReflect.Descriptor instead.
+func (*ReportHandoffFailureResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{7}
+}
+
 var File_meetline_v1_telephony_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_telephony_proto_rawDesc = "" +
@@ -555,7 +666,14 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x06status\x18\x01 \x01(\x0e2\x17.meetline.v1.CallStatusR\x06status\x12!\n" +
 	"\flivekit_room\x18\x02 \x01(\tR\vlivekitRoom\x12%\n" +
 	"\x0eparticipant_id\x18\x03 \x01(\tR\rparticipantId\x12%\n" +
-	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role*\xbb\x01\n" +
+	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"\x90\x01\n" +
+	"\x1bReportHandoffFailureRequest\x12!\n" +
+	"\flivekit_room\x18\x01 \x01(\tR\vlivekitRoom\x12\x17\n" +
+	"\acall_id\x18\x02 \x01(\tR\x06callId\x12\x1d\n" +
+	"\n" +
+	"sip_status\x18\x03 \x01(\x05R\tsipStatus\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x1e\n" +
+	"\x1cReportHandoffFailureResponse*\xbb\x01\n" +
 	"\n" +
 	"CallStatus\x12\x1b\n" +
 	"\x17CALL_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
@@ -563,12 +681,13 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x1cCALL_STATUS_WAITING_IN_LOBBY\x10\x02\x12\x18\n" +
 	"\x14CALL_STATUS_ADMITTED\x10\x03\x12\x16\n" +
 	"\x12CALL_STATUS_DENIED\x10\x04\x12\x1a\n" +
-	"\x16CALL_STATUS_ROOM_ENDED\x10\x052\x8b\x02\n" +
+	"\x16CALL_STATUS_ROOM_ENDED\x10\x052\xf8\x02\n" +
 	"\x10TelephonyService\x12X\n" +
 	"\fLookupNumber\x12 .meetline.v1.LookupNumberRequest\x1a!.meetline.v1.LookupNumberResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
 	"ResolvePin\x12\x1e.meetline.v1.ResolvePinRequest\x1a\x1f.meetline.v1.ResolvePinResponse\"\x03\x90\x02\x01\x12I\n" +
-	"\bJoinRoom\x12\x1c.meetline.v1.JoinRoomRequest\x1a\x1d.meetline.v1.JoinRoomResponse0\x01B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\bJoinRoom\x12\x1c.meetline.v1.JoinRoomRequest\x1a\x1d.meetline.v1.JoinRoomResponse0\x01\x12k\n" +
+	"\x14ReportHandoffFailure\x12(.meetline.v1.ReportHandoffFailureRequest\x1a).meetline.v1.ReportHandoffFailureResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_telephony_proto_rawDescOnce sync.Once
@@ -583,34 +702,38 @@ func file_meetline_v1_telephony_proto_rawDescGZIP() []byte {
 }
 
 var file_meetline_v1_telephony_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_meetline_v1_telephony_proto_goTypes = []any{
-	(CallStatus)(0),              // 0: meetline.v1.CallStatus
-	(*ResolvePinRequest)(nil),    // 1: meetline.v1.ResolvePinRequest
-	(*ResolvePinResponse)(nil),   // 2: meetline.v1.ResolvePinResponse
-	(*LookupNumberRequest)(nil),  // 3: meetline.v1.LookupNumberRequest
-	(*LookupNumberResponse)(nil), // 4: meetline.v1.LookupNumberResponse
-	(*JoinRoomRequest)(nil),      // 5: meetline.v1.JoinRoomRequest
-	(*JoinRoomResponse)(nil),     // 6: meetline.v1.JoinRoomResponse
-	(AccessLevel)(0),             // 7: meetline.v1.AccessLevel
-	(*durationpb.Duration)(nil),  // 8: google.protobuf.Duration
-	(Handoff)(0),                 // 9: meetline.v1.Handoff
-	(Role)(0),                    // 10: meetline.v1.Role
+	(CallStatus)(0),                      // 0: meetline.v1.CallStatus
+	(*ResolvePinRequest)(nil),            // 1: meetline.v1.ResolvePinRequest
+	(*ResolvePinResponse)(nil),           // 2: meetline.v1.ResolvePinResponse
+	(*LookupNumberRequest)(nil),          // 3: meetline.v1.LookupNumberRequest
+	(*LookupNumberResponse)(nil),         // 4: meetline.v1.LookupNumberResponse
+	(*JoinRoomRequest)(nil),              // 5: meetline.v1.JoinRoomRequest
+	(*JoinRoomResponse)(nil),             // 6: meetline.v1.JoinRoomResponse
+	(*ReportHandoffFailureRequest)(nil),  // 7: meetline.v1.ReportHandoffFailureRequest
+	(*ReportHandoffFailureResponse)(nil), // 8: meetline.v1.ReportHandoffFailureResponse
+	(AccessLevel)(0),                     // 9: meetline.v1.AccessLevel
+	(*durationpb.Duration)(nil),          // 10: google.protobuf.Duration
+	(Handoff)(0),                         // 11: meetline.v1.Handoff
+	(Role)(0),                            // 12: meetline.v1.Role
 }
 var file_meetline_v1_telephony_proto_depIdxs = []int32{
-	7,  // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
-	8,  // 1: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
-	9,  // 2: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
+	9,  // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
+	10, // 1: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
+	11, // 2: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
 	0,  // 3: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
-	10, // 4: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
+	12, // 4: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
 	3,  // 5: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
 	1,  // 6: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
 	5,  // 7: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
-	4,  // 8: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
-	2,  // 9: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
-	6,  // 10: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
-	8,  // [8:11] is the sub-list for method output_type
-	5,  // [5:8] is the sub-list for method input_type
+	7,  // 8: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
+	4,  // 9: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
+	2,  // 10: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
+	6,  // 11: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
+	8,  // 12: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
+	9,  // [9:13] is the sub-list for method output_type
+	5,  // [5:9] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
 	5,  // [5:5] is the sub-list for extension extendee
 	0,  // [0:5] is the sub-list for field type_name
@@ -629,7 +752,7 @@ func file_meetline_v1_telephony_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_telephony_proto_rawDesc), len(file_meetline_v1_telephony_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

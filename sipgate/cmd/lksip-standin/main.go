@@ -6,7 +6,7 @@
 //
 //	LKSIP_ADDR           UDP host:port to listen on (default 127.0.0.1:5070); its host also
 //	                     carries RTP
-//	LKSIP_RTP_PORTS      RTP port range lo-hi (default 41000-41999)
+//	LKSIP_RTP_PORTS      RTP port range lo-hi (default 24000-25999, as deploy/local/lib.sh)
 //	LIVEKIT_URL          livekit-server, and LIVEKIT_API_KEY, LIVEKIT_API_SECRET
 //	VALKEY_ADDR          the Valkey livekit-server uses (its psrpc bus)
 //	LKSIP_AUTH_USERNAME  with LKSIP_AUTH_PASSWORD: demand these digest credentials instead of
@@ -41,7 +41,7 @@ func main() {
 
 func run(log *slog.Logger) error {
 	addr := getenv("LKSIP_ADDR", "127.0.0.1:5070")
-	ports, err := rtpPorts(addr, getenv("LKSIP_RTP_PORTS", "41000-41999"))
+	ports, err := rtpPorts(addr, getenv("LKSIP_RTP_PORTS", "24000-25999"))
 	if err != nil {
 		return err
 	}

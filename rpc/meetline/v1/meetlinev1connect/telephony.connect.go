@@ -42,6 +42,9 @@ const (
 	// TelephonyServiceJoinRoomProcedure is the fully-qualified name of the TelephonyService's JoinRoom
 	// RPC.
 	TelephonyServiceJoinRoomProcedure = "/meetline.v1.TelephonyService/JoinRoom"
+	// TelephonyServiceReportHandoffFailureProcedure is the fully-qualified name of the
+	// TelephonyService's ReportHandoffFailure RPC.
+	TelephonyServiceReportHandoffFailureProcedure = "/meetline.v1.TelephonyService/ReportHandoffFailure"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -69,6 +72,15 @@ type TelephonyServiceClient interface {
 	// stream when the caller hangs up, which takes them out of the lobby.
 	// NotFound for an unknown room.
 	JoinRoom(context.Context, *v1.JoinRoomRequest) (*connect.ServerStreamForClient[v1.JoinRoomResponse], error)
+	// ReportHandoffFailure tells the core that LiveKit refused or never
+	// answered a hand-off (the leg to LiveKit's SIP service failed), so that
+	// the core checks at once the SIP trunk and dispatch rule it keeps in
+	// LiveKit (they vanish when LiveKit's Redis is flushed or fails over)
+	// instead of at its next periodic check. It answers without waiting for
+	// the check; any number of reports cost at most one check a second per
+	// replica. InvalidArgument for a status outside 0 and 100–699, or a
+	// reason over 256 bytes.
+	ReportHandoffFailure(context.Context, *v1.ReportHandoffFailureRequest) (*v1.ReportHandoffFailureResponse, error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -102,14 +114,21 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(telephonyServiceMethods.ByName("JoinRoom")),
 			connect.WithClientOptions(opts...),
 		),
+		reportHandoffFailure: connect.NewClient[v1.ReportHandoffFailureRequest, v1.ReportHandoffFailureResponse](
+			httpClient,
+			baseURL+TelephonyServiceReportHandoffFailureProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("ReportHandoffFailure")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // telephonyServiceClient implements TelephonyServiceClient.
 type telephonyServiceClient struct {
-	lookupNumber *connect.Client[v1.LookupNumberRequest, v1.LookupNumberResponse]
-	resolvePin   *connect.Client[v1.ResolvePinRequest, v1.ResolvePinResponse]
-	joinRoom     *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
+	lookupNumber         *connect.Client[v1.LookupNumberRequest, v1.LookupNumberResponse]
+	resolvePin           *connect.Client[v1.ResolvePinRequest, v1.ResolvePinResponse]
+	joinRoom             *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
+	reportHandoffFailure *connect.Client[v1.ReportHandoffFailureRequest, v1.ReportHandoffFailureResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -133,6 +152,15 @@ func (c *telephonyServiceClient) ResolvePin(ctx context.Context, req *v1.Resolve
 // JoinRoom calls meetline.v1.TelephonyService.JoinRoom.
 func (c *telephonyServiceClient) JoinRoom(ctx context.Context, req *v1.JoinRoomRequest) (*connect.ServerStreamForClient[v1.JoinRoomResponse], error) {
 	return c.joinRoom.CallServerStream(ctx, connect.NewRequest(req))
+}
+
+// ReportHandoffFailure calls meetline.v1.TelephonyService.ReportHandoffFailure.
+func (c *telephonyServiceClient) ReportHandoffFailure(ctx context.Context, req *v1.ReportHandoffFailureRequest) (*v1.ReportHandoffFailureResponse, error) {
+	response, err := c.reportHandoffFailure.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // TelephonyServiceHandler is an implementation of the meetline.v1.TelephonyService service.
@@ -160,6 +188,15 @@ type TelephonyServiceHandler interface {
 	// stream when the caller hangs up, which takes them out of the lobby.
 	// NotFound for an unknown room.
 	JoinRoom(context.Context, *v1.JoinRoomRequest, *connect.ServerStream[v1.JoinRoomResponse]) error
+	// ReportHandoffFailure tells the core that LiveKit refused or never
+	// answered a hand-off (the leg to LiveKit's SIP service failed), so that
+	// the core checks at once the SIP trunk and dispatch rule it keeps in
+	// LiveKit (they vanish when LiveKit's Redis is flushed or fails over)
+	// instead of at its next periodic check. It answers without waiting for
+	// the check; any number of reports cost at most one check a second per
+	// replica. InvalidArgument for a status outside 0 and 100–699, or a
+	// reason over 256 bytes.
+	ReportHandoffFailure(context.Context, *v1.ReportHandoffFailureRequest) (*v1.ReportHandoffFailureResponse, error)
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -189,6 +226,12 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithSchema(telephonyServiceMethods.ByName("JoinRoom")),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServiceReportHandoffFailureHandler := connect.NewUnaryHandlerSimple(
+		TelephonyServiceReportHandoffFailureProcedure,
+		svc.ReportHandoffFailure,
+		connect.WithSchema(telephonyServiceMethods.ByName("ReportHandoffFailure")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
@@ -197,6 +240,8 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 			telephonyServiceResolvePinHandler.ServeHTTP(w, r)
 		case TelephonyServiceJoinRoomProcedure:
 			telephonyServiceJoinRoomHandler.ServeHTTP(w, r)
+		case TelephonyServiceReportHandoffFailureProcedure:
+			telephonyServiceReportHandoffFailureHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -216,4 +261,8 @@ func (UnimplementedTelephonyServiceHandler) ResolvePin(context.Context, *v1.Reso
 
 func (UnimplementedTelephonyServiceHandler) JoinRoom(context.Context, *v1.JoinRoomRequest, *connect.ServerStream[v1.JoinRoomResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.JoinRoom is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) ReportHandoffFailure(context.Context, *v1.ReportHandoffFailureRequest) (*v1.ReportHandoffFailureResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.ReportHandoffFailure is not implemented"))
 }

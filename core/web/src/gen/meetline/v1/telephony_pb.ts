@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlKrsBCgpDYWxsU3RhdHVzEhsKF0NBTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocQ0FMTF9TVEFUVVNfV0FJVElOR19GT1JfSE9TVBABEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfSU5fTE9CQlkQAhIYChRDQUxMX1NUQVRVU19BRE1JVFRFRBADEhYKEkNBTExfU1RBVFVTX0RFTklFRBAEEhoKFkNBTExfU1RBVFVTX1JPT01fRU5ERUQQBTKLAgoQVGVsZXBob255U2VydmljZRJYCgxMb29rdXBOdW1iZXISIC5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXF1ZXN0GiEubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVzcG9uc2UiA5ACARJSCgpSZXNvbHZlUGluEh4ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlcXVlc3QaHy5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVzcG9uc2UiA5ACARJJCghKb2luUm9vbRIcLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVxdWVzdBodLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVzcG9uc2UwAUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlImgKG1JlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBIUCgxsaXZla2l0X3Jvb20YASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzaXBfc3RhdHVzGAMgASgFEg4KBnJlYXNvbhgEIAEoCSIeChxSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlKrsBCgpDYWxsU3RhdHVzEhsKF0NBTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocQ0FMTF9TVEFUVVNfV0FJVElOR19GT1JfSE9TVBABEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfSU5fTE9CQlkQAhIYChRDQUxMX1NUQVRVU19BRE1JVFRFRBADEhYKEkNBTExfU1RBVFVTX0RFTklFRBAEEhoKFkNBTExfU1RBVFVTX1JPT01fRU5ERUQQBTL4AgoQVGVsZXBob255U2VydmljZRJYCgxMb29rdXBOdW1iZXISIC5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXF1ZXN0GiEubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVzcG9uc2UiA5ACARJSCgpSZXNvbHZlUGluEh4ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlcXVlc3QaHy5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVzcG9uc2UiA5ACARJJCghKb2luUm9vbRIcLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVxdWVzdBodLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVzcG9uc2UwARJrChRSZXBvcnRIYW5kb2ZmRmFpbHVyZRIoLm1lZXRsaW5lLnYxLlJlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBopLm1lZXRsaW5lLnYxLlJlcG9ydEhhbmRvZmZGYWlsdXJlUmVzcG9uc2VCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -254,6 +254,62 @@ export const JoinRoomResponseSchema: GenMessage<JoinRoomResponse> = /*@__PURE__*
   messageDesc(file_meetline_v1_telephony, 5);
 
 /**
+ * @generated from message meetline.v1.ReportHandoffFailureRequest
+ */
+export type ReportHandoffFailureRequest = Message<"meetline.v1.ReportHandoffFailureRequest"> & {
+  /**
+   * The room the caller was handed to (the LiveKit room name).
+   *
+   * @generated from field: string livekit_room = 1;
+   */
+  livekitRoom: string;
+
+  /**
+   * sipgate's id for the call (the caller leg's Call-ID), to join both
+   * services' logs.
+   *
+   * @generated from field: string call_id = 2;
+   */
+  callId: string;
+
+  /**
+   * The final SIP status LiveKit answered the leg with (e.g. 404, 503); 0
+   * when none came (timeout, transport error).
+   *
+   * @generated from field: int32 sip_status = 3;
+   */
+  sipStatus: number;
+
+  /**
+   * What went wrong, for the logs: the reason phrase or the error, without
+   * personal data (no caller number).
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message meetline.v1.ReportHandoffFailureRequest.
+ * Use `create(ReportHandoffFailureRequestSchema)` to create a new message.
+ */
+export const ReportHandoffFailureRequestSchema: GenMessage<ReportHandoffFailureRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 6);
+
+/**
+ * @generated from message meetline.v1.ReportHandoffFailureResponse
+ */
+export type ReportHandoffFailureResponse = Message<"meetline.v1.ReportHandoffFailureResponse"> & {
+};
+
+/**
+ * Describes the message meetline.v1.ReportHandoffFailureResponse.
+ * Use `create(ReportHandoffFailureResponseSchema)` to create a new message.
+ */
+export const ReportHandoffFailureResponseSchema: GenMessage<ReportHandoffFailureResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 7);
+
+/**
  * CallStatus is where a phone caller stands on the way into a room.
  *
  * @generated from enum meetline.v1.CallStatus
@@ -358,6 +414,23 @@ export const TelephonyService: GenService<{
     methodKind: "server_streaming";
     input: typeof JoinRoomRequestSchema;
     output: typeof JoinRoomResponseSchema;
+  },
+  /**
+   * ReportHandoffFailure tells the core that LiveKit refused or never
+   * answered a hand-off (the leg to LiveKit's SIP service failed), so that
+   * the core checks at once the SIP trunk and dispatch rule it keeps in
+   * LiveKit (they vanish when LiveKit's Redis is flushed or fails over)
+   * instead of at its next periodic check. It answers without waiting for
+   * the check; any number of reports cost at most one check a second per
+   * replica. InvalidArgument for a status outside 0 and 100–699, or a
+   * reason over 256 bytes.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.ReportHandoffFailure
+   */
+  reportHandoffFailure: {
+    methodKind: "unary";
+    input: typeof ReportHandoffFailureRequestSchema;
+    output: typeof ReportHandoffFailureResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);
