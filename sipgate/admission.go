@@ -64,22 +64,30 @@ type JoinRequest struct {
 // errNoDecision means the core ended the stream without a final status.
 var errNoDecision = errors.New("sipgate: core ended the join stream without a decision")
 
-// joinReconnects bounds how many times in a row JoinRoom opens again a stream the core dropped (a restart,
-// a rolling deploy), after pauses that double from twice the client's backoff: 0.2 s to 3.2 s by default.
-const joinReconnects = 5
+// joinOutage bounds how long JoinRoom keeps opening again a stream the core dropped with Unavailable (a
+// restart, a rolling deploy, a fail-over of its Postgres or Valkey): a core back within a minute finds its
+// waiting caller where it was, since it recognises the call by its Call-ID.
+const joinOutage = time.Minute
 
 // JoinRoom opens the core's JoinRoom stream and calls on with each status until a final one, which ends it
-// with nil. A stream that breaks with Unavailable is opened again (the core recognises the call by its
-// Call-ID); ctx bounds the whole wait. The caller's number is never logged.
+// with nil. A stream that breaks with Unavailable is opened again, after pauses that double from twice the
+// client's backoff up to 16 times it, for up to the client's outage bound; ctx bounds the whole wait. The
+// caller's number is never logged.
 func (c *CoreClient) JoinRoom(ctx context.Context, req JoinRequest, on func(Admission)) error {
 	failures := 0
+	var down time.Time // when the core went away, zero while streams work
 	for {
-		err := c.joinOnce(ctx, req, on, func() { failures = 0 })
-		if err == nil || ctx.Err() != nil || connect.CodeOf(err) != connect.CodeUnavailable || failures >= joinReconnects {
+		err := c.joinOnce(ctx, req, on, func() { failures, down = 0, time.Time{} })
+		if err == nil || ctx.Err() != nil || connect.CodeOf(err) != connect.CodeUnavailable {
 			return joinError(ctx, err)
 		}
+		if down.IsZero() {
+			down = time.Now()
+		} else if time.Since(down) > c.outage {
+			return joinError(ctx, err)
+		}
+		t := time.NewTimer(2 * c.backoff << min(failures, 3))
 		failures++
-		t := time.NewTimer(2 * c.backoff << (failures - 1))
 		select {
 		case <-ctx.Done():
 			t.Stop()

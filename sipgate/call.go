@@ -37,17 +37,17 @@ type call struct {
 	gone      chan struct{} // closed when the dialog has ended: no BYE left to send or to wait for
 
 	// Set by the script before the 200 is sent, read-only after.
-	media  *media.Session
-	recv   *dtmf.Receiver
-	first  media.Answer // the first negotiation: the call's codec and payload types, for good
-	evPT   atomic.Uint32
-	callID string
-	called string
-	caller string
+	media   *media.Session
+	recv    *dtmf.Receiver
+	first   media.Answer // the first negotiation: the call's codec and payload types, for good
+	evPT    atomic.Uint32
+	callID  string
+	called  string
+	caller  string
 	trusted bool // the caller id was asserted by a trusted proxy (number.go)
-	lang   string
-	refer  bool
-	timer0 sessionParams // the session timer the INVITE asked for
+	lang    string
+	refer   bool
+	timer0  sessionParams // the session timer the INVITE asked for
 
 	// The loop's alone (dialog_*.go).
 	dlg       *dialog

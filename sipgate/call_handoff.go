@@ -2,6 +2,10 @@ package sipgate
 
 import (
 	"context"
+	"errors"
+	"time"
+
+	"github.com/emiago/sipgo"
 
 	"github.com/meetline/meetline/sipgate/media"
 )
@@ -18,6 +22,7 @@ func (c *call) handOff(room Room, a Admission, stopIVR func()) Outcome {
 		}
 		s.metrics.handoffs.WithLabelValues(handoffFailed).Inc()
 		c.log.Warn("livekit leg failed", "error", err)
+		go c.reportHandoffFailure(a, err)
 		c.say(c.ctx, media.Unavailable)
 		return OutcomeLiveKitError
 	}
@@ -44,4 +49,19 @@ func (c *call) bridge(l *leg, stopIVR func()) Outcome {
 	c.log.Info("bridge ended", "to_livekit", stats.AtoB.Packets, "to_caller", stats.BtoA.Packets,
 		"dropped", stats.AtoB.Dropped+stats.BtoA.Dropped, "livekit_hung_up", l.dlg.Context().Err() != nil)
 	return OutcomeConnected
+}
+
+// reportHandoffFailure tells the core that LiveKit refused or never answered the leg, so that it checks at
+// once that sipgate's trunk and dispatch rule are still in LiveKit (they vanish when LiveKit's store is
+// flushed). It runs beside the "unavailable" prompt and gives up after two seconds.
+func (c *call) reportHandoffFailure(a Admission, err error) {
+	f := HandoffFailure{LiveKitRoom: a.LiveKitRoom, CallID: c.callID, Reason: err.Error()}
+	if res := (sipgo.ErrDialogResponse{}); errors.As(err, &res) && res.Res != nil {
+		f.SIPStatus, f.Reason = res.Res.StatusCode, res.Res.Reason
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 2*time.Second)
+	defer cancel()
+	if err := c.srv.core.ReportHandoffFailure(ctx, f); err != nil {
+		c.log.Info("hand-off failure not reported", "error", err)
+	}
 }

@@ -84,6 +84,7 @@ type CoreClient struct {
 	rpc     meetlinev1connect.TelephonyServiceClient
 	timeout time.Duration
 	backoff time.Duration
+	outage  time.Duration // how long JoinRoom reconnects to a core that is away
 	lookups *lookupCache
 }
 
@@ -100,6 +101,7 @@ func NewCoreClient(cfg CoreConfig) *CoreClient {
 		rpc:     meetlinev1connect.NewTelephonyServiceClient(hc, cfg.URL),
 		timeout: timeout,
 		backoff: coreBackoff,
+		outage:  joinOutage,
 		lookups: newLookupCache(lookupCacheTTL, lookupCacheSize),
 	}
 }

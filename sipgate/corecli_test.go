@@ -107,7 +107,7 @@ func newFlakyClient(t *testing.T, failures int32) (*CoreClient, *flakyCore) {
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	c := NewCoreClient(CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second})
-	c.backoff = time.Millisecond
+	c.backoff, c.outage = time.Millisecond, 200*time.Millisecond
 	return c, f
 }
 
@@ -212,7 +212,7 @@ func TestCoreClientJoinRoom(t *testing.T) {
 	}{
 		{"admitted", 0, "r1", []AdmissionStatus{WaitingForHost, Admitted}, nil},
 		{"reconnects after a broken stream", 2, "r1", []AdmissionStatus{WaitingForHost, WaitingForHost, WaitingForHost, Admitted}, nil},
-		{"gives up after repeated failures", 0, "down", nil, ErrCoreUnavailable},
+		{"gives up after the outage bound", 0, "down", nil, ErrCoreUnavailable},
 		{"unknown room", 0, "r2", nil, nil},
 	}
 	for _, tt := range tests {
