@@ -8,20 +8,29 @@ import (
 )
 
 // A pacer sends the next frame of every prompt and music track playing on
-// its calls in one pass every 20 ms, instead of one timer (and one goroutine
-// wake-up) per call: with thousands of calls in the IVR or on hold the cost
-// per frame is then the send itself. Its goroutine runs only while something
-// plays. Each track keeps the pacer's 20 ms grid from its first frame on, so
-// frames are evenly spaced whatever the other tracks do; a pass that comes
-// late (a stalled process) is not caught up with a burst: the ticker drops
-// the missed ticks and the stream goes on from there.
+// its calls every 20 ms in a few passes, instead of one timer (and one
+// goroutine wake-up) per call: with thousands of calls in the IVR or on hold
+// the cost per frame is then the send itself. The 20 ms are cut into
+// phases of 5 ms: a new track joins the current phase, so its first frame
+// leaves within 5 ms (a prompt answering a key is not delayed by up to a
+// whole frame), and each pass sends a quarter of the calls' frames, which
+// keeps the bursts, and the timing error they cause, small. Each track keeps
+// its phase, so its frames are evenly spaced whatever the others do; a pass
+// that comes late (a stalled process) is not caught up with a burst: the
+// ticker drops the missed ticks and the streams go on from there. The
+// pacer's goroutine runs only while something plays.
 type pacer struct {
 	mu      sync.Mutex
 	pending []*track // added since the last pass
 	running bool     // the goroutine runs; it stops when nothing plays
 
-	active []*track // the goroutine's own
+	phases [phases][]*track // the goroutine's own
+	phase  int              // of the next pass
+	tracks int              // in phases
 }
+
+// phases is how many passes share each 20 ms.
+const phases = 4
 
 // pacers holds one pacer per core: a pass is one goroutine's sequential
 // sends, so one per core lets the sends of many calls use every core.
@@ -66,7 +75,8 @@ func (t *track) stop() {
 	t.mu.Unlock()
 }
 
-// add hands t to the pacer; its first frame goes out in the next pass.
+// add hands t to the pacer; its first frame goes out in the next pass, within
+// frameDuration/phases.
 func (p *pacer) add(t *track) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -77,13 +87,14 @@ func (p *pacer) add(t *track) {
 	}
 }
 
-// run makes a pass now and every 20 ms after, until nothing plays.
+// run makes a pass now and every frameDuration/phases after, until nothing
+// plays.
 func (p *pacer) run() {
-	tick := time.NewTicker(frameDuration)
+	tick := time.NewTicker(frameDuration / phases)
 	defer tick.Stop()
 	for {
 		p.pass()
-		if len(p.active) == 0 && p.idle() {
+		if p.tracks == 0 && p.idle() {
 			return
 		}
 		<-tick.C
@@ -102,22 +113,27 @@ func (p *pacer) idle() bool {
 	return true
 }
 
-// pass sends one frame of every track, and drops those that are over.
+// pass takes the tracks added since the last one into the current phase,
+// sends one frame of every track of that phase, and drops those that are
+// over.
 func (p *pacer) pass() {
+	active := p.phases[p.phase]
 	p.mu.Lock()
-	p.active = append(p.active, p.pending...)
+	active = append(active, p.pending...)
 	clear(p.pending)
 	p.pending = p.pending[:0]
 	p.mu.Unlock()
 
-	keep := p.active[:0]
-	for _, t := range p.active {
+	keep := active[:0]
+	for _, t := range active {
 		if t.step() {
 			keep = append(keep, t)
 		}
 	}
-	clear(p.active[len(keep):])
-	p.active = keep
+	clear(active[len(keep):])
+	p.tracks += len(keep) - len(p.phases[p.phase])
+	p.phases[p.phase] = keep
+	p.phase = (p.phase + 1) % phases
 }
 
 // step sends the track's next frame, or, the pass after its last one,
