@@ -12,23 +12,31 @@ type telephonyService struct {
 	*Server
 }
 
-// ResolvePin checks the failure counters first, so that a caller who is
-// locked out learns nothing more, then looks the PIN up in the called
-// number's trunk. Every miss counts as a failure, whatever its cause.
+// ResolvePin looks the PIN up in the called number's trunk while it reads
+// the caller's failure counters: one round trip's wait, not two. A caller who
+// is locked out gets only that, whatever the lookup found, so they learn
+// nothing more. Every miss counts as a failure, whatever its cause.
 func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRequest) (*meetlinev1.ResolvePinResponse, error) {
 	called, err := calledNumber(req.CalledNumber, s.Telephony.DefaultRegion)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.PINAttempts.Check(ctx, req.CallerId, called); err != nil {
+	found := make(chan pinLookup, 1)
+	if core.ValidPIN(req.Pin) {
+		go func() {
+			var l pinLookup
+			l.room, l.trunk, l.err = s.Rooms.FindRoomByPIN(ctx, called, req.Pin)
+			found <- l
+		}()
+	} else {
+		found <- pinLookup{err: core.Errorf(core.ENOTFOUND, "no room has this PIN on this number")}
+	}
+	err = s.PINAttempts.Check(ctx, req.CallerId, called)
+	l := <-found
+	if err != nil {
 		return nil, err
 	}
-	var room *core.Room
-	var trunk *core.Trunk
-	err = core.Errorf(core.ENOTFOUND, "no room has this PIN on this number")
-	if core.ValidPIN(req.Pin) {
-		room, trunk, err = s.Rooms.FindRoomByPIN(ctx, called, req.Pin)
-	}
+	room, trunk, err := l.room, l.trunk, l.err
 	if core.Code(err) == core.ENOTFOUND {
 		if ferr := s.PINAttempts.Fail(ctx, req.CallerId, called); ferr != nil {
 			return nil, ferr
@@ -44,6 +52,13 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 		AccessLevel: accessLevels[room.AccessLevel],
 		Language:    trunk.Language,
 	}, nil
+}
+
+// pinLookup is FindRoomByPIN's answer.
+type pinLookup struct {
+	room  *core.Room
+	trunk *core.Trunk
+	err   error
 }
 
 // LookupNumber tells sipgate whether to answer a call, in which language, and

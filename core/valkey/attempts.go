@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -36,7 +37,15 @@ func (a *PINAttempts) keys(caller string, called core.PhoneNumber) (callerKey, n
 		caller = "anonymous@" + string(called)
 	}
 	sum := sha256.Sum256([]byte(caller))
-	return a.c.Key("pin:fail:caller:" + hex.EncodeToString(sum[:12])), a.c.Key("pin:fail:number:" + string(called))
+	const callerPrefix, numberPrefix = "pin:fail:caller:", "pin:fail:number:"
+	// Each key is built in one allocation: ResolvePin pays for them on every call.
+	var ck strings.Builder
+	var digest [24]byte
+	ck.Grow(len(a.c.Prefix) + len(callerPrefix) + len(digest))
+	ck.WriteString(a.c.Prefix)
+	ck.WriteString(callerPrefix)
+	ck.Write(hex.AppendEncode(digest[:0], sum[:12]))
+	return ck.String(), a.c.Prefix + numberPrefix + string(called)
 }
 
 // Check reads both counters and their remaining lifetimes in one round trip.
