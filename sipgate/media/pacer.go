@@ -15,10 +15,9 @@ import (
 // leaves within 5 ms (a prompt answering a key is not delayed by up to a
 // whole frame), and each pass sends a quarter of the calls' frames, which
 // keeps the bursts, and the timing error they cause, small. Each track keeps
-// its phase, so its frames are evenly spaced whatever the others do; a pass
-// that comes late (a stalled process) is not caught up with a burst: the
-// ticker drops the missed ticks and the streams go on from there. The
-// pacer's goroutine runs only while something plays.
+// its phase, so its frames are evenly spaced whatever the others do; passes
+// that come late are caught up (run), so a prompt lasts as long as its
+// recording. The pacer's goroutine runs only while something plays.
 type pacer struct {
 	mu      sync.Mutex
 	pending []*track // added since the last pass
@@ -29,8 +28,13 @@ type pacer struct {
 	tracks int              // in phases
 }
 
-// phases is how many passes share each 20 ms.
-const phases = 4
+const (
+	// phases is how many passes share each 20 ms.
+	phases = 4
+	// maxLag is how late the pacer may fall (a stalled process) before it
+	// stops catching up with a burst and re-anchors its schedule instead.
+	maxLag = 5 * frameDuration
+)
 
 // pacers holds one pacer per core: a pass is one goroutine's sequential
 // sends, so one per core lets the sends of many calls use every core.
@@ -88,16 +92,27 @@ func (p *pacer) add(t *track) {
 }
 
 // run makes a pass now and every frameDuration/phases after, until nothing
-// plays.
+// plays. Passes are due at fixed times from the start, so a late one is
+// caught up at once (the process was descheduled); a stall longer than
+// maxLag re-anchors the schedule instead of sending a burst.
 func (p *pacer) run() {
-	tick := time.NewTicker(frameDuration / phases)
-	defer tick.Stop()
+	const period = frameDuration / phases
+	timer := time.NewTimer(period)
+	defer timer.Stop()
+	due := time.Now()
 	for {
 		p.pass()
 		if p.tracks == 0 && p.idle() {
 			return
 		}
-		<-tick.C
+		due = due.Add(period)
+		if late := time.Since(due); late > maxLag {
+			due = due.Add(late)
+		}
+		if d := time.Until(due); d > 0 {
+			timer.Reset(d)
+			<-timer.C
+		}
 	}
 }
 

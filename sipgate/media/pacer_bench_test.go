@@ -18,7 +18,6 @@ import (
 // paceTimer is how prompts were paced before the shared pacer, one timer and
 // one goroutine wake-up per call and frame: the pacer benchmarks' baseline.
 func paceTimer(ctx context.Context, s *Session, pt uint8, frames [][]byte) error {
-	const maxLag = 5 * frameDuration
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	s.StartTalkspurt()
