@@ -117,7 +117,7 @@ func (a *authenticator) service(token string) string {
 // allow applies the procedure table: service APIs to their service only,
 // everything else to users, a few procedures to anyone.
 func allow(procedure string, c *core.Caller) error {
-	service := strings.Split(strings.TrimPrefix(procedure, "/"), "/")[0]
+	service, _, _ := strings.Cut(strings.TrimPrefix(procedure, "/"), "/")
 	if want, ok := serviceOnly[service]; ok {
 		switch {
 		case c.Service == want:

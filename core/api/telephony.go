@@ -15,18 +15,31 @@ type telephonyService struct {
 	*Server
 }
 
-// ResolvePin checks the caller's and the number's failure counters first, so
-// that a caller who is limited learns nothing more, then looks the PIN up in
-// the called number's trunk. Every miss counts as a failure, whatever its
-// cause; on a number under attack it also costs the caller a tarpit, which
-// travels as the NotFound's RetryInfo. See docs/security.md.
+// ResolvePin looks the PIN up in the called number's trunk while it checks
+// the caller's and the number's failure counters: one round trip's wait, not
+// two. A caller who is limited, or paced on a number whose budget is spent,
+// gets only that, whatever the lookup found, so they learn nothing more.
+// Every miss counts as a failure, whatever its cause; on a number under
+// attack it also costs the caller a tarpit, which travels as the NotFound's
+// RetryInfo. See docs/security.md.
 func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRequest) (*meetlinev1.ResolvePinResponse, error) {
 	called, err := calledNumber(req.CalledNumber, s.Telephony.DefaultRegion)
 	if err != nil {
 		return nil, err
 	}
+	found := make(chan pinLookup, 1)
+	if core.ValidPIN(req.Pin) {
+		go func() {
+			var l pinLookup
+			l.room, l.trunk, l.err = s.Rooms.FindRoomByPIN(ctx, called, req.Pin)
+			found <- l
+		}()
+	} else {
+		found <- pinLookup{err: core.Errorf(core.ENOTFOUND, "no room has this PIN on this number")}
+	}
 	src := core.PINSource{CallerID: req.CallerId, Trusted: req.CallerTrusted, CallID: req.CallId}
 	wait, err := s.PINAttempts.Check(ctx, src, called)
+	l := <-found
 	switch {
 	case core.Code(err) == core.ELIMITED:
 		s.metrics.pins.WithLabelValues("limited").Inc()
@@ -37,12 +50,7 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 		s.metrics.pins.WithLabelValues("paced").Inc()
 		return &meetlinev1.ResolvePinResponse{RetryAfter: durationpb.New(wait)}, nil
 	}
-	var room *core.Room
-	var trunk *core.Trunk
-	err = core.Errorf(core.ENOTFOUND, "no room has this PIN on this number")
-	if core.ValidPIN(req.Pin) {
-		room, trunk, err = s.Rooms.FindRoomByPIN(ctx, called, req.Pin)
-	}
+	room, trunk, err := l.room, l.trunk, l.err
 	if core.Code(err) == core.ENOTFOUND {
 		tarpit, ferr := s.PINAttempts.Fail(ctx, src, called)
 		if ferr != nil {
@@ -65,6 +73,13 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 		AccessLevel: accessLevels[room.AccessLevel],
 		Language:    trunk.Language,
 	}, nil
+}
+
+// pinLookup is FindRoomByPIN's answer.
+type pinLookup struct {
+	room  *core.Room
+	trunk *core.Trunk
+	err   error
 }
 
 // LookupNumber tells sipgate whether to answer a call, in which language, and

@@ -32,7 +32,7 @@ const (
 // the source of the caller's packets (symmetric RTP), which is the shard's address for every stream of
 // the shard, and it sends each call from a port of its own, by which the shard tells its streams apart.
 // Each shard has one reader and one sender that writes the next audio frame of every stream every
-// 20 ms; a stream that presses a key pauses its audio meanwhile, as phones do (RFC 4733 §2.5.1.3).
+// 20 ms, both moving up to 64 datagrams per system call (sendmmsg, recvmmsg: batch.go); a stream that presses a key pauses its audio meanwhile, as phones do (RFC 4733 §2.5.1.3).
 type Media struct {
 	ip     netip.Addr
 	rec    *Recognizer
@@ -55,7 +55,7 @@ func NewMedia(ip netip.Addr, n int, rec *Recognizer) (*Media, error) {
 		}
 		_ = conn.SetReadBuffer(socketBuffer)
 		_ = conn.SetWriteBuffer(socketBuffer)
-		sh := &shard{m: m, conn: conn, port: uint16(conn.LocalAddr().(*net.UDPAddr).Port),
+		sh := &shard{m: m, conn: conn, batch: newBatchConn(conn), port: uint16(conn.LocalAddr().(*net.UDPAddr).Port),
 			streams: make(map[netip.AddrPort]*Stream)}
 		m.shards = append(m.shards, sh)
 		m.wg.Go(sh.read)
@@ -100,9 +100,10 @@ func voice() [][]byte {
 
 // shard is one shared socket and the streams on it.
 type shard struct {
-	m    *Media
-	conn *net.UDPConn
-	port uint16
+	m     *Media
+	conn  *net.UDPConn
+	batch batchConn // conn, for many datagrams per system call
+	port  uint16
 
 	mu      sync.RWMutex
 	streams map[netip.AddrPort]*Stream // by sipgate's RTP address
@@ -145,7 +146,7 @@ func (sh *shard) snapshot() []*Stream {
 func (sh *shard) send(ctx context.Context) {
 	timer := time.NewTimer(ptime)
 	defer timer.Stop()
-	var buf [1500]byte
+	batch := newSendBatch(sh.batch)
 	var pkt rtp.Packet
 	start, tick := time.Now(), 0
 	for {
@@ -162,16 +163,20 @@ func (sh *shard) send(ctx context.Context) {
 		case <-timer.C:
 		}
 		for _, s := range sh.snapshot() {
-			s.sendAudio(sh.conn, &pkt, buf[:], sh.m.voice)
+			if n := s.audioFrame(&pkt, batch.next(), sh.m.voice); n > 0 {
+				batch.add(s, n)
+			}
 		}
+		batch.flush()
 	}
 }
 
-// read hands every packet to the stream of its source.
+// read hands every packet to the stream of its source, reading as many as have arrived at once.
 func (sh *shard) read() {
-	var buf [2048]byte
+	batch := newReadBatch()
+	var to [batchSize]*Stream
 	for {
-		n, from, err := sh.conn.ReadFromUDPAddrPort(buf[:])
+		n, err := batch.read(sh.batch)
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
@@ -180,10 +185,15 @@ func (sh *shard) read() {
 		}
 		at := time.Now()
 		sh.mu.RLock()
-		s := sh.streams[from]
-		sh.mu.RUnlock()
-		if s != nil {
-			s.receive(buf[:n], at)
+		for i := range n {
+			to[i] = sh.streams[batch.from[i]]
 		}
+		sh.mu.RUnlock()
+		for i, s := range to[:n] {
+			if s != nil {
+				s.receive(batch.datagram(i), at)
+			}
+		}
+		clear(to[:n])
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -73,10 +72,11 @@ func (s *Stream) stop() {
 // localPort is the shared socket's port, which the SDP offer advertises.
 func (s *Stream) localPort() uint16 { return s.sh.port }
 
-// sendAudio writes the next voice frame unless a key is down or the audio is off.
-func (s *Stream) sendAudio(conn *net.UDPConn, pkt *rtp.Packet, buf []byte, voice [][]byte) {
+// audioFrame writes the next voice frame into buf and returns its length, or 0 while a key is down or
+// the audio is off. The shard's sender sends it, and counts it sent.
+func (s *Stream) audioFrame(pkt *rtp.Packet, buf []byte, voice [][]byte) int {
 	if !s.audio.Load() || s.pressing.Load() {
-		return
+		return 0
 	}
 	s.wmu.Lock()
 	s.seq++
@@ -87,12 +87,10 @@ func (s *Stream) sendAudio(conn *net.UDPConn, pkt *rtp.Packet, buf []byte, voice
 	s.wmu.Unlock()
 	n, err := pkt.MarshalTo(buf)
 	if err != nil {
-		return
+		return 0
 	}
 	binary.BigEndian.PutUint32(buf[rtpHeaderLen:], s.ssrc) // the echo tag: 4 of 160 samples
-	if _, err := conn.WriteToUDPAddrPort(buf[:n], s.remote); err == nil {
-		s.sent.Add(1)
-	}
+	return n
 }
 
 // rfc4733 maps the keys to telephone-event codes (RFC 4733 §3.2).

@@ -172,6 +172,8 @@ func (r *Report) concurrency(b *bytes.Buffer) {
 		c.HeapActive, rss, c.GoroutinesPerCall, c.CPUPerCall, c.Usage.CPU["sipgate"])
 	fmt.Fprintf(b, "- machine CPU %.0f %%; by process: %s; kernel UDP receive-buffer drops: %d\n", c.Usage.MachinePct,
 		topCPU(c.Usage.CPU, len(c.Usage.CPU)), c.Usage.UDPRcvbuf)
+	fmt.Fprintf(b, "- CPU per call-second: sipgate **%.3f ms**, generator **%.3f ms**\n", c.CPUPerCallSecond("sipgate"),
+		c.CPUPerCallSecond("generator"))
 	if w := c.CoreWaits; w.Samples > 0 {
 		fmt.Fprintf(b, "- core while the calls arrived (goroutine profiles every 0.5 s): at most %d goroutines, %d waiting for a connection "+
 			"from its Postgres pool, %d for Valkey; it served its %.0f ResolvePin in at most %s s at p99 and %s s at worst (its own "+

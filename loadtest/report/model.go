@@ -189,3 +189,12 @@ type Profile struct {
 	File    string `json:"file"`
 	Top     string `json:"top"`
 }
+
+// CPUPerCallSecond returns component's CPU on the plateau per active call, in ms per second: its
+// percentage of one core is 10 ms per second per percent.
+func (c *Concurrency) CPUPerCallSecond(component string) float64 {
+	if c.PlateauActive <= 0 {
+		return 0
+	}
+	return c.Usage.CPU[component] * 10 / c.PlateauActive
+}

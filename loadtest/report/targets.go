@@ -14,11 +14,14 @@ type Goals struct {
 	MaxLossPct     float64 // …with RTP loss under this
 	P99Ms          float64 // p99 '#' → hand-off at half the maximum rate
 	HeapPerCall    float64 // sipgate heap per active call, bytes
+	// CPUPerCallSecond is sipgate's CPU per call-second on the plateau, ms; the generator must spend
+	// less than sipgate.
+	CPUPerCallSecond float64
 }
 
 // DefaultGoals are the targets of issue 9 on a two-core machine, generator included.
 var DefaultGoals = Goals{SustainRate: 200, SustainSeconds: 60, Concurrent: 1000, MaxLossPct: 0.1, P99Ms: 50,
-	HeapPerCall: 64 << 10}
+	HeapPerCall: 64 << 10, CPUPerCallSecond: 0.2}
 
 // MaxRate returns the highest offered rate of a step that had no failure and placed at least 95 % of its
 // calls on time, with every lower step clean too, and that step's index (-1 when none was clean).
@@ -77,7 +80,7 @@ func (r *Report) HalfStep(max float64) (i int, exact bool) {
 
 // CheckTargets compares the run with g. A phase that did not run fails its target, saying so.
 func (r *Report) CheckTargets(g Goals) []Target {
-	return []Target{r.sustainTarget(g), r.concurrencyTarget(g), r.latencyTarget(g), r.heapTarget(g)}
+	return []Target{r.sustainTarget(g), r.concurrencyTarget(g), r.latencyTarget(g), r.heapTarget(g), r.cpuTarget(g)}
 }
 
 func (r *Report) sustainTarget(g Goals) Target {
@@ -191,6 +194,32 @@ func (r *Report) heapTarget(g Goals) Target {
 	if !t.Met {
 		t.Gap = fmt.Sprintf("%.1f KiB over (%.2f×)", (c.HeapPerCall-g.HeapPerCall)/1024, c.HeapPerCall/g.HeapPerCall)
 		t.Why = "see the heap profile's top allocations below"
+	}
+	return t
+}
+
+func (r *Report) cpuTarget(g Goals) Target {
+	t := Target{Name: "CPU per call-second", Goal: fmt.Sprintf("sipgate ≤ %s ms of CPU per call-second on the plateau, the generator less than sipgate",
+		num(g.CPUPerCallSecond))}
+	c := r.Concurrency
+	if c == nil || c.PlateauActive <= 0 || c.Usage.CPU["sipgate"] <= 0 {
+		t.Measured, t.Gap = "not run", "the concurrency phase did not run, or sipgate's CPU could not be read"
+		return t
+	}
+	sg, gen := c.CPUPerCallSecond("sipgate"), c.CPUPerCallSecond("generator")
+	t.Measured = fmt.Sprintf("sipgate %.3f ms, generator %.3f ms (%.2f× sipgate) per call-second, %.0f calls on the plateau",
+		sg, gen, gen/sg, c.PlateauActive)
+	var gaps []string
+	if sg > g.CPUPerCallSecond {
+		gaps = append(gaps, fmt.Sprintf("sipgate %.3f ms over (%.2f×)", sg-g.CPUPerCallSecond, sg/g.CPUPerCallSecond))
+	}
+	if gen >= sg {
+		gaps = append(gaps, fmt.Sprintf("the generator costs %.2f× sipgate", gen/sg))
+	}
+	t.Met = len(gaps) == 0
+	t.Gap = strings.Join(gaps, "; ")
+	if !t.Met {
+		t.Why = "see the plateau's CPU profiles below"
 	}
 	return t
 }

@@ -22,7 +22,7 @@ func testReport() *Report {
 		step(300, 900, 90, 900, 97, map[string]int{"admitted": 810, "no_answer": 60, "no_outcome": 30}),
 	}
 	r.Concurrency = &Concurrency{PlateauActive: 1000, HeapActive: 1000, HeapIdle: 4 << 20, HeapPlateau: 4<<20 + 1000*40<<10, HeapPerCall: 40 << 10,
-		Usage: Usage{PeakActive: 1012, PeakBridged: 100}, Calls: Calls{RTP: RTP{Lost: 5, Expected: 100000, LossPct: 0.005}}}
+		Usage: Usage{PeakActive: 1012, PeakBridged: 100, CPU: map[string]float64{"sipgate": 15, "generator": 10}}, Calls: Calls{RTP: RTP{Lost: 5, Expected: 100000, LossPct: 0.005}}}
 	return r
 }
 
@@ -53,15 +53,17 @@ func TestCheckTargetsMissed(t *testing.T) {
 	r.Concurrency.Usage.PeakActive = 900
 	r.Concurrency.Calls.RTP.LossPct = 0.25
 	r.Concurrency.HeapPerCall = 96 << 10
+	r.Concurrency.Usage.CPU = map[string]float64{"sipgate": 30, "generator": 45}
 	got := map[string]Target{}
 	for _, tg := range r.CheckTargets(DefaultGoals) {
 		got[tg.Name] = tg
 	}
 	for name, want := range map[string]string{
-		"sustained rate":   "12 failures (0.10 % of calls): busy 12",
-		"concurrent calls": "100 calls short of 1000; loss 0.250 % is 2.5× the limit",
-		"PIN to hand-off":  "p99 80.0 ms is 30.0 ms over (1.6×)",
-		"heap per call":    "32.0 KiB over (1.50×)",
+		"sustained rate":      "12 failures (0.10 % of calls): busy 12",
+		"concurrent calls":    "100 calls short of 1000; loss 0.250 % is 2.5× the limit",
+		"PIN to hand-off":     "p99 80.0 ms is 30.0 ms over (1.6×)",
+		"heap per call":       "32.0 KiB over (1.50×)",
+		"CPU per call-second": "sipgate 0.100 ms over (1.50×); the generator costs 1.50× sipgate",
 	} {
 		tg := got[name]
 		if tg.Met || !strings.Contains(tg.Gap, want) {
@@ -126,7 +128,7 @@ func TestMarkdownRendersEverySection(t *testing.T) {
 	r.Targets = r.CheckTargets(DefaultGoals)
 	md := string(r.Markdown("chart.svg"))
 	for _, want := range []string{"## Targets", "## Calls by outcome", "## Step profile", "![latency", "**200** (sustained)",
-		"## Concurrent calls", "## RPC: Connect against the store alone", "ResolvePin/c=8 | 2500 | 12500 | 0.20",
+		"## Concurrent calls", "sipgate **0.150 ms**, generator **0.100 ms**", "## RPC: Connect against the store alone", "ResolvePin/c=8 | 2500 | 12500 | 0.20",
 		"## Cross-check with sipp", "## Limits found", "sipgate cpu profile", "## Notes", "## Reproduce"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)

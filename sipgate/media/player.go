@@ -5,16 +5,11 @@ import (
 	"time"
 )
 
-const (
-	// frameDuration is one packet's worth of audio (RFC 3551 §4.2).
-	frameDuration = FrameSamples * time.Second / ClockRate
-	// maxLag is how late the sender may fall (a stalled process) before it
-	// stops catching up with a burst and re-anchors its clock instead.
-	maxLag = 5 * frameDuration
-)
+// frameDuration is one packet's worth of audio (RFC 3551 §4.2).
+const frameDuration = FrameSamples * time.Second / ClockRate
 
 // Play sends prompt p on s as one talkspurt of codec c: one 160-sample frame
-// every 20 ms, paced against the start time so that delays do not add up;
+// every 20 ms, sent by the shared pacer (pacer.go) from its next pass on;
 // sequence number +1 and timestamp +160 per packet, marker bit on the first
 // (RFC 3550 §5.1, RFC 3551 §4.1). It returns once the last frame has played
 // out (so a digit timer started afterwards starts when the caller has heard
@@ -24,7 +19,7 @@ const (
 // sent.
 func Play(ctx context.Context, s *Session, p Prompt, c Codec) error {
 	frames := p.Frames(c)
-	return pace(ctx, s, s.PayloadType(c), len(frames), func(i int) []byte { return frames[i] })
+	return pace(ctx, s, s.PayloadType(c), frames, len(frames))
 }
 
 // Loop sends p over and over as one continuous talkspurt (music on hold)
@@ -35,44 +30,27 @@ func Loop(ctx context.Context, s *Session, p Prompt, c Codec) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	return pace(ctx, s, s.PayloadType(c), -1, func(i int) []byte { return frames[i%len(frames)] })
+	return pace(ctx, s, s.PayloadType(c), frames, -1)
 }
 
-// pace sends n frames (n < 0: until ctx is done), frame i at start + i·20 ms.
-func pace(ctx context.Context, s *Session, pt uint8, n int, frame func(int) []byte) error {
+// pace plays n frames (n < 0: until ctx is done) on the shared pacers and
+// waits for the last one to play out or for ctx.
+func pace(ctx context.Context, s *Session, pt uint8, frames [][]byte, n int) error {
 	if err := ctx.Err(); err != nil || n == 0 {
 		return err
 	}
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	s.StartTalkspurt()
-	start := time.Now()
-	for i := 0; n < 0 || i < n; i++ {
-		due := start.Add(time.Duration(i) * frameDuration)
-		if late := time.Since(due); late > maxLag {
-			start, due = start.Add(late), due.Add(late)
-		}
-		if err := sleepUntil(ctx, timer, due); err != nil {
-			return err
-		}
-		if err := s.WriteFrame(pt, frame(i), FrameSamples); err != nil {
-			return err
-		}
-	}
-	return sleepUntil(ctx, timer, start.Add(time.Duration(n)*frameDuration))
+	return pacers.play(ctx, &track{s: s, pt: pt, frames: frames, n: n, done: make(chan struct{})})
 }
 
-// sleepUntil waits for the wall-clock time at, or for ctx.
-func sleepUntil(ctx context.Context, timer *time.Timer, at time.Time) error {
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer.Reset(d)
+// play runs t on one of the set's pacers until it has played out or ctx is
+// done.
+func (set *pacerSet) play(ctx context.Context, t *track) error {
+	set.pick().add(t)
 	select {
 	case <-ctx.Done():
+		t.stop()
 		return ctx.Err()
-	case <-timer.C:
-		return nil
+	case <-t.done:
+		return t.err
 	}
 }
