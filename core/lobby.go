@@ -58,7 +58,8 @@ type LobbyService interface {
 	// watchers when the entry is new or its status changed (not on a refresh).
 	PutEntry(ctx context.Context, e *LobbyEntry) error
 	// RefreshEntry extends a waiting entry's life; an entry decided meanwhile
-	// keeps its status and expiry (no refresh can undo a decision).
+	// keeps its status and expiry (no refresh can undo a decision). ENOTFOUND
+	// when the entry is gone (it expired, or the store came back empty).
 	RefreshEntry(ctx context.Context, room, id string) error
 	// FindEntry returns a live entry; ENOTFOUND once it expired.
 	FindEntry(ctx context.Context, room, id string) (*LobbyEntry, error)

@@ -166,7 +166,11 @@ func (c *phoneCall) wait(ctx context.Context, signals <-chan struct{}) error {
 		case <-signals:
 			return nil
 		case <-tick:
-			if err := c.Lobby.RefreshEntry(ctx, c.room, c.entry); err != nil {
+			err := c.Lobby.RefreshEntry(ctx, c.room, c.entry)
+			if core.Code(err) == core.ENOTFOUND {
+				return nil // gone with the store's data: status makes it again, under the same id
+			}
+			if err != nil {
 				return err
 			}
 		}

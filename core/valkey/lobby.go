@@ -90,9 +90,13 @@ func (l *LobbyService) RefreshEntry(ctx context.Context, room, id string) error 
 	b := l.c.B()
 	res := l.c.DoMulti(ctx,
 		b.Pexpire().Key(l.entryKey(room, id)).Milliseconds(ttl.Milliseconds()).Gt().Build(),
-		b.Zadd().Key(l.waitingKey(room)).Xx().Gt().ScoreMember().ScoreMember(expiry, id).Build())
+		b.Zadd().Key(l.waitingKey(room)).Xx().Gt().ScoreMember().ScoreMember(expiry, id).Build(),
+		b.Exists().Key(l.entryKey(room, id)).Build())
 	if err := firstError(res); err != nil {
 		return fmt.Errorf("lobby: refresh: %w", err)
+	}
+	if n, _ := res[2].AsInt64(); n == 0 { // expired, or Valkey came back empty
+		return core.Errorf(core.ENOTFOUND, "participant not found")
 	}
 	return nil
 }
