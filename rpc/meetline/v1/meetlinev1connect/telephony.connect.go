@@ -42,6 +42,9 @@ const (
 	// TelephonyServiceJoinRoomProcedure is the fully-qualified name of the TelephonyService's JoinRoom
 	// RPC.
 	TelephonyServiceJoinRoomProcedure = "/meetline.v1.TelephonyService/JoinRoom"
+	// TelephonyServicePhoneCommandProcedure is the fully-qualified name of the TelephonyService's
+	// PhoneCommand RPC.
+	TelephonyServicePhoneCommandProcedure = "/meetline.v1.TelephonyService/PhoneCommand"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -64,6 +67,13 @@ type TelephonyServiceClient interface {
 	// stream when the caller hangs up, which takes them out of the lobby.
 	// NotFound for an unknown room.
 	JoinRoom(context.Context, *v1.JoinRoomRequest) (*connect.ServerStreamForClient[v1.JoinRoomResponse], error)
+	// PhoneCommand carries out a keypad command a bridged caller typed ("*6",
+	// "*9", "*0") on their participant in LiveKit, found by the call id
+	// sipgate gave it (the meet.call_id attribute), and answers the caller's
+	// new state and how many people are in the meeting. NotFound when the
+	// call is not (or no longer) in the room; InvalidArgument for a command
+	// left unspecified.
+	PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -97,6 +107,12 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(telephonyServiceMethods.ByName("JoinRoom")),
 			connect.WithClientOptions(opts...),
 		),
+		phoneCommand: connect.NewClient[v1.PhoneCommandRequest, v1.PhoneCommandResponse](
+			httpClient,
+			baseURL+TelephonyServicePhoneCommandProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("PhoneCommand")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -105,6 +121,7 @@ type telephonyServiceClient struct {
 	lookupNumber *connect.Client[v1.LookupNumberRequest, v1.LookupNumberResponse]
 	resolvePin   *connect.Client[v1.ResolvePinRequest, v1.ResolvePinResponse]
 	joinRoom     *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
+	phoneCommand *connect.Client[v1.PhoneCommandRequest, v1.PhoneCommandResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -130,6 +147,15 @@ func (c *telephonyServiceClient) JoinRoom(ctx context.Context, req *v1.JoinRoomR
 	return c.joinRoom.CallServerStream(ctx, connect.NewRequest(req))
 }
 
+// PhoneCommand calls meetline.v1.TelephonyService.PhoneCommand.
+func (c *telephonyServiceClient) PhoneCommand(ctx context.Context, req *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error) {
+	response, err := c.phoneCommand.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // TelephonyServiceHandler is an implementation of the meetline.v1.TelephonyService service.
 type TelephonyServiceHandler interface {
 	// LookupNumber says whether a called number belongs to an enabled trunk,
@@ -150,6 +176,13 @@ type TelephonyServiceHandler interface {
 	// stream when the caller hangs up, which takes them out of the lobby.
 	// NotFound for an unknown room.
 	JoinRoom(context.Context, *v1.JoinRoomRequest, *connect.ServerStream[v1.JoinRoomResponse]) error
+	// PhoneCommand carries out a keypad command a bridged caller typed ("*6",
+	// "*9", "*0") on their participant in LiveKit, found by the call id
+	// sipgate gave it (the meet.call_id attribute), and answers the caller's
+	// new state and how many people are in the meeting. NotFound when the
+	// call is not (or no longer) in the room; InvalidArgument for a command
+	// left unspecified.
+	PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error)
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -179,6 +212,12 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithSchema(telephonyServiceMethods.ByName("JoinRoom")),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServicePhoneCommandHandler := connect.NewUnaryHandlerSimple(
+		TelephonyServicePhoneCommandProcedure,
+		svc.PhoneCommand,
+		connect.WithSchema(telephonyServiceMethods.ByName("PhoneCommand")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
@@ -187,6 +226,8 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 			telephonyServiceResolvePinHandler.ServeHTTP(w, r)
 		case TelephonyServiceJoinRoomProcedure:
 			telephonyServiceJoinRoomHandler.ServeHTTP(w, r)
+		case TelephonyServicePhoneCommandProcedure:
+			telephonyServicePhoneCommandHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -206,4 +247,8 @@ func (UnimplementedTelephonyServiceHandler) ResolvePin(context.Context, *v1.Reso
 
 func (UnimplementedTelephonyServiceHandler) JoinRoom(context.Context, *v1.JoinRoomRequest, *connect.ServerStream[v1.JoinRoomResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.JoinRoom is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.PhoneCommand is not implemented"))
 }
