@@ -44,6 +44,9 @@ type Core interface {
 	// JoinRoom calls on with each status of the caller's way into the room until a final one (then it
 	// returns nil), or returns the error that broke the wait: ctx's cause, or the core's failure.
 	JoinRoom(ctx context.Context, req JoinRequest, on func(Admission)) error
+	// PhoneCommand carries out a bridged caller's keypad command in the meeting (callID is the value sipgate
+	// sent LiveKit as X-Meet-Call-Id) and returns the caller's new state.
+	PhoneCommand(ctx context.Context, callID, roomID string, cmd KeypadCommand) (PhoneState, error)
 }
 
 // Retry policy of [CoreClient]: an Unavailable answer is retried twice more, after 100 ms then 200 ms.
@@ -118,6 +121,29 @@ func (c *CoreClient) ResolvePin(ctx context.Context, called, pin, caller string)
 		return Room{}, coreError(err)
 	}
 	return Room{ID: res.RoomId, LiveKitRoom: res.LivekitRoom, Name: res.RoomName, Language: res.Language}, nil
+}
+
+// keypadCommands maps [KeypadCommand] to the API's.
+var keypadCommands = [...]meetlinev1.KeypadCommand{
+	KeypadToggleMute: meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_MUTE,
+	KeypadToggleHand: meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_HAND,
+	KeypadStatus:     meetlinev1.KeypadCommand_KEYPAD_COMMAND_STATUS,
+}
+
+// PhoneCommand asks the core to carry out cmd. It is tried once: a toggle the core may have applied must not
+// be applied twice, and the caller can press the keys again.
+func (c *CoreClient) PhoneCommand(ctx context.Context, callID, roomID string, cmd KeypadCommand) (PhoneState, error) {
+	if int(cmd) >= len(keypadCommands) || cmd == KeypadNone {
+		return PhoneState{}, fmt.Errorf("sipgate: keypad command %d", cmd)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.rpc.PhoneCommand(ctx, &meetlinev1.PhoneCommandRequest{CallId: callID, RoomId: roomID, Command: keypadCommands[cmd]})
+	if err != nil {
+		return PhoneState{}, coreError(err)
+	}
+	return PhoneState{Muted: res.Muted, HandRaised: res.HandRaised, UnmuteRefused: res.UnmuteRefused,
+		Participants: int(res.Participants)}, nil
 }
 
 // retry runs fn with a deadline of c.timeout, again after a backoff while it answers Unavailable.

@@ -28,6 +28,7 @@ type uac struct {
 	rtp     *net.UDPConn
 	byes    chan struct{} // one value per BYE from sipgate
 	echoes  atomic.Int64  // the caller's own packets received back
+	spoken  atomic.Int64  // other PCMU packets: sipgate's prompts and music
 	refers  chan refer    // REFERs from sipgate, to be answered by the test
 	// refreshes receives the session refreshes sipgate sends (UPDATE, re-INVITE), answered 200 at once
 	// with the Session-Expires they carry and, for a re-INVITE, the caller's SDP.
@@ -141,8 +142,12 @@ func (u *uac) readRTP() {
 		if err != nil {
 			return
 		}
-		if p.Unmarshal(buf[:n]) == nil && p.PayloadType == 0 && bytes.Equal(p.Payload, talkFrame) {
+		switch {
+		case p.Unmarshal(buf[:n]) != nil || p.PayloadType != 0:
+		case bytes.Equal(p.Payload, talkFrame):
 			u.echoes.Add(1)
+		default:
+			u.spoken.Add(1)
 		}
 	}
 }
