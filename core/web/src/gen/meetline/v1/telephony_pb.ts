@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIkoKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCSKQAQoSUmVzb2x2ZVBpblJlc3BvbnNlEg8KB3Jvb21faWQYASABKAkSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhEKCXJvb21fbmFtZRgDIAEoCRIuCgxhY2Nlc3NfbGV2ZWwYBCABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbBIQCghsYW5ndWFnZRgFIAEoCSIsChNMb29rdXBOdW1iZXJSZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkigwEKFExvb2t1cE51bWJlclJlc3BvbnNlEgwKBGUxNjQYASABKAkSEAoIdHJ1bmtfaWQYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSEgoKcGluX2xlbmd0aBgEIAEoBRIlCgdoYW5kb2ZmGAUgASgOMhQubWVldGxpbmUudjEuSGFuZG9mZiJGCg9Kb2luUm9vbVJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIRCgljYWxsZXJfaWQYAiABKAkSDwoHY2FsbF9pZBgDIAEoCSKKAQoQSm9pblJvb21SZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5tZWV0bGluZS52MS5DYWxsU3RhdHVzEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIWCg5wYXJ0aWNpcGFudF9pZBgDIAEoCRIfCgRyb2xlGAQgASgOMhEubWVldGxpbmUudjEuUm9sZSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUyiwIKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAFCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIkoKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCSKQAQoSUmVzb2x2ZVBpblJlc3BvbnNlEg8KB3Jvb21faWQYASABKAkSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhEKCXJvb21fbmFtZRgDIAEoCRIuCgxhY2Nlc3NfbGV2ZWwYBCABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbBIQCghsYW5ndWFnZRgFIAEoCSIsChNMb29rdXBOdW1iZXJSZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkigwEKFExvb2t1cE51bWJlclJlc3BvbnNlEgwKBGUxNjQYASABKAkSEAoIdHJ1bmtfaWQYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSEgoKcGluX2xlbmd0aBgEIAEoBRIlCgdoYW5kb2ZmGAUgASgOMhQubWVldGxpbmUudjEuSGFuZG9mZiJGCg9Kb2luUm9vbVJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIRCgljYWxsZXJfaWQYAiABKAkSDwoHY2FsbF9pZBgDIAEoCSKKAQoQSm9pblJvb21SZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5tZWV0bGluZS52MS5DYWxsU3RhdHVzEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIWCg5wYXJ0aWNpcGFudF9pZBgDIAEoCRIfCgRyb2xlGAQgASgOMhEubWVldGxpbmUudjEuUm9sZSJkChNQaG9uZUNvbW1hbmRSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkSDwoHcm9vbV9pZBgCIAEoCRIrCgdjb21tYW5kGAMgASgOMhoubWVldGxpbmUudjEuS2V5cGFkQ29tbWFuZCJoChRQaG9uZUNvbW1hbmRSZXNwb25zZRINCgVtdXRlZBgBIAEoCBITCgtoYW5kX3JhaXNlZBgCIAEoCBIWCg51bm11dGVfcmVmdXNlZBgDIAEoCBIUCgxwYXJ0aWNpcGFudHMYBCABKAUquwEKCkNhbGxTdGF0dXMSGwoXQ0FMTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0ZPUl9IT1NUEAESIAocQ0FMTF9TVEFUVVNfV0FJVElOR19JTl9MT0JCWRACEhgKFENBTExfU1RBVFVTX0FETUlUVEVEEAMSFgoSQ0FMTF9TVEFUVVNfREVOSUVEEAQSGgoWQ0FMTF9TVEFUVVNfUk9PTV9FTkRFRBAFKooBCg1LZXlwYWRDb21tYW5kEh4KGktFWVBBRF9DT01NQU5EX1VOU1BFQ0lGSUVEEAASHgoaS0VZUEFEX0NPTU1BTkRfVE9HR0xFX01VVEUQARIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfSEFORBACEhkKFUtFWVBBRF9DT01NQU5EX1NUQVRVUxADMuACChBUZWxlcGhvbnlTZXJ2aWNlElgKDExvb2t1cE51bWJlchIgLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlcXVlc3QaIS5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXNwb25zZSIDkAIBElIKClJlc29sdmVQaW4SHi5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVxdWVzdBofLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXNwb25zZSIDkAIBEkkKCEpvaW5Sb29tEhwubWVldGxpbmUudjEuSm9pblJvb21SZXF1ZXN0Gh0ubWVldGxpbmUudjEuSm9pblJvb21SZXNwb25zZTABElMKDFBob25lQ29tbWFuZBIgLm1lZXRsaW5lLnYxLlBob25lQ29tbWFuZFJlcXVlc3QaIS5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXNwb25zZUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -227,6 +227,76 @@ export const JoinRoomResponseSchema: GenMessage<JoinRoomResponse> = /*@__PURE__*
   messageDesc(file_meetline_v1_telephony, 5);
 
 /**
+ * @generated from message meetline.v1.PhoneCommandRequest
+ */
+export type PhoneCommandRequest = Message<"meetline.v1.PhoneCommandRequest"> & {
+  /**
+   * sipgate's id for the call, as in JoinRoomRequest.call_id.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The meetline room the call was admitted to.
+   *
+   * @generated from field: string room_id = 2;
+   */
+  roomId: string;
+
+  /**
+   * @generated from field: meetline.v1.KeypadCommand command = 3;
+   */
+  command: KeypadCommand;
+};
+
+/**
+ * Describes the message meetline.v1.PhoneCommandRequest.
+ * Use `create(PhoneCommandRequestSchema)` to create a new message.
+ */
+export const PhoneCommandRequestSchema: GenMessage<PhoneCommandRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 6);
+
+/**
+ * @generated from message meetline.v1.PhoneCommandResponse
+ */
+export type PhoneCommandResponse = Message<"meetline.v1.PhoneCommandResponse"> & {
+  /**
+   * The caller's microphone is muted in the meeting.
+   *
+   * @generated from field: bool muted = 1;
+   */
+  muted: boolean;
+
+  /**
+   * @generated from field: bool hand_raised = 2;
+   */
+  handRaised: boolean;
+
+  /**
+   * A host muted the caller and the room does not allow self-unmute: a
+   * TOGGLE_MUTE changed nothing.
+   *
+   * @generated from field: bool unmute_refused = 3;
+   */
+  unmuteRefused: boolean;
+
+  /**
+   * People in the meeting, the caller included.
+   *
+   * @generated from field: int32 participants = 4;
+   */
+  participants: number;
+};
+
+/**
+ * Describes the message meetline.v1.PhoneCommandResponse.
+ * Use `create(PhoneCommandResponseSchema)` to create a new message.
+ */
+export const PhoneCommandResponseSchema: GenMessage<PhoneCommandResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 7);
+
+/**
  * CallStatus is where a phone caller stands on the way into a room.
  *
  * @generated from enum meetline.v1.CallStatus
@@ -280,6 +350,46 @@ export const CallStatusSchema: GenEnum<CallStatus> = /*@__PURE__*/
   enumDesc(file_meetline_v1_telephony, 0);
 
 /**
+ * KeypadCommand is what a bridged caller asks with the keypad.
+ *
+ * @generated from enum meetline.v1.KeypadCommand
+ */
+export enum KeypadCommand {
+  /**
+   * @generated from enum value: KEYPAD_COMMAND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * "*6": mute, or unmute (unless a host muted them and the room does not
+   * allow self-unmute).
+   *
+   * @generated from enum value: KEYPAD_COMMAND_TOGGLE_MUTE = 1;
+   */
+  TOGGLE_MUTE = 1,
+
+  /**
+   * "*9": raise, or lower, their hand.
+   *
+   * @generated from enum value: KEYPAD_COMMAND_TOGGLE_HAND = 2;
+   */
+  TOGGLE_HAND = 2,
+
+  /**
+   * "*0": change nothing, answer the state (for the menu).
+   *
+   * @generated from enum value: KEYPAD_COMMAND_STATUS = 3;
+   */
+  STATUS = 3,
+}
+
+/**
+ * Describes the enum meetline.v1.KeypadCommand.
+ */
+export const KeypadCommandSchema: GenEnum<KeypadCommand> = /*@__PURE__*/
+  enumDesc(file_meetline_v1_telephony, 1);
+
+/**
  * TelephonyService is for sipgate (service token "sipgate").
  *
  * @generated from service meetline.v1.TelephonyService
@@ -326,6 +436,21 @@ export const TelephonyService: GenService<{
     methodKind: "server_streaming";
     input: typeof JoinRoomRequestSchema;
     output: typeof JoinRoomResponseSchema;
+  },
+  /**
+   * PhoneCommand carries out a keypad command a bridged caller typed ("*6",
+   * "*9", "*0") on their participant in LiveKit, found by the call id
+   * sipgate gave it (the meet.call_id attribute), and answers the caller's
+   * new state and how many people are in the meeting. NotFound when the
+   * call is not (or no longer) in the room; InvalidArgument for a command
+   * left unspecified.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.PhoneCommand
+   */
+  phoneCommand: {
+    methodKind: "unary";
+    input: typeof PhoneCommandRequestSchema;
+    output: typeof PhoneCommandResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);
