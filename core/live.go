@@ -43,7 +43,11 @@ type LiveParticipant struct {
 	Attributes map[string]string
 	// SIP: a phone caller brought in by LiveKit's SIP service (not counted
 	// as presence on the web).
-	SIP    bool
+	SIP bool
+	// Role is the role their token (web) or sipgate (phone) gave them.
+	Role Role
+	// CallID is sipgate's id of a phone caller's call, "" on the web.
+	CallID string
 	Tracks []LiveTrack
 }
 

@@ -3,6 +3,7 @@ package sipgate
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -27,12 +28,14 @@ func (c *call) handOff(room Room, a Admission, stopIVR func()) Outcome {
 		return OutcomeLiveKitError
 	}
 	s.metrics.handoffs.WithLabelValues(handoffBridged).Inc()
-	return c.bridge(l, stopIVR)
+	return c.bridge(room, l, stopIVR)
 }
 
 // bridge relays RTP between the caller and LiveKit until either hangs up (or the call ends for another
-// reason), then hangs up LiveKit's leg: BYE on either leg ends both (RFC 3261 §15).
-func (c *call) bridge(l *leg, stopIVR func()) Outcome {
+// reason), then hangs up LiveKit's leg: BYE on either leg ends both (RFC 3261 §15). Meanwhile the caller's
+// keypad commands (*6, *9, *0) are served: the relay shows the caller's telephone-events to the DTMF
+// receiver on their way to LiveKit.
+func (c *call) bridge(room Room, l *leg, stopIVR func()) Outcome {
 	s := c.srv
 	s.calls.addLeg(c, l)
 	defer s.calls.removeLeg(l)
@@ -43,7 +46,15 @@ func (c *call) bridge(l *leg, stopIVR func()) Outcome {
 	defer stop()
 	c.log.Info("bridged", "leg_call_id", l.dlg.InviteRequest.CallID().Value())
 	s.metrics.bridged.Inc()
-	stats := media.Relay(ctx, c.media, l.media)
+	var opts []media.RelayOption
+	if pt := c.evPT.Load(); pt != 0 {
+		opts = append(opts, media.WithEvents(uint8(pt), c.recv.RTP))
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { c.keypadCommands(ctx, room) })
+	stats := media.Relay(ctx, c.media, l.media, opts...)
+	cancel()
+	wg.Wait()
 	s.metrics.bridged.Dec()
 	l.hangup() // BYE to LiveKit unless LiveKit hung up
 	c.log.Info("bridge ended", "to_livekit", stats.AtoB.Packets, "to_caller", stats.BtoA.Packets,

@@ -58,6 +58,9 @@ type Core interface {
 	// ReportHandoffFailure tells the core that LiveKit refused or never answered a hand-off, so that it
 	// checks at once the SIP trunk and rule it keeps in LiveKit (lost when LiveKit's Redis is emptied).
 	ReportHandoffFailure(ctx context.Context, f HandoffFailure) error
+	// PhoneCommand carries out a bridged caller's keypad command in the meeting (callID is the value sipgate
+	// sent LiveKit as X-Meet-Call-Id) and returns the caller's new state.
+	PhoneCommand(ctx context.Context, callID, roomID string, cmd KeypadCommand) (PhoneState, error)
 }
 
 // HandoffFailure is a hand-off into LiveKit that failed.
@@ -213,6 +216,29 @@ func (c *CoreClient) ReportHandoffFailure(ctx context.Context, f HandoffFailure)
 		return coreError(err)
 	}
 	return nil
+}
+
+// keypadCommands maps [KeypadCommand] to the API's.
+var keypadCommands = [...]meetlinev1.KeypadCommand{
+	KeypadToggleMute: meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_MUTE,
+	KeypadToggleHand: meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_HAND,
+	KeypadStatus:     meetlinev1.KeypadCommand_KEYPAD_COMMAND_STATUS,
+}
+
+// PhoneCommand asks the core to carry out cmd. It is tried once: a toggle the core may have applied must not
+// be applied twice, and the caller can press the keys again.
+func (c *CoreClient) PhoneCommand(ctx context.Context, callID, roomID string, cmd KeypadCommand) (PhoneState, error) {
+	if int(cmd) >= len(keypadCommands) || cmd == KeypadNone {
+		return PhoneState{}, fmt.Errorf("sipgate: keypad command %d", cmd)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.rpc.PhoneCommand(ctx, &meetlinev1.PhoneCommandRequest{CallId: callID, RoomId: roomID, Command: keypadCommands[cmd]})
+	if err != nil {
+		return PhoneState{}, coreError(err)
+	}
+	return PhoneState{Muted: res.Muted, HandRaised: res.HandRaised, UnmuteRefused: res.UnmuteRefused,
+		Participants: int(res.Participants)}, nil
 }
 
 // retry runs fn with a deadline of c.timeout, again after a backoff while it answers Unavailable.

@@ -100,6 +100,17 @@ func (f *flakyCore) ReportHandoffFailure(ctx context.Context, req *meetlinev1.Re
 	return &meetlinev1.ReportHandoffFailureResponse{}, nil
 }
 
+// PhoneCommand answers a muted caller with two people in the meeting, for call "c1" in room "r1".
+func (f *flakyCore) PhoneCommand(ctx context.Context, req *meetlinev1.PhoneCommandRequest) (*meetlinev1.PhoneCommandResponse, error) {
+	if err := f.fail(ctx); err != nil {
+		return nil, err
+	}
+	if req.CallId != "c1" || req.RoomId != "r1" || req.Command != meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_MUTE {
+		return nil, connect.NewError(connect.CodeNotFound, errors.New("no such call"))
+	}
+	return &meetlinev1.PhoneCommandResponse{Muted: true, Participants: 2}, nil
+}
+
 func newFlakyClient(t *testing.T, failures int32) (*CoreClient, *flakyCore) {
 	t.Helper()
 	f := &flakyCore{failures: failures}
@@ -153,6 +164,26 @@ func TestCoreClientHonoursDelays(t *testing.T) {
 	defer cancel()
 	if _, err := c.ResolvePin(short, testNumber, "2222", from); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("call ended during the tarpit: %v", err)
+	}
+}
+
+// TestCoreClientPhoneCommand: the answer is mapped; a toggle is tried once, never retried, since the core
+// may have applied it.
+func TestCoreClientPhoneCommand(t *testing.T) {
+	ctx := context.Background()
+	c, f := newFlakyClient(t, 0)
+	if st, err := c.PhoneCommand(ctx, "c1", "r1", KeypadToggleMute); err != nil || st != (PhoneState{Muted: true, Participants: 2}) {
+		t.Errorf("PhoneCommand = %+v, %v", st, err)
+	}
+	if _, err := c.PhoneCommand(ctx, "c2", "r1", KeypadToggleMute); err == nil || errors.Is(err, ErrCoreUnavailable) {
+		t.Errorf("a call not in the room: %v", err)
+	}
+	if _, err := c.PhoneCommand(ctx, "c1", "r1", KeypadNone); err == nil || f.calls.Load() != 2 {
+		t.Errorf("no command: %v after %d calls, want an error without asking", err, f.calls.Load())
+	}
+	c, f = newFlakyClient(t, 1)
+	if _, err := c.PhoneCommand(ctx, "c1", "r1", KeypadToggleMute); !errors.Is(err, ErrCoreUnavailable) || f.calls.Load() != 1 {
+		t.Errorf("PhoneCommand when Unavailable = %v after %d calls, want ErrCoreUnavailable after 1", err, f.calls.Load())
 	}
 }
 

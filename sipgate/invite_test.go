@@ -30,6 +30,10 @@ func (fakeCore) JoinRoom(context.Context, JoinRequest, func(Admission)) error {
 
 func (fakeCore) ReportHandoffFailure(context.Context, HandoffFailure) error { return nil }
 
+func (fakeCore) PhoneCommand(context.Context, string, string, KeypadCommand) (PhoneState, error) {
+	return PhoneState{}, errors.New("fakeCore: nobody is in a meeting")
+}
+
 // inviteTo builds an INVITE for user with body as application/sdp (none when empty).
 func inviteTo(t *testing.T, addr, transport, user, body string) *sip.Request {
 	t.Helper()

@@ -36,6 +36,7 @@ type metrics struct {
 	active      prometheus.Gauge
 	handoffs    *prometheus.CounterVec // by result
 	bridged     prometheus.Gauge
+	keypad      *prometheus.CounterVec // by command
 }
 
 func newMetrics() *metrics {
@@ -54,7 +55,7 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(
 		m.requests,
 		m.draining,
-		m.calls, m.setup, m.pinAttempts, m.digits, m.active, m.handoffs, m.bridged,
+		m.calls, m.setup, m.pinAttempts, m.digits, m.active, m.handoffs, m.bridged, m.keypad,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -123,6 +124,13 @@ func (m *metrics) callMetrics() {
 		Name: "sipgate_bridged_calls",
 		Help: "Calls whose RTP sipgate relays to LiveKit right now.",
 	})
+	m.keypad = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sipgate_keypad_commands_total",
+		Help: "Keypad commands bridged callers carried out (*6 toggle_mute, *9 toggle_hand, *0 status).",
+	}, []string{"command"})
+	for _, cmd := range []KeypadCommand{KeypadToggleMute, KeypadToggleHand, KeypadStatus} {
+		m.keypad.WithLabelValues(keypadLabel(cmd))
+	}
 	for _, o := range Outcomes() {
 		m.calls.WithLabelValues(o.String())
 	}

@@ -29,6 +29,7 @@ type uac struct {
 	byes    chan struct{} // one value per BYE from sipgate
 	echoes  atomic.Int64  // the caller's own packets received back
 	heard   atomic.Int64  // every RTP datagram sipgate sent the caller
+	spoken  atomic.Int64  // other PCMU packets: sipgate's prompts and music
 	refers  chan refer    // REFERs from sipgate, to be answered by the test
 	// refreshes receives the session refreshes sipgate sends (UPDATE, re-INVITE), answered 200 at once
 	// with the Session-Expires they carry and, for a re-INVITE, the caller's SDP.
@@ -143,8 +144,12 @@ func (u *uac) readRTP() {
 			return
 		}
 		u.heard.Add(1)
-		if p.Unmarshal(buf[:n]) == nil && p.PayloadType == 0 && bytes.Equal(p.Payload, talkFrame) {
+		switch {
+		case p.Unmarshal(buf[:n]) != nil || p.PayloadType != 0:
+		case bytes.Equal(p.Payload, talkFrame):
 			u.echoes.Add(1)
+		default:
+			u.spoken.Add(1)
 		}
 	}
 }

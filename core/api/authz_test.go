@@ -14,15 +14,16 @@ import (
 
 // clients holds one client per API for one principal.
 type clients struct {
-	lobby       meetlinev1connect.LobbyServiceClient
-	recordings  meetlinev1connect.RecordingServiceClient
-	invitations meetlinev1connect.InvitationServiceClient
-	config      meetlinev1connect.ConfigServiceClient
-	users       meetlinev1connect.UserServiceClient
-	rooms       meetlinev1connect.RoomServiceClient
-	accesses    meetlinev1connect.AccessServiceClient
-	trunks      meetlinev1connect.TrunkServiceClient
-	telephony   meetlinev1connect.TelephonyServiceClient
+	lobby        meetlinev1connect.LobbyServiceClient
+	recordings   meetlinev1connect.RecordingServiceClient
+	invitations  meetlinev1connect.InvitationServiceClient
+	config       meetlinev1connect.ConfigServiceClient
+	users        meetlinev1connect.UserServiceClient
+	rooms        meetlinev1connect.RoomServiceClient
+	accesses     meetlinev1connect.AccessServiceClient
+	trunks       meetlinev1connect.TrunkServiceClient
+	telephony    meetlinev1connect.TelephonyServiceClient
+	participants meetlinev1connect.ParticipantServiceClient
 }
 
 func (s *stack) clients(token string) *clients {
@@ -31,15 +32,16 @@ func (s *stack) clients(token string) *clients {
 
 func (s *stack) clientsWith(hc *http.Client, opts ...connect.ClientOption) *clients {
 	return &clients{
-		lobby:       meetlinev1connect.NewLobbyServiceClient(hc, s.url, opts...),
-		recordings:  meetlinev1connect.NewRecordingServiceClient(hc, s.url, opts...),
-		invitations: meetlinev1connect.NewInvitationServiceClient(hc, s.url, opts...),
-		config:      meetlinev1connect.NewConfigServiceClient(hc, s.url, opts...),
-		users:       meetlinev1connect.NewUserServiceClient(hc, s.url, opts...),
-		rooms:       meetlinev1connect.NewRoomServiceClient(hc, s.url, opts...),
-		accesses:    meetlinev1connect.NewAccessServiceClient(hc, s.url, opts...),
-		trunks:      meetlinev1connect.NewTrunkServiceClient(hc, s.url, opts...),
-		telephony:   meetlinev1connect.NewTelephonyServiceClient(hc, s.url, opts...),
+		lobby:        meetlinev1connect.NewLobbyServiceClient(hc, s.url, opts...),
+		recordings:   meetlinev1connect.NewRecordingServiceClient(hc, s.url, opts...),
+		invitations:  meetlinev1connect.NewInvitationServiceClient(hc, s.url, opts...),
+		config:       meetlinev1connect.NewConfigServiceClient(hc, s.url, opts...),
+		users:        meetlinev1connect.NewUserServiceClient(hc, s.url, opts...),
+		rooms:        meetlinev1connect.NewRoomServiceClient(hc, s.url, opts...),
+		accesses:     meetlinev1connect.NewAccessServiceClient(hc, s.url, opts...),
+		trunks:       meetlinev1connect.NewTrunkServiceClient(hc, s.url, opts...),
+		telephony:    meetlinev1connect.NewTelephonyServiceClient(hc, s.url, opts...),
+		participants: meetlinev1connect.NewParticipantServiceClient(hc, s.url, opts...),
 	}
 }
 
@@ -230,6 +232,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := c.telephony.LookupNumber(ctx, &meetlinev1.LookupNumberRequest{CalledNumber: f.number})
 			return err
 		}, serviceOnly(sipgate)},
+		{"ListParticipants", func(c *clients, f *fixture) error {
+			_, err := c.participants.ListParticipants(ctx, &meetlinev1.ListParticipantsRequest{RoomId: f.room.Id})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny}},
+		{"RemoveParticipant", func(c *clients, f *fixture) error {
+			_, err := c.participants.RemoveParticipant(ctx, &meetlinev1.RemoveParticipantRequest{RoomId: f.room.Id, Identity: "nobody"})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny, admin: nf, owner: nf}},
+		{"PhoneCommand", func(c *clients, f *fixture) error {
+			_, err := c.telephony.PhoneCommand(ctx, &meetlinev1.PhoneCommandRequest{CallId: "no-such-call", RoomId: f.room.Id,
+				Command: meetlinev1.KeypadCommand_KEYPAD_COMMAND_STATUS})
+			return err
+		}, phoneCommandRow()},
 		{"ResolvePin", func(c *clients, f *fixture) error {
 			_, err := c.telephony.ResolvePin(ctx, &meetlinev1.ResolvePinRequest{CalledNumber: f.number, Pin: f.room.DialIn.Pin, CallerId: "+33600000000"})
 			return err
@@ -267,6 +282,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			})
 		}
 	}
+}
+
+// phoneCommandRow: sipgate only; a call that is not in the room is NotFound.
+func phoneCommandRow() map[string]connect.Code {
+	row := serviceOnly(sipgate)
+	row[sipgate] = connect.CodeNotFound
+	return row
 }
 
 // serviceOnly is the row of an API only the named service may call.

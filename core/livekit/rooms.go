@@ -51,7 +51,17 @@ func (c *Client) ListParticipants(ctx context.Context, room string) ([]core.Live
 
 func participant(p *livekit.ParticipantInfo) core.LiveParticipant {
 	lp := core.LiveParticipant{Identity: p.Identity, Name: p.Name, Metadata: p.Metadata,
-		Attributes: maps.Clone(p.Attributes), SIP: p.Kind == livekit.ParticipantInfo_SIP}
+		Attributes: maps.Clone(p.Attributes), SIP: p.Kind == livekit.ParticipantInfo_SIP,
+		CallID: p.Attributes[AttrCallID]}
+	// A web participant's token says its role (Token); sipgate says a phone
+	// caller's (AttrRole). Anything else is no role.
+	key := AttrWebRole
+	if lp.SIP {
+		key = AttrRole
+	}
+	if r := core.Role(p.Attributes[key]); r.Valid() {
+		lp.Role = r
+	}
 	for _, t := range p.Tracks {
 		kind := "data"
 		switch t.Type {

@@ -56,7 +56,8 @@ func TestLiveRooms(t *testing.T) {
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("ListParticipants = %+v, %v", ps, err)
 	}
-	if p := ps[0]; p.Identity != "alice" || p.Name != name || p.Attributes["hand"] != "raised" || p.SIP {
+	if p := ps[0]; p.Identity != "alice" || p.Name != name || p.Attributes["hand"] != "raised" || p.SIP ||
+		p.Role != core.RoleMember || p.CallID != "" {
 		t.Errorf("participant = %+v", p)
 	}
 	if err := c.RemoveParticipant(ctx, room, "alice"); err != nil {

@@ -12,6 +12,9 @@ import (
 // DefaultTokenTTL is how long a LiveKit token stays valid when Config says nothing.
 const DefaultTokenTTL = 6 * time.Hour
 
+// AttrWebRole is the attribute a web participant's token carries its role in.
+const AttrWebRole = "room_role"
+
 // Token returns a LiveKit access token that lets p join room. Administrators
 // and owners get room_admin; what others may publish follows the room's
 // configuration; nobody may update their own metadata (it carries their role).
@@ -37,7 +40,7 @@ func (c *Client) Token(room *core.Room, p core.Participant) (string, error) {
 		SetVideoGrant(grant).
 		SetAttributes(map[string]string{
 			"color":            p.Color,
-			"room_role":        string(p.Role),
+			AttrWebRole:        string(p.Role),
 			"is_authenticated": strconv.FormatBool(p.Authenticated),
 		}).
 		ToJWT()

@@ -51,6 +51,8 @@ rtc:
   enable_loopback_candidate: true
   interfaces:
     includes: [lo]
+room:
+  enable_remote_unmute: true
 webhook:
   api_key: devkey
   urls: [%q]

@@ -107,6 +107,10 @@ rtc:
     includes: [lo]
 redis:
   address: 127.0.0.1:$VALKEY_PORT
+room:
+  # A host unmutes phone callers and a caller's *6 unmutes itself through
+  # the server API (the core's ParticipantService, PhoneCommand).
+  enable_remote_unmute: true
 webhook:
   api_key: $LIVEKIT_API_KEY
   urls:

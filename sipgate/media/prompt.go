@@ -1,6 +1,9 @@
 package media
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Name identifies a prompt; the value is its file name without ".ulaw".
 type Name string
@@ -21,6 +24,26 @@ const (
 	WaitTimeout         Name = "wait_timeout"          // nobody let you in yet, try again later, goodbye
 	MusicOnHold         Name = "music_on_hold"         // a loopable few seconds of music, any language
 )
+
+// The prompts that answer a bridged caller's keypad commands (*6, *9, *0).
+const (
+	Muted         Name = "muted"          // you are muted, press star six to unmute
+	Unmuted       Name = "unmuted"        // you are unmuted
+	HandRaised    Name = "hand_raised"    // your hand is raised, press star nine to lower it
+	HandLowered   Name = "hand_lowered"   // your hand is lowered
+	UnmuteRefused Name = "unmute_refused" // the host muted you, you cannot unmute yourself
+	KeypadMenu    Name = "keypad_menu"    // star six, star nine, star zero
+)
+
+// ParticipantCount names the prompt that says how many people are in the
+// meeting: "the only person" for 1, the number up to 9, "more than nine"
+// beyond.
+func ParticipantCount(n int) Name {
+	if n > 9 {
+		return "participants_many"
+	}
+	return Name("participants_" + strconv.Itoa(max(n, 1)))
+}
 
 // Prompt is one recording, cut into 20 ms G.711 frames for both laws when it
 // is made. The zero Prompt is silent (no frames). Prompts are immutable and

@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 )
@@ -50,7 +51,11 @@ type FlowStats struct {
 // reader first. It keeps LastReceived fresh, follows SetRemote and SetHold
 // made meanwhile (a re-INVITE) at the next packet, and allocates nothing per
 // packet. It closes neither session.
-func Relay(ctx context.Context, a, b *Session) RelayStats {
+func Relay(ctx context.Context, a, b *Session, opts ...RelayOption) RelayStats {
+	var cfg relayConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var st RelayStats
@@ -58,17 +63,48 @@ func Relay(ctx context.Context, a, b *Session) RelayStats {
 	go func() {
 		defer close(done)
 		defer cancel()
-		st.BtoA = forward(ctx, b, a, (*Session).writeRelayed)
+		st.BtoA = forward(ctx, b, a, (*Session).writeRelayed, nil)
 	}()
-	st.AtoB = forward(ctx, a, b, (*Session).writeAsIs)
+	var tap func([]byte)
+	if cfg.events != nil {
+		tap = cfg.tap
+	}
+	st.AtoB = forward(ctx, a, b, (*Session).writeAsIs, tap)
 	cancel()
 	<-done
 	return st
 }
 
+// RelayOption adjusts a Relay.
+type RelayOption func(*relayConfig)
+
+type relayConfig struct {
+	eventPT uint8
+	events  func(ssrc, timestamp uint32, payload []byte)
+}
+
+// WithEvents hands fn every telephone-event packet (payload type pt, RFC
+// 4733) that a's peer (the caller) sends, before the packet goes on to b
+// unchanged: the gateway can recognise keypad commands without holding the
+// stream, and every key still reaches LiveKit once. fn runs on the relay's
+// reader, so it must not block nor keep payload; dtmf.Receiver.RTP fits.
+func WithEvents(pt uint8, fn func(ssrc, timestamp uint32, payload []byte)) RelayOption {
+	return func(c *relayConfig) { c.eventPT, c.events = pt, fn }
+}
+
+// tap calls events for valid RTP packet b when it is a telephone-event.
+func (c *relayConfig) tap(b []byte) {
+	if b[1]&0x7F != c.eventPT {
+		return
+	}
+	start := headerLen(b)
+	c.events(binary.BigEndian.Uint32(b[8:12]), binary.BigEndian.Uint32(b[4:8]), b[start:start+payloadLen(b)])
+}
+
 // forward copies packets from one leg to the other with write until ctx is
-// done or either socket is closed.
-func forward(ctx context.Context, from, to *Session, write func(*Session, []byte) (relayResult, error)) (st FlowStats) {
+// done or either socket is closed; tap, when not nil, sees each packet
+// first.
+func forward(ctx context.Context, from, to *Session, write func(*Session, []byte) (relayResult, error), tap func([]byte)) (st FlowStats) {
 	foreign := from.Foreign()
 	defer func() { st.Dropped = from.Foreign() - foreign }()
 	buf := make([]byte, maxDatagram)
@@ -76,6 +112,9 @@ func forward(ctx context.Context, from, to *Session, write func(*Session, []byte
 		n, err := from.ReadRTP(ctx, buf)
 		if err != nil {
 			return st
+		}
+		if tap != nil {
+			tap(buf[:n])
 		}
 		res, err := write(to, buf[:n])
 		switch {

@@ -45,6 +45,16 @@ func BenchmarkRelayPacket(b *testing.B) {
 		br := startRelay(b)
 		benchPath(b, br.carrier, br.a.LocalAddr(), br.lk, wire)
 	})
+	// A telephone-event toward LiveKit, shown to a keypad tap on the way
+	// (WithEvents): still no allocation per packet.
+	b.Run("relay-event-tap", func(b *testing.B) {
+		var events atomic.Int64
+		br := startRelay(b, WithEvents(101, func(uint32, uint32, []byte) { events.Add(1) }))
+		benchPath(b, br.carrier, br.a.LocalAddr(), br.lk, callPackets(b, 1)[1])
+		if events.Load() == 0 {
+			b.Fatal("the tap saw no event")
+		}
+	})
 	b.Run("relay-to-caller", func(b *testing.B) {
 		br := startRelay(b)
 		benchPath(b, br.lk, br.b.LocalAddr(), br.carrier, wire)

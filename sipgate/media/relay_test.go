@@ -20,7 +20,7 @@ type bridged struct {
 	stats       chan RelayStats
 }
 
-func startRelay(t testing.TB) *bridged {
+func startRelay(t testing.TB, opts ...RelayOption) *bridged {
 	t.Helper()
 	carrier, lk := listen(t), listen(t)
 	br := &bridged{
@@ -31,7 +31,7 @@ func startRelay(t testing.TB) *bridged {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	br.cancel = cancel
-	go func() { br.stats <- Relay(ctx, br.a, br.b) }()
+	go func() { br.stats <- Relay(ctx, br.a, br.b, opts...) }()
 	t.Cleanup(func() {
 		cancel()
 		<-br.stats
@@ -152,6 +152,38 @@ func TestRelayBothWays(t *testing.T) {
 	want := FlowStats{Packets: uint64(len(up)), Bytes: sum(up)}
 	if st.AtoB != want || st.BtoA != want {
 		t.Errorf("stats %+v, want %+v both ways", st, want)
+	}
+}
+
+// WithEvents shows the caller's telephone-events, and only them, to the
+// tap, as they are; every packet still goes to LiveKit unchanged.
+func TestRelayEventTap(t *testing.T) {
+	type seen struct {
+		ssrc, ts uint32
+		payload  string
+	}
+	got := make(chan seen, 16)
+	br := startRelay(t, WithEvents(101, func(ssrc, ts uint32, payload []byte) {
+		got <- seen{ssrc, ts, string(payload)}
+	}))
+	up, down := callPackets(t, 0xCA11E4), callPackets(t, 0x11BE)
+	for i := range up {
+		send(t, br.carrier, br.a.LocalAddr(), up[i])
+		expect(t, br.lk, br.b.LocalAddr(), up[i])
+		send(t, br.lk, br.b.LocalAddr(), down[i]) // LiveKit's events are not the caller's keys
+		expectRelayed(t, br.carrier, br.a.LocalAddr(), down[i])
+	}
+	br.stop(t)
+	close(got)
+	var n int
+	for ev := range got {
+		n++
+		if ev.ssrc != 0xCA11E4 || ev.ts != 8160 || len(ev.payload) != 4 || ev.payload[0] != 5 {
+			t.Errorf("tap saw %+v", ev)
+		}
+	}
+	if n != 5 {
+		t.Errorf("tap saw %d packets, want the 5 telephone-events", n)
 	}
 }
 

@@ -58,14 +58,21 @@ func (st *stream) relay(b []byte, samples uint32, now time.Time) {
 	}
 }
 
-// payloadLen returns the length of valid RTP packet b's payload: what
-// follows the header, its CSRCs and its extension, less the padding (RFC
-// 3550 §5.1, §5.3.1).
-func payloadLen(b []byte) int {
+// headerLen returns the length of valid RTP packet b's header with its
+// CSRCs and extension (RFC 3550 §5.1, §5.3.1), at most len(b).
+func headerLen(b []byte) int {
 	n := rtpHeaderSize + 4*int(b[0]&0x0F)
 	if b[0]&0x10 != 0 && len(b) >= n+4 {
 		n += 4 + 4*int(binary.BigEndian.Uint16(b[n+2:n+4]))
 	}
+	return min(n, len(b))
+}
+
+// payloadLen returns the length of valid RTP packet b's payload: what
+// follows the header, its CSRCs and its extension, less the padding (RFC
+// 3550 §5.1, §5.3.1).
+func payloadLen(b []byte) int {
+	n := headerLen(b)
 	if b[0]&0x20 != 0 && len(b) > 0 {
 		n += int(b[len(b)-1])
 	}

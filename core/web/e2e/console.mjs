@@ -184,6 +184,18 @@ try {
   log("participants:", seen.replace(/\s+/g, " "));
   await shot(owner, "phone-caller-in-meeting");
 
+  // 4b. The host mutes the caller (server-side, in LiveKit: the list shows it
+  //     live), unmutes them, and renames them.
+  await phoneItem.getByRole("button", { name: "Mute", exact: true }).click();
+  await phoneItem.getByTestId("muted").waitFor();
+  await shot(owner, "phone-caller-muted-by-host");
+  await phoneItem.getByRole("button", { name: "Unmute", exact: true }).click();
+  await phoneItem.getByTestId("muted").waitFor({ state: "detached" });
+  owner.once("dialog", (d) => d.accept("Reception desk"));
+  await phoneItem.getByRole("button", { name: "Rename", exact: true }).click();
+  await participantsWith(owner, "Reception desk");
+  log("the host muted, unmuted and renamed the phone caller");
+
   // 5. Record: start, stop, and download what egress saved.
   await owner.getByRole("button", { name: "Start recording" }).click();
   if (recordingMode === "egress") {

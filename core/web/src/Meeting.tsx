@@ -1,12 +1,15 @@
 // The meeting itself: joins the LiveKit room with LiveKit's browser SDK and
-// lists who is there, phone callers (LiveKit participants of kind SIP) marked.
+// lists who is there, phone callers (LiveKit participants of kind SIP) marked,
+// with who is muted and who raised a hand (a phone caller's *6 and *9) live.
+// The room's administrators mute, unmute (phone callers only), rename and
+// remove people through the core's ParticipantService.
 import { useEffect, useRef, useState } from "preact/hooks";
 // livekit-client is most of the console's code: it loads when someone joins.
 import type { Participant, Room } from "livekit-client";
 import type { LiveKitConnection } from "./gen/meetline/v1/room_pb";
-import { errorText } from "./api";
+import { errorText, participants } from "./api";
 import { phoneName } from "./format";
-import { useT } from "./i18n";
+import { useT, type T } from "./i18n";
 import { Announce } from "./ui";
 
 interface Person {
@@ -16,10 +19,18 @@ interface Person {
   local: boolean;
   speaking: boolean;
   color: string;
+  muted: boolean;
+  hand: boolean;
 }
 
 type LiveKit = typeof import("livekit-client");
 type State = "disconnected" | "connecting" | "connected" | "reconnecting";
+
+// shownName is how the list names p: a phone caller keeps LiveKit's "Phone
+// 1234" masked ("Phone ••• 34") until a host renames them.
+function shownName(t: T, p: { phone: boolean; name: string }): string {
+  return p.phone && /^Phone( \d*)?$/.test(p.name) ? phoneName(t, p.name) : p.name;
+}
 
 function people(lk: LiveKit, room: Room): Person[] {
   const list: Participant[] = [room.localParticipant, ...room.remoteParticipants.values()];
@@ -30,10 +41,20 @@ function people(lk: LiveKit, room: Room): Person[] {
     local: p === room.localParticipant,
     speaking: p.isSpeaking,
     color: p.attributes?.color ?? "",
+    muted: !p.isMicrophoneEnabled,
+    hand: p.attributes?.["meet.hand"] === "raised",
   }));
 }
 
-export function Meeting({ connection, autoJoin = false }: { connection: LiveKitConnection; autoJoin?: boolean }) {
+interface MeetingProps {
+  connection: LiveKitConnection;
+  autoJoin?: boolean;
+  // Set for the room's administrators and owners: the list gets moderation buttons.
+  roomId?: string;
+  admin?: boolean;
+}
+
+export function Meeting({ connection, autoJoin = false, roomId = "", admin = false }: MeetingProps) {
   const t = useT();
   const roomRef = useRef<Room | null>(null);
   const audioRef = useRef<HTMLDivElement>(null);
@@ -66,7 +87,7 @@ export function Meeting({ connection, autoJoin = false }: { connection: LiveKitC
     const room = new lk.Room({ adaptiveStream: true, dynacast: true });
     roomRef.current = room;
     const refresh = () => setList(people(lk, room));
-    const label = (p: Participant) => (p.kind === ParticipantKind.SIP ? phoneName(t, p.name ?? "") : p.name || p.identity);
+    const label = (p: Participant) => shownName(t, { phone: p.kind === ParticipantKind.SIP, name: p.name || p.identity });
     const states: Record<string, State> = {
       [ConnectionState.Connecting]: "connecting",
       [ConnectionState.Connected]: "connected",
@@ -90,8 +111,16 @@ export function Meeting({ connection, autoJoin = false }: { connection: LiveKitC
       .on(RoomEvent.ParticipantAttributesChanged, refresh)
       .on(RoomEvent.ActiveSpeakersChanged, refresh)
       .on(RoomEvent.LocalTrackPublished, () => setMic(room.localParticipant.isMicrophoneEnabled))
-      .on(RoomEvent.TrackMuted, () => setMic(room.localParticipant.isMicrophoneEnabled))
-      .on(RoomEvent.TrackUnmuted, () => setMic(room.localParticipant.isMicrophoneEnabled))
+      .on(RoomEvent.TrackPublished, refresh)
+      .on(RoomEvent.TrackUnpublished, refresh)
+      .on(RoomEvent.TrackMuted, () => {
+        setMic(room.localParticipant.isMicrophoneEnabled);
+        refresh();
+      })
+      .on(RoomEvent.TrackUnmuted, () => {
+        setMic(room.localParticipant.isMicrophoneEnabled);
+        refresh();
+      })
       .on(RoomEvent.TrackSubscribed, (track) => {
         if (track.kind === Track.Kind.Audio) audioRef.current?.appendChild(track.attach());
       })
@@ -127,6 +156,26 @@ export function Meeting({ connection, autoJoin = false }: { connection: LiveKitC
     } catch (e) {
       setError(errorText(t, e));
     }
+  }
+
+  // moderate runs one ParticipantService call; LiveKit's events then update the list.
+  async function moderate(call: () => Promise<unknown>) {
+    setError("");
+    try {
+      await call();
+    } catch (e) {
+      setError(errorText(t, e));
+    }
+  }
+
+  function rename(p: Person) {
+    const name = prompt(t("participants.renamePrompt", { name: shownName(t, p) }), p.name);
+    if (name?.trim()) void moderate(() => participants.renameParticipant({ roomId, identity: p.identity, name }));
+  }
+
+  function remove(p: Person) {
+    if (confirm(t("participants.removeConfirm", { name: shownName(t, p) })))
+      void moderate(() => participants.removeParticipant({ roomId, identity: p.identity }));
   }
 
   const connected = state === "connected" || state === "reconnecting";
@@ -169,11 +218,37 @@ export function Meeting({ connection, autoJoin = false }: { connection: LiveKitC
                 {p.phone ? "☎" : (p.name[0] ?? "?").toUpperCase()}
               </span>
               <span class="who">
-                {p.phone ? phoneName(t, p.name) : p.name}
+                {shownName(t, p)}
                 {p.local && <span class="muted"> ({t("participants.you")})</span>}
               </span>
               <span class={p.phone ? "badge phone" : "badge"}>{p.phone ? t("participants.phone") : t("participants.web")}</span>
               {p.speaking && <span class="badge live">{t("participants.speaking")}</span>}
+              {p.muted && <span class="badge" data-testid="muted">{t("participants.muted")}</span>}
+              {p.hand && (
+                <span class="badge live" data-testid="hand">
+                  ✋ {t("participants.hand")}
+                </span>
+              )}
+              {admin && roomId && !p.local && (
+                <span class="row-actions">
+                  {!p.muted && (
+                    <button type="button" onClick={() => moderate(() => participants.muteParticipant({ roomId, identity: p.identity, muted: true }))}>
+                      {t("participants.mute")}
+                    </button>
+                  )}
+                  {p.phone && p.muted && (
+                    <button type="button" onClick={() => moderate(() => participants.muteParticipant({ roomId, identity: p.identity, muted: false }))}>
+                      {t("participants.unmute")}
+                    </button>
+                  )}
+                  <button type="button" onClick={() => rename(p)}>
+                    {t("participants.rename")}
+                  </button>
+                  <button type="button" onClick={() => remove(p)}>
+                    {t("participants.remove")}
+                  </button>
+                </span>
+              )}
             </li>
           ))}
         </ul>

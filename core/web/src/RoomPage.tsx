@@ -84,7 +84,7 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
       <div class="grid">
         <div class="col">
           {connection ? (
-            <Meeting key={room.id} connection={connection} autoJoin={!!admitted} />
+            <Meeting key={room.id} connection={connection} autoJoin={!!admitted} roomId={room.id} admin={admin} />
           ) : (
             <GuestEntry room={room} session={session} onAdmitted={setAdmitted} />
           )}

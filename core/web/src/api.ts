@@ -8,6 +8,7 @@ import type { T } from "./i18n";
 import { ConfigService } from "./gen/meetline/v1/config_pb";
 import { InvitationService } from "./gen/meetline/v1/invitation_pb";
 import { LobbyService } from "./gen/meetline/v1/lobby_pb";
+import { ParticipantService } from "./gen/meetline/v1/participant_pb";
 import { RecordingService } from "./gen/meetline/v1/recording_pb";
 import { RoomService } from "./gen/meetline/v1/room_pb";
 import { UserService } from "./gen/meetline/v1/user_pb";
@@ -37,6 +38,7 @@ export const rooms = createClient(RoomService, transport);
 export const lobby = createClient(LobbyService, transport);
 export const recordings = createClient(RecordingService, transport);
 export const invitations = createClient(InvitationService, transport);
+export const participants = createClient(ParticipantService, transport);
 
 /** A sentence about err for a person: the core's own message when it has one. */
 export function errorText(t: T, err: unknown): string {

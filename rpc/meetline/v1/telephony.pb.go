@@ -86,6 +86,63 @@ func (CallStatus) EnumDescriptor() ([]byte, []int) {
 	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{0}
 }
 
+// KeypadCommand is what a bridged caller asks with the keypad.
+type KeypadCommand int32
+
+const (
+	KeypadCommand_KEYPAD_COMMAND_UNSPECIFIED KeypadCommand = 0
+	// "*6": mute, or unmute (unless a host muted them and the room does not
+	// allow self-unmute).
+	KeypadCommand_KEYPAD_COMMAND_TOGGLE_MUTE KeypadCommand = 1
+	// "*9": raise, or lower, their hand.
+	KeypadCommand_KEYPAD_COMMAND_TOGGLE_HAND KeypadCommand = 2
+	// "*0": change nothing, answer the state (for the menu).
+	KeypadCommand_KEYPAD_COMMAND_STATUS KeypadCommand = 3
+)
+
+// Enum value maps for KeypadCommand.
+var (
+	KeypadCommand_name = map[int32]string{
+		0: "KEYPAD_COMMAND_UNSPECIFIED",
+		1: "KEYPAD_COMMAND_TOGGLE_MUTE",
+		2: "KEYPAD_COMMAND_TOGGLE_HAND",
+		3: "KEYPAD_COMMAND_STATUS",
+	}
+	KeypadCommand_value = map[string]int32{
+		"KEYPAD_COMMAND_UNSPECIFIED": 0,
+		"KEYPAD_COMMAND_TOGGLE_MUTE": 1,
+		"KEYPAD_COMMAND_TOGGLE_HAND": 2,
+		"KEYPAD_COMMAND_STATUS":      3,
+	}
+)
+
+func (x KeypadCommand) Enum() *KeypadCommand {
+	p := new(KeypadCommand)
+	*p = x
+	return p
+}
+
+func (x KeypadCommand) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (KeypadCommand) Descriptor() protoreflect.EnumDescriptor {
+	return file_meetline_v1_telephony_proto_enumTypes[1].Descriptor()
+}
+
+func (KeypadCommand) Type() protoreflect.EnumType {
+	return &file_meetline_v1_telephony_proto_enumTypes[1]
+}
+
+func (x KeypadCommand) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use KeypadCommand.Descriptor instead.
+func (KeypadCommand) EnumDescriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{1}
+}
+
 type ResolvePinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The number the caller dialled, as the carrier sent it.
@@ -630,6 +687,140 @@ func (*ReportHandoffFailureResponse) Descriptor() ([]byte, []int) {
 	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{7}
 }
 
+type PhoneCommandRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sipgate's id for the call, as in JoinRoomRequest.call_id.
+	CallId string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// The meetline room the call was admitted to.
+	RoomId        string        `protobuf:"bytes,2,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Command       KeypadCommand `protobuf:"varint,3,opt,name=command,proto3,enum=meetline.v1.KeypadCommand" json:"command,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PhoneCommandRequest) Reset() {
+	*x = PhoneCommandRequest{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PhoneCommandRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PhoneCommandRequest) ProtoMessage() {}
+
+func (x *PhoneCommandRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PhoneCommandRequest.ProtoReflect.Descriptor instead.
+func (*PhoneCommandRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PhoneCommandRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *PhoneCommandRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *PhoneCommandRequest) GetCommand() KeypadCommand {
+	if x != nil {
+		return x.Command
+	}
+	return KeypadCommand_KEYPAD_COMMAND_UNSPECIFIED
+}
+
+type PhoneCommandResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's microphone is muted in the meeting.
+	Muted      bool `protobuf:"varint,1,opt,name=muted,proto3" json:"muted,omitempty"`
+	HandRaised bool `protobuf:"varint,2,opt,name=hand_raised,json=handRaised,proto3" json:"hand_raised,omitempty"`
+	// A host muted the caller and the room does not allow self-unmute: a
+	// TOGGLE_MUTE changed nothing.
+	UnmuteRefused bool `protobuf:"varint,3,opt,name=unmute_refused,json=unmuteRefused,proto3" json:"unmute_refused,omitempty"`
+	// People in the meeting, the caller included.
+	Participants  int32 `protobuf:"varint,4,opt,name=participants,proto3" json:"participants,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PhoneCommandResponse) Reset() {
+	*x = PhoneCommandResponse{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PhoneCommandResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PhoneCommandResponse) ProtoMessage() {}
+
+func (x *PhoneCommandResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PhoneCommandResponse.ProtoReflect.Descriptor instead.
+func (*PhoneCommandResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PhoneCommandResponse) GetMuted() bool {
+	if x != nil {
+		return x.Muted
+	}
+	return false
+}
+
+func (x *PhoneCommandResponse) GetHandRaised() bool {
+	if x != nil {
+		return x.HandRaised
+	}
+	return false
+}
+
+func (x *PhoneCommandResponse) GetUnmuteRefused() bool {
+	if x != nil {
+		return x.UnmuteRefused
+	}
+	return false
+}
+
+func (x *PhoneCommandResponse) GetParticipants() int32 {
+	if x != nil {
+		return x.Participants
+	}
+	return 0
+}
+
 var File_meetline_v1_telephony_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_telephony_proto_rawDesc = "" +
@@ -673,7 +864,17 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\n" +
 	"sip_status\x18\x03 \x01(\x05R\tsipStatus\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x1e\n" +
-	"\x1cReportHandoffFailureResponse*\xbb\x01\n" +
+	"\x1cReportHandoffFailureResponse\"}\n" +
+	"\x13PhoneCommandRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\x12\x17\n" +
+	"\aroom_id\x18\x02 \x01(\tR\x06roomId\x124\n" +
+	"\acommand\x18\x03 \x01(\x0e2\x1a.meetline.v1.KeypadCommandR\acommand\"\x98\x01\n" +
+	"\x14PhoneCommandResponse\x12\x14\n" +
+	"\x05muted\x18\x01 \x01(\bR\x05muted\x12\x1f\n" +
+	"\vhand_raised\x18\x02 \x01(\bR\n" +
+	"handRaised\x12%\n" +
+	"\x0eunmute_refused\x18\x03 \x01(\bR\runmuteRefused\x12\"\n" +
+	"\fparticipants\x18\x04 \x01(\x05R\fparticipants*\xbb\x01\n" +
 	"\n" +
 	"CallStatus\x12\x1b\n" +
 	"\x17CALL_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
@@ -681,13 +882,19 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x1cCALL_STATUS_WAITING_IN_LOBBY\x10\x02\x12\x18\n" +
 	"\x14CALL_STATUS_ADMITTED\x10\x03\x12\x16\n" +
 	"\x12CALL_STATUS_DENIED\x10\x04\x12\x1a\n" +
-	"\x16CALL_STATUS_ROOM_ENDED\x10\x052\xf8\x02\n" +
+	"\x16CALL_STATUS_ROOM_ENDED\x10\x05*\x8a\x01\n" +
+	"\rKeypadCommand\x12\x1e\n" +
+	"\x1aKEYPAD_COMMAND_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aKEYPAD_COMMAND_TOGGLE_MUTE\x10\x01\x12\x1e\n" +
+	"\x1aKEYPAD_COMMAND_TOGGLE_HAND\x10\x02\x12\x19\n" +
+	"\x15KEYPAD_COMMAND_STATUS\x10\x032\xcd\x03\n" +
 	"\x10TelephonyService\x12X\n" +
 	"\fLookupNumber\x12 .meetline.v1.LookupNumberRequest\x1a!.meetline.v1.LookupNumberResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
 	"ResolvePin\x12\x1e.meetline.v1.ResolvePinRequest\x1a\x1f.meetline.v1.ResolvePinResponse\"\x03\x90\x02\x01\x12I\n" +
 	"\bJoinRoom\x12\x1c.meetline.v1.JoinRoomRequest\x1a\x1d.meetline.v1.JoinRoomResponse0\x01\x12k\n" +
-	"\x14ReportHandoffFailure\x12(.meetline.v1.ReportHandoffFailureRequest\x1a).meetline.v1.ReportHandoffFailureResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\x14ReportHandoffFailure\x12(.meetline.v1.ReportHandoffFailureRequest\x1a).meetline.v1.ReportHandoffFailureResponse\x12S\n" +
+	"\fPhoneCommand\x12 .meetline.v1.PhoneCommandRequest\x1a!.meetline.v1.PhoneCommandResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_telephony_proto_rawDescOnce sync.Once
@@ -701,42 +908,48 @@ func file_meetline_v1_telephony_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_telephony_proto_rawDescData
 }
 
-var file_meetline_v1_telephony_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_meetline_v1_telephony_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_meetline_v1_telephony_proto_goTypes = []any{
 	(CallStatus)(0),                      // 0: meetline.v1.CallStatus
-	(*ResolvePinRequest)(nil),            // 1: meetline.v1.ResolvePinRequest
-	(*ResolvePinResponse)(nil),           // 2: meetline.v1.ResolvePinResponse
-	(*LookupNumberRequest)(nil),          // 3: meetline.v1.LookupNumberRequest
-	(*LookupNumberResponse)(nil),         // 4: meetline.v1.LookupNumberResponse
-	(*JoinRoomRequest)(nil),              // 5: meetline.v1.JoinRoomRequest
-	(*JoinRoomResponse)(nil),             // 6: meetline.v1.JoinRoomResponse
-	(*ReportHandoffFailureRequest)(nil),  // 7: meetline.v1.ReportHandoffFailureRequest
-	(*ReportHandoffFailureResponse)(nil), // 8: meetline.v1.ReportHandoffFailureResponse
-	(AccessLevel)(0),                     // 9: meetline.v1.AccessLevel
-	(*durationpb.Duration)(nil),          // 10: google.protobuf.Duration
-	(Handoff)(0),                         // 11: meetline.v1.Handoff
-	(Role)(0),                            // 12: meetline.v1.Role
+	(KeypadCommand)(0),                   // 1: meetline.v1.KeypadCommand
+	(*ResolvePinRequest)(nil),            // 2: meetline.v1.ResolvePinRequest
+	(*ResolvePinResponse)(nil),           // 3: meetline.v1.ResolvePinResponse
+	(*LookupNumberRequest)(nil),          // 4: meetline.v1.LookupNumberRequest
+	(*LookupNumberResponse)(nil),         // 5: meetline.v1.LookupNumberResponse
+	(*JoinRoomRequest)(nil),              // 6: meetline.v1.JoinRoomRequest
+	(*JoinRoomResponse)(nil),             // 7: meetline.v1.JoinRoomResponse
+	(*ReportHandoffFailureRequest)(nil),  // 8: meetline.v1.ReportHandoffFailureRequest
+	(*ReportHandoffFailureResponse)(nil), // 9: meetline.v1.ReportHandoffFailureResponse
+	(*PhoneCommandRequest)(nil),          // 10: meetline.v1.PhoneCommandRequest
+	(*PhoneCommandResponse)(nil),         // 11: meetline.v1.PhoneCommandResponse
+	(AccessLevel)(0),                     // 12: meetline.v1.AccessLevel
+	(*durationpb.Duration)(nil),          // 13: google.protobuf.Duration
+	(Handoff)(0),                         // 14: meetline.v1.Handoff
+	(Role)(0),                            // 15: meetline.v1.Role
 }
 var file_meetline_v1_telephony_proto_depIdxs = []int32{
-	9,  // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
-	10, // 1: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
-	11, // 2: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
+	12, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
+	13, // 1: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
+	14, // 2: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
 	0,  // 3: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
-	12, // 4: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
-	3,  // 5: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
-	1,  // 6: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
-	5,  // 7: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
-	7,  // 8: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
-	4,  // 9: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
-	2,  // 10: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
-	6,  // 11: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
-	8,  // 12: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
-	9,  // [9:13] is the sub-list for method output_type
-	5,  // [5:9] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	15, // 4: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
+	1,  // 5: meetline.v1.PhoneCommandRequest.command:type_name -> meetline.v1.KeypadCommand
+	4,  // 6: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
+	2,  // 7: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
+	6,  // 8: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
+	8,  // 9: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
+	10, // 10: meetline.v1.TelephonyService.PhoneCommand:input_type -> meetline.v1.PhoneCommandRequest
+	5,  // 11: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
+	3,  // 12: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
+	7,  // 13: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
+	9,  // 14: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
+	11, // 15: meetline.v1.TelephonyService.PhoneCommand:output_type -> meetline.v1.PhoneCommandResponse
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_telephony_proto_init() }
@@ -751,8 +964,8 @@ func file_meetline_v1_telephony_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_telephony_proto_rawDesc), len(file_meetline_v1_telephony_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   8,
+			NumEnums:      2,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -45,6 +45,9 @@ const (
 	// TelephonyServiceReportHandoffFailureProcedure is the fully-qualified name of the
 	// TelephonyService's ReportHandoffFailure RPC.
 	TelephonyServiceReportHandoffFailureProcedure = "/meetline.v1.TelephonyService/ReportHandoffFailure"
+	// TelephonyServicePhoneCommandProcedure is the fully-qualified name of the TelephonyService's
+	// PhoneCommand RPC.
+	TelephonyServicePhoneCommandProcedure = "/meetline.v1.TelephonyService/PhoneCommand"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -81,6 +84,13 @@ type TelephonyServiceClient interface {
 	// replica. InvalidArgument for a status outside 0 and 100–699, or a
 	// reason over 256 bytes.
 	ReportHandoffFailure(context.Context, *v1.ReportHandoffFailureRequest) (*v1.ReportHandoffFailureResponse, error)
+	// PhoneCommand carries out a keypad command a bridged caller typed ("*6",
+	// "*9", "*0") on their participant in LiveKit, found by the call id
+	// sipgate gave it (the meet.call_id attribute), and answers the caller's
+	// new state and how many people are in the meeting. NotFound when the
+	// call is not (or no longer) in the room; InvalidArgument for a command
+	// left unspecified.
+	PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -120,6 +130,12 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(telephonyServiceMethods.ByName("ReportHandoffFailure")),
 			connect.WithClientOptions(opts...),
 		),
+		phoneCommand: connect.NewClient[v1.PhoneCommandRequest, v1.PhoneCommandResponse](
+			httpClient,
+			baseURL+TelephonyServicePhoneCommandProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("PhoneCommand")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -129,6 +145,7 @@ type telephonyServiceClient struct {
 	resolvePin           *connect.Client[v1.ResolvePinRequest, v1.ResolvePinResponse]
 	joinRoom             *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
 	reportHandoffFailure *connect.Client[v1.ReportHandoffFailureRequest, v1.ReportHandoffFailureResponse]
+	phoneCommand         *connect.Client[v1.PhoneCommandRequest, v1.PhoneCommandResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -157,6 +174,15 @@ func (c *telephonyServiceClient) JoinRoom(ctx context.Context, req *v1.JoinRoomR
 // ReportHandoffFailure calls meetline.v1.TelephonyService.ReportHandoffFailure.
 func (c *telephonyServiceClient) ReportHandoffFailure(ctx context.Context, req *v1.ReportHandoffFailureRequest) (*v1.ReportHandoffFailureResponse, error) {
 	response, err := c.reportHandoffFailure.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// PhoneCommand calls meetline.v1.TelephonyService.PhoneCommand.
+func (c *telephonyServiceClient) PhoneCommand(ctx context.Context, req *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error) {
+	response, err := c.phoneCommand.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -197,6 +223,13 @@ type TelephonyServiceHandler interface {
 	// replica. InvalidArgument for a status outside 0 and 100–699, or a
 	// reason over 256 bytes.
 	ReportHandoffFailure(context.Context, *v1.ReportHandoffFailureRequest) (*v1.ReportHandoffFailureResponse, error)
+	// PhoneCommand carries out a keypad command a bridged caller typed ("*6",
+	// "*9", "*0") on their participant in LiveKit, found by the call id
+	// sipgate gave it (the meet.call_id attribute), and answers the caller's
+	// new state and how many people are in the meeting. NotFound when the
+	// call is not (or no longer) in the room; InvalidArgument for a command
+	// left unspecified.
+	PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error)
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -232,6 +265,12 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithSchema(telephonyServiceMethods.ByName("ReportHandoffFailure")),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServicePhoneCommandHandler := connect.NewUnaryHandlerSimple(
+		TelephonyServicePhoneCommandProcedure,
+		svc.PhoneCommand,
+		connect.WithSchema(telephonyServiceMethods.ByName("PhoneCommand")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
@@ -242,6 +281,8 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 			telephonyServiceJoinRoomHandler.ServeHTTP(w, r)
 		case TelephonyServiceReportHandoffFailureProcedure:
 			telephonyServiceReportHandoffFailureHandler.ServeHTTP(w, r)
+		case TelephonyServicePhoneCommandProcedure:
+			telephonyServicePhoneCommandHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -265,4 +306,8 @@ func (UnimplementedTelephonyServiceHandler) JoinRoom(context.Context, *v1.JoinRo
 
 func (UnimplementedTelephonyServiceHandler) ReportHandoffFailure(context.Context, *v1.ReportHandoffFailureRequest) (*v1.ReportHandoffFailureResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.ReportHandoffFailure is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.PhoneCommand is not implemented"))
 }

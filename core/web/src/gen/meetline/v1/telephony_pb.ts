@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlImgKG1JlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBIUCgxsaXZla2l0X3Jvb20YASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzaXBfc3RhdHVzGAMgASgFEg4KBnJlYXNvbhgEIAEoCSIeChxSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlKrsBCgpDYWxsU3RhdHVzEhsKF0NBTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIAocQ0FMTF9TVEFUVVNfV0FJVElOR19GT1JfSE9TVBABEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfSU5fTE9CQlkQAhIYChRDQUxMX1NUQVRVU19BRE1JVFRFRBADEhYKEkNBTExfU1RBVFVTX0RFTklFRBAEEhoKFkNBTExfU1RBVFVTX1JPT01fRU5ERUQQBTL4AgoQVGVsZXBob255U2VydmljZRJYCgxMb29rdXBOdW1iZXISIC5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXF1ZXN0GiEubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVzcG9uc2UiA5ACARJSCgpSZXNvbHZlUGluEh4ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlcXVlc3QaHy5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVzcG9uc2UiA5ACARJJCghKb2luUm9vbRIcLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVxdWVzdBodLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVzcG9uc2UwARJrChRSZXBvcnRIYW5kb2ZmRmFpbHVyZRIoLm1lZXRsaW5lLnYxLlJlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBopLm1lZXRsaW5lLnYxLlJlcG9ydEhhbmRvZmZGYWlsdXJlUmVzcG9uc2VCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlImgKG1JlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBIUCgxsaXZla2l0X3Jvb20YASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzaXBfc3RhdHVzGAMgASgFEg4KBnJlYXNvbhgEIAEoCSIeChxSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlImQKE1Bob25lQ29tbWFuZFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRIPCgdyb29tX2lkGAIgASgJEisKB2NvbW1hbmQYAyABKA4yGi5tZWV0bGluZS52MS5LZXlwYWRDb21tYW5kImgKFFBob25lQ29tbWFuZFJlc3BvbnNlEg0KBW11dGVkGAEgASgIEhMKC2hhbmRfcmFpc2VkGAIgASgIEhYKDnVubXV0ZV9yZWZ1c2VkGAMgASgIEhQKDHBhcnRpY2lwYW50cxgEIAEoBSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUqigEKDUtleXBhZENvbW1hbmQSHgoaS0VZUEFEX0NPTU1BTkRfVU5TUEVDSUZJRUQQABIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfTVVURRABEh4KGktFWVBBRF9DT01NQU5EX1RPR0dMRV9IQU5EEAISGQoVS0VZUEFEX0NPTU1BTkRfU1RBVFVTEAMyzQMKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAESawoUUmVwb3J0SGFuZG9mZkZhaWx1cmUSKC5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlcXVlc3QaKS5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlElMKDFBob25lQ29tbWFuZBIgLm1lZXRsaW5lLnYxLlBob25lQ29tbWFuZFJlcXVlc3QaIS5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXNwb25zZUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -310,6 +310,76 @@ export const ReportHandoffFailureResponseSchema: GenMessage<ReportHandoffFailure
   messageDesc(file_meetline_v1_telephony, 7);
 
 /**
+ * @generated from message meetline.v1.PhoneCommandRequest
+ */
+export type PhoneCommandRequest = Message<"meetline.v1.PhoneCommandRequest"> & {
+  /**
+   * sipgate's id for the call, as in JoinRoomRequest.call_id.
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * The meetline room the call was admitted to.
+   *
+   * @generated from field: string room_id = 2;
+   */
+  roomId: string;
+
+  /**
+   * @generated from field: meetline.v1.KeypadCommand command = 3;
+   */
+  command: KeypadCommand;
+};
+
+/**
+ * Describes the message meetline.v1.PhoneCommandRequest.
+ * Use `create(PhoneCommandRequestSchema)` to create a new message.
+ */
+export const PhoneCommandRequestSchema: GenMessage<PhoneCommandRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 8);
+
+/**
+ * @generated from message meetline.v1.PhoneCommandResponse
+ */
+export type PhoneCommandResponse = Message<"meetline.v1.PhoneCommandResponse"> & {
+  /**
+   * The caller's microphone is muted in the meeting.
+   *
+   * @generated from field: bool muted = 1;
+   */
+  muted: boolean;
+
+  /**
+   * @generated from field: bool hand_raised = 2;
+   */
+  handRaised: boolean;
+
+  /**
+   * A host muted the caller and the room does not allow self-unmute: a
+   * TOGGLE_MUTE changed nothing.
+   *
+   * @generated from field: bool unmute_refused = 3;
+   */
+  unmuteRefused: boolean;
+
+  /**
+   * People in the meeting, the caller included.
+   *
+   * @generated from field: int32 participants = 4;
+   */
+  participants: number;
+};
+
+/**
+ * Describes the message meetline.v1.PhoneCommandResponse.
+ * Use `create(PhoneCommandResponseSchema)` to create a new message.
+ */
+export const PhoneCommandResponseSchema: GenMessage<PhoneCommandResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 9);
+
+/**
  * CallStatus is where a phone caller stands on the way into a room.
  *
  * @generated from enum meetline.v1.CallStatus
@@ -361,6 +431,46 @@ export enum CallStatus {
  */
 export const CallStatusSchema: GenEnum<CallStatus> = /*@__PURE__*/
   enumDesc(file_meetline_v1_telephony, 0);
+
+/**
+ * KeypadCommand is what a bridged caller asks with the keypad.
+ *
+ * @generated from enum meetline.v1.KeypadCommand
+ */
+export enum KeypadCommand {
+  /**
+   * @generated from enum value: KEYPAD_COMMAND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * "*6": mute, or unmute (unless a host muted them and the room does not
+   * allow self-unmute).
+   *
+   * @generated from enum value: KEYPAD_COMMAND_TOGGLE_MUTE = 1;
+   */
+  TOGGLE_MUTE = 1,
+
+  /**
+   * "*9": raise, or lower, their hand.
+   *
+   * @generated from enum value: KEYPAD_COMMAND_TOGGLE_HAND = 2;
+   */
+  TOGGLE_HAND = 2,
+
+  /**
+   * "*0": change nothing, answer the state (for the menu).
+   *
+   * @generated from enum value: KEYPAD_COMMAND_STATUS = 3;
+   */
+  STATUS = 3,
+}
+
+/**
+ * Describes the enum meetline.v1.KeypadCommand.
+ */
+export const KeypadCommandSchema: GenEnum<KeypadCommand> = /*@__PURE__*/
+  enumDesc(file_meetline_v1_telephony, 1);
 
 /**
  * TelephonyService is for sipgate (service token "sipgate").
@@ -431,6 +541,21 @@ export const TelephonyService: GenService<{
     methodKind: "unary";
     input: typeof ReportHandoffFailureRequestSchema;
     output: typeof ReportHandoffFailureResponseSchema;
+  },
+  /**
+   * PhoneCommand carries out a keypad command a bridged caller typed ("*6",
+   * "*9", "*0") on their participant in LiveKit, found by the call id
+   * sipgate gave it (the meet.call_id attribute), and answers the caller's
+   * new state and how many people are in the meeting. NotFound when the
+   * call is not (or no longer) in the room; InvalidArgument for a command
+   * left unspecified.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.PhoneCommand
+   */
+  phoneCommand: {
+    methodKind: "unary";
+    input: typeof PhoneCommandRequestSchema;
+    output: typeof PhoneCommandResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);

@@ -1,0 +1,62 @@
+package sipgate
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	lkproto "github.com/livekit/protocol/livekit"
+
+	"github.com/meetline/meetline/core"
+)
+
+// TestKeypadCommandsInTheMeeting: a bridged caller's "*6" mutes its track in LiveKit and "*6" again
+// unmutes it, "*9" raises its hand (the meet.hand attribute), "*0" only speaks; each answer is spoken to
+// the caller. The delay from the last key's first packet to LiveKit's new state is logged.
+func TestKeypadCommandsInTheMeeting(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), nil)
+	room := b.createRoom(t, core.AccessPublic, "7319", []byte(`{"phone_callers_first":true}`))
+	u := b.dialBridged(t, "7319")
+	b.gw.bridged(t, 1)
+	phone := func() *lkproto.ParticipantInfo {
+		if ps := b.sipParticipants(t, room.ID); len(ps) == 1 {
+			return ps[0]
+		}
+		return nil
+	}
+	muted := func() (bool, bool) {
+		p := phone()
+		if p == nil || len(p.Tracks) != 1 {
+			return false, false
+		}
+		return p.Tracks[0].Muted, true
+	}
+	eventually(t, "the caller's audio track", func() bool { _, ok := muted(); return ok })
+
+	press := func(keys string, what string, done func() bool) {
+		t.Helper()
+		spoken := u.spoken.Load()
+		u.keys(keys[:1])
+		start := time.Now()
+		u.keys(keys[1:])
+		eventually(t, what, done)
+		t.Logf("%s → %s: %v after the command key", keys, what, time.Since(start))
+		eventually(t, "the spoken answer", func() bool { return u.spoken.Load() > spoken+10 })
+	}
+	press("*6", "muted in LiveKit", func() bool { m, ok := muted(); return ok && m })
+	press("*9", "the hand raised", func() bool { p := phone(); return p != nil && p.Attributes[core.AttrHand] == "raised" })
+	press("*6", "unmuted in LiveKit", func() bool { m, ok := muted(); return ok && !m })
+	press("*0", "the menu", func() bool { return b.gw.metric(t, `sipgate_keypad_commands_total{command="status"}`) == "1" })
+	for cmd, want := range map[string]string{"toggle_mute": "2", "toggle_hand": "1", "status": "1"} {
+		if got := b.gw.metric(t, `sipgate_keypad_commands_total{command="`+cmd+`"}`); got != want {
+			t.Errorf("keypad commands %s = %s, want %s", cmd, got, want)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if code := u.bye(ctx); code != sip.StatusOK {
+		t.Fatalf("BYE: %d", code)
+	}
+}
