@@ -112,6 +112,9 @@ type Recording struct {
 	Options   RecordingOptions
 	EgressID  string
 	Permanent bool
+	// ExpiredAt is when the core deleted the recording's file because it
+	// expired; zero while the file is kept.
+	ExpiredAt time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -146,8 +149,26 @@ type RecordingService interface {
 	// (EPRECONDITION otherwise), so concurrent finalisers act once.
 	SetStatus(ctx context.Context, id string, status RecordingStatus, from ...RecordingStatus) (*Recording, error)
 	SetEgress(ctx context.Context, id, egressID string) error
+	// SetPermanent keeps a recording past its expiry, or not; an expired
+	// one has no file left to keep (EPRECONDITION).
 	SetPermanent(ctx context.Context, id string, permanent bool) (*Recording, error)
 	DeleteRecording(ctx context.Context, id string) error
+	// ExpireRecordings is one expiry pass, run by the replica that leads:
+	// it takes the deployment's expiry lock (Leader false, nothing done,
+	// when another replica holds it), then for each recording created
+	// before cutoff that is neither permanent, live nor expired (limit at
+	// most) calls remove, and marks it expired once remove succeeded. One
+	// whose remove fails stays as it was, for the next pass. Setting a
+	// recording permanent waits for the pass, so a file is never deleted
+	// under a recording made permanent meanwhile.
+	ExpireRecordings(ctx context.Context, cutoff time.Time, limit int, remove func(context.Context, *Recording) error) (ExpiryPass, error)
+}
+
+// ExpiryPass is what one expiry pass did.
+type ExpiryPass struct {
+	Leader  bool // this replica held the expiry lock
+	Expired int  // recordings whose file was deleted
+	Failed  int  // recordings whose file could not be deleted
 }
 
 // KindSummaryRequest is the outbox kind that hands a saved transcript to the

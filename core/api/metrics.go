@@ -15,6 +15,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	webhooks *prometheus.CounterVec
 	joins    *prometheus.CounterVec
+	expiries *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -36,8 +37,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "meetline_phone_joins_total",
 			Help: "JoinRoom streams ended, by outcome: admitted, denied, room_ended, or abandoned (the call went away first).",
 		}, []string{"outcome"}),
+		expiries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "meetline_recordings_expired_total",
+			Help: "Recordings the expiry job handled, by outcome: expired (file deleted), failed (kept, tried again), error (the pass failed).",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins)
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.expiries)
 	return m
 }
 

@@ -191,7 +191,7 @@ func (s *recordingService) GetDownloadUrl(ctx context.Context, req *meetlinev1.G
 	if !rec.Status.Saved() {
 		return nil, core.Errorf(core.EPRECONDITION, "the recording is %s: there is no file to download yet", rec.Status)
 	}
-	if at, ok := rec.ExpiresAt(s.Recording.ExpirationDays); ok && time.Now().After(at) {
+	if at, ok := rec.ExpiresAt(s.Recording.ExpirationDays); (ok && time.Now().After(at)) || !rec.ExpiredAt.IsZero() {
 		return nil, core.Errorf(core.EPRECONDITION, "the recording expired")
 	}
 	u, err := s.Bucket.PresignedGet(ctx, rec.Key(), s.Recorder.DownloadTTL)
@@ -259,6 +259,9 @@ func (s *Server) recordingView(ctx context.Context, rec *core.Recording, room *c
 	}
 	if at, ok := rec.ExpiresAt(s.Recording.ExpirationDays); ok {
 		r.ExpireTime, r.IsExpired = timestamppb.New(at), time.Now().After(at)
+	}
+	if !rec.ExpiredAt.IsZero() { // its file is gone, whatever the setting says now
+		r.IsExpired = true
 	}
 	if rec.Status.Saved() && !r.IsExpired {
 		u, err := s.Bucket.PresignedGet(ctx, rec.Key(), s.Recorder.DownloadTTL)
