@@ -225,4 +225,3 @@ func TestExpireRecordingsOff(t *testing.T) {
 		t.Error("a recording expired with expiry off")
 	}
 }
-
