@@ -111,12 +111,23 @@ type Recording struct {
 	Status    RecordingStatus
 	Options   RecordingOptions
 	EgressID  string
+	// StartedBy is the user who started the recording ("" for a service,
+	// or one since deleted).
+	StartedBy string
 	Permanent bool
 	// ExpiredAt is when the core deleted the recording's file because it
 	// expired; zero while the file is kept.
 	ExpiredAt time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Readable reports whether user, with role in the recording's room, may
+// see, download and delete the recording. As in Meet, a recording is its
+// starter's; the room's owners see their rooms' recordings too (they are
+// told of each). Other people in the room, administrators included, may not.
+func (r *Recording) Readable(user string, role Role) bool {
+	return role == RoleOwner || (user != "" && user == r.StartedBy)
 }
 
 // RecordingFolder is where recordings are kept in the bucket.
@@ -143,7 +154,8 @@ type RecordingService interface {
 	FindRecordingByEgress(ctx context.Context, egressID string) (*Recording, error)
 	// FindLiveRecording returns the room's initiated or active recording.
 	FindLiveRecording(ctx context.Context, room string) (*Recording, error)
-	// FindRecordings lists the recordings of the rooms user administers or owns, newest first.
+	// FindRecordings lists the recordings user may read (Readable): those
+	// they started and those of the rooms they own, newest first.
 	FindRecordings(ctx context.Context, user string, page Page) ([]*Recording, string, error)
 	// SetStatus moves the recording to status if it is in one of from
 	// (EPRECONDITION otherwise), so concurrent finalisers act once.

@@ -22,13 +22,13 @@ var _ core.RecordingService = (*RecordingService)(nil)
 // NewRecordingService returns a RecordingService on db.
 func NewRecordingService(db *DB) *RecordingService { return &RecordingService{db: db} }
 
-const recordingColumns = `id, room_id, mode, status, options, coalesce(egress_id, ''), permanent,
+const recordingColumns = `id, room_id, mode, status, options, coalesce(egress_id, ''), coalesce(started_by::text, ''), permanent,
 	coalesce(expired_at, 'epoch'), created_at, updated_at`
 
 func scanRecording(row pgx.Row) (*core.Recording, error) {
 	var r core.Recording
 	var options []byte
-	if err := row.Scan(&r.ID, &r.RoomID, &r.Mode, &r.Status, &options, &r.EgressID, &r.Permanent, &r.ExpiredAt,
+	if err := row.Scan(&r.ID, &r.RoomID, &r.Mode, &r.Status, &options, &r.EgressID, &r.StartedBy, &r.Permanent, &r.ExpiredAt,
 		&r.CreatedAt, &r.UpdatedAt); err != nil {
 		return nil, err
 	}
@@ -53,8 +53,8 @@ func (s *RecordingService) CreateRecording(ctx context.Context, r *core.Recordin
 		return err
 	}
 	got, err := scanRecording(s.db.Pool.QueryRow(ctx, `
-		INSERT INTO recordings (room_id, mode, status, options) VALUES ($1, $2, 'initiated', $3)
-		RETURNING `+recordingColumns, r.RoomID, r.Mode, options))
+		INSERT INTO recordings (room_id, mode, status, options, started_by) VALUES ($1, $2, 'initiated', $3, nullif($4, '')::uuid)
+		RETURNING `+recordingColumns, r.RoomID, r.Mode, options, r.StartedBy))
 	switch {
 	case violated(err, uniqueViolation) == "recordings_one_live_per_room":
 		return core.Errorf(core.ECONFLICT, "a recording is already in progress in this room")
@@ -93,8 +93,8 @@ func (s *RecordingService) FindLiveRecording(ctx context.Context, room string) (
 	return s.find(ctx, "room_id = $1 AND status IN ('initiated', 'active')", room)
 }
 
-// FindRecordings lists the recordings of the rooms user administers or owns
-// (members see none, as in Meet), newest first, a page at a time.
+// FindRecordings lists the recordings user started and those of the rooms
+// user owns (core.Recording.Readable), newest first, a page at a time.
 func (s *RecordingService) FindRecordings(ctx context.Context, user string, page core.Page) ([]*core.Recording, string, error) {
 	size, after, afterID, err := pageQuery(page)
 	if err != nil || !isUUID(user) {
@@ -102,7 +102,7 @@ func (s *RecordingService) FindRecordings(ctx context.Context, user string, page
 	}
 	rows, err := s.db.Pool.Query(ctx, `
 		SELECT `+recordingColumns+` FROM recordings
-		WHERE room_id IN (SELECT room_id FROM room_accesses WHERE user_id = $1 AND role IN ('administrator', 'owner'))
+		WHERE (started_by = $1 OR room_id IN (SELECT room_id FROM room_accesses WHERE user_id = $1 AND role = 'owner'))
 		  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
 		ORDER BY created_at DESC, id DESC LIMIT $4`, user, after, afterID, size+1)
 	if err != nil {
