@@ -105,12 +105,12 @@ type RecordingOptions struct {
 
 // Recording is one recording of a room.
 type Recording struct {
-	ID        string
-	RoomID    string
-	Mode      RecordingMode
-	Status    RecordingStatus
-	Options   RecordingOptions
-	EgressID  string
+	ID       string
+	RoomID   string
+	Mode     RecordingMode
+	Status   RecordingStatus
+	Options  RecordingOptions
+	EgressID string
 	// StartedBy is the user who started the recording ("" for a service,
 	// or one since deleted).
 	StartedBy string
