@@ -43,6 +43,8 @@ type UserService interface {
 	// updates the claims that changed; an empty claim never overwrites. When
 	// matchEmail is set, a new sub whose e-mail (case-insensitively) belongs
 	// to exactly one user takes over that user; several such users → EFORBIDDEN.
+	// A sign-in that writes the user's address (the identity provider drops
+	// unverified ones) turns the pending accesses of that address into theirs.
 	SignIn(ctx context.Context, claims Claims, matchEmail bool) (*User, error)
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	// FindUsersByEmail returns the users with these addresses (compared

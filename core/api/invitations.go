@@ -46,8 +46,18 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	if n := utf8.RuneCountInString(req.Message); n > maxInvitationMessage {
 		return nil, core.Invalid("message", "must be at most %d characters, not %d", maxInvitationMessage, n)
 	}
-	if _, err := s.requireRole(ctx, req.RoomId, core.RoleAdministrator); err != nil {
+	var grant core.Role
+	if req.GrantRole != meetlinev1.Role_ROLE_UNSPECIFIED {
+		if grant, err = roleFromProto("grant_role", req.GrantRole); err != nil {
+			return nil, err
+		}
+	}
+	mine, err := s.requireRole(ctx, req.RoomId, core.RoleAdministrator)
+	if err != nil {
 		return nil, err
+	}
+	if grant != core.RoleNone && !core.CanGrant(mine, grant) {
+		return nil, core.Errorf(core.EFORBIDDEN, "only owners may grant the owner role")
 	}
 	inviter := core.CallerFrom(ctx).User
 	if err := s.Limiter.Allow(ctx, "invite:"+inviter.ID, s.Mailer.PerInviter); err != nil {
@@ -59,6 +69,9 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	}
 	inv, err := s.invitation(ctx, room, inviter, req)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.grantInvitees(ctx, room.ID, emails, grant); err != nil {
 		return nil, err
 	}
 	known, err := s.Users.FindUsersByEmail(ctx, emails)
@@ -82,6 +95,20 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	}
 	s.Mailer.Notify()
 	return &meetlinev1.InviteResponse{Queued: int32(len(msgs))}, nil
+}
+
+// grantInvitees gives each invitee role in room (none: nothing to do);
+// those who already have a role, or one waiting, keep it.
+func (s *invitationService) grantInvitees(ctx context.Context, room string, emails []string, role core.Role) error {
+	if role == core.RoleNone {
+		return nil
+	}
+	for _, e := range emails {
+		if _, _, err := s.grantByEmail(ctx, room, e, role); err != nil && core.Code(err) != core.ECONFLICT {
+			return err
+		}
+	}
+	return nil
 }
 
 // invitees checks each address, naming the bad one by its index, and drops

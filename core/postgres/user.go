@@ -67,8 +67,14 @@ func (s *UserService) SignIn(ctx context.Context, c core.Claims, matchEmail bool
 		}
 	}
 	var u core.User
-	err := s.db.Pool.QueryRow(ctx, upsertUser, c.Sub, c.Email, c.FullName, c.ShortName).Scan(&u.ID, &u.Sub, &u.Email,
-		&u.FullName, &u.ShortName, &u.Language, &u.TimeZone, &u.DefaultAccessLevel, &u.CreatedAt, &u.UpdatedAt, &u.Created)
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, upsertUser, c.Sub, c.Email, c.FullName, c.ShortName).Scan(&u.ID, &u.Sub, &u.Email,
+			&u.FullName, &u.ShortName, &u.Language, &u.TimeZone, &u.DefaultAccessLevel, &u.CreatedAt, &u.UpdatedAt, &u.Created); err != nil {
+			return err
+		}
+		// The address was just written: it may have roles waiting.
+		return claimPending(ctx, tx, &u)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
