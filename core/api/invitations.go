@@ -37,7 +37,8 @@ type invitationService struct {
 }
 
 // Invite renders one message per distinct recipient, in their language and
-// time zone when they are a known user, and queues them all at once.
+// time zone when they are a known user (in the inviter's otherwise), and
+// queues them all at once.
 func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRequest) (*meetlinev1.InviteResponse, error) {
 	emails, err := invitees(req.Emails)
 	if err != nil {
@@ -80,7 +81,7 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	}
 	msgs := make([]*core.Message, 0, len(emails))
 	for _, to := range emails {
-		lang, tz := core.DefaultLanguage, "UTC"
+		lang, tz := inviter.Language, inviter.TimeZone // a stranger reads the inviter's language
 		if u := known[strings.ToLower(to)]; u != nil {
 			lang, tz = u.Language, u.TimeZone
 		}
