@@ -122,7 +122,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Server = &api.Server{
 		Users: postgres.NewUserService(db),
 		Rooms: postgres.NewRoomService(db, postgres.WithPINRetries(cfg.PINRetries),
-			postgres.WithMetrics(reg), postgres.WithLogger(log)),
+			postgres.WithMetrics(reg), postgres.WithLogger(log), postgres.WithTelephony(cfg.TelephonyEnabled)),
 		Accesses:    postgres.NewAccessService(db),
 		Trunks:      postgres.NewTrunkService(db),
 		PINAttempts: valkey.NewPINAttempts(kv, cfg.PINCallerFailures, cfg.PINNumberFailures),
