@@ -56,4 +56,18 @@ type AccessService interface {
 	CreateAccess(ctx context.Context, a *RoomAccess) error
 	UpdateAccess(ctx context.Context, id string, role Role) (*RoomAccess, error)
 	DeleteAccess(ctx context.Context, id string) error
+	// CreatePendingAccess keeps a role for an address no user has yet; one
+	// per address and room (ECONFLICT), compared case-insensitively.
+	// UserService.SignIn turns it into an access.
+	CreatePendingAccess(ctx context.Context, p *PendingAccess) error
+	FindPendingAccesses(ctx context.Context, room string) ([]*PendingAccess, error)
+}
+
+// PendingAccess is a role given by e-mail to someone who has not signed in
+// yet: the first user to sign in with that verified address gets it.
+type PendingAccess struct {
+	ID     string
+	RoomID string
+	Email  string
+	Role   Role
 }

@@ -105,15 +105,29 @@ type RecordingOptions struct {
 
 // Recording is one recording of a room.
 type Recording struct {
-	ID        string
-	RoomID    string
-	Mode      RecordingMode
-	Status    RecordingStatus
-	Options   RecordingOptions
-	EgressID  string
+	ID       string
+	RoomID   string
+	Mode     RecordingMode
+	Status   RecordingStatus
+	Options  RecordingOptions
+	EgressID string
+	// StartedBy is the user who started the recording ("" for a service,
+	// or one since deleted).
+	StartedBy string
 	Permanent bool
+	// ExpiredAt is when the core deleted the recording's file because it
+	// expired; zero while the file is kept.
+	ExpiredAt time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Readable reports whether user, with role in the recording's room, may
+// see, download and delete the recording. As in Meet, a recording is its
+// starter's; the room's owners see their rooms' recordings too (they are
+// told of each). Other people in the room, administrators included, may not.
+func (r *Recording) Readable(user string, role Role) bool {
+	return role == RoleOwner || (user != "" && user == r.StartedBy)
 }
 
 // RecordingFolder is where recordings are kept in the bucket.
@@ -140,14 +154,33 @@ type RecordingService interface {
 	FindRecordingByEgress(ctx context.Context, egressID string) (*Recording, error)
 	// FindLiveRecording returns the room's initiated or active recording.
 	FindLiveRecording(ctx context.Context, room string) (*Recording, error)
-	// FindRecordings lists the recordings of the rooms user administers or owns, newest first.
+	// FindRecordings lists the recordings user may read (Readable): those
+	// they started and those of the rooms they own, newest first.
 	FindRecordings(ctx context.Context, user string, page Page) ([]*Recording, string, error)
 	// SetStatus moves the recording to status if it is in one of from
 	// (EPRECONDITION otherwise), so concurrent finalisers act once.
 	SetStatus(ctx context.Context, id string, status RecordingStatus, from ...RecordingStatus) (*Recording, error)
 	SetEgress(ctx context.Context, id, egressID string) error
+	// SetPermanent keeps a recording past its expiry, or not; an expired
+	// one has no file left to keep (EPRECONDITION).
 	SetPermanent(ctx context.Context, id string, permanent bool) (*Recording, error)
 	DeleteRecording(ctx context.Context, id string) error
+	// ExpireRecordings is one expiry pass, run by the replica that leads:
+	// it takes the deployment's expiry lock (Leader false, nothing done,
+	// when another replica holds it), then for each recording created
+	// before cutoff that is neither permanent, live nor expired (limit at
+	// most) calls remove, and marks it expired once remove succeeded. One
+	// whose remove fails stays as it was, for the next pass. Setting a
+	// recording permanent waits for the pass, so a file is never deleted
+	// under a recording made permanent meanwhile.
+	ExpireRecordings(ctx context.Context, cutoff time.Time, limit int, remove func(context.Context, *Recording) error) (ExpiryPass, error)
+}
+
+// ExpiryPass is what one expiry pass did.
+type ExpiryPass struct {
+	Leader  bool // this replica held the expiry lock
+	Expired int  // recordings whose file was deleted
+	Failed  int  // recordings whose file could not be deleted
 }
 
 // KindSummaryRequest is the outbox kind that hands a saved transcript to the

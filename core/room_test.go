@@ -24,3 +24,14 @@ func TestPhoneCallersFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestLanguageFor(t *testing.T) {
+	for in, want := range map[string]string{
+		"fr-FR": "fr-fr", "fr_FR": "fr-fr", "fr": "fr-fr", "FR-be": "fr-fr", "de-DE": "de-de", "en": "en-us",
+		"nl-BE": "nl-nl", "es-ES": "", "": "", " ": "", "tlh": "",
+	} {
+		if got := core.LanguageFor(in); got != want {
+			t.Errorf("LanguageFor(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

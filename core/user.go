@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -15,8 +16,12 @@ type User struct {
 	Language           string // one of Languages
 	TimeZone           string // IANA name
 	DefaultAccessLevel AccessLevel
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// LanguageChosen and TimeZoneChosen say the user chose them (UpdateMe):
+	// sign-in then leaves them as they are.
+	LanguageChosen bool
+	TimeZoneChosen bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 	// Created is set by SignIn when that call created the user: their first sign-in.
 	Created bool
 }
@@ -27,7 +32,29 @@ type Claims struct {
 	Email     string
 	FullName  string
 	ShortName string
+	Language  string    // one of Languages, from the OIDC locale; "" when none fits
+	TimeZone  string    // IANA name, from the OIDC zoneinfo; "" when absent or unknown
 	Expiry    time.Time // when the token that says so expires
+}
+
+// LanguageFor maps a BCP 47 locale ("fr-FR", "fr_FR", "fr") to one of
+// Languages, by exact tag first and then by its language alone; "" when none
+// fits.
+func LanguageFor(locale string) string {
+	tag := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(locale), "_", "-"))
+	if tag == "" {
+		return ""
+	}
+	if IsLanguage(tag) {
+		return tag
+	}
+	base, _, _ := strings.Cut(tag, "-")
+	for _, l := range Languages {
+		if strings.HasPrefix(l, base+"-") {
+			return l
+		}
+	}
+	return ""
 }
 
 // UserUpdate holds the fields a user may change about themselves; nil leaves a field as it is.
@@ -40,9 +67,12 @@ type UserUpdate struct {
 // UserService stores users.
 type UserService interface {
 	// SignIn finds the user with claims.Sub, creating them on first sight, and
-	// updates the claims that changed; an empty claim never overwrites. When
+	// updates the claims that changed; an empty claim never overwrites, and
+	// language and time zone change only until the user chose their own. When
 	// matchEmail is set, a new sub whose e-mail (case-insensitively) belongs
 	// to exactly one user takes over that user; several such users → EFORBIDDEN.
+	// A sign-in that writes the user's address (the identity provider drops
+	// unverified ones) turns the pending accesses of that address into theirs.
 	SignIn(ctx context.Context, claims Claims, matchEmail bool) (*User, error)
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	// FindUsersByEmail returns the users with these addresses (compared

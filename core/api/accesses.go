@@ -22,9 +22,16 @@ func (s *accessService) ListAccesses(ctx context.Context, req *meetlinev1.ListAc
 	if err != nil {
 		return nil, err
 	}
+	pending, err := s.Accesses.FindPendingAccesses(ctx, req.RoomId)
+	if err != nil {
+		return nil, err
+	}
 	res := &meetlinev1.ListAccessesResponse{}
 	for _, a := range accesses {
 		res.Accesses = append(res.Accesses, accessToProto(a))
+	}
+	for _, p := range pending {
+		res.Pending = append(res.Pending, pendingToProto(p))
 	}
 	return res, nil
 }
@@ -34,8 +41,17 @@ func (s *accessService) AddAccess(ctx context.Context, req *meetlinev1.AddAccess
 	if err != nil {
 		return nil, err
 	}
-	if req.UserId == "" {
-		return nil, core.Invalid("user_id", "must be a user id")
+	switch {
+	case req.UserId == "" && req.Email == "":
+		return nil, core.Invalid("user_id", "must be a user id, or email an e-mail address")
+	case req.UserId != "" && req.Email != "":
+		return nil, core.Invalid("email", "must be empty when user_id names the user")
+	}
+	var email string
+	if req.Email != "" {
+		if email, err = emailAddress("email", req.Email); err != nil {
+			return nil, err
+		}
 	}
 	mine, err := s.requireRole(ctx, req.RoomId, core.RoleAdministrator)
 	if err != nil {
@@ -43,6 +59,16 @@ func (s *accessService) AddAccess(ctx context.Context, req *meetlinev1.AddAccess
 	}
 	if !core.CanGrant(mine, target) {
 		return nil, core.Errorf(core.EFORBIDDEN, "only owners may grant the owner role")
+	}
+	if email != "" {
+		a, p, err := s.grantByEmail(ctx, req.RoomId, email, target)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			return &meetlinev1.AddAccessResponse{Pending: pendingToProto(p)}, nil
+		}
+		return &meetlinev1.AddAccessResponse{Access: accessToProto(a)}, nil
 	}
 	a := &core.RoomAccess{RoomID: req.RoomId, UserID: req.UserId, Role: target}
 	if err := s.Accesses.CreateAccess(ctx, a); err != nil {

@@ -37,7 +37,8 @@ type invitationService struct {
 }
 
 // Invite renders one message per distinct recipient, in their language and
-// time zone when they are a known user, and queues them all at once.
+// time zone when they are a known user (in the inviter's otherwise), and
+// queues them all at once.
 func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRequest) (*meetlinev1.InviteResponse, error) {
 	emails, err := invitees(req.Emails)
 	if err != nil {
@@ -46,8 +47,18 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	if n := utf8.RuneCountInString(req.Message); n > maxInvitationMessage {
 		return nil, core.Invalid("message", "must be at most %d characters, not %d", maxInvitationMessage, n)
 	}
-	if _, err := s.requireRole(ctx, req.RoomId, core.RoleAdministrator); err != nil {
+	var grant core.Role
+	if req.GrantRole != meetlinev1.Role_ROLE_UNSPECIFIED {
+		if grant, err = roleFromProto("grant_role", req.GrantRole); err != nil {
+			return nil, err
+		}
+	}
+	mine, err := s.requireRole(ctx, req.RoomId, core.RoleAdministrator)
+	if err != nil {
 		return nil, err
+	}
+	if grant != core.RoleNone && !core.CanGrant(mine, grant) {
+		return nil, core.Errorf(core.EFORBIDDEN, "only owners may grant the owner role")
 	}
 	inviter := core.CallerFrom(ctx).User
 	if err := s.Limiter.Allow(ctx, "invite:"+inviter.ID, s.Mailer.PerInviter); err != nil {
@@ -61,13 +72,16 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	if err != nil {
 		return nil, err
 	}
+	if err := s.grantInvitees(ctx, room.ID, emails, grant); err != nil {
+		return nil, err
+	}
 	known, err := s.Users.FindUsersByEmail(ctx, emails)
 	if err != nil {
 		return nil, err
 	}
 	msgs := make([]*core.Message, 0, len(emails))
 	for _, to := range emails {
-		lang, tz := core.DefaultLanguage, "UTC"
+		lang, tz := inviter.Language, inviter.TimeZone // a stranger reads the inviter's language
 		if u := known[strings.ToLower(to)]; u != nil {
 			lang, tz = u.Language, u.TimeZone
 		}
@@ -82,6 +96,20 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	}
 	s.Mailer.Notify()
 	return &meetlinev1.InviteResponse{Queued: int32(len(msgs))}, nil
+}
+
+// grantInvitees gives each invitee role in room (none: nothing to do);
+// those who already have a role, or one waiting, keep it.
+func (s *invitationService) grantInvitees(ctx context.Context, room string, emails []string, role core.Role) error {
+	if role == core.RoleNone {
+		return nil
+	}
+	for _, e := range emails {
+		if _, _, err := s.grantByEmail(ctx, room, e, role); err != nil && core.Code(err) != core.ECONFLICT {
+			return err
+		}
+	}
+	return nil
 }
 
 // invitees checks each address, naming the bad one by its index, and drops

@@ -19,6 +19,7 @@ type metrics struct {
 	pins     *prometheus.CounterVec
 	// handoffFailures counts sipgate's reports of hand-offs LiveKit refused.
 	handoffFailures *prometheus.CounterVec
+	expiries        *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,12 +45,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "meetline_handoff_failures_total",
 			Help: "Hand-offs into LiveKit that sipgate reported as failed, by LiveKit's SIP status (0: no answer).",
 		}, []string{"sip_status"}),
+		expiries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "meetline_recordings_expired_total",
+			Help: "Recordings the expiry job handled, by outcome: expired (file deleted), failed (kept, tried again), error (the pass failed).",
+		}, []string{"outcome"}),
 	}
 	m.pins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "meetline_pin_attempts_total",
 		Help: "ResolvePin attempts by result: found, wrong, wrong_under_attack (the number passed PIN_ATTACK_FAILURES: tarpitted), paced (the number's budget is spent: not looked at yet), limited (the caller's own budget or tarpit).",
 	}, []string{"result"})
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures)
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries)
 	return m
 }
 

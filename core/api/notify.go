@@ -10,17 +10,17 @@ import (
 	coremail "github.com/meetline/meetline/core/mail"
 )
 
-// recordingSaved is what both finalisers do once a recording is saved: each
-// owner of the room gets "your recording is ready" in their language and
-// time zone, through the outbox, and the recording moves to
-// notification_succeeded. Owners without an address are skipped; with none
-// at all the recording stays saved.
+// recordingSaved is what both finalisers do once a recording is saved: the
+// person who started it and each owner of the room get "your recording is
+// ready" (once each) in their language and time zone, through the outbox,
+// and the recording moves to notification_succeeded. Those without an
+// address are skipped; with nobody at all the recording stays saved.
 func (s *Server) recordingSaved(ctx context.Context, rec *core.Recording) error {
 	room, err := s.Rooms.FindRoom(ctx, rec.RoomID)
 	if err != nil {
 		return err
 	}
-	accesses, err := s.Accesses.FindAccesses(ctx, rec.RoomID)
+	users, err := s.recordingAudience(ctx, rec)
 	if err != nil {
 		return err
 	}
@@ -30,15 +30,8 @@ func (s *Server) recordingSaved(ctx context.Context, rec *core.Recording) error 
 		data.ExpiresAt = at
 	}
 	var msgs []*core.Message
-	var owner string // the first owner with an address: the summary's recipient
-	for _, a := range accesses {
-		if a.Role != core.RoleOwner {
-			continue
-		}
-		u, err := s.Users.FindUserByID(ctx, a.UserID)
-		if err != nil {
-			return err
-		}
+	var owner string // the first with an address, the starter first: the summary's recipient
+	for _, u := range users {
 		if u.Email == "" {
 			continue
 		}
@@ -67,6 +60,36 @@ func (s *Server) recordingSaved(ctx context.Context, rec *core.Recording) error 
 	s.Mailer.Notify()
 	_, err = s.Recordings.SetStatus(ctx, rec.ID, core.RecordingNotificationSucceeded, core.RecordingFrom[core.RecordingNotificationSucceeded]...)
 	return err
+}
+
+// recordingAudience is who hears that rec is ready: its starter first, then
+// the room's owners, each once. A starter since deleted is simply absent.
+func (s *Server) recordingAudience(ctx context.Context, rec *core.Recording) ([]*core.User, error) {
+	accesses, err := s.Accesses.FindAccesses(ctx, rec.RoomID)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	if rec.StartedBy != "" {
+		ids = append(ids, rec.StartedBy)
+	}
+	for _, a := range accesses {
+		if a.Role == core.RoleOwner && a.UserID != rec.StartedBy {
+			ids = append(ids, a.UserID)
+		}
+	}
+	users := make([]*core.User, 0, len(ids))
+	for _, id := range ids {
+		u, err := s.Users.FindUserByID(ctx, id)
+		if core.Code(err) == core.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, nil
 }
 
 // queueContact queues a new user's addition to the marketing list through

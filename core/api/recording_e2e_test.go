@@ -113,8 +113,7 @@ func TestRecordingEndToEnd(t *testing.T) {
 			webhookCount(t, s.url, "storage", "object") > storageBefore
 	})
 
-	owner := s.recordings(s.token(t, t.Name()+"-owner"))
-	dl, err := owner.GetDownloadUrl(ctx, &meetlinev1.GetDownloadUrlRequest{Id: rec.Id})
+	dl, err := s.recordings(s.token(t, t.Name()+"-owner")).GetDownloadUrl(ctx, &meetlinev1.GetDownloadUrlRequest{Id: rec.Id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,9 +126,15 @@ func TestRecordingEndToEnd(t *testing.T) {
 	if want := testenv.EgressFile(rec.Key); res.StatusCode != 200 || !bytes.Equal(body, want) {
 		t.Errorf("download = %d, %d bytes, want the %d bytes egress wrote", res.StatusCode, len(body), len(want))
 	}
-	var queued int
-	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = 'recording_ready' AND recipient = $1`,
-		t.Name()+"-owner@example.org").Scan(&queued); err != nil || queued != 1 {
-		t.Errorf("owner notifications queued = %d, %v", queued, err)
+	// The administrator who started it is told, and so is the owner.
+	if rec.StartedBy != ids[admin] {
+		t.Errorf("started_by = %q, want the administrator %q", rec.StartedBy, ids[admin])
+	}
+	for _, p := range []string{owner, admin} {
+		var queued int
+		if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = 'recording_ready' AND recipient = $1`,
+			t.Name()+"-"+p+"@example.org").Scan(&queued); err != nil || queued != 1 {
+			t.Errorf("%s notifications queued = %d, %v", p, queued, err)
+		}
 	}
 }

@@ -57,6 +57,9 @@ func (s *recordingService) StartRecording(ctx context.Context, req *meetlinev1.S
 	}
 	rec := &core.Recording{RoomID: room.ID, Mode: mode, Options: core.RecordingOptions{
 		Language: req.GetOptions().GetLanguage(), Transcribe: req.GetOptions().GetTranscribe()}}
+	if u := core.CallerFrom(ctx).User; u != nil {
+		rec.StartedBy = u.ID
+	}
 	if err := s.Recordings.CreateRecording(ctx, rec); err != nil {
 		return nil, err
 	}
@@ -158,7 +161,7 @@ func (s *recordingService) ListRecordings(ctx context.Context, req *meetlinev1.L
 }
 
 func (s *recordingService) GetRecording(ctx context.Context, req *meetlinev1.GetRecordingRequest) (*meetlinev1.GetRecordingResponse, error) {
-	rec, room, err := s.recordingFor(ctx, req.Id, core.RoleAdministrator)
+	rec, room, err := s.recordingFor(ctx, req.Id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +172,7 @@ func (s *recordingService) GetRecording(ctx context.Context, req *meetlinev1.Get
 // DeleteRecording removes a finished recording and its file; one under way
 // must be stopped first.
 func (s *recordingService) DeleteRecording(ctx context.Context, req *meetlinev1.DeleteRecordingRequest) (*meetlinev1.DeleteRecordingResponse, error) {
-	rec, _, err := s.recordingFor(ctx, req.Id, core.RoleAdministrator)
+	rec, _, err := s.recordingFor(ctx, req.Id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -184,14 +187,14 @@ func (s *recordingService) DeleteRecording(ctx context.Context, req *meetlinev1.
 
 // GetDownloadUrl presigns a GET of a saved, unexpired recording's file.
 func (s *recordingService) GetDownloadUrl(ctx context.Context, req *meetlinev1.GetDownloadUrlRequest) (*meetlinev1.GetDownloadUrlResponse, error) {
-	rec, _, err := s.recordingFor(ctx, req.Id, core.RoleAdministrator)
+	rec, _, err := s.recordingFor(ctx, req.Id, false)
 	if err != nil {
 		return nil, err
 	}
 	if !rec.Status.Saved() {
 		return nil, core.Errorf(core.EPRECONDITION, "the recording is %s: there is no file to download yet", rec.Status)
 	}
-	if at, ok := rec.ExpiresAt(s.Recording.ExpirationDays); ok && time.Now().After(at) {
+	if at, ok := rec.ExpiresAt(s.Recording.ExpirationDays); (ok && time.Now().After(at)) || !rec.ExpiredAt.IsZero() {
 		return nil, core.Errorf(core.EPRECONDITION, "the recording expired")
 	}
 	u, err := s.Bucket.PresignedGet(ctx, rec.Key(), s.Recorder.DownloadTTL)
@@ -202,7 +205,7 @@ func (s *recordingService) GetDownloadUrl(ctx context.Context, req *meetlinev1.G
 }
 
 func (s *recordingService) SetPermanent(ctx context.Context, req *meetlinev1.SetPermanentRequest) (*meetlinev1.SetPermanentResponse, error) {
-	rec, room, err := s.recordingFor(ctx, req.Id, core.RoleOwner)
+	rec, room, err := s.recordingFor(ctx, req.Id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -221,9 +224,10 @@ func (s *recordingService) adminOf(ctx context.Context, roomID string) (*core.Ro
 	return s.Rooms.FindRoom(ctx, roomID)
 }
 
-// recordingFor loads a recording and its room for a caller with at least
-// want in the room: members are refused, strangers learn nothing (not found).
-func (s *recordingService) recordingFor(ctx context.Context, id string, want core.Role) (*core.Recording, *core.Room, error) {
+// recordingFor loads a recording and its room for a caller who may read it
+// (core.Recording.Readable), or, with ownerOnly, who owns its room. Others
+// in the room are refused; strangers learn nothing (not found).
+func (s *recordingService) recordingFor(ctx context.Context, id string, ownerOnly bool) (*core.Recording, *core.Room, error) {
 	if id == "" {
 		return nil, nil, core.Invalid("id", "must be a recording id")
 	}
@@ -235,11 +239,17 @@ func (s *recordingService) recordingFor(ctx context.Context, id string, want cor
 	if err != nil {
 		return nil, nil, err
 	}
-	if role == core.RoleNone {
-		return nil, nil, core.Errorf(core.ENOTFOUND, "recording not found")
+	var user string
+	if u := core.CallerFrom(ctx).User; u != nil {
+		user = u.ID
 	}
-	if !role.AtLeast(want) {
-		return nil, nil, core.Errorf(core.EFORBIDDEN, "this needs the %s role in the room", want)
+	switch {
+	case role == core.RoleNone && user != rec.StartedBy || user == "":
+		return nil, nil, core.Errorf(core.ENOTFOUND, "recording not found")
+	case ownerOnly && role != core.RoleOwner:
+		return nil, nil, core.Errorf(core.EFORBIDDEN, "this needs the owner role in the room")
+	case !rec.Readable(user, role):
+		return nil, nil, core.Errorf(core.EFORBIDDEN, "a recording is for whoever started it and the room's owners")
 	}
 	room, err := s.Rooms.FindRoom(ctx, rec.RoomID)
 	return rec, room, err
@@ -256,9 +266,13 @@ func (s *Server) recordingView(ctx context.Context, rec *core.Recording, room *c
 		CreateTime: timestamppb.New(rec.CreatedAt),
 		UpdateTime: timestamppb.New(rec.UpdatedAt),
 		Permanent:  rec.Permanent,
+		StartedBy:  rec.StartedBy,
 	}
 	if at, ok := rec.ExpiresAt(s.Recording.ExpirationDays); ok {
 		r.ExpireTime, r.IsExpired = timestamppb.New(at), time.Now().After(at)
+	}
+	if !rec.ExpiredAt.IsZero() { // its file is gone, whatever the setting says now
+		r.IsExpired = true
 	}
 	if rec.Status.Saved() && !r.IsExpired {
 		u, err := s.Bucket.PresignedGet(ctx, rec.Key(), s.Recorder.DownloadTTL)

@@ -71,6 +71,7 @@ func TestRecordingErrors(t *testing.T) {
 		return err
 	}
 	admin := s.recordings(s.token(t, t.Name()+"-administrator"))
+	owner := s.recordings(s.token(t, t.Name()+"-owner"))
 	member := s.recordings(s.token(t, t.Name()+"-member"))
 	stranger := s.recordings(s.token(t, t.Name()+"-stranger"))
 	tests := []struct {
@@ -95,8 +96,20 @@ func TestRecordingErrors(t *testing.T) {
 			_, err := admin.GetRecording(ctx, &meetlinev1.GetRecordingRequest{Id: "no-such-id"})
 			return err
 		}(), connect.CodeNotFound},
+		{"administrator reads another's", func() error {
+			_, err := admin.GetRecording(ctx, &meetlinev1.GetRecordingRequest{Id: saved.ID})
+			return err
+		}(), connect.CodePermissionDenied},
+		{"administrator downloads another's", func() error {
+			_, err := admin.GetDownloadUrl(ctx, &meetlinev1.GetDownloadUrlRequest{Id: saved.ID})
+			return err
+		}(), connect.CodePermissionDenied},
+		{"administrator deletes another's", func() error {
+			_, err := admin.DeleteRecording(ctx, &meetlinev1.DeleteRecordingRequest{Id: saved.ID})
+			return err
+		}(), connect.CodePermissionDenied},
 		{"delete a live one", func() error {
-			_, err := admin.DeleteRecording(ctx, &meetlinev1.DeleteRecordingRequest{Id: live.ID})
+			_, err := owner.DeleteRecording(ctx, &meetlinev1.DeleteRecordingRequest{Id: live.ID})
 			return err
 		}(), connect.CodeFailedPrecondition},
 		{"administrator sets permanent", func() error {

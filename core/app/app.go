@@ -122,7 +122,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Server = &api.Server{
 		Users: postgres.NewUserService(db),
 		Rooms: postgres.NewRoomService(db, postgres.WithPINRetries(cfg.PINRetries),
-			postgres.WithMetrics(reg), postgres.WithLogger(log)),
+			postgres.WithMetrics(reg), postgres.WithLogger(log), postgres.WithTelephony(cfg.TelephonyEnabled)),
 		Accesses:    postgres.NewAccessService(db),
 		Trunks:      postgres.NewTrunkService(db),
 		PINAttempts: valkey.NewPINAttempts(kv, cfg.PIN),
@@ -179,12 +179,14 @@ func (a *App) Handler() (http.Handler, error) {
 }
 
 // Start runs the core's background work until ctx ends: the outbox worker
-// (with SMTP_HOST) and the periodic reconciliation of presence with LiveKit.
+// (with SMTP_HOST), the periodic reconciliation of presence with LiveKit and
+// the expiry of recordings.
 func (a *App) Start(ctx context.Context) {
 	if a.worker != nil {
 		go a.worker.Run(ctx)
 	}
 	go a.reconcilePresence(ctx)
+	go a.expireRecordings(ctx)
 }
 
 // Close closes the connections New opened, last opened first.
@@ -238,6 +240,25 @@ func (a *App) reconcilePresence(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(presenceInterval):
+		}
+	}
+}
+
+// expireRecordings runs the expiry of recordings at start and then every
+// RECORDING_EXPIRY_INTERVAL; with several replicas, each pass is done by
+// whichever holds the expiry lock.
+func (a *App) expireRecordings(ctx context.Context) {
+	if a.Config.RecordingExpirationDays <= 0 || a.Config.RecordingExpiryInterval <= 0 {
+		return
+	}
+	for {
+		if err := a.Server.ExpireRecordings(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("recording expiry failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(a.Config.RecordingExpiryInterval):
 		}
 	}
 }

@@ -89,6 +89,7 @@ type Config struct {
 	RecordingExpirationDays       int
 	RecordingStartTimeout         time.Duration
 	RecordingDownloadTTL          time.Duration
+	RecordingExpiryInterval       time.Duration
 	StorageWebhookToken           string
 	EgressS3Endpoint              string
 }
@@ -135,6 +136,8 @@ func Defaults() Config {
 		RecordingEnabled:      true,
 		RecordingStartTimeout: 10 * time.Second,
 		RecordingDownloadTTL:  time.Hour,
+		// Expiry is counted in days: an hour late is on time.
+		RecordingExpiryInterval: time.Hour,
 	}
 }
 
@@ -231,6 +234,7 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Int(&c.RecordingExpirationDays, "RECORDING_EXPIRATION_DAYS", 0, 36500)
 	l.Duration(&c.RecordingStartTimeout, "RECORDING_START_TIMEOUT")
 	l.Duration(&c.RecordingDownloadTTL, "RECORDING_DOWNLOAD_TTL")
+	l.Duration(&c.RecordingExpiryInterval, "RECORDING_EXPIRY_INTERVAL")
 	l.Secret(&c.StorageWebhookToken, "STORAGE_WEBHOOK_TOKEN")
 
 	c.derive()

@@ -54,12 +54,14 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigOverrides(t *testing.T) {
 	c, err := load(getenv(minimal, "CORE_ADDR", ":9999", "LOG_LEVEL", "debug", "TELEPHONY_DEFAULT_REGION", "nl",
-		"RECORDING_EXPIRATION_DAYS", "30", "TELEPHONY_ENABLED", "false", "CORE_SHUTDOWN_TIMEOUT", "3s"))
+		"RECORDING_EXPIRATION_DAYS", "30", "TELEPHONY_ENABLED", "false", "CORE_SHUTDOWN_TIMEOUT", "3s",
+		"RECORDING_EXPIRY_INTERVAL", "10m"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != ":9999" || c.LogLevel != slog.LevelDebug || c.TelephonyDefaultRegion != "NL" ||
-		c.RecordingExpirationDays != 30 || c.TelephonyEnabled || c.ShutdownTimeout != 3*time.Second {
+		c.RecordingExpirationDays != 30 || c.TelephonyEnabled || c.ShutdownTimeout != 3*time.Second ||
+		c.RecordingExpiryInterval != 10*time.Minute {
 		t.Errorf("config = %+v", c)
 	}
 }

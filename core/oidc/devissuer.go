@@ -22,6 +22,8 @@ type DevClaims struct {
 	Email     string
 	GivenName string
 	UsualName string
+	Locale    string
+	Zoneinfo  string
 }
 
 // A DevIssuer is a development OpenID provider: it signs identity tokens
@@ -103,6 +105,8 @@ type devTokenClaims struct {
 	Email     string `json:"email,omitempty"`
 	GivenName string `json:"given_name,omitempty"`
 	UsualName string `json:"usual_name,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+	Zoneinfo  string `json:"zoneinfo,omitempty"`
 }
 
 // Sign returns a token for claims, valid from now for ttl.
@@ -126,6 +130,8 @@ func (d *DevIssuer) Sign(claims DevClaims, ttl time.Duration) (string, error) {
 		Email:     claims.Email,
 		GivenName: claims.GivenName,
 		UsualName: claims.UsualName,
+		Locale:    claims.Locale,
+		Zoneinfo:  claims.Zoneinfo,
 	})
 }
 

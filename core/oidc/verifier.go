@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
@@ -70,6 +71,8 @@ type profile struct {
 	GivenName     string          `json:"given_name"`
 	UsualName     string          `json:"usual_name"` // the name in use (French "nom d'usage"), as ProConnect sends it
 	Name          string          `json:"name"`
+	Locale        string          `json:"locale"`   // BCP 47, as OIDC Core 5.1 says
+	Zoneinfo      string          `json:"zoneinfo"` // an IANA time zone
 }
 
 // Verify checks rawToken's signature, issuer, audience, expiry and
@@ -112,6 +115,8 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (core.Claims, er
 		Email:     strings.TrimSpace(p.Email),
 		FullName:  fullName(p),
 		ShortName: strings.TrimSpace(p.GivenName),
+		Language:  core.LanguageFor(p.Locale),
+		TimeZone:  timeZone(p.Zoneinfo),
 		Expiry:    token.Expiry,
 	}
 	if isFalse(p.EmailVerified) {
@@ -120,6 +125,19 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (core.Claims, er
 		claims.Email = ""
 	}
 	return claims, nil
+}
+
+// timeZone returns zone when it names an IANA time zone, "" otherwise
+// (time.LoadLocation also takes "" and "Local", the server's zone).
+func timeZone(zone string) string {
+	zone = strings.TrimSpace(zone)
+	if zone == "" || zone == "Local" {
+		return ""
+	}
+	if _, err := time.LoadLocation(zone); err != nil {
+		return ""
+	}
+	return zone
 }
 
 // isCompactJWS reports whether s has the shape of a JWS in compact

@@ -187,3 +187,59 @@ func (s *AccessService) keepingAnOwner(ctx context.Context, id string, losesOwne
 		return change(tx)
 	})
 }
+
+// CreatePendingAccess stores p and fills in its ID.
+func (s *AccessService) CreatePendingAccess(ctx context.Context, p *core.PendingAccess) error {
+	if !p.Role.Valid() {
+		return core.Invalid("role", "must be member, administrator or owner, not %q", p.Role)
+	}
+	if !isUUID(p.RoomID) {
+		return core.Errorf(core.ENOTFOUND, "room not found")
+	}
+	err := s.db.Pool.QueryRow(ctx, `INSERT INTO pending_accesses (room_id, email, role) VALUES ($1, $2, $3) RETURNING id`,
+		p.RoomID, p.Email, p.Role).Scan(&p.ID)
+	switch {
+	case violated(err, uniqueViolation) == "pending_accesses_room_email":
+		return core.Errorf(core.ECONFLICT, "this address already has a role waiting in this room")
+	case violated(err, foreignKeyViolation) != "":
+		return core.Errorf(core.ENOTFOUND, "room not found")
+	case err != nil:
+		return fmt.Errorf("create pending access: %w", err)
+	}
+	return nil
+}
+
+// FindPendingAccesses lists the room's pending accesses by address.
+func (s *AccessService) FindPendingAccesses(ctx context.Context, room string) ([]*core.PendingAccess, error) {
+	if !isUUID(room) {
+		return nil, nil
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT id, room_id, email, role FROM pending_accesses WHERE room_id = $1 ORDER BY lower(email)`, room)
+	if err != nil {
+		return nil, fmt.Errorf("find pending accesses: %w", err)
+	}
+	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*core.PendingAccess, error) {
+		var p core.PendingAccess
+		return &p, row.Scan(&p.ID, &p.RoomID, &p.Email, &p.Role)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find pending accesses: %w", err)
+	}
+	return ps, nil
+}
+
+// claimPending turns the pending accesses of the user's address into
+// accesses, in tx; a role the user already has in a room stays as it is.
+func claimPending(ctx context.Context, tx pgx.Tx, u *core.User) error {
+	if u.Email == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+		WITH p AS (DELETE FROM pending_accesses WHERE lower(email) = lower($2) RETURNING room_id, role)
+		INSERT INTO room_accesses (room_id, user_id, role) SELECT room_id, $1, role FROM p
+		ON CONFLICT (room_id, user_id) DO NOTHING`, u.ID, u.Email)
+	if err != nil {
+		return fmt.Errorf("claim pending accesses: %w", err)
+	}
+	return nil
+}

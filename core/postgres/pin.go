@@ -69,11 +69,19 @@ func (a *pinAssigner) register(reg prometheus.Registerer) error {
 // errNoPIN reports that every draw in every trunk collided.
 var errNoPIN = errors.New("every PIN drawn was taken")
 
+// errNoTrunk is assign's answer when there is no trunk to draw in:
+// telephony is off or no trunk is enabled. The room simply has no dial-in;
+// it is not a failure to count.
+var errNoTrunk = errors.New("no trunk to give a PIN in")
+
 // assign draws PINs and calls take with each until one is taken: take
 // reports false when the PIN is already used in that trunk (a collision),
 // and errors end the loop. It returns the trunk and PIN taken, or errNoPIN
 // (counted as a failure) when all trunks' attempts collided.
 func (a *pinAssigner) assign(ctx context.Context, trunks []candidate, take func(c candidate, pin string) (bool, error)) (candidate, string, error) {
+	if len(trunks) == 0 {
+		return candidate{}, "", errNoTrunk
+	}
 	for _, c := range trunks {
 		for range a.retries {
 			if err := ctx.Err(); err != nil {

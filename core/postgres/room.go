@@ -21,6 +21,8 @@ type RoomService struct {
 	pins *pinAssigner
 	log  *slog.Logger
 	reg  prometheus.Registerer
+	// noPINs is TELEPHONY_ENABLED=false: rooms get no PIN at all.
+	noPINs bool
 }
 
 var _ core.RoomService = (*RoomService)(nil)
@@ -42,6 +44,10 @@ func WithPINRetries(n int) RoomOption {
 // collisions with a reader that repeats itself. r must be safe for
 // concurrent use.
 func WithRandom(r io.Reader) RoomOption { return func(s *RoomService) { s.pins.random = r } }
+
+// WithTelephony(false) gives rooms no PIN (TELEPHONY_ENABLED=false): with
+// nothing to dial, a PIN would only be a secret to leak.
+func WithTelephony(enabled bool) RoomOption { return func(s *RoomService) { s.noPINs = !enabled } }
 
 // WithLogger logs the rooms left without a PIN (never the PINs themselves).
 func WithLogger(l *slog.Logger) RoomOption { return func(s *RoomService) { s.log = l } }
@@ -119,7 +125,10 @@ func (s *RoomService) CreateRoom(ctx context.Context, room *core.Room, owner str
 		return err == nil, roomWriteError(err, slug)
 	}
 	c, pin, err := s.pins.assign(ctx, trunks, func(c candidate, pin string) (bool, error) { return insert(&c.id, &pin) })
-	if errors.Is(err, errNoPIN) {
+	switch {
+	case errors.Is(err, errNoTrunk):
+		_, err = insert(nil, nil)
+	case errors.Is(err, errNoPIN):
 		if _, err = insert(nil, nil); err == nil {
 			s.log.WarnContext(ctx, "room created without a PIN: every draw collided", "room", room.ID,
 				"trunks", len(trunks), "retries_per_trunk", s.pins.retries)

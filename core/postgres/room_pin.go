@@ -13,6 +13,9 @@ import (
 // candidates returns the enabled trunks, least-loaded first (ties by name,
 // so that the order is stable), with first, if enabled, moved to the front.
 func (s *RoomService) candidates(ctx context.Context, first string) ([]candidate, error) {
+	if s.noPINs {
+		return nil, nil
+	}
 	rows, err := s.db.Pool.Query(ctx, `SELECT t.id, t.name, t.pin_length FROM trunks t WHERE t.enabled ORDER BY `+trunkRoomCount+`, t.name`)
 	if err != nil {
 		return nil, fmt.Errorf("trunks: %w", err)
@@ -67,7 +70,10 @@ func (s *RoomService) RegeneratePIN(ctx context.Context, id string) (*core.Room,
 		}
 		return set(&c.id, &pin)
 	})
-	if errors.Is(err, errNoPIN) {
+	switch {
+	case errors.Is(err, errNoTrunk):
+		_, err = set(nil, nil)
+	case errors.Is(err, errNoPIN):
 		if _, err = set(nil, nil); err == nil {
 			s.log.WarnContext(ctx, "room left without a PIN: every draw collided", "room", id,
 				"trunks", len(trunks), "retries_per_trunk", s.pins.retries)

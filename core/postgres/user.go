@@ -21,12 +21,13 @@ var _ core.UserService = (*UserService)(nil)
 // NewUserService returns a UserService on db.
 func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 
-const userColumns = `id, sub, email, full_name, short_name, language, timezone, default_access_level, created_at, updated_at`
+const userColumns = `id, sub, email, full_name, short_name, language, timezone, default_access_level,
+	language_chosen, timezone_chosen, created_at, updated_at`
 
 func scanUser(row pgx.Row) (*core.User, error) {
 	var u core.User
 	err := row.Scan(&u.ID, &u.Sub, &u.Email, &u.FullName, &u.ShortName, &u.Language, &u.TimeZone,
-		&u.DefaultAccessLevel, &u.CreatedAt, &u.UpdatedAt)
+		&u.DefaultAccessLevel, &u.LanguageChosen, &u.TimeZoneChosen, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -38,15 +39,20 @@ func scanUser(row pgx.Row) (*core.User, error) {
 // claim keeps the stored value: providers often leave out optional claims.
 // updated_at moves only when a claim really changed.
 const upsertUser = `
-	INSERT INTO users (sub, email, full_name, short_name) VALUES ($1, $2, $3, $4)
+	INSERT INTO users (sub, email, full_name, short_name, language, timezone)
+	VALUES ($1, $2, $3, $4, coalesce(nullif($5, ''), 'en-us'), coalesce(nullif($6, ''), 'UTC'))
 	ON CONFLICT (sub) DO UPDATE SET
 		email = coalesce(nullif(excluded.email, ''), users.email),
 		full_name = coalesce(nullif(excluded.full_name, ''), users.full_name),
 		short_name = coalesce(nullif(excluded.short_name, ''), users.short_name),
-		updated_at = CASE WHEN (users.email, users.full_name, users.short_name) IS DISTINCT FROM
+		language = CASE WHEN users.language_chosen OR $5 = '' THEN users.language ELSE $5 END,
+		timezone = CASE WHEN users.timezone_chosen OR $6 = '' THEN users.timezone ELSE $6 END,
+		updated_at = CASE WHEN (users.email, users.full_name, users.short_name, users.language, users.timezone) IS DISTINCT FROM
 			(coalesce(nullif(excluded.email, ''), users.email),
 			 coalesce(nullif(excluded.full_name, ''), users.full_name),
-			 coalesce(nullif(excluded.short_name, ''), users.short_name))
+			 coalesce(nullif(excluded.short_name, ''), users.short_name),
+			 CASE WHEN users.language_chosen OR $5 = '' THEN users.language ELSE $5 END,
+			 CASE WHEN users.timezone_chosen OR $6 = '' THEN users.timezone ELSE $6 END)
 			THEN now() ELSE users.updated_at END
 	RETURNING ` + userColumns + `, xmax = 0` // xmax is 0 on a row this statement inserted
 
@@ -67,8 +73,15 @@ func (s *UserService) SignIn(ctx context.Context, c core.Claims, matchEmail bool
 		}
 	}
 	var u core.User
-	err := s.db.Pool.QueryRow(ctx, upsertUser, c.Sub, c.Email, c.FullName, c.ShortName).Scan(&u.ID, &u.Sub, &u.Email,
-		&u.FullName, &u.ShortName, &u.Language, &u.TimeZone, &u.DefaultAccessLevel, &u.CreatedAt, &u.UpdatedAt, &u.Created)
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, upsertUser, c.Sub, c.Email, c.FullName, c.ShortName, c.Language, c.TimeZone).Scan(&u.ID,
+			&u.Sub, &u.Email, &u.FullName, &u.ShortName, &u.Language, &u.TimeZone, &u.DefaultAccessLevel,
+			&u.LanguageChosen, &u.TimeZoneChosen, &u.CreatedAt, &u.UpdatedAt, &u.Created); err != nil {
+			return err
+		}
+		// The address was just written: it may have roles waiting.
+		return claimPending(ctx, tx, &u)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
@@ -79,7 +92,8 @@ func (s *UserService) SignIn(ctx context.Context, c core.Claims, matchEmail bool
 // claim never overwrites.
 func claimsChange(u *core.User, c core.Claims) bool {
 	differs := func(claim, stored string) bool { return claim != "" && claim != stored }
-	return differs(c.Email, u.Email) || differs(c.FullName, u.FullName) || differs(c.ShortName, u.ShortName)
+	return differs(c.Email, u.Email) || differs(c.FullName, u.FullName) || differs(c.ShortName, u.ShortName) ||
+		(!u.LanguageChosen && differs(c.Language, u.Language)) || (!u.TimeZoneChosen && differs(c.TimeZone, u.TimeZone))
 }
 
 // takeOver gives c.Sub to the one user whose e-mail matches c.Email, when the
@@ -167,6 +181,7 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, upd core.UserUp
 	}
 	u, err := scanUser(s.db.Pool.QueryRow(ctx, `
 		UPDATE users SET language = coalesce($2, language), timezone = coalesce($3, timezone),
+			language_chosen = language_chosen OR $2 IS NOT NULL, timezone_chosen = timezone_chosen OR $3 IS NOT NULL,
 			default_access_level = coalesce($4, default_access_level), updated_at = now()
 		WHERE id = $1 RETURNING `+userColumns, id, upd.Language, upd.TimeZone, upd.DefaultAccessLevel))
 	if err != nil {

@@ -73,6 +73,7 @@ type handler struct {
 // request to next:
 //
 //	GET /, GET /<slug>       the app (index.html): its start page, and a room's page (the links in invitations)
+//	GET /recordings/<id>     the app's page of a recording (the link in "your recording is ready")
 //	GET /assets/…            the app's script and style sheet
 //	GET /console/config      how to sign in, as JSON
 //	POST /console/dev-token  a development identity token (with DevKeyFile only)
@@ -150,6 +151,9 @@ func newAsset(name string, body []byte) *asset {
 // slug matches what core.Slugify makes, and room ids.
 var slug = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
+// recordingPath is a recording's page: the recording ready e-mail's link.
+var recordingPath = regexp.MustCompile(`^/recordings/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
 // apiPaths are the API's paths of one segment, which look like slugs.
 var apiPaths = map[string]bool{"healthz": true, "readyz": true, "metrics": true, "media-auth": true}
 
@@ -170,7 +174,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.serve(w, r, a)
-	case get && (p == "/" || isRoomPath(p)):
+	case get && (p == "/" || isRoomPath(p) || recordingPath.MatchString(p)):
 		setPageHeaders(w.Header())
 		h.serve(w, r, h.assets["/index.html"])
 	default:

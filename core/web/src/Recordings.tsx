@@ -1,5 +1,5 @@
-// Recording controls and the room's recordings, for its administrators and
-// owners. There is no stream of recording changes: the list is read again
+// Recording controls for the room's administrators and owners, and the
+// recordings they may see: those they started, and all of them for owners. There is no stream of recording changes: the list is read again
 // every two seconds while one is starting, running or being saved.
 import { Code } from "@connectrpc/connect";
 import { useEffect, useState } from "preact/hooks";

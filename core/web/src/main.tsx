@@ -2,6 +2,7 @@
 //
 //   /          sign-in, then the person's rooms
 //   /<slug>    a room (the address invitations link to)
+//   /recordings/<id>  a recording (the address "recording ready" links to), after sign-in
 import "./style.css";
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
@@ -9,6 +10,7 @@ import { config as configService, setUnauthenticatedHandler } from "./api";
 import { type ConsoleConfig, currentSession, loadConfig, oidcCallback, type Session, signOut } from "./auth";
 import type { GetConfigResponse } from "./gen/meetline/v1/config_pb";
 import { I18n, initialLang, type Lang, languages, saveLang, translator } from "./i18n";
+import { RecordingPage } from "./RecordingPage";
 import { RoomPage } from "./RoomPage";
 import { RoomsPage } from "./RoomsPage";
 import { SignIn } from "./SignIn";
@@ -65,8 +67,24 @@ function App() {
 
   const slug = path.replace(/^\/+|\/+$/g, "");
   const next = new URLSearchParams(location.search).get("next") ?? "/";
+  const recording = /^recordings\/([0-9a-f-]{36})$/.exec(slug)?.[1];
   let page;
-  if (slug !== "") {
+  if (recording && session) {
+    page = <RecordingPage key={recording} id={recording} />;
+  } else if (recording && consoleConfig) {
+    // Signed in, the page shows the recording the e-mail linked to.
+    page = (
+      <SignIn
+        config={consoleConfig}
+        next={path}
+        notice={notice}
+        onSignedIn={(s) => {
+          setSession(s);
+          setNotice("");
+        }}
+      />
+    );
+  } else if (slug !== "" && !recording) {
     page = <RoomPage key={slug} slug={slug} session={session} config={config} />;
   } else if (session) {
     page = <RoomsPage />;

@@ -66,8 +66,10 @@ func (x *ListAccessesRequest) GetRoomId() string {
 }
 
 type ListAccessesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Accesses      []*RoomAccess          `protobuf:"bytes,1,rep,name=accesses,proto3" json:"accesses,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Accesses []*RoomAccess          `protobuf:"bytes,1,rep,name=accesses,proto3" json:"accesses,omitempty"`
+	// Roles given by e-mail to people who have not signed in yet.
+	Pending       []*PendingAccess `protobuf:"bytes,2,rep,name=pending,proto3" json:"pending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -109,11 +111,23 @@ func (x *ListAccessesResponse) GetAccesses() []*RoomAccess {
 	return nil
 }
 
+func (x *ListAccessesResponse) GetPending() []*PendingAccess {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+// AddAccessRequest names the person by user_id or by email (exactly one).
+// By e-mail: the user with that address (compared case-insensitively) gets
+// the role; when there is none, the role waits (pending) for the first user
+// who signs in with that verified address.
 type AddAccessRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RoomId        string                 `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
 	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	Role          Role                   `protobuf:"varint,3,opt,name=role,proto3,enum=meetline.v1.Role" json:"role,omitempty"`
+	Email         string                 `protobuf:"bytes,4,opt,name=email,proto3" json:"email,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -169,9 +183,19 @@ func (x *AddAccessRequest) GetRole() Role {
 	return Role_ROLE_UNSPECIFIED
 }
 
+func (x *AddAccessRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
 type AddAccessResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Access        *RoomAccess            `protobuf:"bytes,1,opt,name=access,proto3" json:"access,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set when a user got the role now.
+	Access *RoomAccess `protobuf:"bytes,1,opt,name=access,proto3" json:"access,omitempty"`
+	// Set when the role waits for someone to sign in with the address.
+	Pending       *PendingAccess `protobuf:"bytes,2,opt,name=pending,proto3" json:"pending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -213,6 +237,82 @@ func (x *AddAccessResponse) GetAccess() *RoomAccess {
 	return nil
 }
 
+func (x *AddAccessResponse) GetPending() *PendingAccess {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+// PendingAccess is a role waiting for the first user to sign in with email.
+type PendingAccess struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	RoomId        string                 `protobuf:"bytes,2,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	Role          Role                   `protobuf:"varint,4,opt,name=role,proto3,enum=meetline.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PendingAccess) Reset() {
+	*x = PendingAccess{}
+	mi := &file_meetline_v1_access_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PendingAccess) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PendingAccess) ProtoMessage() {}
+
+func (x *PendingAccess) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_access_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PendingAccess.ProtoReflect.Descriptor instead.
+func (*PendingAccess) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PendingAccess) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PendingAccess) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *PendingAccess) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *PendingAccess) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
 type UpdateAccessRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -223,7 +323,7 @@ type UpdateAccessRequest struct {
 
 func (x *UpdateAccessRequest) Reset() {
 	*x = UpdateAccessRequest{}
-	mi := &file_meetline_v1_access_proto_msgTypes[4]
+	mi := &file_meetline_v1_access_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -235,7 +335,7 @@ func (x *UpdateAccessRequest) String() string {
 func (*UpdateAccessRequest) ProtoMessage() {}
 
 func (x *UpdateAccessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_access_proto_msgTypes[4]
+	mi := &file_meetline_v1_access_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -248,7 +348,7 @@ func (x *UpdateAccessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAccessRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAccessRequest) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_access_proto_rawDescGZIP(), []int{4}
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UpdateAccessRequest) GetId() string {
@@ -274,7 +374,7 @@ type UpdateAccessResponse struct {
 
 func (x *UpdateAccessResponse) Reset() {
 	*x = UpdateAccessResponse{}
-	mi := &file_meetline_v1_access_proto_msgTypes[5]
+	mi := &file_meetline_v1_access_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -286,7 +386,7 @@ func (x *UpdateAccessResponse) String() string {
 func (*UpdateAccessResponse) ProtoMessage() {}
 
 func (x *UpdateAccessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_access_proto_msgTypes[5]
+	mi := &file_meetline_v1_access_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -299,7 +399,7 @@ func (x *UpdateAccessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAccessResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAccessResponse) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_access_proto_rawDescGZIP(), []int{5}
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *UpdateAccessResponse) GetAccess() *RoomAccess {
@@ -318,7 +418,7 @@ type RemoveAccessRequest struct {
 
 func (x *RemoveAccessRequest) Reset() {
 	*x = RemoveAccessRequest{}
-	mi := &file_meetline_v1_access_proto_msgTypes[6]
+	mi := &file_meetline_v1_access_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -330,7 +430,7 @@ func (x *RemoveAccessRequest) String() string {
 func (*RemoveAccessRequest) ProtoMessage() {}
 
 func (x *RemoveAccessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_access_proto_msgTypes[6]
+	mi := &file_meetline_v1_access_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -343,7 +443,7 @@ func (x *RemoveAccessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAccessRequest.ProtoReflect.Descriptor instead.
 func (*RemoveAccessRequest) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_access_proto_rawDescGZIP(), []int{6}
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RemoveAccessRequest) GetId() string {
@@ -361,7 +461,7 @@ type RemoveAccessResponse struct {
 
 func (x *RemoveAccessResponse) Reset() {
 	*x = RemoveAccessResponse{}
-	mi := &file_meetline_v1_access_proto_msgTypes[7]
+	mi := &file_meetline_v1_access_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +473,7 @@ func (x *RemoveAccessResponse) String() string {
 func (*RemoveAccessResponse) ProtoMessage() {}
 
 func (x *RemoveAccessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_access_proto_msgTypes[7]
+	mi := &file_meetline_v1_access_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +486,7 @@ func (x *RemoveAccessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAccessResponse.ProtoReflect.Descriptor instead.
 func (*RemoveAccessResponse) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_access_proto_rawDescGZIP(), []int{7}
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{8}
 }
 
 var File_meetline_v1_access_proto protoreflect.FileDescriptor
@@ -395,15 +495,23 @@ const file_meetline_v1_access_proto_rawDesc = "" +
 	"\n" +
 	"\x18meetline/v1/access.proto\x12\vmeetline.v1\x1a\x18meetline/v1/common.proto\x1a\x16meetline/v1/room.proto\".\n" +
 	"\x13ListAccessesRequest\x12\x17\n" +
-	"\aroom_id\x18\x01 \x01(\tR\x06roomId\"K\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\"\x81\x01\n" +
 	"\x14ListAccessesResponse\x123\n" +
-	"\baccesses\x18\x01 \x03(\v2\x17.meetline.v1.RoomAccessR\baccesses\"k\n" +
+	"\baccesses\x18\x01 \x03(\v2\x17.meetline.v1.RoomAccessR\baccesses\x124\n" +
+	"\apending\x18\x02 \x03(\v2\x1a.meetline.v1.PendingAccessR\apending\"\x81\x01\n" +
 	"\x10AddAccessRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12%\n" +
-	"\x04role\x18\x03 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"D\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\x12\x14\n" +
+	"\x05email\x18\x04 \x01(\tR\x05email\"z\n" +
 	"\x11AddAccessResponse\x12/\n" +
-	"\x06access\x18\x01 \x01(\v2\x17.meetline.v1.RoomAccessR\x06access\"L\n" +
+	"\x06access\x18\x01 \x01(\v2\x17.meetline.v1.RoomAccessR\x06access\x124\n" +
+	"\apending\x18\x02 \x01(\v2\x1a.meetline.v1.PendingAccessR\apending\"u\n" +
+	"\rPendingAccess\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\aroom_id\x18\x02 \x01(\tR\x06roomId\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12%\n" +
+	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"L\n" +
 	"\x13UpdateAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12%\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"G\n" +
@@ -430,38 +538,42 @@ func file_meetline_v1_access_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_access_proto_rawDescData
 }
 
-var file_meetline_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_meetline_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_meetline_v1_access_proto_goTypes = []any{
 	(*ListAccessesRequest)(nil),  // 0: meetline.v1.ListAccessesRequest
 	(*ListAccessesResponse)(nil), // 1: meetline.v1.ListAccessesResponse
 	(*AddAccessRequest)(nil),     // 2: meetline.v1.AddAccessRequest
 	(*AddAccessResponse)(nil),    // 3: meetline.v1.AddAccessResponse
-	(*UpdateAccessRequest)(nil),  // 4: meetline.v1.UpdateAccessRequest
-	(*UpdateAccessResponse)(nil), // 5: meetline.v1.UpdateAccessResponse
-	(*RemoveAccessRequest)(nil),  // 6: meetline.v1.RemoveAccessRequest
-	(*RemoveAccessResponse)(nil), // 7: meetline.v1.RemoveAccessResponse
-	(*RoomAccess)(nil),           // 8: meetline.v1.RoomAccess
-	(Role)(0),                    // 9: meetline.v1.Role
+	(*PendingAccess)(nil),        // 4: meetline.v1.PendingAccess
+	(*UpdateAccessRequest)(nil),  // 5: meetline.v1.UpdateAccessRequest
+	(*UpdateAccessResponse)(nil), // 6: meetline.v1.UpdateAccessResponse
+	(*RemoveAccessRequest)(nil),  // 7: meetline.v1.RemoveAccessRequest
+	(*RemoveAccessResponse)(nil), // 8: meetline.v1.RemoveAccessResponse
+	(*RoomAccess)(nil),           // 9: meetline.v1.RoomAccess
+	(Role)(0),                    // 10: meetline.v1.Role
 }
 var file_meetline_v1_access_proto_depIdxs = []int32{
-	8, // 0: meetline.v1.ListAccessesResponse.accesses:type_name -> meetline.v1.RoomAccess
-	9, // 1: meetline.v1.AddAccessRequest.role:type_name -> meetline.v1.Role
-	8, // 2: meetline.v1.AddAccessResponse.access:type_name -> meetline.v1.RoomAccess
-	9, // 3: meetline.v1.UpdateAccessRequest.role:type_name -> meetline.v1.Role
-	8, // 4: meetline.v1.UpdateAccessResponse.access:type_name -> meetline.v1.RoomAccess
-	0, // 5: meetline.v1.AccessService.ListAccesses:input_type -> meetline.v1.ListAccessesRequest
-	2, // 6: meetline.v1.AccessService.AddAccess:input_type -> meetline.v1.AddAccessRequest
-	4, // 7: meetline.v1.AccessService.UpdateAccess:input_type -> meetline.v1.UpdateAccessRequest
-	6, // 8: meetline.v1.AccessService.RemoveAccess:input_type -> meetline.v1.RemoveAccessRequest
-	1, // 9: meetline.v1.AccessService.ListAccesses:output_type -> meetline.v1.ListAccessesResponse
-	3, // 10: meetline.v1.AccessService.AddAccess:output_type -> meetline.v1.AddAccessResponse
-	5, // 11: meetline.v1.AccessService.UpdateAccess:output_type -> meetline.v1.UpdateAccessResponse
-	7, // 12: meetline.v1.AccessService.RemoveAccess:output_type -> meetline.v1.RemoveAccessResponse
-	9, // [9:13] is the sub-list for method output_type
-	5, // [5:9] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	9,  // 0: meetline.v1.ListAccessesResponse.accesses:type_name -> meetline.v1.RoomAccess
+	4,  // 1: meetline.v1.ListAccessesResponse.pending:type_name -> meetline.v1.PendingAccess
+	10, // 2: meetline.v1.AddAccessRequest.role:type_name -> meetline.v1.Role
+	9,  // 3: meetline.v1.AddAccessResponse.access:type_name -> meetline.v1.RoomAccess
+	4,  // 4: meetline.v1.AddAccessResponse.pending:type_name -> meetline.v1.PendingAccess
+	10, // 5: meetline.v1.PendingAccess.role:type_name -> meetline.v1.Role
+	10, // 6: meetline.v1.UpdateAccessRequest.role:type_name -> meetline.v1.Role
+	9,  // 7: meetline.v1.UpdateAccessResponse.access:type_name -> meetline.v1.RoomAccess
+	0,  // 8: meetline.v1.AccessService.ListAccesses:input_type -> meetline.v1.ListAccessesRequest
+	2,  // 9: meetline.v1.AccessService.AddAccess:input_type -> meetline.v1.AddAccessRequest
+	5,  // 10: meetline.v1.AccessService.UpdateAccess:input_type -> meetline.v1.UpdateAccessRequest
+	7,  // 11: meetline.v1.AccessService.RemoveAccess:input_type -> meetline.v1.RemoveAccessRequest
+	1,  // 12: meetline.v1.AccessService.ListAccesses:output_type -> meetline.v1.ListAccessesResponse
+	3,  // 13: meetline.v1.AccessService.AddAccess:output_type -> meetline.v1.AddAccessResponse
+	6,  // 14: meetline.v1.AccessService.UpdateAccess:output_type -> meetline.v1.UpdateAccessResponse
+	8,  // 15: meetline.v1.AccessService.RemoveAccess:output_type -> meetline.v1.RemoveAccessResponse
+	12, // [12:16] is the sub-list for method output_type
+	8,  // [8:12] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_access_proto_init() }
@@ -477,7 +589,7 @@ func file_meetline_v1_access_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_access_proto_rawDesc), len(file_meetline_v1_access_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

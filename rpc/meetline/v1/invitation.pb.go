@@ -31,7 +31,12 @@ type InviteRequest struct {
 	// iCalendar event (RFC 5545).
 	StartTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	// An optional personal note, at most 1,000 characters.
-	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	Message string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	// When set, every invitee also gets this role in the room (as AddAccess
+	// by e-mail: at once for a known user, at their first sign-in otherwise),
+	// so that in a restricted room they enter without waiting in the lobby.
+	// Invitees who already have a role keep theirs.
+	GrantRole     Role `protobuf:"varint,5,opt,name=grant_role,json=grantRole,proto3,enum=meetline.v1.Role" json:"grant_role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -94,6 +99,13 @@ func (x *InviteRequest) GetMessage() string {
 	return ""
 }
 
+func (x *InviteRequest) GetGrantRole() Role {
+	if x != nil {
+		return x.GrantRole
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
 type InviteResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Messages queued: one per distinct address.
@@ -143,13 +155,15 @@ var File_meetline_v1_invitation_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_invitation_proto_rawDesc = "" +
 	"\n" +
-	"\x1cmeetline/v1/invitation.proto\x12\vmeetline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n" +
+	"\x1cmeetline/v1/invitation.proto\x12\vmeetline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18meetline/v1/common.proto\"\xc7\x01\n" +
 	"\rInviteRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x16\n" +
 	"\x06emails\x18\x02 \x03(\tR\x06emails\x129\n" +
 	"\n" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessage\"(\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x120\n" +
+	"\n" +
+	"grant_role\x18\x05 \x01(\x0e2\x11.meetline.v1.RoleR\tgrantRole\"(\n" +
 	"\x0eInviteResponse\x12\x16\n" +
 	"\x06queued\x18\x01 \x01(\x05R\x06queued2V\n" +
 	"\x11InvitationService\x12A\n" +
@@ -172,16 +186,18 @@ var file_meetline_v1_invitation_proto_goTypes = []any{
 	(*InviteRequest)(nil),         // 0: meetline.v1.InviteRequest
 	(*InviteResponse)(nil),        // 1: meetline.v1.InviteResponse
 	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(Role)(0),                     // 3: meetline.v1.Role
 }
 var file_meetline_v1_invitation_proto_depIdxs = []int32{
 	2, // 0: meetline.v1.InviteRequest.start_time:type_name -> google.protobuf.Timestamp
-	0, // 1: meetline.v1.InvitationService.Invite:input_type -> meetline.v1.InviteRequest
-	1, // 2: meetline.v1.InvitationService.Invite:output_type -> meetline.v1.InviteResponse
-	2, // [2:3] is the sub-list for method output_type
-	1, // [1:2] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	3, // 1: meetline.v1.InviteRequest.grant_role:type_name -> meetline.v1.Role
+	0, // 2: meetline.v1.InvitationService.Invite:input_type -> meetline.v1.InviteRequest
+	1, // 3: meetline.v1.InvitationService.Invite:output_type -> meetline.v1.InviteResponse
+	3, // [3:4] is the sub-list for method output_type
+	2, // [2:3] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_invitation_proto_init() }
@@ -189,6 +205,7 @@ func file_meetline_v1_invitation_proto_init() {
 	if File_meetline_v1_invitation_proto != nil {
 		return
 	}
+	file_meetline_v1_common_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -232,7 +232,10 @@ type Recording struct {
 	IsExpired  bool                   `protobuf:"varint,10,opt,name=is_expired,json=isExpired,proto3" json:"is_expired,omitempty"`
 	Permanent  bool                   `protobuf:"varint,11,opt,name=permanent,proto3" json:"permanent,omitempty"`
 	// A time-limited download link, once saved.
-	DownloadUrl   string `protobuf:"bytes,12,opt,name=download_url,json=downloadUrl,proto3" json:"download_url,omitempty"`
+	DownloadUrl string `protobuf:"bytes,12,opt,name=download_url,json=downloadUrl,proto3" json:"download_url,omitempty"`
+	// The user who started it ("" when a service did, or that user is gone).
+	// It is theirs: they and the room's owners may see, download and delete it.
+	StartedBy     string `protobuf:"bytes,13,opt,name=started_by,json=startedBy,proto3" json:"started_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -347,6 +350,13 @@ func (x *Recording) GetPermanent() bool {
 func (x *Recording) GetDownloadUrl() string {
 	if x != nil {
 		return x.DownloadUrl
+	}
+	return ""
+}
+
+func (x *Recording) GetStartedBy() string {
+	if x != nil {
+		return x.StartedBy
 	}
 	return ""
 }
@@ -1021,7 +1031,7 @@ const file_meetline_v1_recording_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04slug\x18\x03 \x01(\tR\x04slug\x12;\n" +
-	"\faccess_level\x18\x04 \x01(\x0e2\x18.meetline.v1.AccessLevelR\vaccessLevel\"\x93\x04\n" +
+	"\faccess_level\x18\x04 \x01(\x0e2\x18.meetline.v1.AccessLevelR\vaccessLevel\"\xb2\x04\n" +
 	"\tRecording\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
 	"\x04room\x18\x02 \x01(\v2\x1a.meetline.v1.RecordingRoomR\x04room\x124\n" +
@@ -1039,7 +1049,9 @@ const file_meetline_v1_recording_proto_rawDesc = "" +
 	"is_expired\x18\n" +
 	" \x01(\bR\tisExpired\x12\x1c\n" +
 	"\tpermanent\x18\v \x01(\bR\tpermanent\x12!\n" +
-	"\fdownload_url\x18\f \x01(\tR\vdownloadUrl\"\x99\x01\n" +
+	"\fdownload_url\x18\f \x01(\tR\vdownloadUrl\x12\x1d\n" +
+	"\n" +
+	"started_by\x18\r \x01(\tR\tstartedBy\"\x99\x01\n" +
 	"\x15StartRecordingRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12.\n" +
 	"\x04mode\x18\x02 \x01(\x0e2\x1a.meetline.v1.RecordingModeR\x04mode\x127\n" +

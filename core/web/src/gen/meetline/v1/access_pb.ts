@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/access.proto.
  */
 export const file_meetline_v1_access: GenFile = /*@__PURE__*/
-  fileDesc("ChhtZWV0bGluZS92MS9hY2Nlc3MucHJvdG8SC21lZXRsaW5lLnYxIiYKE0xpc3RBY2Nlc3Nlc1JlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCSJBChRMaXN0QWNjZXNzZXNSZXNwb25zZRIpCghhY2Nlc3NlcxgBIAMoCzIXLm1lZXRsaW5lLnYxLlJvb21BY2Nlc3MiVQoQQWRkQWNjZXNzUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSHwoEcm9sZRgDIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUiPAoRQWRkQWNjZXNzUmVzcG9uc2USJwoGYWNjZXNzGAEgASgLMhcubWVldGxpbmUudjEuUm9vbUFjY2VzcyJCChNVcGRhdGVBY2Nlc3NSZXF1ZXN0EgoKAmlkGAEgASgJEh8KBHJvbGUYAiABKA4yES5tZWV0bGluZS52MS5Sb2xlIj8KFFVwZGF0ZUFjY2Vzc1Jlc3BvbnNlEicKBmFjY2VzcxgBIAEoCzIXLm1lZXRsaW5lLnYxLlJvb21BY2Nlc3MiIQoTUmVtb3ZlQWNjZXNzUmVxdWVzdBIKCgJpZBgBIAEoCSIWChRSZW1vdmVBY2Nlc3NSZXNwb25zZTLkAgoNQWNjZXNzU2VydmljZRJYCgxMaXN0QWNjZXNzZXMSIC5tZWV0bGluZS52MS5MaXN0QWNjZXNzZXNSZXF1ZXN0GiEubWVldGxpbmUudjEuTGlzdEFjY2Vzc2VzUmVzcG9uc2UiA5ACARJKCglBZGRBY2Nlc3MSHS5tZWV0bGluZS52MS5BZGRBY2Nlc3NSZXF1ZXN0Gh4ubWVldGxpbmUudjEuQWRkQWNjZXNzUmVzcG9uc2USUwoMVXBkYXRlQWNjZXNzEiAubWVldGxpbmUudjEuVXBkYXRlQWNjZXNzUmVxdWVzdBohLm1lZXRsaW5lLnYxLlVwZGF0ZUFjY2Vzc1Jlc3BvbnNlElgKDFJlbW92ZUFjY2VzcxIgLm1lZXRsaW5lLnYxLlJlbW92ZUFjY2Vzc1JlcXVlc3QaIS5tZWV0bGluZS52MS5SZW1vdmVBY2Nlc3NSZXNwb25zZSIDkAICQjlaN2dpdGh1Yi5jb20vbWVldGxpbmUvbWVldGxpbmUvcnBjL21lZXRsaW5lL3YxO21lZXRsaW5ldjFiBnByb3RvMw", [file_meetline_v1_common, file_meetline_v1_room]);
+  fileDesc("ChhtZWV0bGluZS92MS9hY2Nlc3MucHJvdG8SC21lZXRsaW5lLnYxIiYKE0xpc3RBY2Nlc3Nlc1JlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCSJuChRMaXN0QWNjZXNzZXNSZXNwb25zZRIpCghhY2Nlc3NlcxgBIAMoCzIXLm1lZXRsaW5lLnYxLlJvb21BY2Nlc3MSKwoHcGVuZGluZxgCIAMoCzIaLm1lZXRsaW5lLnYxLlBlbmRpbmdBY2Nlc3MiZAoQQWRkQWNjZXNzUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSHwoEcm9sZRgDIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUSDQoFZW1haWwYBCABKAkiaQoRQWRkQWNjZXNzUmVzcG9uc2USJwoGYWNjZXNzGAEgASgLMhcubWVldGxpbmUudjEuUm9vbUFjY2VzcxIrCgdwZW5kaW5nGAIgASgLMhoubWVldGxpbmUudjEuUGVuZGluZ0FjY2VzcyJcCg1QZW5kaW5nQWNjZXNzEgoKAmlkGAEgASgJEg8KB3Jvb21faWQYAiABKAkSDQoFZW1haWwYAyABKAkSHwoEcm9sZRgEIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUiQgoTVXBkYXRlQWNjZXNzUmVxdWVzdBIKCgJpZBgBIAEoCRIfCgRyb2xlGAIgASgOMhEubWVldGxpbmUudjEuUm9sZSI/ChRVcGRhdGVBY2Nlc3NSZXNwb25zZRInCgZhY2Nlc3MYASABKAsyFy5tZWV0bGluZS52MS5Sb29tQWNjZXNzIiEKE1JlbW92ZUFjY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkiFgoUUmVtb3ZlQWNjZXNzUmVzcG9uc2Uy5AIKDUFjY2Vzc1NlcnZpY2USWAoMTGlzdEFjY2Vzc2VzEiAubWVldGxpbmUudjEuTGlzdEFjY2Vzc2VzUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxpc3RBY2Nlc3Nlc1Jlc3BvbnNlIgOQAgESSgoJQWRkQWNjZXNzEh0ubWVldGxpbmUudjEuQWRkQWNjZXNzUmVxdWVzdBoeLm1lZXRsaW5lLnYxLkFkZEFjY2Vzc1Jlc3BvbnNlElMKDFVwZGF0ZUFjY2VzcxIgLm1lZXRsaW5lLnYxLlVwZGF0ZUFjY2Vzc1JlcXVlc3QaIS5tZWV0bGluZS52MS5VcGRhdGVBY2Nlc3NSZXNwb25zZRJYCgxSZW1vdmVBY2Nlc3MSIC5tZWV0bGluZS52MS5SZW1vdmVBY2Nlc3NSZXF1ZXN0GiEubWVldGxpbmUudjEuUmVtb3ZlQWNjZXNzUmVzcG9uc2UiA5ACAkI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_meetline_v1_common, file_meetline_v1_room]);
 
 /**
  * @generated from message meetline.v1.ListAccessesRequest
@@ -41,6 +41,13 @@ export type ListAccessesResponse = Message<"meetline.v1.ListAccessesResponse"> &
    * @generated from field: repeated meetline.v1.RoomAccess accesses = 1;
    */
   accesses: RoomAccess[];
+
+  /**
+   * Roles given by e-mail to people who have not signed in yet.
+   *
+   * @generated from field: repeated meetline.v1.PendingAccess pending = 2;
+   */
+  pending: PendingAccess[];
 };
 
 /**
@@ -51,6 +58,11 @@ export const ListAccessesResponseSchema: GenMessage<ListAccessesResponse> = /*@_
   messageDesc(file_meetline_v1_access, 1);
 
 /**
+ * AddAccessRequest names the person by user_id or by email (exactly one).
+ * By e-mail: the user with that address (compared case-insensitively) gets
+ * the role; when there is none, the role waits (pending) for the first user
+ * who signs in with that verified address.
+ *
  * @generated from message meetline.v1.AddAccessRequest
  */
 export type AddAccessRequest = Message<"meetline.v1.AddAccessRequest"> & {
@@ -68,6 +80,11 @@ export type AddAccessRequest = Message<"meetline.v1.AddAccessRequest"> & {
    * @generated from field: meetline.v1.Role role = 3;
    */
   role: Role;
+
+  /**
+   * @generated from field: string email = 4;
+   */
+  email: string;
 };
 
 /**
@@ -82,9 +99,18 @@ export const AddAccessRequestSchema: GenMessage<AddAccessRequest> = /*@__PURE__*
  */
 export type AddAccessResponse = Message<"meetline.v1.AddAccessResponse"> & {
   /**
+   * Set when a user got the role now.
+   *
    * @generated from field: meetline.v1.RoomAccess access = 1;
    */
   access?: RoomAccess | undefined;
+
+  /**
+   * Set when the role waits for someone to sign in with the address.
+   *
+   * @generated from field: meetline.v1.PendingAccess pending = 2;
+   */
+  pending?: PendingAccess | undefined;
 };
 
 /**
@@ -93,6 +119,40 @@ export type AddAccessResponse = Message<"meetline.v1.AddAccessResponse"> & {
  */
 export const AddAccessResponseSchema: GenMessage<AddAccessResponse> = /*@__PURE__*/
   messageDesc(file_meetline_v1_access, 3);
+
+/**
+ * PendingAccess is a role waiting for the first user to sign in with email.
+ *
+ * @generated from message meetline.v1.PendingAccess
+ */
+export type PendingAccess = Message<"meetline.v1.PendingAccess"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string room_id = 2;
+   */
+  roomId: string;
+
+  /**
+   * @generated from field: string email = 3;
+   */
+  email: string;
+
+  /**
+   * @generated from field: meetline.v1.Role role = 4;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message meetline.v1.PendingAccess.
+ * Use `create(PendingAccessSchema)` to create a new message.
+ */
+export const PendingAccessSchema: GenMessage<PendingAccess> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_access, 4);
 
 /**
  * @generated from message meetline.v1.UpdateAccessRequest
@@ -114,7 +174,7 @@ export type UpdateAccessRequest = Message<"meetline.v1.UpdateAccessRequest"> & {
  * Use `create(UpdateAccessRequestSchema)` to create a new message.
  */
 export const UpdateAccessRequestSchema: GenMessage<UpdateAccessRequest> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_access, 4);
+  messageDesc(file_meetline_v1_access, 5);
 
 /**
  * @generated from message meetline.v1.UpdateAccessResponse
@@ -131,7 +191,7 @@ export type UpdateAccessResponse = Message<"meetline.v1.UpdateAccessResponse"> &
  * Use `create(UpdateAccessResponseSchema)` to create a new message.
  */
 export const UpdateAccessResponseSchema: GenMessage<UpdateAccessResponse> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_access, 5);
+  messageDesc(file_meetline_v1_access, 6);
 
 /**
  * @generated from message meetline.v1.RemoveAccessRequest
@@ -148,7 +208,7 @@ export type RemoveAccessRequest = Message<"meetline.v1.RemoveAccessRequest"> & {
  * Use `create(RemoveAccessRequestSchema)` to create a new message.
  */
 export const RemoveAccessRequestSchema: GenMessage<RemoveAccessRequest> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_access, 6);
+  messageDesc(file_meetline_v1_access, 7);
 
 /**
  * @generated from message meetline.v1.RemoveAccessResponse
@@ -161,7 +221,7 @@ export type RemoveAccessResponse = Message<"meetline.v1.RemoveAccessResponse"> &
  * Use `create(RemoveAccessResponseSchema)` to create a new message.
  */
 export const RemoveAccessResponseSchema: GenMessage<RemoveAccessResponse> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_access, 7);
+  messageDesc(file_meetline_v1_access, 8);
 
 /**
  * AccessService manages who has which role in a room. Administrators and

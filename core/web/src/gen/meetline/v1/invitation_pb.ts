@@ -6,13 +6,15 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Role } from "./common_pb";
+import { file_meetline_v1_common } from "./common_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file meetline/v1/invitation.proto.
  */
 export const file_meetline_v1_invitation: GenFile = /*@__PURE__*/
-  fileDesc("ChxtZWV0bGluZS92MS9pbnZpdGF0aW9uLnByb3RvEgttZWV0bGluZS52MSJxCg1JbnZpdGVSZXF1ZXN0Eg8KB3Jvb21faWQYASABKAkSDgoGZW1haWxzGAIgAygJEi4KCnN0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lc3NhZ2UYBCABKAkiIAoOSW52aXRlUmVzcG9uc2USDgoGcXVldWVkGAEgASgFMlYKEUludml0YXRpb25TZXJ2aWNlEkEKBkludml0ZRIaLm1lZXRsaW5lLnYxLkludml0ZVJlcXVlc3QaGy5tZWV0bGluZS52MS5JbnZpdGVSZXNwb25zZUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChxtZWV0bGluZS92MS9pbnZpdGF0aW9uLnByb3RvEgttZWV0bGluZS52MSKYAQoNSW52aXRlUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEg4KBmVtYWlscxgCIAMoCRIuCgpzdGFydF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdtZXNzYWdlGAQgASgJEiUKCmdyYW50X3JvbGUYBSABKA4yES5tZWV0bGluZS52MS5Sb2xlIiAKDkludml0ZVJlc3BvbnNlEg4KBnF1ZXVlZBgBIAEoBTJWChFJbnZpdGF0aW9uU2VydmljZRJBCgZJbnZpdGUSGi5tZWV0bGluZS52MS5JbnZpdGVSZXF1ZXN0GhsubWVldGxpbmUudjEuSW52aXRlUmVzcG9uc2VCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_meetline_v1_common]);
 
 /**
  * @generated from message meetline.v1.InviteRequest
@@ -44,6 +46,16 @@ export type InviteRequest = Message<"meetline.v1.InviteRequest"> & {
    * @generated from field: string message = 4;
    */
   message: string;
+
+  /**
+   * When set, every invitee also gets this role in the room (as AddAccess
+   * by e-mail: at once for a known user, at their first sign-in otherwise),
+   * so that in a restricted room they enter without waiting in the lobby.
+   * Invitees who already have a role keep theirs.
+   *
+   * @generated from field: meetline.v1.Role grant_role = 5;
+   */
+  grantRole: Role;
 };
 
 /**
