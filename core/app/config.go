@@ -23,7 +23,13 @@ type Config struct {
 	PublicURL       string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
-	MigrateOnStart  bool
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout bound how long a client
+	// may take to send a request's headers, then its body, and how long an
+	// idle connection stays open (HTTPServer).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MigrateOnStart    bool
 	// Pprof (CORE_PPROF) serves net/http/pprof's profiles under
 	// /debug/pprof/, for load tests; off by default (see debugRoutes).
 	Pprof bool
@@ -96,16 +102,19 @@ type Config struct {
 // the required variables.
 func Defaults() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		LogLevel:        slog.LevelInfo,
-		ShutdownTimeout: 20 * time.Second,
-		MigrateOnStart:  true,
-		ValkeyPrefix:    "meetline:",
-		S3Region:        "us-east-1",
-		S3Bucket:        "meetline",
-		LiveKitTokenTTL: 6 * time.Hour,
-		LiveKitSIP:      livekit.SIPRouting{TrunkName: "meetline-sipgate"},
-		OIDCAudience:    "meetline",
+		Addr:              "127.0.0.1:8080",
+		LogLevel:          slog.LevelInfo,
+		ShutdownTimeout:   20 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MigrateOnStart:    true,
+		ValkeyPrefix:      "meetline:",
+		S3Region:          "us-east-1",
+		S3Bucket:          "meetline",
+		LiveKitTokenTTL:   6 * time.Hour,
+		LiveKitSIP:        livekit.SIPRouting{TrunkName: "meetline-sipgate"},
+		OIDCAudience:      "meetline",
 
 		DevIssuerKeyFile: ".run/dev-issuer.pem",
 		PINRetries:       5,
@@ -143,6 +152,9 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.String(&c.PublicURL, "CORE_PUBLIC_URL")
 	envconf.Value(l, &c.LogLevel, "LOG_LEVEL", parseLevel)
 	l.Duration(&c.ShutdownTimeout, "CORE_SHUTDOWN_TIMEOUT")
+	l.Duration(&c.ReadHeaderTimeout, "CORE_READ_HEADER_TIMEOUT")
+	l.Duration(&c.ReadTimeout, "CORE_READ_TIMEOUT")
+	l.Duration(&c.IdleTimeout, "CORE_IDLE_TIMEOUT")
 	l.Bool(&c.MigrateOnStart, "CORE_MIGRATE_ON_START")
 	l.Bool(&c.Pprof, "CORE_PPROF")
 
