@@ -27,7 +27,11 @@ type Claims struct {
 	Email     string
 	FullName  string
 	ShortName string
-	Expiry    time.Time // when the token that says so expires
+	// EmailVerified is set when the identity provider says Email is the
+	// bearer's (email_verified true); only such an address may take over an
+	// account (SignIn's matchEmail).
+	EmailVerified bool
+	Expiry        time.Time // when the token that says so expires
 }
 
 // UserUpdate holds the fields a user may change about themselves; nil leaves a field as it is.
@@ -41,8 +45,9 @@ type UserUpdate struct {
 type UserService interface {
 	// SignIn finds the user with claims.Sub, creating them on first sight, and
 	// updates the claims that changed; an empty claim never overwrites. When
-	// matchEmail is set, a new sub whose e-mail (case-insensitively) belongs
-	// to exactly one user takes over that user; several such users → EFORBIDDEN.
+	// matchEmail is set, a new sub whose verified e-mail (case-insensitively)
+	// belongs to exactly one user takes over that user; several such users →
+	// EFORBIDDEN. An unverified e-mail takes over no one.
 	SignIn(ctx context.Context, claims Claims, matchEmail bool) (*User, error)
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	// FindUsersByEmail returns the users with these addresses (compared
