@@ -2,7 +2,10 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	lkproto "github.com/livekit/protocol/livekit"
 
 	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/mail"
 	"github.com/meetline/meetline/internal/envconf"
@@ -277,12 +281,50 @@ func (c *Config) check(l *envconf.Loader) {
 	case c.SummaryURL != "" && (c.SummaryToken == "" || c.SummaryCallbackTok == ""):
 		need("SUMMARY_TOKEN", "the summary service's token and SUMMARY_CALLBACK_TOKEN, since SUMMARY_URL is set")
 	}
+	c.checkSecrets(l)
 	switch sip := c.LiveKitSIP; {
 	case sip.AuthUsername != "" && sip.AuthPassword == "":
 		need("LIVEKIT_SIP_AUTH_PASSWORD", "the password that goes with LIVEKIT_SIP_AUTH_USERNAME")
 	case sip.AuthUsername == "" && sip.AuthPassword != "":
 		need("LIVEKIT_SIP_AUTH_USERNAME", "the user name that goes with LIVEKIT_SIP_AUTH_PASSWORD")
 	}
+}
+
+// MinSecretBytes is the shortest shared secret the core accepts: 256 bits
+// if random, out of reach of guessing.
+const MinSecretBytes = 32
+
+// checkSecrets refuses short shared secrets, and the development issuer on
+// a core others reach: it signs anyone in as anyone (/console/dev-token).
+// LIVEKIT_API_SECRET is LiveKit's to check: it refuses a short one outside
+// its development mode, which local stacks use.
+func (c *Config) checkSecrets(l *envconf.Loader) {
+	for name, v := range map[string]string{"LOBBY_TICKET_SECRET": c.LobbyTicketSecret,
+		"STORAGE_WEBHOOK_TOKEN": c.StorageWebhookToken, "SUMMARY_CALLBACK_TOKEN": c.SummaryCallbackTok} {
+		if v != "" && len(v) < MinSecretBytes {
+			l.Fail(name, "", fmt.Errorf("want at least %d bytes (openssl rand -hex 32)", MinSecretBytes))
+		}
+	}
+	if _, err := api.ParseServiceTokens(c.ServiceTokens); err != nil {
+		l.Fail("SERVICE_TOKENS", "", err)
+	}
+	if c.DevIssuer && !loopback(c.PublicURL) {
+		l.Fail("CORE_DEV_ISSUER", "true", errors.New("want false unless CORE_PUBLIC_URL is a loopback address: "+
+			"the development issuer signs anyone in as anyone"))
+	}
+}
+
+// loopback reports whether rawURL's host is this machine only.
+func loopback(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	return err == nil && ip.IsLoopback()
 }
 
 func parseLevel(v string) (slog.Level, error) {
