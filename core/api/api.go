@@ -49,6 +49,7 @@ type Server struct {
 	Recording   core.RecordingSettings
 
 	LobbySettings LobbySettings
+	RoomLimits    RoomLimits
 	Recorder      RecorderSettings
 	// Mailer sends invitations and notifications through the outbox.
 	Mailer Mailer

@@ -132,6 +132,8 @@ func (a *App) build(ctx context.Context) error {
 		Dedup:       valkey.NewDeduplicator(kv),
 		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log),
 			PerParticipant: cfg.LobbyPerParticipant, PerAddress: cfg.LobbyPerAddress},
+		RoomLimits: api.RoomLimits{CreatePerUser: core.AttemptLimit{Max: cfg.RoomsPerHour, Window: time.Hour},
+			RegeneratePINPerUser: core.AttemptLimit{Max: cfg.PINRegenerationsPerHour, Window: time.Hour}},
 		Webhooks: api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(cfg.LiveKitAPIKey, cfg.LiveKitAPISecret),
 			RoomFilter: cfg.WebhookRoomFilter, DedupTTL: 24 * time.Hour},
 		LiveKit:         a.LiveKit,

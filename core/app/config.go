@@ -81,14 +81,18 @@ type Config struct {
 	MailPollInterval   time.Duration
 	MailMaxAttempts    int
 	InvitationsPerHour int
-	SummaryURL         string
-	SummaryToken       string
-	SummaryCallbackTok string
-	SummaryTimeout     time.Duration
-	MarketingProvider  string
-	BrevoURL           string
-	BrevoAPIKey        string
-	BrevoListIDs       []int64
+	// RoomsPerHour and PINRegenerationsPerHour bound each user's
+	// CreateRoom and RegeneratePin calls.
+	RoomsPerHour            int
+	PINRegenerationsPerHour int
+	SummaryURL              string
+	SummaryToken            string
+	SummaryCallbackTok      string
+	SummaryTimeout          time.Duration
+	MarketingProvider       string
+	BrevoURL                string
+	BrevoAPIKey             string
+	BrevoListIDs            []int64
 
 	TelephonyEnabled       bool
 	TelephonyDefaultRegion string
@@ -129,14 +133,16 @@ func Defaults() Config {
 		PINCallerFailures:   core.AttemptLimit{Max: 5, Window: 15 * time.Minute},
 		PINNumberFailures:   core.AttemptLimit{Max: 100, Window: time.Minute},
 
-		SMTP:                   mail.Config{TLS: mail.TLSStartTLS, Timeout: 15 * time.Second},
-		MailBrand:              mail.Brand{Name: "Meetline"},
-		MailPollInterval:       2 * time.Second,
-		MailMaxAttempts:        8,
-		InvitationsPerHour:     20,
-		SummaryTimeout:         30 * time.Second,
-		TelephonyEnabled:       true,
-		TelephonyDefaultRegion: "FR",
+		SMTP:                    mail.Config{TLS: mail.TLSStartTLS, Timeout: 15 * time.Second},
+		MailBrand:               mail.Brand{Name: "Meetline"},
+		MailPollInterval:        2 * time.Second,
+		MailMaxAttempts:         8,
+		InvitationsPerHour:      20,
+		RoomsPerHour:            60,
+		PINRegenerationsPerHour: 20,
+		SummaryTimeout:          30 * time.Second,
+		TelephonyEnabled:        true,
+		TelephonyDefaultRegion:  "FR",
 
 		RecordingEnabled:      true,
 		RecordingStartTimeout: 10 * time.Second,
@@ -220,6 +226,8 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.MailPollInterval, "MAIL_POLL_INTERVAL")
 	l.Int(&c.MailMaxAttempts, "MAIL_MAX_ATTEMPTS", 1, 100)
 	l.Int(&c.InvitationsPerHour, "INVITATIONS_PER_HOUR", 1, 100000)
+	l.Int(&c.RoomsPerHour, "ROOMS_PER_HOUR", 1, 100000)
+	l.Int(&c.PINRegenerationsPerHour, "PIN_REGENERATIONS_PER_HOUR", 1, 100000)
 	l.String(&c.SummaryURL, "SUMMARY_URL")
 	l.Secret(&c.SummaryToken, "SUMMARY_TOKEN")
 	l.Secret(&c.SummaryCallbackTok, "SUMMARY_CALLBACK_TOKEN")
