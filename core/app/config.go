@@ -307,10 +307,10 @@ const MinSecretBytes = 32
 // LIVEKIT_API_SECRET is LiveKit's to check: it refuses a short one outside
 // its development mode, which local stacks use.
 func (c *Config) checkSecrets(l *envconf.Loader) {
-	for name, v := range map[string]string{"LOBBY_TICKET_SECRET": c.LobbyTicketSecret,
-		"STORAGE_WEBHOOK_TOKEN": c.StorageWebhookToken, "SUMMARY_CALLBACK_TOKEN": c.SummaryCallbackTok} {
-		if v != "" && len(v) < MinSecretBytes {
-			l.Fail(name, "", fmt.Errorf("want at least %d bytes (openssl rand -hex 32)", MinSecretBytes))
+	for _, s := range []struct{ name, v string }{{"LOBBY_TICKET_SECRET", c.LobbyTicketSecret},
+		{"STORAGE_WEBHOOK_TOKEN", c.StorageWebhookToken}, {"SUMMARY_CALLBACK_TOKEN", c.SummaryCallbackTok}} {
+		if s.v != "" && len(s.v) < MinSecretBytes {
+			l.Fail(s.name, "", fmt.Errorf("want at least %d bytes (openssl rand -hex 32)", MinSecretBytes))
 		}
 	}
 	if _, err := api.ParseServiceTokens(c.ServiceTokens); err != nil {
