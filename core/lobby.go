@@ -130,4 +130,7 @@ type RateLimiter interface {
 type Deduplicator interface {
 	// FirstSeen reports whether id is new, remembering it for ttl.
 	FirstSeen(ctx context.Context, id string, ttl time.Duration) (bool, error)
+	// Forget makes id new again: an event that failed to apply is then
+	// applied when it is redelivered.
+	Forget(ctx context.Context, id string) error
 }

@@ -32,9 +32,13 @@ type Claims struct {
 	Email     string
 	FullName  string
 	ShortName string
-	Language  string    // one of Languages, from the OIDC locale; "" when none fits
-	TimeZone  string    // IANA name, from the OIDC zoneinfo; "" when absent or unknown
-	Expiry    time.Time // when the token that says so expires
+	Language  string // one of Languages, from the OIDC locale; "" when none fits
+	TimeZone  string // IANA name, from the OIDC zoneinfo; "" when absent or unknown
+	// EmailVerified is set when the identity provider says Email is the
+	// bearer's (email_verified true); only such an address may take over an
+	// account (SignIn's matchEmail).
+	EmailVerified bool
+	Expiry        time.Time // when the token that says so expires
 }
 
 // LanguageFor maps a BCP 47 locale ("fr-FR", "fr_FR", "fr") to one of
@@ -69,10 +73,11 @@ type UserService interface {
 	// SignIn finds the user with claims.Sub, creating them on first sight, and
 	// updates the claims that changed; an empty claim never overwrites, and
 	// language and time zone change only until the user chose their own. When
-	// matchEmail is set, a new sub whose e-mail (case-insensitively) belongs
-	// to exactly one user takes over that user; several such users → EFORBIDDEN.
-	// A sign-in that writes the user's address (the identity provider drops
-	// unverified ones) turns the pending accesses of that address into theirs.
+	// matchEmail is set, a new sub whose verified e-mail (case-insensitively)
+	// belongs to exactly one user takes over that user; several such users →
+	// EFORBIDDEN; an unverified e-mail takes over no one. A sign-in that writes
+	// the user's address (the identity provider drops unverified ones) turns
+	// the pending accesses of that address into theirs.
 	SignIn(ctx context.Context, claims Claims, matchEmail bool) (*User, error)
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	// FindUsersByEmail returns the users with these addresses (compared

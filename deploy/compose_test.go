@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,25 +81,105 @@ type liveKitConfig struct {
 	} `json:"webhook"`
 }
 
-// interpolate does what Compose does to ${…} with an empty environment: the
-// defaults of ${VAR:-default} and ${VAR-default}, "" otherwise; $$ is a
-// literal $.
-func interpolate(s string) string {
-	re := regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}`)
-	return re.ReplaceAllStringFunc(s, func(m string) string {
+// composeSecrets are the variables of deploy/compose/.env that hold
+// secrets: each must be set, with no default.
+var composeSecrets = []string{"POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "LIVEKIT_API_SECRET", "LIVEKIT_SIP_PASSWORD",
+	"SIPGATE_CORE_TOKEN", "OPERATOR_TOKEN", "LOBBY_TICKET_SECRET", "STORAGE_WEBHOOK_TOKEN"}
+
+// secretEnv is an environment that sets every secret, each differently.
+func secretEnv() map[string]string {
+	env := map[string]string{}
+	for i, name := range composeSecrets {
+		env[name] = fmt.Sprintf("%02d%s", i, strings.Repeat("0123456789abcdef", 4))
+	}
+	return env
+}
+
+// interpolate does what Compose does to ${…} with env: a set value, else
+// the default of ${VAR:-default} and ${VAR-default}, else "" — except
+// ${VAR:?message} (and ${VAR?message}), which fails when VAR is empty (or
+// unset). $$ is a literal $.
+func interpolate(s string, env map[string]string) (string, error) {
+	re := regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}`)
+	var errs []error
+	out := re.ReplaceAllStringFunc(s, func(m string) string {
 		if m == "$$" {
 			return "$$" // kept: the container's shell expands it
 		}
 		sub := re.FindStringSubmatch(m)
-		return sub[3]
+		v, set := env[sub[1]]
+		switch sub[2] {
+		case ":?", "?":
+			if v == "" && (sub[2] == ":?" || !set) {
+				errs = append(errs, fmt.Errorf("required variable %s is missing a value: %s", sub[1], sub[3]))
+			}
+			return v
+		case ":-":
+			if v == "" {
+				return sub[3]
+			}
+		case "-":
+			if !set {
+				return sub[3]
+			}
+		}
+		return v
 	})
+	return out, errors.Join(errs...)
 }
 
 func loadCompose(t *testing.T) composeFile {
 	t.Helper()
 	var c composeFile
-	strict(t, "deploy/compose/compose.yaml", []byte(interpolate(string(read(t, "deploy/compose/compose.yaml")))), &c)
+	data, err := interpolate(string(read(t, "deploy/compose/compose.yaml")), secretEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict(t, "deploy/compose/compose.yaml", []byte(data), &c)
 	return c
+}
+
+// TestComposeRefusesBlankSecrets: compose.yaml has no default secret, so
+// neither an empty environment, nor env.example as shipped, nor one blank
+// secret lets it start; and the development issuer is off unless chosen.
+func TestComposeRefusesBlankSecrets(t *testing.T) {
+	compose := string(read(t, "deploy/compose/compose.yaml"))
+	example := map[string]string{}
+	for line := range strings.Lines(string(read(t, "deploy/compose/env.example"))) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && !strings.HasPrefix(k, "#") {
+			example[k] = v
+		}
+	}
+	envs := map[string]map[string]string{"empty": {}, "env.example": example}
+	for _, name := range composeSecrets {
+		env := secretEnv()
+		env[name] = ""
+		envs[name+" blank"] = env
+	}
+	for what, env := range envs {
+		_, err := interpolate(compose, env)
+		if err == nil {
+			t.Errorf("%s: compose.yaml interpolates, so compose would start", what)
+			continue
+		}
+		for _, name := range composeSecrets {
+			if env[name] == "" && !strings.Contains(err.Error(), "variable "+name+" ") {
+				t.Errorf("%s: the error does not name %s: %v", what, name, err)
+			}
+		}
+	}
+	uses := regexp.MustCompile(`\$\{([A-Z_]*(?:PASSWORD|SECRET|TOKEN)[A-Z_]*)(:?.)?`)
+	for _, m := range uses.FindAllStringSubmatch(compose, -1) {
+		if m[2] != ":?" {
+			t.Errorf("compose.yaml uses ${%s%s…}: a secret must be ${%s:?…}", m[1], m[2], m[1])
+		}
+	}
+	if core := loadCompose(t).XCoreEnv; core["CORE_DEV_ISSUER"] != "false" {
+		t.Errorf("CORE_DEV_ISSUER defaults to %q, want false", core["CORE_DEV_ISSUER"])
+	}
+	if example["CORE_DEV_ISSUER"] != "false" {
+		t.Errorf("env.example sets CORE_DEV_ISSUER=%s, want false", example["CORE_DEV_ISSUER"])
+	}
 }
 
 // TestCompose checks compose.yaml's structure: pinned images, the

@@ -20,6 +20,17 @@ import (
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
 
+// MaxMessageBytes bounds an RPC's message once decompressed. Connect reads
+// (and decompresses) a unary message before any interceptor, so without it
+// anyone could make the core hold and query with megabytes before it even
+// checks a token. The largest real message, an invitation to a few hundred
+// addresses with a note, is far below.
+const MaxMessageBytes = 256 << 10
+
+// MaxBodyBytes bounds any request's body as sent (compressed or not): a
+// message at MaxMessageBytes, or a webhook (maxWebhookBody), plus framing.
+const MaxBodyBytes = maxWebhookBody + 64<<10
+
 // Server holds the services the handlers call. Fill every field, then call Handler.
 type Server struct {
 	Users       core.UserService
@@ -41,6 +52,7 @@ type Server struct {
 	Recording  core.RecordingSettings
 
 	LobbySettings LobbySettings
+	RoomLimits    RoomLimits
 	Recorder      RecorderSettings
 	// Mailer sends invitations and notifications through the outbox.
 	Mailer Mailer
@@ -85,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 	opts := connect.WithHandlerOptions(
 		connect.WithInterceptors(s.metrics, &errorTranslator{log: s.Logger}, auth),
 		connect.WithCompressMinBytes(1024),
+		connect.WithReadMaxBytes(MaxMessageBytes),
 	)
 	services := []string{
 		meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,

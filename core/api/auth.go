@@ -33,13 +33,16 @@ func ParseServiceTokens(s string) ([]ServiceToken, error) {
 		if !ok || token == "" || (name != ServiceSipgate && name != ServiceOperator) {
 			return nil, fmt.Errorf("service token %q: want sipgate:<token> or operator:<token>", name)
 		}
-		if len(token) < 16 {
-			return nil, fmt.Errorf("service token for %s: want at least 16 characters", name)
+		if len(token) < minServiceToken {
+			return nil, fmt.Errorf("service token for %s: want at least %d characters", name, minServiceToken)
 		}
 		out = append(out, ServiceToken{Service: name, Token: token})
 	}
 	return out, nil
 }
+
+// minServiceToken is the shortest service token accepted: 256 bits if random.
+const minServiceToken = 32
 
 // The services that authenticate with a token from configuration.
 const (

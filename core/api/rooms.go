@@ -16,6 +16,13 @@ type roomService struct {
 	*Server
 }
 
+// RoomLimits bound what one user may write: each room and each PIN is a
+// row, and each new PIN is a search for a free one on the trunk.
+type RoomLimits struct {
+	CreatePerUser        core.AttemptLimit
+	RegeneratePINPerUser core.AttemptLimit
+}
+
 func (s *roomService) CreateRoom(ctx context.Context, req *meetlinev1.CreateRoomRequest) (*meetlinev1.CreateRoomResponse, error) {
 	user := core.CallerFrom(ctx).User
 	room := &core.Room{Name: req.Name, AccessLevel: user.DefaultAccessLevel}
@@ -31,6 +38,9 @@ func (s *roomService) CreateRoom(ctx context.Context, req *meetlinev1.CreateRoom
 		return nil, err
 	}
 	room.Configuration = cfg
+	if err := s.Limiter.Allow(ctx, "rooms:create:"+user.ID, s.RoomLimits.CreatePerUser); err != nil {
+		return nil, err
+	}
 	if err := s.Rooms.CreateRoom(ctx, room, user.ID); err != nil {
 		return nil, err
 	}
@@ -171,6 +181,9 @@ func (s *roomService) DeleteRoom(ctx context.Context, req *meetlinev1.DeleteRoom
 func (s *roomService) RegeneratePin(ctx context.Context, req *meetlinev1.RegeneratePinRequest) (*meetlinev1.RegeneratePinResponse, error) {
 	role, err := s.requireRole(ctx, req.Id, core.RoleAdministrator)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.Limiter.Allow(ctx, "rooms:pin:"+core.CallerFrom(ctx).User.ID, s.RoomLimits.RegeneratePINPerUser); err != nil {
 		return nil, err
 	}
 	room, err := s.Rooms.RegeneratePIN(ctx, req.Id)

@@ -65,7 +65,9 @@ func (h *liveKitWebhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.webhookReply(w, "livekit", ev.Event, status, msg)
 }
 
-// handle applies one verified event, once: a redelivered id is a no-op.
+// handle applies one verified event, once: a redelivered id is a no-op once
+// the event was applied. An id is claimed before applying (so concurrent
+// redeliveries do not apply it twice) and released when applying fails.
 func (h *liveKitWebhook) handle(ctx context.Context, ev *livekit.WebhookEvent) (int, string) {
 	room := ev.GetRoom().GetName()
 	if room == "" {
@@ -86,6 +88,12 @@ func (h *liveKitWebhook) handle(ctx context.Context, ev *livekit.WebhookEvent) (
 	}
 	if err := h.apply(ctx, ev, room); err != nil {
 		h.Logger.Error("webhook failed", "event", ev.Event, "room", room, "err", err)
+		if ev.Id != "" {
+			// LiveKit redelivers after the 500: the event must be new to it then.
+			if ferr := h.Dedup.Forget(context.WithoutCancel(ctx), "livekit:"+ev.Id); ferr != nil {
+				h.Logger.Error("webhook dedupe not undone: its redelivery will be dropped", "event", ev.Event, "err", ferr)
+			}
+		}
 		return http.StatusInternalServerError, "failed"
 	}
 	return http.StatusOK, "processed"

@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/meetline/meetline/core"
 	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/testenv"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
@@ -243,5 +246,48 @@ func eventually(t *testing.T, ctx context.Context, what string, ok func() bool) 
 			t.Fatalf("timed out waiting for %s", what)
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// failingPresence fails RoomFinished once, as Valkey would on a blip.
+type failingPresence struct {
+	core.Presence
+	failed atomic.Bool
+}
+
+func (p *failingPresence) RoomFinished(ctx context.Context, room string) error {
+	if p.failed.CompareAndSwap(false, true) {
+		return errors.New("valkey unavailable")
+	}
+	return p.Presence.RoomFinished(ctx, room)
+}
+
+// TestLiveKitWebhookRetryAfterFailure fails room_finished once: the 500 makes
+// LiveKit redeliver the same event id, which must then be applied, not
+// dropped as a duplicate; once applied, a further redelivery is one.
+func TestLiveKitWebhookRetryAfterFailure(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(srv *api.Server) { srv.Presence = &failingPresence{Presence: srv.Presence} })
+	ctx := context.Background()
+	key, secret := testenv.Getenv(t, "LIVEKIT_API_KEY"), testenv.Getenv(t, "LIVEKIT_API_SECRET")
+	send := func(ev *lkproto.WebhookEvent) (int, string) {
+		b := event(t, ev)
+		return postWebhook(t, s.url, sign(t, key, secret, b), b)
+	}
+	room := &lkproto.Room{Name: "room-retry"}
+	if st, body := send(&lkproto.WebhookEvent{Id: "EV_start_retry", Event: "room_started", Room: room}); st != 200 {
+		t.Fatalf("room_started = %d %s", st, body)
+	}
+	finished := &lkproto.WebhookEvent{Id: "EV_finish_retry", Event: "room_finished", Room: room}
+	for i, want := range []struct {
+		status int
+		body   string
+	}{{500, "failed"}, {200, "processed"}, {200, "duplicate"}} {
+		if st, body := send(finished); st != want.status || body != want.body {
+			t.Errorf("delivery %d = %d %s, want %d %s", i+1, st, body, want.status, want.body)
+		}
+	}
+	if p, _ := s.server.Presence.RoomPresence(ctx, room.Name); p.Live {
+		t.Error("the room is still live after its room_finished was redelivered")
 	}
 }

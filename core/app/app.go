@@ -132,6 +132,8 @@ func (a *App) build(ctx context.Context) error {
 		Dedup:       valkey.NewDeduplicator(kv),
 		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log),
 			PerParticipant: cfg.LobbyPerParticipant, PerAddress: cfg.LobbyPerAddress},
+		RoomLimits: api.RoomLimits{CreatePerUser: core.AttemptLimit{Max: cfg.RoomsPerHour, Window: time.Hour},
+			RegeneratePINPerUser: core.AttemptLimit{Max: cfg.PINRegenerationsPerHour, Window: time.Hour}},
 		Webhooks: api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(cfg.LiveKitAPIKey, cfg.LiveKitAPISecret),
 			RoomFilter: cfg.WebhookRoomFilter, DedupTTL: 24 * time.Hour},
 		LiveKit:         a.LiveKit,
@@ -163,7 +165,7 @@ func (a *App) build(ctx context.Context) error {
 
 // Handler returns the core's HTTP handler: the development issuer when on,
 // /debug/pprof/ with CORE_PPROF, the console for its paths, and the API
-// behind it. Call it once, after any change to Server.
+// behind it, every request's body bounded in size (limitBodies). Call it once, after any change to Server.
 func (a *App) Handler() (http.Handler, error) {
 	console := web.Config{Issuer: a.Config.OIDCIssuerURL, ClientID: a.Config.OIDCAudience}
 	if a.Issuer != nil && a.Config.OIDCIssuerURL == a.Config.DevIssuerURL() { // the console signs people in as that issuer
@@ -175,7 +177,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	a.mux.Handle("/", h)
 	debugRoutes(a.mux, a.Config.Pprof)
-	return a.mux, nil
+	return limitBodies(a.mux), nil
 }
 
 // Start runs the core's background work until ctx ends: the outbox worker

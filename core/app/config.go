@@ -2,7 +2,10 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	lkproto "github.com/livekit/protocol/livekit"
 
 	"github.com/meetline/meetline/core"
+	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/livekit"
 	"github.com/meetline/meetline/core/mail"
 	"github.com/meetline/meetline/internal/envconf"
@@ -23,7 +27,13 @@ type Config struct {
 	PublicURL       string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
-	MigrateOnStart  bool
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout bound how long a client
+	// may take to send a request's headers, then its body, and how long an
+	// idle connection stays open (HTTPServer).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MigrateOnStart    bool
 	// Pprof (CORE_PPROF) serves net/http/pprof's profiles under
 	// /debug/pprof/, for load tests; off by default (see debugRoutes).
 	Pprof bool
@@ -72,14 +82,18 @@ type Config struct {
 	MailPollInterval   time.Duration
 	MailMaxAttempts    int
 	InvitationsPerHour int
-	SummaryURL         string
-	SummaryToken       string
-	SummaryCallbackTok string
-	SummaryTimeout     time.Duration
-	MarketingProvider  string
-	BrevoURL           string
-	BrevoAPIKey        string
-	BrevoListIDs       []int64
+	// RoomsPerHour and PINRegenerationsPerHour bound each user's
+	// CreateRoom and RegeneratePin calls.
+	RoomsPerHour            int
+	PINRegenerationsPerHour int
+	SummaryURL              string
+	SummaryToken            string
+	SummaryCallbackTok      string
+	SummaryTimeout          time.Duration
+	MarketingProvider       string
+	BrevoURL                string
+	BrevoAPIKey             string
+	BrevoListIDs            []int64
 
 	TelephonyEnabled       bool
 	TelephonyDefaultRegion string
@@ -98,17 +112,20 @@ type Config struct {
 // the required variables.
 func Defaults() Config {
 	return Config{
-		Addr:             "127.0.0.1:8080",
-		LogLevel:         slog.LevelInfo,
-		ShutdownTimeout:  20 * time.Second,
-		MigrateOnStart:   true,
-		ValkeyPrefix:     "meetline:",
-		S3Region:         "us-east-1",
-		S3Bucket:         "meetline",
-		LiveKitTokenTTL:  6 * time.Hour,
-		LiveKitSIP:       livekit.SIPRouting{TrunkName: "meetline-sipgate"},
-		LiveKitSIPTiming: livekit.DefaultReconcileTiming,
-		OIDCAudience:     "meetline",
+		Addr:              "127.0.0.1:8080",
+		LogLevel:          slog.LevelInfo,
+		ShutdownTimeout:   20 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MigrateOnStart:    true,
+		ValkeyPrefix:      "meetline:",
+		S3Region:          "us-east-1",
+		S3Bucket:          "meetline",
+		LiveKitTokenTTL:   6 * time.Hour,
+		LiveKitSIP:        livekit.SIPRouting{TrunkName: "meetline-sipgate"},
+		LiveKitSIPTiming:  livekit.DefaultReconcileTiming,
+		OIDCAudience:      "meetline",
 
 		DevIssuerKeyFile: ".run/dev-issuer.pem",
 		PINRetries:       5,
@@ -124,14 +141,16 @@ func Defaults() Config {
 			TarpitMax:  30 * time.Second,
 		},
 
-		SMTP:                   mail.Config{TLS: mail.TLSStartTLS, Timeout: 15 * time.Second},
-		MailBrand:              mail.Brand{Name: "Meetline"},
-		MailPollInterval:       2 * time.Second,
-		MailMaxAttempts:        8,
-		InvitationsPerHour:     20,
-		SummaryTimeout:         30 * time.Second,
-		TelephonyEnabled:       true,
-		TelephonyDefaultRegion: "FR",
+		SMTP:                    mail.Config{TLS: mail.TLSStartTLS, Timeout: 15 * time.Second},
+		MailBrand:               mail.Brand{Name: "Meetline"},
+		MailPollInterval:        2 * time.Second,
+		MailMaxAttempts:         8,
+		InvitationsPerHour:      20,
+		RoomsPerHour:            60,
+		PINRegenerationsPerHour: 20,
+		SummaryTimeout:          30 * time.Second,
+		TelephonyEnabled:        true,
+		TelephonyDefaultRegion:  "FR",
 
 		RecordingEnabled:      true,
 		RecordingStartTimeout: 10 * time.Second,
@@ -153,6 +172,9 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.String(&c.PublicURL, "CORE_PUBLIC_URL")
 	envconf.Value(l, &c.LogLevel, "LOG_LEVEL", parseLevel)
 	l.Duration(&c.ShutdownTimeout, "CORE_SHUTDOWN_TIMEOUT")
+	l.Duration(&c.ReadHeaderTimeout, "CORE_READ_HEADER_TIMEOUT")
+	l.Duration(&c.ReadTimeout, "CORE_READ_TIMEOUT")
+	l.Duration(&c.IdleTimeout, "CORE_IDLE_TIMEOUT")
 	l.Bool(&c.MigrateOnStart, "CORE_MIGRATE_ON_START")
 	l.Bool(&c.Pprof, "CORE_PPROF")
 
@@ -218,6 +240,8 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.MailPollInterval, "MAIL_POLL_INTERVAL")
 	l.Int(&c.MailMaxAttempts, "MAIL_MAX_ATTEMPTS", 1, 100)
 	l.Int(&c.InvitationsPerHour, "INVITATIONS_PER_HOUR", 1, 100000)
+	l.Int(&c.RoomsPerHour, "ROOMS_PER_HOUR", 1, 100000)
+	l.Int(&c.PINRegenerationsPerHour, "PIN_REGENERATIONS_PER_HOUR", 1, 100000)
 	l.String(&c.SummaryURL, "SUMMARY_URL")
 	l.Secret(&c.SummaryToken, "SUMMARY_TOKEN")
 	l.Secret(&c.SummaryCallbackTok, "SUMMARY_CALLBACK_TOKEN")
@@ -280,12 +304,50 @@ func (c *Config) check(l *envconf.Loader) {
 	case c.SummaryURL != "" && (c.SummaryToken == "" || c.SummaryCallbackTok == ""):
 		need("SUMMARY_TOKEN", "the summary service's token and SUMMARY_CALLBACK_TOKEN, since SUMMARY_URL is set")
 	}
+	c.checkSecrets(l)
 	switch sip := c.LiveKitSIP; {
 	case sip.AuthUsername != "" && sip.AuthPassword == "":
 		need("LIVEKIT_SIP_AUTH_PASSWORD", "the password that goes with LIVEKIT_SIP_AUTH_USERNAME")
 	case sip.AuthUsername == "" && sip.AuthPassword != "":
 		need("LIVEKIT_SIP_AUTH_USERNAME", "the user name that goes with LIVEKIT_SIP_AUTH_PASSWORD")
 	}
+}
+
+// MinSecretBytes is the shortest shared secret the core accepts: 256 bits
+// if random, out of reach of guessing.
+const MinSecretBytes = 32
+
+// checkSecrets refuses short shared secrets, and the development issuer on
+// a core others reach: it signs anyone in as anyone (/console/dev-token).
+// LIVEKIT_API_SECRET is LiveKit's to check: it refuses a short one outside
+// its development mode, which local stacks use.
+func (c *Config) checkSecrets(l *envconf.Loader) {
+	for _, s := range []struct{ name, v string }{{"LOBBY_TICKET_SECRET", c.LobbyTicketSecret},
+		{"STORAGE_WEBHOOK_TOKEN", c.StorageWebhookToken}, {"SUMMARY_CALLBACK_TOKEN", c.SummaryCallbackTok}} {
+		if s.v != "" && len(s.v) < MinSecretBytes {
+			l.Fail(s.name, "", fmt.Errorf("want at least %d bytes (openssl rand -hex 32)", MinSecretBytes))
+		}
+	}
+	if _, err := api.ParseServiceTokens(c.ServiceTokens); err != nil {
+		l.Fail("SERVICE_TOKENS", "", err)
+	}
+	if c.DevIssuer && !loopback(c.PublicURL) {
+		l.Fail("CORE_DEV_ISSUER", "true", errors.New("want false unless CORE_PUBLIC_URL is a loopback address: "+
+			"the development issuer signs anyone in as anyone"))
+	}
+}
+
+// loopback reports whether rawURL's host is this machine only.
+func loopback(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	return err == nil && ip.IsLoopback()
 }
 
 func parseLevel(v string) (slog.Level, error) {

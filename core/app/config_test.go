@@ -133,3 +133,41 @@ func TestLoadConfigSIPRouting(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadConfigRefusesWeakSecrets: a short shared secret can be guessed,
+// and the development issuer signs anyone in as anyone, so it may serve only
+// a core whose public URL is this machine.
+func TestLoadConfigRefusesWeakSecrets(t *testing.T) {
+	strong := strings.Repeat("s", 32)
+	for _, tt := range []struct {
+		name  string
+		env   func(string) string
+		wants string // "" for no error
+	}{
+		{"short lobby secret", getenv(minimal, "LOBBY_TICKET_SECRET", "meetline-dev-lobby"), `LOBBY_TICKET_SECRET`},
+		{"short storage token", getenv(minimal, "STORAGE_WEBHOOK_TOKEN", "meetline-dev-storage"), `STORAGE_WEBHOOK_TOKEN`},
+		{"short summary callback token", getenv(minimal, "SUMMARY_CALLBACK_TOKEN", "short"), `SUMMARY_CALLBACK_TOKEN`},
+		{"short service token", getenv(minimal, "SERVICE_TOKENS", "sipgate:meetline-dev-sipgate-1"), `service token for sipgate`},
+		{"strong secrets", getenv(minimal, "LOBBY_TICKET_SECRET", strong, "STORAGE_WEBHOOK_TOKEN", strong,
+			"SUMMARY_CALLBACK_TOKEN", strong, "SERVICE_TOKENS", "sipgate:"+strong), ""},
+		{"dev issuer on a public URL", getenv(minimal, "CORE_DEV_ISSUER", "true", "CORE_PUBLIC_URL", "http://meet.example.org:8000"), `CORE_DEV_ISSUER`},
+		{"dev issuer on a public address", getenv(minimal, "CORE_DEV_ISSUER", "true", "CORE_PUBLIC_URL", "http://192.0.2.7"), `CORE_DEV_ISSUER`},
+		{"dev issuer on all interfaces", getenv(minimal, "CORE_DEV_ISSUER", "true", "CORE_ADDR", "0.0.0.0:8080"), `CORE_DEV_ISSUER`},
+		{"dev issuer on localhost", getenv(minimal, "CORE_DEV_ISSUER", "true", "CORE_PUBLIC_URL", "http://localhost:8000"), ""},
+		{"dev issuer on loopback", getenv(minimal, "CORE_DEV_ISSUER", "true", "CORE_PUBLIC_URL", "http://127.0.0.1:8080/"), ""},
+		{"dev issuer on IPv6 loopback", getenv(minimal, "CORE_DEV_ISSUER", "true", "CORE_PUBLIC_URL", "http://[::1]:8080"), ""},
+		{"dev issuer by default address", getenv(minimal, "CORE_DEV_ISSUER", "true"), ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(tt.env)
+			switch {
+			case tt.wants == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tt.wants != "" && (err == nil || !strings.Contains(err.Error(), tt.wants)):
+				t.Errorf("err = %v, want it to name %s", err, tt.wants)
+			case err != nil && strings.Contains(err.Error(), "meetline-dev"):
+				t.Errorf("err = %v quotes the secret", err)
+			}
+		})
+	}
+}

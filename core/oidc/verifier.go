@@ -119,9 +119,14 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (core.Claims, er
 		TimeZone:  timeZone(p.Zoneinfo),
 		Expiry:    token.Expiry,
 	}
-	if isFalse(p.EmailVerified) {
-		// The provider itself says the address is not the bearer's; the core
-		// may match accounts by e-mail, so an unverified one is not passed on.
+	switch string(p.EmailVerified) { // some providers send booleans as strings
+	case "true", `"true"`:
+		// Only an address the provider vouches for may take over an account
+		// (OIDC_MATCH_EMAIL); an absent claim vouches for nothing.
+		claims.EmailVerified = claims.Email != ""
+	case "false", `"false"`:
+		// The provider itself says the address is not the bearer's: it is not
+		// passed on at all (invitations match users by e-mail too).
 		claims.Email = ""
 	}
 	return claims, nil
@@ -168,11 +173,4 @@ func fullName(p profile) string {
 		full = strings.TrimSpace(p.Name)
 	}
 	return full
-}
-
-// isFalse reports whether a JSON value is false or "false"; some providers
-// send booleans as strings.
-func isFalse(raw json.RawMessage) bool {
-	s := string(raw)
-	return s == "false" || s == `"false"`
 }

@@ -66,7 +66,7 @@ func (s *UserService) SignIn(ctx context.Context, c core.Claims, matchEmail bool
 	if u, err := scanUser(s.db.Pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE sub = $1`, c.Sub)); err == nil && !claimsChange(u, c) {
 		return u, nil
 	}
-	if matchEmail && c.Email != "" {
+	if matchEmail && c.EmailVerified && c.Email != "" {
 		u, err := s.takeOver(ctx, c)
 		if u != nil || err != nil {
 			return u, err

@@ -66,7 +66,7 @@ func TestSignInMatchEmail(t *testing.T) {
 		}
 	})
 	t.Run("two users with the e-mail", func(t *testing.T) {
-		_, err := s.SignIn(ctx, core.Claims{Sub: "third-idp", Email: "GRACE@example.com"}, true)
+		_, err := s.SignIn(ctx, core.Claims{Sub: "third-idp", Email: "GRACE@example.com", EmailVerified: true}, true)
 		wantCode(t, err, core.EFORBIDDEN)
 	})
 
@@ -76,8 +76,22 @@ func TestSignInMatchEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("an unverified e-mail takes over no one", func(t *testing.T) {
+		// A provider that lets anyone claim any address (no email_verified,
+		// or false) would otherwise hand them the account.
+		u, err := s2.SignIn(ctx, core.Claims{Sub: "unverified-idp", Email: "grace@example.com"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.ID == old2.ID {
+			t.Fatal("an unverified e-mail took over the user")
+		}
+		if _, err := db2.Pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("one user with the e-mail, case-insensitively", func(t *testing.T) {
-		u, err := s2.SignIn(ctx, core.Claims{Sub: "new-idp", Email: "grace@EXAMPLE.com"}, true)
+		u, err := s2.SignIn(ctx, core.Claims{Sub: "new-idp", Email: "grace@EXAMPLE.com", EmailVerified: true}, true)
 		if err != nil {
 			t.Fatal(err)
 		}

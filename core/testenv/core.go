@@ -15,9 +15,9 @@ import (
 
 // The service tokens of every test core, and its storage webhook token.
 const (
-	SipgateToken  = "sipgate-token-0123456789"
-	OperatorToken = "operator-token-0123456789"
-	StorageToken  = "storage-webhook-token-0123"
+	SipgateToken  = "sipgate-token-0123456789abcdef0123456789"
+	OperatorToken = "operator-token-0123456789abcdef0123456789"
+	StorageToken  = "storage-webhook-token-0123456789abcdef0123"
 )
 
 // CoreServer is a core built by core/app, as its main builds it, on the
@@ -107,7 +107,7 @@ func Core(t testing.TB, opts ...CoreOption) *CoreServer {
 		"LIVEKIT_API_SECRET":       lk.APISecret,
 		"SERVICE_TOKENS":           "sipgate:" + SipgateToken + ",operator:" + OperatorToken,
 		"STORAGE_WEBHOOK_TOKEN":    StorageToken,
-		"LOBBY_TICKET_SECRET":      "test-ticket-secret",
+		"LOBBY_TICKET_SECRET":      "test-ticket-secret-0123456789abcdef0123",
 	}
 	cfg, _, err := app.LoadConfig(func(name string) string { return vars[name] })
 	if err != nil {

@@ -60,3 +60,7 @@ func (d *Deduplicator) FirstSeen(ctx context.Context, id string, ttl time.Durati
 	}
 	return false, wrap("dedupe", err)
 }
+
+func (d *Deduplicator) Forget(ctx context.Context, id string) error {
+	return wrap("dedupe", d.c.Do(ctx, d.c.B().Del().Key(d.c.Key("seen:"+id)).Build()).Error())
+}

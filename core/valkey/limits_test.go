@@ -107,6 +107,12 @@ func TestDeduplicator(t *testing.T) {
 	if err != nil || again {
 		t.Errorf("redelivery = %v, %v", again, err)
 	}
+	if err := d.Forget(ctx, "EV_1"); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := d.FirstSeen(ctx, "EV_1", time.Minute); err != nil || !first {
+		t.Errorf("after Forget = %v, %v, want new", first, err)
+	}
 }
 
 func TestPresence(t *testing.T) {

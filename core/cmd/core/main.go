@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/postgres"
@@ -103,10 +102,7 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {
 // listenAndServe serves h on cfg.Addr (HTTP/1.1 and cleartext HTTP/2, which
 // gRPC clients need) until ctx ends, then lets requests in flight finish.
 func listenAndServe(ctx context.Context, cfg app.Config, h http.Handler, log *slog.Logger) error {
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
-	hs := &http.Server{Handler: h, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := app.HTTPServer(cfg, h, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

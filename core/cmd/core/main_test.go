@@ -40,8 +40,8 @@ func TestServe(t *testing.T) {
 		"LOG_LEVEL":                "warn",
 		"CORE_DEV_ISSUER":          "true",
 		"CORE_DEV_ISSUER_KEY_FILE": keyFile,
-		"SERVICE_TOKENS":           "operator:operator-token-for-tests",
-		"STORAGE_WEBHOOK_TOKEN":    "storage-token-for-tests",
+		"SERVICE_TOKENS":           "operator:operator-token-for-tests-0123456789abcdef",
+		"STORAGE_WEBHOOK_TOKEN":    "storage-token-for-tests-0123456789abcdef",
 	})
 
 	if err := run(context.Background(), []string{"migrate"}, env, io.Discard); err != nil {
@@ -97,8 +97,8 @@ func TestServe(t *testing.T) {
 	}
 	post(t, url+"/meetline.v1.UserService/GetMe", "", 401)
 	post(t, url+"/meetline.v1.RecordingService/ListRecordings", strings.TrimSpace(tok.String()), 200)
-	post(t, url+"/webhooks/storage?token=storage-token-for-tests", "", 400) // "{}" is no S3 event: wired and authenticated
-	post(t, url+"/meetline.v1.TrunkService/ListTrunks", "operator-token-for-tests", 200)
+	post(t, url+"/webhooks/storage?token=storage-token-for-tests-0123456789abcdef", "", 400) // "{}" is no S3 event: wired and authenticated
+	post(t, url+"/meetline.v1.TrunkService/ListTrunks", "operator-token-for-tests-0123456789abcdef", 200)
 	res, err = http.Get(url + "/dev-issuer/.well-known/openid-configuration")
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("discovery: %v %v", res, err)
@@ -171,7 +171,7 @@ func TestConfigCheck(t *testing.T) {
 		"DATABASE_URL": "postgres://meetline:dbpass@db/meetline", "VALKEY_ADDR": "valkey:6379",
 		"S3_ENDPOINT": "http://minio:9000", "S3_ACCESS_KEY": "meetline", "S3_SECRET_KEY": "s3-secret-789",
 		"LIVEKIT_URL": "http://livekit:7880", "LIVEKIT_API_KEY": "key", "LIVEKIT_API_SECRET": "lk-secret-012",
-		"SERVICE_TOKENS": "operator:op-token-123", "LOBBY_TICKET_SECRET": "ticket-secret-456",
+		"SERVICE_TOKENS": "operator:op-token-123-0123456789abcdef0123456789", "LOBBY_TICKET_SECRET": "ticket-secret-456-0123456789abcdef0123456789",
 	}
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"config", "check"}, getenv(vars), &out); err != nil {

@@ -1,0 +1,27 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/meetline/meetline/core/api"
+)
+
+// HTTPServer is the server the core's handler runs on: HTTP/1.1 and
+// cleartext HTTP/2 (which gRPC clients need), with the timeouts of cfg, so
+// that a client trickling its headers or body, or keeping idle connections
+// open, holds no goroutine for long. ReadTimeout bounds receiving a request
+// only: net/http lifts it once the body is read, so a response (the lobby's
+// WatchEntry) may stream for as long as it needs.
+func HTTPServer(cfg Config, h http.Handler, log *slog.Logger) *http.Server {
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	return &http.Server{Handler: h, Protocols: protocols, ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout: cfg.ReadTimeout, IdleTimeout: cfg.IdleTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+}
+
+// limitBodies bounds every request's body to api.MaxBodyBytes before
+// anything reads it.
+func limitBodies(h http.Handler) http.Handler { return http.MaxBytesHandler(h, api.MaxBodyBytes) }
