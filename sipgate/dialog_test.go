@@ -47,7 +47,8 @@ func TestLostAckEndsWithBye(t *testing.T) {
 		t.Fatalf("%d transmissions of the 200, want at least %d", len(at), len(want)+1)
 	}
 	for i, w := range want {
-		if got := at[i+1].Sub(at[0]); got < w-cc.T1/2 || got > w+cc.T1/2 {
+		// Early is the defect (a fixed interval, no doubling); a loaded machine only makes them late.
+		if got := at[i+1].Sub(at[0]); got < w*9/10 || got > w+3*cc.T1 {
 			t.Errorf("retransmission %d at %v, want about %v", i+1, got, w)
 		}
 	}
