@@ -36,6 +36,7 @@ type Server struct {
 	Dedup       core.Deduplicator
 	Telephony   core.TelephonySettings
 	Recording   core.RecordingSettings
+	CallRecords core.CallRecordService
 
 	LobbySettings LobbySettings
 	Recorder      RecorderSettings

@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/meetline/meetline/core/testenv"
+
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
@@ -242,6 +244,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				return err
 			}
 			return st.Err()
+		}, serviceOnly(sipgate)},
+		{"RecordCalls", func(c *clients, f *fixture) error {
+			_, err := c.telephony.RecordCalls(ctx, &meetlinev1.RecordCallsRequest{Records: []*meetlinev1.CallRecord{
+				{Id: "matrix", StartTime: timestamppb.Now(), CallerMasked: "+33 6•• ••• •00"}}})
+			return err
 		}, serviceOnly(sipgate)},
 	}
 	for _, rpc := range rpcs {

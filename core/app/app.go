@@ -148,8 +148,9 @@ func (a *App) build(ctx context.Context) error {
 			{Name: "s3", Ping: a.Bucket.Ping},
 			{Name: "livekit", Ping: a.LiveKit.Ping},
 		},
-		Recordings: postgres.NewRecordingService(db),
-		Bucket:     a.Bucket,
+		Recordings:  postgres.NewRecordingService(db),
+		CallRecords: postgres.NewCallRecordService(db),
+		Bucket:      a.Bucket,
 		Recorder: api.RecorderSettings{StartTimeout: cfg.RecordingStartTimeout, DownloadTTL: cfg.RecordingDownloadTTL,
 			WebhookToken: cfg.StorageWebhookToken},
 		Mailer: mailer,
@@ -185,6 +186,7 @@ func (a *App) Start(ctx context.Context) {
 		go a.worker.Run(ctx)
 	}
 	go a.reconcilePresence(ctx)
+	go a.maintainCallRecords(ctx)
 }
 
 // Close closes the connections New opened, last opened first.

@@ -42,6 +42,9 @@ const (
 	// TelephonyServiceJoinRoomProcedure is the fully-qualified name of the TelephonyService's JoinRoom
 	// RPC.
 	TelephonyServiceJoinRoomProcedure = "/meetline.v1.TelephonyService/JoinRoom"
+	// TelephonyServiceRecordCallsProcedure is the fully-qualified name of the TelephonyService's
+	// RecordCalls RPC.
+	TelephonyServiceRecordCallsProcedure = "/meetline.v1.TelephonyService/RecordCalls"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -64,6 +67,11 @@ type TelephonyServiceClient interface {
 	// stream when the caller hangs up, which takes them out of the lobby.
 	// NotFound for an unknown room.
 	JoinRoom(context.Context, *v1.JoinRoomRequest) (*connect.ServerStreamForClient[v1.JoinRoomResponse], error)
+	// RecordCalls stores sipgate's call records. Idempotent by record id: a
+	// record sent again (sipgate did not see the answer) changes nothing, and
+	// the final entry of a call replaces its "started" entry, never the
+	// reverse. InvalidArgument names the first bad record; none is stored.
+	RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -97,6 +105,13 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(telephonyServiceMethods.ByName("JoinRoom")),
 			connect.WithClientOptions(opts...),
 		),
+		recordCalls: connect.NewClient[v1.RecordCallsRequest, v1.RecordCallsResponse](
+			httpClient,
+			baseURL+TelephonyServiceRecordCallsProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("RecordCalls")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -105,6 +120,7 @@ type telephonyServiceClient struct {
 	lookupNumber *connect.Client[v1.LookupNumberRequest, v1.LookupNumberResponse]
 	resolvePin   *connect.Client[v1.ResolvePinRequest, v1.ResolvePinResponse]
 	joinRoom     *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
+	recordCalls  *connect.Client[v1.RecordCallsRequest, v1.RecordCallsResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -130,6 +146,15 @@ func (c *telephonyServiceClient) JoinRoom(ctx context.Context, req *v1.JoinRoomR
 	return c.joinRoom.CallServerStream(ctx, connect.NewRequest(req))
 }
 
+// RecordCalls calls meetline.v1.TelephonyService.RecordCalls.
+func (c *telephonyServiceClient) RecordCalls(ctx context.Context, req *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error) {
+	response, err := c.recordCalls.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // TelephonyServiceHandler is an implementation of the meetline.v1.TelephonyService service.
 type TelephonyServiceHandler interface {
 	// LookupNumber says whether a called number belongs to an enabled trunk,
@@ -150,6 +175,11 @@ type TelephonyServiceHandler interface {
 	// stream when the caller hangs up, which takes them out of the lobby.
 	// NotFound for an unknown room.
 	JoinRoom(context.Context, *v1.JoinRoomRequest, *connect.ServerStream[v1.JoinRoomResponse]) error
+	// RecordCalls stores sipgate's call records. Idempotent by record id: a
+	// record sent again (sipgate did not see the answer) changes nothing, and
+	// the final entry of a call replaces its "started" entry, never the
+	// reverse. InvalidArgument names the first bad record; none is stored.
+	RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error)
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -179,6 +209,13 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithSchema(telephonyServiceMethods.ByName("JoinRoom")),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServiceRecordCallsHandler := connect.NewUnaryHandlerSimple(
+		TelephonyServiceRecordCallsProcedure,
+		svc.RecordCalls,
+		connect.WithSchema(telephonyServiceMethods.ByName("RecordCalls")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
@@ -187,6 +224,8 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 			telephonyServiceResolvePinHandler.ServeHTTP(w, r)
 		case TelephonyServiceJoinRoomProcedure:
 			telephonyServiceJoinRoomHandler.ServeHTTP(w, r)
+		case TelephonyServiceRecordCallsProcedure:
+			telephonyServiceRecordCallsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -206,4 +245,8 @@ func (UnimplementedTelephonyServiceHandler) ResolvePin(context.Context, *v1.Reso
 
 func (UnimplementedTelephonyServiceHandler) JoinRoom(context.Context, *v1.JoinRoomRequest, *connect.ServerStream[v1.JoinRoomResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.JoinRoom is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.RecordCalls is not implemented"))
 }
