@@ -58,6 +58,7 @@ func TestSippPIN(t *testing.T) {
 			for sample, want := range tc.want {
 				eventually(t, sample+" = "+want, func() bool { return srv.metric(t, sample) == want })
 			}
+			srv.checkOneRecord(t)
 			t.Logf("call took %v", time.Since(start).Round(time.Millisecond))
 		})
 	}

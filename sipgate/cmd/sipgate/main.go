@@ -69,11 +69,12 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	// For the few sipgo logs that do not go through the loggers sipgate.New hands it.
 	sip.SetDefaultLogger(sipgate.SIPLogger(log.With("component", "sipgo")))
 
+	core := sipgate.NewCoreClient(cfg.Core)
 	opts := []sipgate.Option{
 		sipgate.WithLogger(log),
 		sipgate.WithUserAgent(cfg.UserAgent),
 		sipgate.WithRetryAfter(cfg.RetryAfter),
-		sipgate.WithCore(sipgate.NewCoreClient(cfg.Core)),
+		sipgate.WithCore(core),
 		sipgate.WithCallConfig(cfg.Call),
 		sipgate.WithLiveKit(cfg.LiveKit),
 	}
@@ -84,6 +85,19 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		}
 		conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		opts = append(opts, sipgate.WithTLS(cfg.TLSAddr, conf))
+	}
+	if cfg.Records.Dir == "" {
+		log.Warn("call records are off: set " + sipgate.EnvCallRecordsDir)
+	} else {
+		records, err := sipgate.OpenRecords(cfg.Records)
+		if err != nil {
+			return err
+		}
+		defer records.Close()
+		shipCtx, stopShipping := context.WithCancel(context.Background())
+		defer stopShipping()
+		go records.Ship(shipCtx, core, log)
+		opts = append(opts, sipgate.WithRecords(records))
 	}
 	srv, err := sipgate.New(cfg.SIPAddr, opts...)
 	if err != nil {
