@@ -53,6 +53,45 @@ type CallRecordService interface {
 	// DropBefore deletes the records of every month that ended before t, a
 	// partition at a time, and returns how many partitions went.
 	DropBefore(ctx context.Context, t time.Time) (int, error)
+
+	// FindCallRecords returns a page of the calls filter selects, newest
+	// first, and the token of the next page ("" after the last).
+	FindCallRecords(ctx context.Context, filter CallFilter) ([]CallRecord, string, error)
+	// CountCallRecords counts the calls filter selects (its page is ignored).
+	CountCallRecords(ctx context.Context, filter CallFilter) (CallCounts, error)
+	// EachCallRecord calls fn with every call filter selects, oldest first,
+	// until fn fails (its page is ignored).
+	EachCallRecord(ctx context.Context, filter CallFilter, fn func(CallRecord) error) error
+}
+
+// CallFilter selects call records; a zero field matches every record.
+type CallFilter struct {
+	From, To  time.Time // started at or after From, before To
+	TrunkID   string
+	Called    PhoneNumber
+	RoomID    string
+	Outcome   string
+	PageSize  int
+	PageToken string
+}
+
+// CallCounts are the counts of calls per outcome, and per hour and outcome.
+type CallCounts struct {
+	Outcomes []OutcomeCount
+	Hours    []HourCount
+}
+
+// OutcomeCount is the number of calls with one outcome.
+type OutcomeCount struct {
+	Outcome string
+	Count   int64
+}
+
+// HourCount is the number of calls with one outcome started in one hour.
+type HourCount struct {
+	Hour    time.Time
+	Outcome string
+	Count   int64
 }
 
 // CallRecordSettings say how long records live.

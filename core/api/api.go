@@ -88,6 +88,7 @@ func (s *Server) Handler() http.Handler {
 		meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,
 		meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
 		meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName, meetlinev1connect.InvitationServiceName,
+		meetlinev1connect.CallServiceName,
 	}
 	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
 	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
@@ -98,6 +99,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
 	mux.Handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
 	mux.Handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
+	mux.Handle(meetlinev1connect.NewCallServiceHandler(&callService{s}, opts))
 	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
 	mux.Handle("POST /webhooks/storage", &storageWebhook{s})
 	mux.Handle("POST /webhooks/summary", &summaryWebhook{s})

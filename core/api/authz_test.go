@@ -25,6 +25,7 @@ type clients struct {
 	accesses    meetlinev1connect.AccessServiceClient
 	trunks      meetlinev1connect.TrunkServiceClient
 	telephony   meetlinev1connect.TelephonyServiceClient
+	calls       meetlinev1connect.CallServiceClient
 }
 
 func (s *stack) clients(token string) *clients {
@@ -42,6 +43,7 @@ func (s *stack) clientsWith(hc *http.Client, opts ...connect.ClientOption) *clie
 		accesses:    meetlinev1connect.NewAccessServiceClient(hc, s.url, opts...),
 		trunks:      meetlinev1connect.NewTrunkServiceClient(hc, s.url, opts...),
 		telephony:   meetlinev1connect.NewTelephonyServiceClient(hc, s.url, opts...),
+		calls:       meetlinev1connect.NewCallServiceClient(hc, s.url, opts...),
 	}
 }
 
@@ -250,6 +252,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{Id: "matrix", StartTime: timestamppb.Now(), CallerMasked: "+33 6•• ••• •00"}}})
 			return err
 		}, serviceOnly(sipgate)},
+		{"ListCalls", func(c *clients, f *fixture) error {
+			_, err := c.calls.ListCalls(ctx, &meetlinev1.ListCallsRequest{})
+			return err
+		}, serviceOnly(operator)},
 	}
 	for _, rpc := range rpcs {
 		for _, p := range principals {
