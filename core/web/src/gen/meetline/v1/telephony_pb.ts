@@ -4,6 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { AccessLevel, Role } from "./common_pb";
 import { file_meetline_v1_common } from "./common_pb";
 import type { Handoff } from "./trunk_pb";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIkoKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCSKQAQoSUmVzb2x2ZVBpblJlc3BvbnNlEg8KB3Jvb21faWQYASABKAkSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhEKCXJvb21fbmFtZRgDIAEoCRIuCgxhY2Nlc3NfbGV2ZWwYBCABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbBIQCghsYW5ndWFnZRgFIAEoCSIsChNMb29rdXBOdW1iZXJSZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkigwEKFExvb2t1cE51bWJlclJlc3BvbnNlEgwKBGUxNjQYASABKAkSEAoIdHJ1bmtfaWQYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSEgoKcGluX2xlbmd0aBgEIAEoBRIlCgdoYW5kb2ZmGAUgASgOMhQubWVldGxpbmUudjEuSGFuZG9mZiJGCg9Kb2luUm9vbVJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIRCgljYWxsZXJfaWQYAiABKAkSDwoHY2FsbF9pZBgDIAEoCSKKAQoQSm9pblJvb21SZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5tZWV0bGluZS52MS5DYWxsU3RhdHVzEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIWCg5wYXJ0aWNpcGFudF9pZBgDIAEoCRIfCgRyb2xlGAQgASgOMhEubWVldGxpbmUudjEuUm9sZSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUyiwIKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAFCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIkoKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCSKQAQoSUmVzb2x2ZVBpblJlc3BvbnNlEg8KB3Jvb21faWQYASABKAkSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhEKCXJvb21fbmFtZRgDIAEoCRIuCgxhY2Nlc3NfbGV2ZWwYBCABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbBIQCghsYW5ndWFnZRgFIAEoCSIsChNMb29rdXBOdW1iZXJSZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkigwEKFExvb2t1cE51bWJlclJlc3BvbnNlEgwKBGUxNjQYASABKAkSEAoIdHJ1bmtfaWQYAiABKAkSEAoIbGFuZ3VhZ2UYAyABKAkSEgoKcGluX2xlbmd0aBgEIAEoBRIlCgdoYW5kb2ZmGAUgASgOMhQubWVldGxpbmUudjEuSGFuZG9mZiJGCg9Kb2luUm9vbVJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIRCgljYWxsZXJfaWQYAiABKAkSDwoHY2FsbF9pZBgDIAEoCSKKAQoQSm9pblJvb21SZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5tZWV0bGluZS52MS5DYWxsU3RhdHVzEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIWCg5wYXJ0aWNpcGFudF9pZBgDIAEoCRIfCgRyb2xlGAQgASgOMhEubWVldGxpbmUudjEuUm9sZSLpAwoKQ2FsbFJlY29yZBIKCgJpZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgthbnN3ZXJfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNhbGxlZF9udW1iZXIYBSABKAkSEAoIdHJ1bmtfaWQYBiABKAkSFQoNY2FsbGVyX21hc2tlZBgHIAEoCRITCgtjYWxsZXJfaGFzaBgIIAEoCRIRCgl0cmFuc3BvcnQYCSABKAkSEwoLZHRtZl9tZXRob2QYCiABKAkSEwoLcGluX291dGNvbWUYCyABKAkSDwoHcm9vbV9pZBgMIAEoCRIRCglhZG1pc3Npb24YDSABKAkSDwoHaGFuZG9mZhgOIAEoCRISCgpicmlkZ2VkX21zGA8gASgDEhEKCWhhbmd1cF9ieRgQIAEoCRIPCgdvdXRjb21lGBEgASgJEhAKCHNpcF9jb2RlGBIgASgFEg4KBnJlYXNvbhgTIAEoCRIQCghpbnN0YW5jZRgUIAEoCRINCgVmaW5hbBgVIAEoCCI+ChJSZWNvcmRDYWxsc1JlcXVlc3QSKAoHcmVjb3JkcxgBIAMoCzIXLm1lZXRsaW5lLnYxLkNhbGxSZWNvcmQiIgoTUmVjb3JkQ2FsbHNSZXNwb25zZRILCgNpZHMYASADKAkquwEKCkNhbGxTdGF0dXMSGwoXQ0FMTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0ZPUl9IT1NUEAESIAocQ0FMTF9TVEFUVVNfV0FJVElOR19JTl9MT0JCWRACEhgKFENBTExfU1RBVFVTX0FETUlUVEVEEAMSFgoSQ0FMTF9TVEFUVVNfREVOSUVEEAQSGgoWQ0FMTF9TVEFUVVNfUk9PTV9FTkRFRBAFMuICChBUZWxlcGhvbnlTZXJ2aWNlElgKDExvb2t1cE51bWJlchIgLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlcXVlc3QaIS5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXNwb25zZSIDkAIBElIKClJlc29sdmVQaW4SHi5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVxdWVzdBofLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXNwb25zZSIDkAIBEkkKCEpvaW5Sb29tEhwubWVldGxpbmUudjEuSm9pblJvb21SZXF1ZXN0Gh0ubWVldGxpbmUudjEuSm9pblJvb21SZXNwb25zZTABElUKC1JlY29yZENhbGxzEh8ubWVldGxpbmUudjEuUmVjb3JkQ2FsbHNSZXF1ZXN0GiAubWVldGxpbmUudjEuUmVjb3JkQ2FsbHNSZXNwb25zZSIDkAICQjlaN2dpdGh1Yi5jb20vbWVldGxpbmUvbWVldGxpbmUvcnBjL21lZXRsaW5lL3YxO21lZXRsaW5ldjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -227,6 +229,196 @@ export const JoinRoomResponseSchema: GenMessage<JoinRoomResponse> = /*@__PURE__*
   messageDesc(file_meetline_v1_telephony, 5);
 
 /**
+ * CallRecord is what sipgate keeps of one call, for operators and carriers'
+ * billing. It holds no clear phone number of the caller: the masked form
+ * the logs show and a keyed hash, to tell repeated callers apart.
+ *
+ * @generated from message meetline.v1.CallRecord
+ */
+export type CallRecord = Message<"meetline.v1.CallRecord"> & {
+  /**
+   * sipgate's id for the record, unique per call (a UUID).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The INVITE's arrival, the 200's ACK (unset for a call never answered),
+   * the call's end (unset while it is in progress).
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp answer_time = 3;
+   */
+  answerTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 4;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * The number dialled (E.164 once the core knew it) and its trunk.
+   *
+   * @generated from field: string called_number = 5;
+   */
+  calledNumber: string;
+
+  /**
+   * @generated from field: string trunk_id = 6;
+   */
+  trunkId: string;
+
+  /**
+   * The caller as logs mask it ("+33 6•• ••• •42"), and HMAC-SHA256 of the
+   * clear number with sipgate's key, in hex.
+   *
+   * @generated from field: string caller_masked = 7;
+   */
+  callerMasked: string;
+
+  /**
+   * @generated from field: string caller_hash = 8;
+   */
+  callerHash: string;
+
+  /**
+   * udp, tcp or tls.
+   *
+   * @generated from field: string transport = 9;
+   */
+  transport: string;
+
+  /**
+   * How the caller's keys reached sipgate: rfc4733, info or inband.
+   *
+   * @generated from field: string dtmf_method = 10;
+   */
+  dtmfMethod: string;
+
+  /**
+   * none, ok, wrong, limited, timeout: never the PIN itself.
+   *
+   * @generated from field: string pin_outcome = 11;
+   */
+  pinOutcome: string;
+
+  /**
+   * @generated from field: string room_id = 12;
+   */
+  roomId: string;
+
+  /**
+   * direct, host (waited for the host), lobby.
+   *
+   * @generated from field: string admission = 13;
+   */
+  admission: string;
+
+  /**
+   * bridge or refer, when the call was handed to LiveKit.
+   *
+   * @generated from field: string handoff = 14;
+   */
+  handoff: string;
+
+  /**
+   * Time bridged into the room, in milliseconds.
+   *
+   * @generated from field: int64 bridged_ms = 15;
+   */
+  bridgedMs: bigint;
+
+  /**
+   * caller, sipgate or none (still in progress).
+   *
+   * @generated from field: string hangup_by = 16;
+   */
+  hangupBy: string;
+
+  /**
+   * The call's outcome (sipgate_calls_total's label), the final SIP status
+   * sent for a call never answered, and the Reason text of the hang-up.
+   *
+   * @generated from field: string outcome = 17;
+   */
+  outcome: string;
+
+  /**
+   * @generated from field: int32 sip_code = 18;
+   */
+  sipCode: number;
+
+  /**
+   * @generated from field: string reason = 19;
+   */
+  reason: string;
+
+  /**
+   * The sipgate replica that handled the call.
+   *
+   * @generated from field: string instance = 20;
+   */
+  instance: string;
+
+  /**
+   * False for the "started" entry sent at answer, true for the final one.
+   *
+   * @generated from field: bool final = 21;
+   */
+  final: boolean;
+};
+
+/**
+ * Describes the message meetline.v1.CallRecord.
+ * Use `create(CallRecordSchema)` to create a new message.
+ */
+export const CallRecordSchema: GenMessage<CallRecord> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 6);
+
+/**
+ * @generated from message meetline.v1.RecordCallsRequest
+ */
+export type RecordCallsRequest = Message<"meetline.v1.RecordCallsRequest"> & {
+  /**
+   * At most 500 records.
+   *
+   * @generated from field: repeated meetline.v1.CallRecord records = 1;
+   */
+  records: CallRecord[];
+};
+
+/**
+ * Describes the message meetline.v1.RecordCallsRequest.
+ * Use `create(RecordCallsRequestSchema)` to create a new message.
+ */
+export const RecordCallsRequestSchema: GenMessage<RecordCallsRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 7);
+
+/**
+ * @generated from message meetline.v1.RecordCallsResponse
+ */
+export type RecordCallsResponse = Message<"meetline.v1.RecordCallsResponse"> & {
+  /**
+   * The ids stored (every one of the request's).
+   *
+   * @generated from field: repeated string ids = 1;
+   */
+  ids: string[];
+};
+
+/**
+ * Describes the message meetline.v1.RecordCallsResponse.
+ * Use `create(RecordCallsResponseSchema)` to create a new message.
+ */
+export const RecordCallsResponseSchema: GenMessage<RecordCallsResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 8);
+
+/**
  * CallStatus is where a phone caller stands on the way into a room.
  *
  * @generated from enum meetline.v1.CallStatus
@@ -326,6 +518,19 @@ export const TelephonyService: GenService<{
     methodKind: "server_streaming";
     input: typeof JoinRoomRequestSchema;
     output: typeof JoinRoomResponseSchema;
+  },
+  /**
+   * RecordCalls stores sipgate's call records. Idempotent by record id: a
+   * record sent again (sipgate did not see the answer) changes nothing, and
+   * the final entry of a call replaces its "started" entry, never the
+   * reverse. InvalidArgument names the first bad record; none is stored.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.RecordCalls
+   */
+  recordCalls: {
+    methodKind: "unary";
+    input: typeof RecordCallsRequestSchema;
+    output: typeof RecordCallsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);
