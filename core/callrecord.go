@@ -33,6 +33,7 @@ type CallRecord struct {
 	Reason    string
 	Instance  string
 	Final     bool
+	Phase     string // typing, host, lobby, bridged while in progress
 }
 
 // OutcomeLost closes the record of a call whose end never reached the core
@@ -62,6 +63,9 @@ type CallRecordService interface {
 	// EachCallRecord calls fn with every call filter selects, oldest first,
 	// until fn fails (its page is ignored).
 	EachCallRecord(ctx context.Context, filter CallFilter, fn func(CallRecord) error) error
+	// LiveCalls returns the calls started since since that have not ended,
+	// oldest first.
+	LiveCalls(ctx context.Context, since time.Time) ([]CallRecord, error)
 }
 
 // CallFilter selects call records; a zero field matches every record.
@@ -129,7 +133,7 @@ func (r *CallRecord) Validate() error {
 		return Invalid("bridged_ms", "must not be negative")
 	}
 	words := [...]struct{ field, v string }{{"transport", r.Transport}, {"dtmf_method", r.DTMF}, {"pin_outcome", r.PIN},
-		{"admission", r.Admission}, {"handoff", r.Handoff}, {"hangup_by", r.HangupBy}, {"outcome", r.Outcome}}
+		{"admission", r.Admission}, {"handoff", r.Handoff}, {"hangup_by", r.HangupBy}, {"outcome", r.Outcome}, {"phase", r.Phase}}
 	for _, w := range words {
 		if !recordTokens.MatchString(w.v) {
 			return Invalid(w.field, "must be a lower-case word")

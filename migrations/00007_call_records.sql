@@ -26,6 +26,7 @@ CREATE TABLE call_records (
     reason       text        NOT NULL DEFAULT '',
     instance     text        NOT NULL DEFAULT '',
     final        boolean     NOT NULL DEFAULT false,
+    phase        text        NOT NULL DEFAULT '',
     PRIMARY KEY (id, started_at)
 ) PARTITION BY RANGE (started_at);
 

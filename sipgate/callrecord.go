@@ -37,6 +37,7 @@ type CallRecord struct {
 	Reason       string        `json:"reason,omitempty"`
 	Instance     string        `json:"instance,omitempty"`
 	Final        bool          `json:"final,omitempty"`
+	Phase        string        `json:"phase,omitempty"` // typing, host, lobby, bridged; "" once final
 }
 
 // errShortKey refuses a hash key short enough to guess.
@@ -124,6 +125,16 @@ func (c *call) recordStarted() {
 		return
 	}
 	c.rec.Answer, c.rec.SIPCode = time.Now(), 200
+	c.enterPhase("typing")
+}
+
+// enterPhase spools the call's record in its new phase, for the operators' live view: a non-final record
+// replaces the call's pending one, so a phase costs one spool write.
+func (c *call) enterPhase(phase string) {
+	if c.srv.records == nil || c.rec.Phase == phase {
+		return
+	}
+	c.rec.Phase = phase
 	if err := c.srv.records.put(c.record()); err != nil {
 		c.log.Error("call record not spooled", "error", err)
 	}
@@ -135,7 +146,7 @@ func (c *call) recordEnded(o Outcome) {
 		return
 	}
 	r := c.record()
-	r.End, r.Final, r.Outcome = time.Now(), true, o.String()
+	r.End, r.Final, r.Outcome, r.Phase = time.Now(), true, o.String(), ""
 	r.PIN = pinOutcome(o, r.RoomID)
 	if r.SIPCode == 0 && c.cancelled.Load() {
 		r.SIPCode = 487 // sipgo answered the CANCEL
@@ -200,14 +211,17 @@ func (c *call) noteAdmission(s AdmissionStatus) {
 		if c.rec.Admission == "" {
 			c.rec.Admission = "host"
 		}
+		c.enterPhase("host")
 	case WaitingInLobby:
 		c.rec.Admission = "lobby"
+		c.enterPhase("lobby")
 	}
 }
 
 // noteBridged, called as the bridge starts, returns what records its length when it ends.
 func (c *call) noteBridged() func() {
 	start := time.Now()
+	c.enterPhase("bridged")
 	return func() { c.rec.Bridged = time.Since(start) }
 }
 

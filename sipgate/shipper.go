@@ -97,7 +97,7 @@ func recordProto(r CallRecord) *meetlinev1.CallRecord {
 		CalledNumber: r.Called, TrunkId: r.TrunkID, CallerMasked: r.CallerMasked, CallerHash: r.CallerHash,
 		Transport: r.Transport, DtmfMethod: r.DTMF, PinOutcome: r.PIN, RoomId: r.RoomID, Admission: r.Admission,
 		Handoff: r.Handoff, BridgedMs: r.Bridged.Milliseconds(), HangupBy: r.HangupBy, Outcome: r.Outcome,
-		SipCode: int32(r.SIPCode), Reason: r.Reason, Instance: r.Instance, Final: r.Final,
+		SipCode: int32(r.SIPCode), Reason: r.Reason, Instance: r.Instance, Final: r.Final, Phase: r.Phase,
 	}
 }
 

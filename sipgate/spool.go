@@ -14,12 +14,13 @@ import (
 // spoolName is the spool's file in its directory.
 const spoolName = "calls.spool"
 
-// spoolEntry is one line of the spool: a call record, or the core's acknowledgement of one (of the
-// started entry, or of the final one, which settles the call).
+// spoolEntry is one line of the spool: a call record, or the core's acknowledgement of one version of a
+// call's record (the final one settles the call; a non-final one, only if no later phase replaced it).
 type spoolEntry struct {
 	Record *CallRecord `json:"r,omitempty"`
 	Ack    string      `json:"ack,omitempty"`
 	Final  bool        `json:"final,omitempty"`
+	Phase  string      `json:"phase,omitempty"`
 }
 
 // Spool keeps call records on disk until the core acknowledges them, so that neither a core outage nor
@@ -78,7 +79,7 @@ func (s *Spool) apply(e spoolEntry) {
 		}
 		s.pending[e.Record.ID] = *e.Record
 	case e.Ack != "":
-		if r, ok := s.pending[e.Ack]; ok && (e.Final || !r.Final) {
+		if r, ok := s.pending[e.Ack]; ok && (e.Final || !r.Final && r.Phase == e.Phase) {
 			delete(s.pending, e.Ack)
 		}
 	}
@@ -157,7 +158,7 @@ func (s *Spool) Ack(records []CallRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range records {
-		if err := s.append(spoolEntry{Ack: r.ID, Final: r.Final}); err != nil {
+		if err := s.append(spoolEntry{Ack: r.ID, Final: r.Final, Phase: r.Phase}); err != nil {
 			return err
 		}
 	}

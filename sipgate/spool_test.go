@@ -55,6 +55,9 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 		{put: []CallRecord{testRecord("b", true), testRecord("b", false)}, want: []string{"b!", "a!"}},
 		{ack: []CallRecord{testRecord("b", false)}, want: []string{"b!", "a!"}}, // the started entry's ack settles nothing final
 		{put: []CallRecord{testRecord("c", true)}, ack: []CallRecord{testRecord("a", true)}, want: []string{"b!", "c!"}},
+		{put: []CallRecord{inPhase("d", "typing"), inPhase("d", "lobby")}, ack: []CallRecord{inPhase("d", "typing")},
+			want: []string{"b!", "c!", "d"}}, // the lobby phase was not shipped yet
+		{ack: []CallRecord{inPhase("d", "lobby")}, want: []string{"b!", "c!"}},
 	}
 	for i, st := range steps {
 		for _, r := range st.put {
@@ -180,4 +183,10 @@ func BenchmarkSpoolPut(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func inPhase(id, phase string) CallRecord {
+	r := testRecord(id, false)
+	r.Phase = phase
+	return r
 }

@@ -37,6 +37,8 @@ type Server struct {
 	Telephony   core.TelephonySettings
 	Recording   core.RecordingSettings
 	CallRecords core.CallRecordService
+	// CallRecordSettings: a call open longer than LostAfter is not live.
+	CallRecordSettings core.CallRecordSettings
 
 	LobbySettings LobbySettings
 	Recorder      RecorderSettings

@@ -43,7 +43,7 @@ func callRecordFromProto(pb *meetlinev1.CallRecord) core.CallRecord {
 		Called: core.PhoneNumber(pb.CalledNumber), TrunkID: pb.TrunkId, Caller: pb.CallerMasked, CallerID: pb.CallerHash,
 		Transport: pb.Transport, DTMF: pb.DtmfMethod, PIN: pb.PinOutcome, RoomID: pb.RoomId, Admission: pb.Admission,
 		Handoff: pb.Handoff, Bridged: time.Duration(pb.BridgedMs) * time.Millisecond, HangupBy: pb.HangupBy,
-		Outcome: pb.Outcome, SIPCode: int(pb.SipCode), Reason: pb.Reason, Instance: pb.Instance, Final: pb.Final,
+		Outcome: pb.Outcome, SIPCode: int(pb.SipCode), Reason: pb.Reason, Instance: pb.Instance, Final: pb.Final, Phase: pb.Phase,
 	}
 }
 

@@ -139,7 +139,7 @@ func callRecordProto(r core.CallRecord) *meetlinev1.CallRecord {
 		CallerMasked: r.Caller, CallerHash: r.CallerID, Transport: r.Transport, DtmfMethod: r.DTMF, PinOutcome: r.PIN,
 		RoomId: r.RoomID, Admission: r.Admission, Handoff: r.Handoff, BridgedMs: r.Bridged.Milliseconds(),
 		HangupBy: r.HangupBy, Outcome: r.Outcome, SipCode: int32(r.SIPCode), Reason: r.Reason, Instance: r.Instance,
-		Final: r.Final,
+		Final: r.Final, Phase: r.Phase,
 	}
 	if !r.Answer.IsZero() {
 		pb.AnswerTime = timestamppb.New(r.Answer)

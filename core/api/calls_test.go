@@ -150,3 +150,58 @@ func TestCallService(t *testing.T) {
 		t.Errorf("ExportCalls, bad number: %v", st.Err())
 	}
 }
+
+// TestWatchCalls: the calls in progress on two sipgate replicas, as their phases change and they end.
+func TestWatchCalls(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tel := s.clients(sipgateToken).telephony
+	start := time.Now()
+	send := func(id, instance, phase string, final bool) {
+		t.Helper()
+		r := &meetlinev1.CallRecord{Id: id, StartTime: timestamppb.New(start), Instance: instance, Phase: phase, Final: final}
+		if final {
+			r.EndTime, r.Outcome = timestamppb.Now(), "connected"
+		}
+		if _, err := tel.RecordCalls(ctx, &meetlinev1.RecordCallsRequest{Records: []*meetlinev1.CallRecord{r}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("a", "sipgate-0", "typing", false)
+	send("b", "sipgate-1", "lobby", false)
+	send("old", "sipgate-1", "bridged", false) // started long ago: lost, not live
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE call_records SET started_at = now() - interval '13 hours' WHERE id = 'old'`); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.clients(operatorToken).calls.WatchCalls(ctx, &meetlinev1.WatchCallsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() string {
+		t.Helper()
+		if !st.Receive() {
+			t.Fatalf("stream ended: %v", st.Err())
+		}
+		var calls []string
+		for _, c := range st.Msg().Calls {
+			calls = append(calls, c.Id+"@"+c.Instance+":"+c.Phase)
+		}
+		return strings.Join(calls, " ")
+	}
+	steps := []struct {
+		change func()
+		want   string
+	}{
+		{func() {}, "a@sipgate-0:typing b@sipgate-1:lobby"},
+		{func() { send("a", "sipgate-0", "bridged", false) }, "a@sipgate-0:bridged b@sipgate-1:lobby"},
+		{func() { send("b", "sipgate-1", "", true) }, "a@sipgate-0:bridged"},
+	}
+	for i, step := range steps {
+		step.change()
+		if got := next(); got != step.want {
+			t.Fatalf("step %d: live calls %q, want %q", i, got, step.want)
+		}
+	}
+}

@@ -32,14 +32,15 @@ func NewCallRecordService(db *DB) *CallRecordService {
 // replaces a final one, so sending again changes nothing.
 const upsertRecord = `
 	INSERT INTO call_records (id, started_at, answered_at, ended_at, called, trunk_id, caller, caller_hash, transport,
-		dtmf_method, pin_outcome, room_id, admission, handoff, bridged_ms, hangup_by, outcome, sip_code, reason, instance, final)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+		dtmf_method, pin_outcome, room_id, admission, handoff, bridged_ms, hangup_by, outcome, sip_code, reason, instance, final, phase)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 	ON CONFLICT (id, started_at) DO UPDATE SET answered_at = EXCLUDED.answered_at, ended_at = EXCLUDED.ended_at,
 		called = EXCLUDED.called, trunk_id = EXCLUDED.trunk_id, caller = EXCLUDED.caller, caller_hash = EXCLUDED.caller_hash,
 		transport = EXCLUDED.transport, dtmf_method = EXCLUDED.dtmf_method, pin_outcome = EXCLUDED.pin_outcome,
 		room_id = EXCLUDED.room_id, admission = EXCLUDED.admission, handoff = EXCLUDED.handoff,
 		bridged_ms = EXCLUDED.bridged_ms, hangup_by = EXCLUDED.hangup_by, outcome = EXCLUDED.outcome,
-		sip_code = EXCLUDED.sip_code, reason = EXCLUDED.reason, instance = EXCLUDED.instance, final = EXCLUDED.final
+		sip_code = EXCLUDED.sip_code, reason = EXCLUDED.reason, instance = EXCLUDED.instance, final = EXCLUDED.final,
+		phase = EXCLUDED.phase
 	WHERE NOT call_records.final OR (call_records.outcome = 'lost' AND EXCLUDED.final)`
 
 // RecordCalls stores records in one transaction, creating the partitions of
@@ -54,7 +55,7 @@ func (s *CallRecordService) RecordCalls(ctx context.Context, records []core.Call
 	for _, r := range records {
 		b.Queue(upsertRecord, r.ID, r.Start, nullTime(r.Answer), nullTime(r.End), string(r.Called), r.TrunkID, r.Caller,
 			r.CallerID, r.Transport, r.DTMF, r.PIN, r.RoomID, r.Admission, r.Handoff, r.Bridged.Milliseconds(), r.HangupBy,
-			r.Outcome, r.SIPCode, r.Reason, r.Instance, r.Final)
+			r.Outcome, r.SIPCode, r.Reason, r.Instance, r.Final, r.Phase)
 	}
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
 	if err != nil {
@@ -89,7 +90,7 @@ func (s *CallRecordService) ensureMonth(ctx context.Context, t time.Time) error 
 // record never came: sipgate died with them.
 func (s *CallRecordService) CloseLost(ctx context.Context, before time.Time) (int64, error) {
 	tag, err := s.db.Pool.Exec(ctx, `
-		UPDATE call_records SET final = true, outcome = $2, ended_at = greatest(started_at, coalesce(answered_at, started_at))
+		UPDATE call_records SET final = true, outcome = $2, phase = '', ended_at = greatest(started_at, coalesce(answered_at, started_at))
 		WHERE NOT final AND started_at < $1`, before, core.OutcomeLost)
 	if err != nil {
 		return 0, fmt.Errorf("close lost calls: %w", err)

@@ -15,7 +15,7 @@ import (
 
 // callColumns are a call record's columns, in scanCall's order.
 const callColumns = `id, started_at, answered_at, ended_at, called, trunk_id, caller, caller_hash, transport, dtmf_method,
-	pin_outcome, room_id, admission, handoff, bridged_ms, hangup_by, outcome, sip_code, reason, instance, final`
+	pin_outcome, room_id, admission, handoff, bridged_ms, hangup_by, outcome, sip_code, reason, instance, final, phase`
 
 // callWhere is filter's WHERE clause and its arguments; the page token is not part of it.
 func callWhere(f core.CallFilter) (string, []any) {
@@ -131,7 +131,7 @@ func scanCall(row pgx.CollectableRow) (core.CallRecord, error) {
 	var called string
 	var bridged int64
 	err := row.Scan(&r.ID, &r.Start, &answer, &end, &called, &r.TrunkID, &r.Caller, &r.CallerID, &r.Transport, &r.DTMF,
-		&r.PIN, &r.RoomID, &r.Admission, &r.Handoff, &bridged, &r.HangupBy, &r.Outcome, &r.SIPCode, &r.Reason, &r.Instance, &r.Final)
+		&r.PIN, &r.RoomID, &r.Admission, &r.Handoff, &bridged, &r.HangupBy, &r.Outcome, &r.SIPCode, &r.Reason, &r.Instance, &r.Final, &r.Phase)
 	r.Called, r.Bridged = core.PhoneNumber(called), time.Duration(bridged)*time.Millisecond
 	if answer != nil {
 		r.Answer = *answer
@@ -159,4 +159,18 @@ func decodeCallToken(s string) (time.Time, string, error) {
 		return time.Time{}, "", invalid
 	}
 	return time.UnixMicro(us), id, nil
+}
+
+// LiveCalls returns the calls in progress (call_records_open indexes them).
+func (s *CallRecordService) LiveCalls(ctx context.Context, since time.Time) ([]core.CallRecord, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+callColumns+` FROM call_records WHERE NOT final AND started_at >= $1
+		ORDER BY started_at, id`, since)
+	if err != nil {
+		return nil, fmt.Errorf("live calls: %w", err)
+	}
+	calls, err := pgx.CollectRows(rows, scanCall)
+	if err != nil {
+		return nil, fmt.Errorf("live calls: %w", err)
+	}
+	return calls, nil
 }

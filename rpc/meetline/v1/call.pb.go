@@ -520,6 +520,87 @@ func (x *ExportCallsResponse) GetCsv() []byte {
 	return nil
 }
 
+type WatchCallsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchCallsRequest) Reset() {
+	*x = WatchCallsRequest{}
+	mi := &file_meetline_v1_call_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchCallsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchCallsRequest) ProtoMessage() {}
+
+func (x *WatchCallsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_call_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchCallsRequest.ProtoReflect.Descriptor instead.
+func (*WatchCallsRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_call_proto_rawDescGZIP(), []int{9}
+}
+
+type WatchCallsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every call in progress, its phase in CallRecord.phase, oldest first.
+	Calls         []*CallRecord `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchCallsResponse) Reset() {
+	*x = WatchCallsResponse{}
+	mi := &file_meetline_v1_call_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchCallsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchCallsResponse) ProtoMessage() {}
+
+func (x *WatchCallsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_call_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchCallsResponse.ProtoReflect.Descriptor instead.
+func (*WatchCallsResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_call_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *WatchCallsResponse) GetCalls() []*CallRecord {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
 var File_meetline_v1_call_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_call_proto_rawDesc = "" +
@@ -557,12 +638,17 @@ const file_meetline_v1_call_proto_rawDesc = "" +
 	"\x12ExportCallsRequest\x12/\n" +
 	"\x06filter\x18\x01 \x01(\v2\x17.meetline.v1.CallFilterR\x06filter\"'\n" +
 	"\x13ExportCallsResponse\x12\x10\n" +
-	"\x03csv\x18\x01 \x01(\fR\x03csv2\x86\x02\n" +
+	"\x03csv\x18\x01 \x01(\fR\x03csv\"\x13\n" +
+	"\x11WatchCallsRequest\"C\n" +
+	"\x12WatchCallsResponse\x12-\n" +
+	"\x05calls\x18\x01 \x03(\v2\x17.meetline.v1.CallRecordR\x05calls2\xd7\x02\n" +
 	"\vCallService\x12O\n" +
 	"\tListCalls\x12\x1d.meetline.v1.ListCallsRequest\x1a\x1e.meetline.v1.ListCallsResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
 	"CountCalls\x12\x1e.meetline.v1.CountCallsRequest\x1a\x1f.meetline.v1.CountCallsResponse\"\x03\x90\x02\x01\x12R\n" +
-	"\vExportCalls\x12\x1f.meetline.v1.ExportCallsRequest\x1a .meetline.v1.ExportCallsResponse0\x01B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\vExportCalls\x12\x1f.meetline.v1.ExportCallsRequest\x1a .meetline.v1.ExportCallsResponse0\x01\x12O\n" +
+	"\n" +
+	"WatchCalls\x12\x1e.meetline.v1.WatchCallsRequest\x1a\x1f.meetline.v1.WatchCallsResponse0\x01B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_call_proto_rawDescOnce sync.Once
@@ -576,7 +662,7 @@ func file_meetline_v1_call_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_call_proto_rawDescData
 }
 
-var file_meetline_v1_call_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_meetline_v1_call_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_meetline_v1_call_proto_goTypes = []any{
 	(*CallFilter)(nil),            // 0: meetline.v1.CallFilter
 	(*ListCallsRequest)(nil),      // 1: meetline.v1.ListCallsRequest
@@ -587,30 +673,35 @@ var file_meetline_v1_call_proto_goTypes = []any{
 	(*CountCallsResponse)(nil),    // 6: meetline.v1.CountCallsResponse
 	(*ExportCallsRequest)(nil),    // 7: meetline.v1.ExportCallsRequest
 	(*ExportCallsResponse)(nil),   // 8: meetline.v1.ExportCallsResponse
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*CallRecord)(nil),            // 10: meetline.v1.CallRecord
+	(*WatchCallsRequest)(nil),     // 9: meetline.v1.WatchCallsRequest
+	(*WatchCallsResponse)(nil),    // 10: meetline.v1.WatchCallsResponse
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*CallRecord)(nil),            // 12: meetline.v1.CallRecord
 }
 var file_meetline_v1_call_proto_depIdxs = []int32{
-	9,  // 0: meetline.v1.CallFilter.start_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: meetline.v1.CallFilter.end_time:type_name -> google.protobuf.Timestamp
+	11, // 0: meetline.v1.CallFilter.start_time:type_name -> google.protobuf.Timestamp
+	11, // 1: meetline.v1.CallFilter.end_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: meetline.v1.ListCallsRequest.filter:type_name -> meetline.v1.CallFilter
-	10, // 3: meetline.v1.ListCallsResponse.calls:type_name -> meetline.v1.CallRecord
+	12, // 3: meetline.v1.ListCallsResponse.calls:type_name -> meetline.v1.CallRecord
 	0,  // 4: meetline.v1.CountCallsRequest.filter:type_name -> meetline.v1.CallFilter
-	9,  // 5: meetline.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	11, // 5: meetline.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
 	4,  // 6: meetline.v1.CountCallsResponse.outcomes:type_name -> meetline.v1.OutcomeCount
 	5,  // 7: meetline.v1.CountCallsResponse.hours:type_name -> meetline.v1.HourCount
 	0,  // 8: meetline.v1.ExportCallsRequest.filter:type_name -> meetline.v1.CallFilter
-	1,  // 9: meetline.v1.CallService.ListCalls:input_type -> meetline.v1.ListCallsRequest
-	3,  // 10: meetline.v1.CallService.CountCalls:input_type -> meetline.v1.CountCallsRequest
-	7,  // 11: meetline.v1.CallService.ExportCalls:input_type -> meetline.v1.ExportCallsRequest
-	2,  // 12: meetline.v1.CallService.ListCalls:output_type -> meetline.v1.ListCallsResponse
-	6,  // 13: meetline.v1.CallService.CountCalls:output_type -> meetline.v1.CountCallsResponse
-	8,  // 14: meetline.v1.CallService.ExportCalls:output_type -> meetline.v1.ExportCallsResponse
-	12, // [12:15] is the sub-list for method output_type
-	9,  // [9:12] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	12, // 9: meetline.v1.WatchCallsResponse.calls:type_name -> meetline.v1.CallRecord
+	1,  // 10: meetline.v1.CallService.ListCalls:input_type -> meetline.v1.ListCallsRequest
+	3,  // 11: meetline.v1.CallService.CountCalls:input_type -> meetline.v1.CountCallsRequest
+	7,  // 12: meetline.v1.CallService.ExportCalls:input_type -> meetline.v1.ExportCallsRequest
+	9,  // 13: meetline.v1.CallService.WatchCalls:input_type -> meetline.v1.WatchCallsRequest
+	2,  // 14: meetline.v1.CallService.ListCalls:output_type -> meetline.v1.ListCallsResponse
+	6,  // 15: meetline.v1.CallService.CountCalls:output_type -> meetline.v1.CountCallsResponse
+	8,  // 16: meetline.v1.CallService.ExportCalls:output_type -> meetline.v1.ExportCallsResponse
+	10, // 17: meetline.v1.CallService.WatchCalls:output_type -> meetline.v1.WatchCallsResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_call_proto_init() }
@@ -625,7 +716,7 @@ func file_meetline_v1_call_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_call_proto_rawDesc), len(file_meetline_v1_call_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -530,7 +530,10 @@ type CallRecord struct {
 	// The sipgate replica that handled the call.
 	Instance string `protobuf:"bytes,20,opt,name=instance,proto3" json:"instance,omitempty"`
 	// False for the "started" entry sent at answer, true for the final one.
-	Final         bool `protobuf:"varint,21,opt,name=final,proto3" json:"final,omitempty"`
+	Final bool `protobuf:"varint,21,opt,name=final,proto3" json:"final,omitempty"`
+	// Where a call in progress stands: typing (the PIN), host (waiting for
+	// the host), lobby, bridged; empty once final.
+	Phase         string `protobuf:"bytes,22,opt,name=phase,proto3" json:"phase,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -712,6 +715,13 @@ func (x *CallRecord) GetFinal() bool {
 	return false
 }
 
+func (x *CallRecord) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
 type RecordCallsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// At most 500 records.
@@ -834,7 +844,7 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x06status\x18\x01 \x01(\x0e2\x17.meetline.v1.CallStatusR\x06status\x12!\n" +
 	"\flivekit_room\x18\x02 \x01(\tR\vlivekitRoom\x12%\n" +
 	"\x0eparticipant_id\x18\x03 \x01(\tR\rparticipantId\x12%\n" +
-	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"\xbd\x05\n" +
+	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"\xd3\x05\n" +
 	"\n" +
 	"CallRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
@@ -864,7 +874,8 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\bsip_code\x18\x12 \x01(\x05R\asipCode\x12\x16\n" +
 	"\x06reason\x18\x13 \x01(\tR\x06reason\x12\x1a\n" +
 	"\binstance\x18\x14 \x01(\tR\binstance\x12\x14\n" +
-	"\x05final\x18\x15 \x01(\bR\x05final\"G\n" +
+	"\x05final\x18\x15 \x01(\bR\x05final\x12\x14\n" +
+	"\x05phase\x18\x16 \x01(\tR\x05phase\"G\n" +
 	"\x12RecordCallsRequest\x121\n" +
 	"\arecords\x18\x01 \x03(\v2\x17.meetline.v1.CallRecordR\arecords\"'\n" +
 	"\x13RecordCallsResponse\x12\x10\n" +

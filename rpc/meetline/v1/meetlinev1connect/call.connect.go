@@ -39,6 +39,8 @@ const (
 	CallServiceCountCallsProcedure = "/meetline.v1.CallService/CountCalls"
 	// CallServiceExportCallsProcedure is the fully-qualified name of the CallService's ExportCalls RPC.
 	CallServiceExportCallsProcedure = "/meetline.v1.CallService/ExportCalls"
+	// CallServiceWatchCallsProcedure is the fully-qualified name of the CallService's WatchCalls RPC.
+	CallServiceWatchCallsProcedure = "/meetline.v1.CallService/WatchCalls"
 )
 
 // CallServiceClient is a client for the meetline.v1.CallService service.
@@ -53,6 +55,9 @@ type CallServiceClient interface {
 	// line, then one line per call, oldest first), for billing
 	// reconciliation.
 	ExportCalls(context.Context, *v1.ExportCallsRequest) (*connect.ServerStreamForClient[v1.ExportCallsResponse], error)
+	// WatchCalls streams the calls in progress on every sipgate replica: the
+	// whole list at once, then again every second while it changes.
+	WatchCalls(context.Context, *v1.WatchCallsRequest) (*connect.ServerStreamForClient[v1.WatchCallsResponse], error)
 }
 
 // NewCallServiceClient constructs a client for the meetline.v1.CallService service. By default, it
@@ -86,6 +91,12 @@ func NewCallServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(callServiceMethods.ByName("ExportCalls")),
 			connect.WithClientOptions(opts...),
 		),
+		watchCalls: connect.NewClient[v1.WatchCallsRequest, v1.WatchCallsResponse](
+			httpClient,
+			baseURL+CallServiceWatchCallsProcedure,
+			connect.WithSchema(callServiceMethods.ByName("WatchCalls")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -94,6 +105,7 @@ type callServiceClient struct {
 	listCalls   *connect.Client[v1.ListCallsRequest, v1.ListCallsResponse]
 	countCalls  *connect.Client[v1.CountCallsRequest, v1.CountCallsResponse]
 	exportCalls *connect.Client[v1.ExportCallsRequest, v1.ExportCallsResponse]
+	watchCalls  *connect.Client[v1.WatchCallsRequest, v1.WatchCallsResponse]
 }
 
 // ListCalls calls meetline.v1.CallService.ListCalls.
@@ -119,6 +131,11 @@ func (c *callServiceClient) ExportCalls(ctx context.Context, req *v1.ExportCalls
 	return c.exportCalls.CallServerStream(ctx, connect.NewRequest(req))
 }
 
+// WatchCalls calls meetline.v1.CallService.WatchCalls.
+func (c *callServiceClient) WatchCalls(ctx context.Context, req *v1.WatchCallsRequest) (*connect.ServerStreamForClient[v1.WatchCallsResponse], error) {
+	return c.watchCalls.CallServerStream(ctx, connect.NewRequest(req))
+}
+
 // CallServiceHandler is an implementation of the meetline.v1.CallService service.
 type CallServiceHandler interface {
 	// ListCalls returns the calls matching the filter, newest first.
@@ -131,6 +148,9 @@ type CallServiceHandler interface {
 	// line, then one line per call, oldest first), for billing
 	// reconciliation.
 	ExportCalls(context.Context, *v1.ExportCallsRequest, *connect.ServerStream[v1.ExportCallsResponse]) error
+	// WatchCalls streams the calls in progress on every sipgate replica: the
+	// whole list at once, then again every second while it changes.
+	WatchCalls(context.Context, *v1.WatchCallsRequest, *connect.ServerStream[v1.WatchCallsResponse]) error
 }
 
 // NewCallServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -160,6 +180,12 @@ func NewCallServiceHandler(svc CallServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(callServiceMethods.ByName("ExportCalls")),
 		connect.WithHandlerOptions(opts...),
 	)
+	callServiceWatchCallsHandler := connect.NewServerStreamHandlerSimple(
+		CallServiceWatchCallsProcedure,
+		svc.WatchCalls,
+		connect.WithSchema(callServiceMethods.ByName("WatchCalls")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.CallService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case CallServiceListCallsProcedure:
@@ -168,6 +194,8 @@ func NewCallServiceHandler(svc CallServiceHandler, opts ...connect.HandlerOption
 			callServiceCountCallsHandler.ServeHTTP(w, r)
 		case CallServiceExportCallsProcedure:
 			callServiceExportCallsHandler.ServeHTTP(w, r)
+		case CallServiceWatchCallsProcedure:
+			callServiceWatchCallsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -187,4 +215,8 @@ func (UnimplementedCallServiceHandler) CountCalls(context.Context, *v1.CountCall
 
 func (UnimplementedCallServiceHandler) ExportCalls(context.Context, *v1.ExportCallsRequest, *connect.ServerStream[v1.ExportCallsResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.CallService.ExportCalls is not implemented"))
+}
+
+func (UnimplementedCallServiceHandler) WatchCalls(context.Context, *v1.WatchCallsRequest, *connect.ServerStream[v1.WatchCallsResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.CallService.WatchCalls is not implemented"))
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/call.proto.
  */
 export const file_meetline_v1_call: GenFile = /*@__PURE__*/
-  fileDesc("ChZtZWV0bGluZS92MS9jYWxsLnByb3RvEgttZWV0bGluZS52MSK1AQoKQ2FsbEZpbHRlchIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJ1bmtfaWQYAyABKAkSFQoNY2FsbGVkX251bWJlchgEIAEoCRIPCgdyb29tX2lkGAUgASgJEg8KB291dGNvbWUYBiABKAkiYgoQTGlzdENhbGxzUmVxdWVzdBInCgZmaWx0ZXIYASABKAsyFy5tZWV0bGluZS52MS5DYWxsRmlsdGVyEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlQKEUxpc3RDYWxsc1Jlc3BvbnNlEiYKBWNhbGxzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoRQ291bnRDYWxsc1JlcXVlc3QSJwoGZmlsdGVyGAEgASgLMhcubWVldGxpbmUudjEuQ2FsbEZpbHRlciIuCgxPdXRjb21lQ291bnQSDwoHb3V0Y29tZRgBIAEoCRINCgVjb3VudBgCIAEoAyJVCglIb3VyQ291bnQSKAoEaG91chgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAyJoChJDb3VudENhbGxzUmVzcG9uc2USKwoIb3V0Y29tZXMYASADKAsyGS5tZWV0bGluZS52MS5PdXRjb21lQ291bnQSJQoFaG91cnMYAiADKAsyFi5tZWV0bGluZS52MS5Ib3VyQ291bnQiPQoSRXhwb3J0Q2FsbHNSZXF1ZXN0EicKBmZpbHRlchgBIAEoCzIXLm1lZXRsaW5lLnYxLkNhbGxGaWx0ZXIiIgoTRXhwb3J0Q2FsbHNSZXNwb25zZRILCgNjc3YYASABKAwyhgIKC0NhbGxTZXJ2aWNlEk8KCUxpc3RDYWxscxIdLm1lZXRsaW5lLnYxLkxpc3RDYWxsc1JlcXVlc3QaHi5tZWV0bGluZS52MS5MaXN0Q2FsbHNSZXNwb25zZSIDkAIBElIKCkNvdW50Q2FsbHMSHi5tZWV0bGluZS52MS5Db3VudENhbGxzUmVxdWVzdBofLm1lZXRsaW5lLnYxLkNvdW50Q2FsbHNSZXNwb25zZSIDkAIBElIKC0V4cG9ydENhbGxzEh8ubWVldGxpbmUudjEuRXhwb3J0Q2FsbHNSZXF1ZXN0GiAubWVldGxpbmUudjEuRXhwb3J0Q2FsbHNSZXNwb25zZTABQjlaN2dpdGh1Yi5jb20vbWVldGxpbmUvbWVldGxpbmUvcnBjL21lZXRsaW5lL3YxO21lZXRsaW5ldjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_meetline_v1_telephony]);
+  fileDesc("ChZtZWV0bGluZS92MS9jYWxsLnByb3RvEgttZWV0bGluZS52MSK1AQoKQ2FsbEZpbHRlchIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJ1bmtfaWQYAyABKAkSFQoNY2FsbGVkX251bWJlchgEIAEoCRIPCgdyb29tX2lkGAUgASgJEg8KB291dGNvbWUYBiABKAkiYgoQTGlzdENhbGxzUmVxdWVzdBInCgZmaWx0ZXIYASABKAsyFy5tZWV0bGluZS52MS5DYWxsRmlsdGVyEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlQKEUxpc3RDYWxsc1Jlc3BvbnNlEiYKBWNhbGxzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoRQ291bnRDYWxsc1JlcXVlc3QSJwoGZmlsdGVyGAEgASgLMhcubWVldGxpbmUudjEuQ2FsbEZpbHRlciIuCgxPdXRjb21lQ291bnQSDwoHb3V0Y29tZRgBIAEoCRINCgVjb3VudBgCIAEoAyJVCglIb3VyQ291bnQSKAoEaG91chgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAyJoChJDb3VudENhbGxzUmVzcG9uc2USKwoIb3V0Y29tZXMYASADKAsyGS5tZWV0bGluZS52MS5PdXRjb21lQ291bnQSJQoFaG91cnMYAiADKAsyFi5tZWV0bGluZS52MS5Ib3VyQ291bnQiPQoSRXhwb3J0Q2FsbHNSZXF1ZXN0EicKBmZpbHRlchgBIAEoCzIXLm1lZXRsaW5lLnYxLkNhbGxGaWx0ZXIiIgoTRXhwb3J0Q2FsbHNSZXNwb25zZRILCgNjc3YYASABKAwiEwoRV2F0Y2hDYWxsc1JlcXVlc3QiPAoSV2F0Y2hDYWxsc1Jlc3BvbnNlEiYKBWNhbGxzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZDLXAgoLQ2FsbFNlcnZpY2USTwoJTGlzdENhbGxzEh0ubWVldGxpbmUudjEuTGlzdENhbGxzUmVxdWVzdBoeLm1lZXRsaW5lLnYxLkxpc3RDYWxsc1Jlc3BvbnNlIgOQAgESUgoKQ291bnRDYWxscxIeLm1lZXRsaW5lLnYxLkNvdW50Q2FsbHNSZXF1ZXN0Gh8ubWVldGxpbmUudjEuQ291bnRDYWxsc1Jlc3BvbnNlIgOQAgESUgoLRXhwb3J0Q2FsbHMSHy5tZWV0bGluZS52MS5FeHBvcnRDYWxsc1JlcXVlc3QaIC5tZWV0bGluZS52MS5FeHBvcnRDYWxsc1Jlc3BvbnNlMAESTwoKV2F0Y2hDYWxscxIeLm1lZXRsaW5lLnYxLldhdGNoQ2FsbHNSZXF1ZXN0Gh8ubWVldGxpbmUudjEuV2F0Y2hDYWxsc1Jlc3BvbnNlMAFCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_meetline_v1_telephony]);
 
 /**
  * CallFilter selects calls; an empty field matches every call.
@@ -242,6 +242,38 @@ export const ExportCallsResponseSchema: GenMessage<ExportCallsResponse> = /*@__P
   messageDesc(file_meetline_v1_call, 8);
 
 /**
+ * @generated from message meetline.v1.WatchCallsRequest
+ */
+export type WatchCallsRequest = Message<"meetline.v1.WatchCallsRequest"> & {
+};
+
+/**
+ * Describes the message meetline.v1.WatchCallsRequest.
+ * Use `create(WatchCallsRequestSchema)` to create a new message.
+ */
+export const WatchCallsRequestSchema: GenMessage<WatchCallsRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_call, 9);
+
+/**
+ * @generated from message meetline.v1.WatchCallsResponse
+ */
+export type WatchCallsResponse = Message<"meetline.v1.WatchCallsResponse"> & {
+  /**
+   * Every call in progress, its phase in CallRecord.phase, oldest first.
+   *
+   * @generated from field: repeated meetline.v1.CallRecord calls = 1;
+   */
+  calls: CallRecord[];
+};
+
+/**
+ * Describes the message meetline.v1.WatchCallsResponse.
+ * Use `create(WatchCallsResponseSchema)` to create a new message.
+ */
+export const WatchCallsResponseSchema: GenMessage<WatchCallsResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_call, 10);
+
+/**
  * CallService is the operators' history of phone calls (service token
  * "operator"): sipgate's call records, kept CALL_RECORDS_RETENTION_DAYS.
  *
@@ -281,6 +313,17 @@ export const CallService: GenService<{
     methodKind: "server_streaming";
     input: typeof ExportCallsRequestSchema;
     output: typeof ExportCallsResponseSchema;
+  },
+  /**
+   * WatchCalls streams the calls in progress on every sipgate replica: the
+   * whole list at once, then again every second while it changes.
+   *
+   * @generated from rpc meetline.v1.CallService.WatchCalls
+   */
+  watchCalls: {
+    methodKind: "server_streaming";
+    input: typeof WatchCallsRequestSchema;
+    output: typeof WatchCallsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_call, 0);
