@@ -224,3 +224,34 @@ func (fx *coreFixture) noClearNumber(t *testing.T, number string) {
 		}
 	}
 }
+
+// TestCallRecordsFlush: a stopping replica ships what its spool holds, or says why it could not.
+func TestCallRecordsFlush(t *testing.T) {
+	fx := startCore(t)
+	recs, err := OpenRecords(RecordsConfig{Dir: t.TempDir(), Key: testRecordsKey, Instance: "sipgate-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recs.Close()
+	for range 3 {
+		if err := recs.put(testRecord(newRecordID(), true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	dead := NewCoreClient(CoreConfig{URL: "http://" + ln.Addr().String(), Token: testSipgateToken, ResolveTimeout: time.Second})
+	if err := recs.Flush(context.Background(), dead); err == nil {
+		t.Fatal("Flush to a core that is down succeeded")
+	}
+	live := NewCoreClient(CoreConfig{URL: fx.url, Token: testSipgateToken, ResolveTimeout: 2 * time.Second})
+	if err := recs.Flush(context.Background(), live); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fx.records(t)); n != 3 || len(recs.spool.Pending(10)) != 0 {
+		t.Fatalf("%d records in the core, %d in the spool; want 3 and 0", n, len(recs.spool.Pending(10)))
+	}
+}

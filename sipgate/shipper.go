@@ -74,6 +74,24 @@ func (r *Records) Ship(ctx context.Context, sink RecordSink, log *slog.Logger) {
 	}
 }
 
+// Flush sends what the spool holds until it is empty, sink fails or ctx ends: a replica that stops
+// ships the records of its last calls before it goes (a replica that will not come back leaves nothing
+// behind).
+func (r *Records) Flush(ctx context.Context, sink RecordSink) error {
+	for {
+		batch := r.spool.Pending(shipBatch)
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := sink.RecordCalls(ctx, batch); err != nil {
+			return err
+		}
+		if err := r.spool.Ack(batch); err != nil {
+			return err
+		}
+	}
+}
+
 // RecordCalls stores records in the core (TelephonyService.RecordCalls), retrying while it is
 // unavailable.
 func (c *CoreClient) RecordCalls(ctx context.Context, records []CallRecord) error {

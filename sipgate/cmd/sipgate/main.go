@@ -86,10 +86,11 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		opts = append(opts, sipgate.WithTLS(cfg.TLSAddr, conf))
 	}
+	var records *sipgate.Records
 	if cfg.Records.Dir == "" {
 		log.Warn("call records are off: set " + sipgate.EnvCallRecordsDir)
 	} else {
-		records, err := sipgate.OpenRecords(cfg.Records)
+		records, err = sipgate.OpenRecords(cfg.Records)
 		if err != nil {
 			return err
 		}
@@ -122,6 +123,13 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		log.Error("serve failed, shutting down", "error", serveErr)
 	}
 	shutdown(srv, httpSrv, cfg.DrainTimeout, log)
+	if records != nil {
+		fctx, fcancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		defer fcancel()
+		if err := records.Flush(fctx, core); err != nil {
+			log.Warn("call records left in the spool", "error", err)
+		}
+	}
 	return serveErr
 }
 
