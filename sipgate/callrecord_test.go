@@ -36,15 +36,16 @@ func shipRecords(t *testing.T, dir string, core RecordSink) *Records {
 
 // storedRecord is a row of the core's call_records.
 type storedRecord struct {
-	id, outcome, transport, caller, callerHash, pin, hangupBy, instance string
-	final                                                               bool
-	sipCode                                                             int
+	id, outcome, transport, caller, callerHash, pin, hangupBy, instance, handoff string
+	final                                                                        bool
+	sipCode                                                                      int
+	bridgedMs                                                                    int64
 }
 
 func (fx *coreFixture) records(t *testing.T) []storedRecord {
 	t.Helper()
 	rows, err := fx.db.Pool.Query(context.Background(), `SELECT id, outcome, transport, caller, caller_hash, pin_outcome,
-		hangup_by, instance, final, sip_code FROM call_records ORDER BY started_at`)
+		hangup_by, instance, handoff, final, sip_code, bridged_ms FROM call_records ORDER BY started_at`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func (fx *coreFixture) records(t *testing.T) []storedRecord {
 	for rows.Next() {
 		var r storedRecord
 		if err := rows.Scan(&r.id, &r.outcome, &r.transport, &r.caller, &r.callerHash, &r.pin, &r.hangupBy, &r.instance,
-			&r.final, &r.sipCode); err != nil {
+			&r.handoff, &r.final, &r.sipCode, &r.bridgedMs); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, r)
