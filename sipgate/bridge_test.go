@@ -109,7 +109,9 @@ func startBridge(t *testing.T, cc CallConfig, lkOverride func(*LiveKitConfig), o
 	// The core shares two cores with livekit-server, a hundred WebRTC participants and the race detector:
 	// its answers get a generous deadline here.
 	client := NewCoreClient(CoreConfig{URL: fx.url, Token: testSipgateToken, ResolveTimeout: 10 * time.Second})
-	gw := startServer(t, WithCore(client), WithCallConfig(cc), WithLiveKit(lk), WithLogger(log))
+	recs := shipRecords(t, t.TempDir(), client)
+	gw := startServer(t, WithCore(client), WithCallConfig(cc), WithLiveKit(lk), WithLogger(log), WithRecords(recs))
+	gw.fx, gw.recs = fx, recs
 	return &bridgeStack{coreFixture: fx, gw: gw, standin: sin, lk: lkcfg,
 		rooms: lksdk.NewRoomServiceClient(lkcfg.URL, lkcfg.APIKey, lkcfg.APISecret)}
 }

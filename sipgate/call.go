@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,9 @@ type call struct {
 	byeLater  Outcome     // end was asked for before the ACK: BYE once it comes (§15)
 	notify    chan<- int  // status codes of a transfer's NOTIFYs, while one is under way
 	cancelled atomic.Bool // a CANCEL reached the INVITE (set by sipgo's goroutine)
+
+	rec       CallRecord             // the script's, for the call record (callrecord.go)
+	callerBye atomic.Pointer[string] // the Reason of the caller's BYE, set by the loop
 }
 
 // newCall builds the call of an INVITE; nothing runs until run.
@@ -81,6 +85,7 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, timer sessi
 		gone:      make(chan struct{}),
 		callID:    callID(req),
 		timer0:    timer,
+		rec:       CallRecord{ID: newRecordID(), Start: time.Now(), Transport: strings.ToLower(req.Transport())},
 		log:       s.log.With("call_id", callID(req), "transport", req.Transport()),
 	}
 	c.caller, c.trusted = callerID(req, s.cc.TrustedProxies)
@@ -107,6 +112,7 @@ func (c *call) run() {
 	case <-c.gone:
 	case <-time.After(64 * s.cc.T1): // a BYE nobody answers: its transaction is over by now (§17.1.2.2)
 	}
+	c.recordEnded(outcome)
 	s.metrics.calls.WithLabelValues(outcome.String()).Inc()
 	if c.media != nil {
 		s.edge.rtpForeign.Add(float64(c.media.Foreign()))
@@ -123,12 +129,14 @@ func (c *call) script() Outcome {
 	if err := c.answer(); err != nil {
 		return c.endedOutcome()
 	}
+	c.recordStarted()
 	stopIVR := c.readDigits()
 	defer stopIVR()
 	room, o := c.runIVR()
 	if o != 0 {
 		return o
 	}
+	c.rec.RoomID = room.ID
 	a, o := c.admit(room)
 	if o != 0 {
 		return o

@@ -40,6 +40,7 @@ func (c *call) bridge(room Room, l *leg, stopIVR func()) Outcome {
 	s.calls.addLeg(c, l)
 	defer s.calls.removeLeg(l)
 	stopIVR()
+	defer c.noteBridged()()
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
 	stop := context.AfterFunc(l.dlg.Context(), cancel) // LiveKit's BYE

@@ -35,7 +35,7 @@ func (c *call) setup() (Outcome, bool) {
 	if trunk.E164 != "" {
 		c.called = trunk.E164
 	}
-	c.lang, c.refer = trunk.Language, trunk.Refer
+	c.lang, c.refer, c.rec.TrunkID = trunk.Language, trunk.Refer, trunk.ID
 	c.log = c.log.With("called", c.called, "caller", maskNumber(c.caller))
 	if !isSDP(req) {
 		// §21.4.26, §20.1: sipgate does not take offerless INVITEs (offer in the 200, answer in the ACK).
@@ -75,6 +75,7 @@ func isSDP(req *sip.Request) bool {
 // reject sends the INVITE's final response from the loop, which then knows the dialog never was, and
 // returns outcome.
 func (c *call) reject(outcome Outcome, code int, reason string, hdrs ...sip.Header) Outcome {
+	c.rec.SIPCode = code
 	c.exec(func() {
 		c.srv.respond(c.dlg.invite, c.tx, code, reason, hdrs...)
 		c.over()

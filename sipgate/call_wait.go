@@ -23,6 +23,7 @@ func (c *call) admit(room Room) (Admission, Outcome) {
 	defer hold.stop()
 	var last Admission
 	err := s.core.JoinRoom(wctx, JoinRequest{RoomID: room.ID, Caller: c.shownCaller(), CallID: c.callID}, func(a Admission) {
+		c.noteAdmission(a.Status)
 		if a.Status != last.Status {
 			c.log.Info("admission", "status", a.Status.String())
 		}

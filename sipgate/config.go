@@ -66,6 +66,8 @@ type Config struct {
 	Core    CoreConfig
 	Call    CallConfig
 	LiveKit LiveKitConfig
+	// Records is where call records are spooled (config_records.go).
+	Records RecordsConfig
 }
 
 // DefaultConfig returns the configuration used when no variable is set: loopback addresses, so that an
@@ -81,6 +83,7 @@ func DefaultConfig() Config {
 		Core:         DefaultCoreConfig(),
 		Call:         DefaultCallConfig(),
 		LiveKit:      DefaultLiveKitConfig(),
+		Records:      DefaultRecordsConfig(),
 	}
 }
 
@@ -112,6 +115,7 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	readCore(l, &cfg.Core)
 	readCall(l, &cfg.Call)
 	readLiveKit(l, &cfg.LiveKit)
+	readRecords(l, &cfg.Records)
 	// sipgate without a core cannot answer anyone; TLS needs its files.
 	l.Require(EnvCoreURL, EnvCoreToken)
 	if cfg.TLSAddr != "" {

@@ -57,6 +57,7 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 		Core:         CoreConfig{URL: "http://127.0.0.1:8080", Token: "tok", ResolveTimeout: 2 * time.Second},
 		Call:         DefaultCallConfig(),
 		LiveKit:      DefaultLiveKitConfig(),
+		Records:      DefaultRecordsConfig(),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigFromEnv(empty) = %+v, want %+v", got, want)
@@ -100,6 +101,7 @@ func TestConfigFromEnvValues(t *testing.T) {
 		Call:         DefaultCallConfig(),
 		LiveKit: LiveKitConfig{Addr: "10.0.0.5:5060", Transport: "tcp", Username: "sipgate", Password: "secret",
 			SetupTimeout: 3 * time.Second, ReferTimeout: 20 * time.Second},
+		Records: DefaultRecordsConfig(),
 	}
 	want.Call.MaxWait, want.Call.MinSE = 5*time.Minute, 2*time.Minute
 	want.Call.RTPIP = netip.MustParseAddr("192.0.2.10")

@@ -119,7 +119,10 @@ func startGateway(t *testing.T, cc CallConfig, opts ...Option) *running {
 	t.Helper()
 	fx := startCore(t)
 	core := NewCoreClient(CoreConfig{URL: fx.url, Token: testSipgateToken, ResolveTimeout: 2 * time.Second})
-	return startServer(t, append([]Option{WithCore(core), WithCallConfig(cc)}, opts...)...)
+	recs := shipRecords(t, t.TempDir(), core)
+	r := startServer(t, append([]Option{WithCore(core), WithCallConfig(cc), WithRecords(recs)}, opts...)...)
+	r.fx, r.recs = fx, recs
+	return r
 }
 
 // metric returns the value of one sample of the server's /metrics, e.g. `sipgate_calls_total{outcome="connected"}`.

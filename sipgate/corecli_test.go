@@ -21,6 +21,7 @@ import (
 // flakyCore answers Unavailable to its first `failures` calls, then NotFound for unknown numbers and a
 // trunk otherwise; ResolvePin always answers after the failures.
 type flakyCore struct {
+	meetlinev1connect.UnimplementedTelephonyServiceHandler
 	failures int32
 	calls    atomic.Int32
 	last     atomic.Pointer[meetlinev1.ResolvePinRequest]

@@ -67,6 +67,7 @@ func reasonHeader(o Outcome) sip.Header {
 // and the dialog is over.
 func (c *call) onBye(in inbound) {
 	c.srv.respond(in.req, in.tx, sip.StatusOK, "OK")
+	c.noteBye(in.req)
 	if c.dlg.state == dialogEarly { // a BYE in the early dialog ends the INVITE too (§15.1.2)
 		c.srv.respond(c.dlg.invite, c.tx, sip.StatusRequestTerminated, "Request Terminated")
 	}

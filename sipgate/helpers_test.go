@@ -26,7 +26,9 @@ var discard = slog.New(slog.DiscardHandler)
 // running is a Server serving on loopback with port 0.
 type running struct {
 	*Server
-	errc chan error // receives ListenAndServe's result
+	errc chan error   // receives ListenAndServe's result
+	fx   *coreFixture // startGateway's core
+	recs *Records     // startGateway's call records
 }
 
 // startServer serves a new Server on 127.0.0.1:0 until the test ends, failing the test if ListenAndServe then

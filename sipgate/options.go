@@ -37,6 +37,11 @@ func WithCore(c Core) Option {
 	return func(s *Server) { s.core = c }
 }
 
+// WithRecords writes a record of every call to r's spool (see [Records.Ship]); without it, none is kept.
+func WithRecords(r *Records) Option {
+	return func(s *Server) { s.records = r }
+}
+
 // WithCallConfig sets the per-call policy; the default is [DefaultCallConfig]. Zero fields take their
 // defaults.
 func WithCallConfig(cc CallConfig) Option {

@@ -51,6 +51,7 @@ type Server struct {
 	inflight *inflight
 
 	core    Core
+	records *Records // nil: no call records
 	cc      CallConfig
 	lk      LiveKitConfig
 	ports   *media.PortRange

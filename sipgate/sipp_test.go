@@ -58,6 +58,7 @@ func TestSippPIN(t *testing.T) {
 			for sample, want := range tc.want {
 				eventually(t, sample+" = "+want, func() bool { return srv.metric(t, sample) == want })
 			}
+			srv.checkOneRecord(t)
 			t.Logf("call took %v", time.Since(start).Round(time.Millisecond))
 		})
 	}
@@ -79,6 +80,9 @@ func TestSippBridged(t *testing.T) {
 	}
 	if v := b.gw.metric(t, `sipgate_calls_total{outcome="connected"}`); v != "1" {
 		t.Errorf("connected calls = %s, want 1", v)
+	}
+	if rec := b.gw.checkOneRecord(t); rec.pin != "ok" || rec.bridgedMs < 1000 || rec.handoff != "bridge" || rec.hangupBy != "caller" {
+		t.Errorf("record %+v, want a PIN ok, a bridge of the recording's length, hung up by the caller", rec)
 	}
 }
 

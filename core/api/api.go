@@ -41,15 +41,18 @@ type Server struct {
 	LiveKit     core.LiveRooms
 	// SIPRouting keeps sipgate's trunk and rule in LiveKit; sipgate's reports of failed hand-offs trigger
 	// it. Nil when the core provisions no SIP routing.
-	SIPRouting core.SIPRoutingKeeper
-	Recordings core.RecordingService
-	Bucket     core.RecordingBucket
-	Lobby      core.LobbyService
-	Presence   core.Presence
-	Limiter    core.RateLimiter
-	Dedup      core.Deduplicator
-	Telephony  core.TelephonySettings
-	Recording  core.RecordingSettings
+	SIPRouting  core.SIPRoutingKeeper
+	Recordings  core.RecordingService
+	Bucket      core.RecordingBucket
+	Lobby       core.LobbyService
+	Presence    core.Presence
+	Limiter     core.RateLimiter
+	Dedup       core.Deduplicator
+	Telephony   core.TelephonySettings
+	Recording   core.RecordingSettings
+	CallRecords core.CallRecordService
+	// CallRecordSettings: a call open longer than LostAfter is not live.
+	CallRecordSettings core.CallRecordSettings
 
 	LobbySettings LobbySettings
 	RoomLimits    RoomLimits
@@ -104,6 +107,7 @@ func (s *Server) Handler() http.Handler {
 		meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
 		meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName, meetlinev1connect.InvitationServiceName,
 		meetlinev1connect.ParticipantServiceName,
+		meetlinev1connect.CallServiceName,
 	}
 	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
 	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
@@ -115,6 +119,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
 	mux.Handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
 	mux.Handle(meetlinev1connect.NewParticipantServiceHandler(&participantService{s}, opts))
+	mux.Handle(meetlinev1connect.NewCallServiceHandler(&callService{s}, opts))
 	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
 	mux.Handle("POST /webhooks/storage", &storageWebhook{s})
 	mux.Handle("POST /webhooks/summary", &summaryWebhook{s})

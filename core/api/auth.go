@@ -55,6 +55,7 @@ const (
 var serviceOnly = map[string]string{
 	meetlinev1connect.TelephonyServiceName: ServiceSipgate,
 	meetlinev1connect.TrunkServiceName:     ServiceOperator,
+	meetlinev1connect.CallServiceName:      ServiceOperator,
 }
 
 // anonymousOK lists the procedures that need no sign-in.

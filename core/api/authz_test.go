@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/meetline/meetline/core/api"
 	"github.com/meetline/meetline/core/testenv"
+
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 )
@@ -25,6 +27,7 @@ type clients struct {
 	trunks       meetlinev1connect.TrunkServiceClient
 	telephony    meetlinev1connect.TelephonyServiceClient
 	participants meetlinev1connect.ParticipantServiceClient
+	calls        meetlinev1connect.CallServiceClient
 }
 
 func (s *stack) clients(token string) *clients {
@@ -43,6 +46,7 @@ func (s *stack) clientsWith(hc *http.Client, opts ...connect.ClientOption) *clie
 		trunks:       meetlinev1connect.NewTrunkServiceClient(hc, s.url, opts...),
 		telephony:    meetlinev1connect.NewTelephonyServiceClient(hc, s.url, opts...),
 		participants: meetlinev1connect.NewParticipantServiceClient(hc, s.url, opts...),
+		calls:        meetlinev1connect.NewCallServiceClient(hc, s.url, opts...),
 	}
 }
 
@@ -260,6 +264,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			return st.Err()
 		}, serviceOnly(sipgate)},
+		{"RecordCalls", func(c *clients, f *fixture) error {
+			_, err := c.telephony.RecordCalls(ctx, &meetlinev1.RecordCallsRequest{Records: []*meetlinev1.CallRecord{
+				{Id: "matrix", StartTime: timestamppb.Now(), CallerMasked: "+33 6•• ••• •00"}}})
+			return err
+		}, serviceOnly(sipgate)},
+		{"ListCalls", func(c *clients, f *fixture) error {
+			_, err := c.calls.ListCalls(ctx, &meetlinev1.ListCallsRequest{})
+			return err
+		}, serviceOnly(operator)},
 	}
 	for _, rpc := range rpcs {
 		for _, p := range principals {

@@ -150,8 +150,10 @@ func (a *App) build(ctx context.Context) error {
 			{Name: "s3", Ping: a.Bucket.Ping},
 			{Name: "livekit", Ping: a.LiveKit.Ping},
 		},
-		Recordings: postgres.NewRecordingService(db),
-		Bucket:     a.Bucket,
+		Recordings:         postgres.NewRecordingService(db),
+		CallRecords:        postgres.NewCallRecordService(db),
+		CallRecordSettings: cfg.CallRecords,
+		Bucket:             a.Bucket,
 		Recorder: api.RecorderSettings{StartTimeout: cfg.RecordingStartTimeout, DownloadTTL: cfg.RecordingDownloadTTL,
 			WebhookToken: cfg.StorageWebhookToken},
 		Mailer: mailer,
@@ -189,6 +191,7 @@ func (a *App) Start(ctx context.Context) {
 	}
 	go a.reconcilePresence(ctx)
 	go a.expireRecordings(ctx)
+	go a.maintainCallRecords(ctx)
 }
 
 // Close closes the connections New opened, last opened first.

@@ -97,6 +97,9 @@ type Config struct {
 
 	TelephonyEnabled       bool
 	TelephonyDefaultRegion string
+	// CallRecords: CALL_RECORDS_RETENTION_DAYS (default 90) and
+	// CALL_RECORDS_LOST_AFTER (default 12h, a call open longer is lost).
+	CallRecords core.CallRecordSettings
 
 	RecordingEnabled              bool
 	RecordingTranscriptionEnabled bool
@@ -151,6 +154,7 @@ func Defaults() Config {
 		SummaryTimeout:          30 * time.Second,
 		TelephonyEnabled:        true,
 		TelephonyDefaultRegion:  "FR",
+		CallRecords:             core.CallRecordSettings{Retention: 90 * 24 * time.Hour, LostAfter: 12 * time.Hour},
 
 		RecordingEnabled:      true,
 		RecordingStartTimeout: 10 * time.Second,
@@ -253,6 +257,8 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 
 	l.Bool(&c.TelephonyEnabled, "TELEPHONY_ENABLED")
 	envconf.Value(l, &c.TelephonyDefaultRegion, "TELEPHONY_DEFAULT_REGION", parseRegion)
+	envconf.Value(l, &c.CallRecords.Retention, "CALL_RECORDS_RETENTION_DAYS", parseDays)
+	l.Duration(&c.CallRecords.LostAfter, "CALL_RECORDS_LOST_AFTER")
 	l.Bool(&c.RecordingEnabled, "RECORDING_ENABLED")
 	l.Bool(&c.RecordingTranscriptionEnabled, "RECORDING_TRANSCRIPTION_ENABLED")
 	l.Int(&c.RecordingExpirationDays, "RECORDING_EXPIRATION_DAYS", 0, 36500)
@@ -419,4 +425,14 @@ func (c Config) LiveKit() livekit.Config {
 		APISecret: c.LiveKitAPISecret, TokenTTL: c.LiveKitTokenTTL,
 		Egress: livekit.EgressStorage{Endpoint: c.EgressS3Endpoint, AccessKey: c.S3AccessKey,
 			SecretKey: c.S3SecretKey, Region: c.S3Region, Bucket: c.S3Bucket}}
+}
+
+// parseDays reads a whole number of days, at least one: records kept for no
+// day at all would be dropped before an operator could read them.
+func parseDays(v string) (time.Duration, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 3660 {
+		return 0, errors.New("want a whole number of days from 1 to 3660")
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
 }

@@ -47,7 +47,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 20*time.Second ||
 		!c.MigrateOnStart || c.ValkeyPrefix != "meetline:" || c.S3Region != "us-east-1" || c.S3Bucket != "meetline" ||
 		!c.TelephonyEnabled || c.TelephonyDefaultRegion != "FR" || !c.RecordingEnabled ||
-		c.RecordingTranscriptionEnabled || c.RecordingExpirationDays != 0 {
+		c.RecordingTranscriptionEnabled || c.RecordingExpirationDays != 0 || c.CallRecords.Retention != 90*24*time.Hour {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -55,13 +55,14 @@ func TestLoadConfigDefaults(t *testing.T) {
 func TestLoadConfigOverrides(t *testing.T) {
 	c, err := load(getenv(minimal, "CORE_ADDR", ":9999", "LOG_LEVEL", "debug", "TELEPHONY_DEFAULT_REGION", "nl",
 		"RECORDING_EXPIRATION_DAYS", "30", "TELEPHONY_ENABLED", "false", "CORE_SHUTDOWN_TIMEOUT", "3s",
-		"RECORDING_EXPIRY_INTERVAL", "10m"))
+		"RECORDING_EXPIRY_INTERVAL", "10m", "CALL_RECORDS_RETENTION_DAYS", "30", "CALL_RECORDS_LOST_AFTER", "2h"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != ":9999" || c.LogLevel != slog.LevelDebug || c.TelephonyDefaultRegion != "NL" ||
 		c.RecordingExpirationDays != 30 || c.TelephonyEnabled || c.ShutdownTimeout != 3*time.Second ||
-		c.RecordingExpiryInterval != 10*time.Minute {
+		c.RecordingExpiryInterval != 10*time.Minute ||
+		c.CallRecords.Retention != 30*24*time.Hour || c.CallRecords.LostAfter != 2*time.Hour {
 		t.Errorf("config = %+v", c)
 	}
 }
@@ -79,6 +80,8 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad duration", getenv(minimal, "CORE_SHUTDOWN_TIMEOUT", "-1s"), `CORE_SHUTDOWN_TIMEOUT="-1s"`},
 		{"days out of range", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "-3"), `RECORDING_EXPIRATION_DAYS="-3"`},
 		{"days not a number", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "ten"), `RECORDING_EXPIRATION_DAYS="ten"`},
+		{"no retention", getenv(minimal, "CALL_RECORDS_RETENTION_DAYS", "0"), `CALL_RECORDS_RETENTION_DAYS="0"`},
+		{"retention not days", getenv(minimal, "CALL_RECORDS_RETENTION_DAYS", "90d"), `CALL_RECORDS_RETENTION_DAYS="90d"`},
 		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="France"`},
 		{"unknown marketing provider", getenv(minimal, "MARKETING_PROVIDER", "mailchimp"), `MARKETING_PROVIDER="mailchimp"`},
 		{"brevo without key", getenv(minimal, "MARKETING_PROVIDER", "brevo", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `BREVO_API_KEY`},

@@ -10,6 +10,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -821,11 +822,335 @@ func (x *PhoneCommandResponse) GetParticipants() int32 {
 	return 0
 }
 
+// CallRecord is what sipgate keeps of one call, for operators and carriers'
+// billing. It holds no clear phone number of the caller: the masked form
+// the logs show and a keyed hash, to tell repeated callers apart.
+type CallRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sipgate's id for the record, unique per call (a UUID).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The INVITE's arrival, the 200's ACK (unset for a call never answered),
+	// the call's end (unset while it is in progress).
+	StartTime  *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	AnswerTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=answer_time,json=answerTime,proto3" json:"answer_time,omitempty"`
+	EndTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// The number dialled (E.164 once the core knew it) and its trunk.
+	CalledNumber string `protobuf:"bytes,5,opt,name=called_number,json=calledNumber,proto3" json:"called_number,omitempty"`
+	TrunkId      string `protobuf:"bytes,6,opt,name=trunk_id,json=trunkId,proto3" json:"trunk_id,omitempty"`
+	// The caller as logs mask it ("+33 6•• ••• •42"), and HMAC-SHA256 of the
+	// clear number with sipgate's key, in hex.
+	CallerMasked string `protobuf:"bytes,7,opt,name=caller_masked,json=callerMasked,proto3" json:"caller_masked,omitempty"`
+	CallerHash   string `protobuf:"bytes,8,opt,name=caller_hash,json=callerHash,proto3" json:"caller_hash,omitempty"`
+	// udp, tcp or tls.
+	Transport string `protobuf:"bytes,9,opt,name=transport,proto3" json:"transport,omitempty"`
+	// How the caller's keys reached sipgate: rfc4733, info or inband.
+	DtmfMethod string `protobuf:"bytes,10,opt,name=dtmf_method,json=dtmfMethod,proto3" json:"dtmf_method,omitempty"`
+	// none, ok, wrong, limited, timeout: never the PIN itself.
+	PinOutcome string `protobuf:"bytes,11,opt,name=pin_outcome,json=pinOutcome,proto3" json:"pin_outcome,omitempty"`
+	RoomId     string `protobuf:"bytes,12,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// direct, host (waited for the host), lobby.
+	Admission string `protobuf:"bytes,13,opt,name=admission,proto3" json:"admission,omitempty"`
+	// bridge or refer, when the call was handed to LiveKit.
+	Handoff string `protobuf:"bytes,14,opt,name=handoff,proto3" json:"handoff,omitempty"`
+	// Time bridged into the room, in milliseconds.
+	BridgedMs int64 `protobuf:"varint,15,opt,name=bridged_ms,json=bridgedMs,proto3" json:"bridged_ms,omitempty"`
+	// caller, sipgate or none (still in progress).
+	HangupBy string `protobuf:"bytes,16,opt,name=hangup_by,json=hangupBy,proto3" json:"hangup_by,omitempty"`
+	// The call's outcome (sipgate_calls_total's label), the final SIP status
+	// sent for a call never answered, and the Reason text of the hang-up.
+	Outcome string `protobuf:"bytes,17,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	SipCode int32  `protobuf:"varint,18,opt,name=sip_code,json=sipCode,proto3" json:"sip_code,omitempty"`
+	Reason  string `protobuf:"bytes,19,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The sipgate replica that handled the call.
+	Instance string `protobuf:"bytes,20,opt,name=instance,proto3" json:"instance,omitempty"`
+	// False for the "started" entry sent at answer, true for the final one.
+	Final bool `protobuf:"varint,21,opt,name=final,proto3" json:"final,omitempty"`
+	// Where a call in progress stands: typing (the PIN), host (waiting for
+	// the host), lobby, bridged; empty once final.
+	Phase         string `protobuf:"bytes,22,opt,name=phase,proto3" json:"phase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallRecord) Reset() {
+	*x = CallRecord{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallRecord) ProtoMessage() {}
+
+func (x *CallRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallRecord.ProtoReflect.Descriptor instead.
+func (*CallRecord) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CallRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CallRecord) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *CallRecord) GetAnswerTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AnswerTime
+	}
+	return nil
+}
+
+func (x *CallRecord) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *CallRecord) GetCalledNumber() string {
+	if x != nil {
+		return x.CalledNumber
+	}
+	return ""
+}
+
+func (x *CallRecord) GetTrunkId() string {
+	if x != nil {
+		return x.TrunkId
+	}
+	return ""
+}
+
+func (x *CallRecord) GetCallerMasked() string {
+	if x != nil {
+		return x.CallerMasked
+	}
+	return ""
+}
+
+func (x *CallRecord) GetCallerHash() string {
+	if x != nil {
+		return x.CallerHash
+	}
+	return ""
+}
+
+func (x *CallRecord) GetTransport() string {
+	if x != nil {
+		return x.Transport
+	}
+	return ""
+}
+
+func (x *CallRecord) GetDtmfMethod() string {
+	if x != nil {
+		return x.DtmfMethod
+	}
+	return ""
+}
+
+func (x *CallRecord) GetPinOutcome() string {
+	if x != nil {
+		return x.PinOutcome
+	}
+	return ""
+}
+
+func (x *CallRecord) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *CallRecord) GetAdmission() string {
+	if x != nil {
+		return x.Admission
+	}
+	return ""
+}
+
+func (x *CallRecord) GetHandoff() string {
+	if x != nil {
+		return x.Handoff
+	}
+	return ""
+}
+
+func (x *CallRecord) GetBridgedMs() int64 {
+	if x != nil {
+		return x.BridgedMs
+	}
+	return 0
+}
+
+func (x *CallRecord) GetHangupBy() string {
+	if x != nil {
+		return x.HangupBy
+	}
+	return ""
+}
+
+func (x *CallRecord) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *CallRecord) GetSipCode() int32 {
+	if x != nil {
+		return x.SipCode
+	}
+	return 0
+}
+
+func (x *CallRecord) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CallRecord) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *CallRecord) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
+}
+
+func (x *CallRecord) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+type RecordCallsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 500 records.
+	Records       []*CallRecord `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordCallsRequest) Reset() {
+	*x = RecordCallsRequest{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordCallsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordCallsRequest) ProtoMessage() {}
+
+func (x *RecordCallsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordCallsRequest.ProtoReflect.Descriptor instead.
+func (*RecordCallsRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RecordCallsRequest) GetRecords() []*CallRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+type RecordCallsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ids stored (every one of the request's).
+	Ids           []string `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordCallsResponse) Reset() {
+	*x = RecordCallsResponse{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordCallsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordCallsResponse) ProtoMessage() {}
+
+func (x *RecordCallsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordCallsResponse.ProtoReflect.Descriptor instead.
+func (*RecordCallsResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RecordCallsResponse) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
 var File_meetline_v1_telephony_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmeetline/v1/telephony.proto\x12\vmeetline.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x18meetline/v1/common.proto\x1a\x17meetline/v1/trunk.proto\"\xa7\x01\n" +
+	"\x1bmeetline/v1/telephony.proto\x12\vmeetline.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18meetline/v1/common.proto\x1a\x17meetline/v1/trunk.proto\"\xa7\x01\n" +
 	"\x11ResolvePinRequest\x12#\n" +
 	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\x12\x10\n" +
 	"\x03pin\x18\x02 \x01(\tR\x03pin\x12\x1b\n" +
@@ -874,7 +1199,42 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\vhand_raised\x18\x02 \x01(\bR\n" +
 	"handRaised\x12%\n" +
 	"\x0eunmute_refused\x18\x03 \x01(\bR\runmuteRefused\x12\"\n" +
-	"\fparticipants\x18\x04 \x01(\x05R\fparticipants*\xbb\x01\n" +
+	"\fparticipants\x18\x04 \x01(\x05R\fparticipants\"\xd3\x05\n" +
+	"\n" +
+	"CallRecord\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
+	"\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12;\n" +
+	"\vanswer_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"answerTime\x125\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12#\n" +
+	"\rcalled_number\x18\x05 \x01(\tR\fcalledNumber\x12\x19\n" +
+	"\btrunk_id\x18\x06 \x01(\tR\atrunkId\x12#\n" +
+	"\rcaller_masked\x18\a \x01(\tR\fcallerMasked\x12\x1f\n" +
+	"\vcaller_hash\x18\b \x01(\tR\n" +
+	"callerHash\x12\x1c\n" +
+	"\ttransport\x18\t \x01(\tR\ttransport\x12\x1f\n" +
+	"\vdtmf_method\x18\n" +
+	" \x01(\tR\n" +
+	"dtmfMethod\x12\x1f\n" +
+	"\vpin_outcome\x18\v \x01(\tR\n" +
+	"pinOutcome\x12\x17\n" +
+	"\aroom_id\x18\f \x01(\tR\x06roomId\x12\x1c\n" +
+	"\tadmission\x18\r \x01(\tR\tadmission\x12\x18\n" +
+	"\ahandoff\x18\x0e \x01(\tR\ahandoff\x12\x1d\n" +
+	"\n" +
+	"bridged_ms\x18\x0f \x01(\x03R\tbridgedMs\x12\x1b\n" +
+	"\thangup_by\x18\x10 \x01(\tR\bhangupBy\x12\x18\n" +
+	"\aoutcome\x18\x11 \x01(\tR\aoutcome\x12\x19\n" +
+	"\bsip_code\x18\x12 \x01(\x05R\asipCode\x12\x16\n" +
+	"\x06reason\x18\x13 \x01(\tR\x06reason\x12\x1a\n" +
+	"\binstance\x18\x14 \x01(\tR\binstance\x12\x14\n" +
+	"\x05final\x18\x15 \x01(\bR\x05final\x12\x14\n" +
+	"\x05phase\x18\x16 \x01(\tR\x05phase\"G\n" +
+	"\x12RecordCallsRequest\x121\n" +
+	"\arecords\x18\x01 \x03(\v2\x17.meetline.v1.CallRecordR\arecords\"'\n" +
+	"\x13RecordCallsResponse\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids*\xbb\x01\n" +
 	"\n" +
 	"CallStatus\x12\x1b\n" +
 	"\x17CALL_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
@@ -887,14 +1247,15 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x1aKEYPAD_COMMAND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aKEYPAD_COMMAND_TOGGLE_MUTE\x10\x01\x12\x1e\n" +
 	"\x1aKEYPAD_COMMAND_TOGGLE_HAND\x10\x02\x12\x19\n" +
-	"\x15KEYPAD_COMMAND_STATUS\x10\x032\xcd\x03\n" +
+	"\x15KEYPAD_COMMAND_STATUS\x10\x032\xa4\x04\n" +
 	"\x10TelephonyService\x12X\n" +
 	"\fLookupNumber\x12 .meetline.v1.LookupNumberRequest\x1a!.meetline.v1.LookupNumberResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
 	"ResolvePin\x12\x1e.meetline.v1.ResolvePinRequest\x1a\x1f.meetline.v1.ResolvePinResponse\"\x03\x90\x02\x01\x12I\n" +
 	"\bJoinRoom\x12\x1c.meetline.v1.JoinRoomRequest\x1a\x1d.meetline.v1.JoinRoomResponse0\x01\x12k\n" +
 	"\x14ReportHandoffFailure\x12(.meetline.v1.ReportHandoffFailureRequest\x1a).meetline.v1.ReportHandoffFailureResponse\x12S\n" +
-	"\fPhoneCommand\x12 .meetline.v1.PhoneCommandRequest\x1a!.meetline.v1.PhoneCommandResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\fPhoneCommand\x12 .meetline.v1.PhoneCommandRequest\x1a!.meetline.v1.PhoneCommandResponse\x12U\n" +
+	"\vRecordCalls\x12\x1f.meetline.v1.RecordCallsRequest\x1a .meetline.v1.RecordCallsResponse\"\x03\x90\x02\x02B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_telephony_proto_rawDescOnce sync.Once
@@ -909,7 +1270,7 @@ func file_meetline_v1_telephony_proto_rawDescGZIP() []byte {
 }
 
 var file_meetline_v1_telephony_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_meetline_v1_telephony_proto_goTypes = []any{
 	(CallStatus)(0),                      // 0: meetline.v1.CallStatus
 	(KeypadCommand)(0),                   // 1: meetline.v1.KeypadCommand
@@ -923,33 +1284,43 @@ var file_meetline_v1_telephony_proto_goTypes = []any{
 	(*ReportHandoffFailureResponse)(nil), // 9: meetline.v1.ReportHandoffFailureResponse
 	(*PhoneCommandRequest)(nil),          // 10: meetline.v1.PhoneCommandRequest
 	(*PhoneCommandResponse)(nil),         // 11: meetline.v1.PhoneCommandResponse
-	(AccessLevel)(0),                     // 12: meetline.v1.AccessLevel
-	(*durationpb.Duration)(nil),          // 13: google.protobuf.Duration
-	(Handoff)(0),                         // 14: meetline.v1.Handoff
-	(Role)(0),                            // 15: meetline.v1.Role
+	(*CallRecord)(nil),                   // 12: meetline.v1.CallRecord
+	(*RecordCallsRequest)(nil),           // 13: meetline.v1.RecordCallsRequest
+	(*RecordCallsResponse)(nil),          // 14: meetline.v1.RecordCallsResponse
+	(AccessLevel)(0),                     // 15: meetline.v1.AccessLevel
+	(*durationpb.Duration)(nil),          // 16: google.protobuf.Duration
+	(Handoff)(0),                         // 17: meetline.v1.Handoff
+	(Role)(0),                            // 18: meetline.v1.Role
+	(*timestamppb.Timestamp)(nil),        // 19: google.protobuf.Timestamp
 }
 var file_meetline_v1_telephony_proto_depIdxs = []int32{
-	12, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
-	13, // 1: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
-	14, // 2: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
+	15, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
+	16, // 1: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
+	17, // 2: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
 	0,  // 3: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
-	15, // 4: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
+	18, // 4: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
 	1,  // 5: meetline.v1.PhoneCommandRequest.command:type_name -> meetline.v1.KeypadCommand
-	4,  // 6: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
-	2,  // 7: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
-	6,  // 8: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
-	8,  // 9: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
-	10, // 10: meetline.v1.TelephonyService.PhoneCommand:input_type -> meetline.v1.PhoneCommandRequest
-	5,  // 11: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
-	3,  // 12: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
-	7,  // 13: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
-	9,  // 14: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
-	11, // 15: meetline.v1.TelephonyService.PhoneCommand:output_type -> meetline.v1.PhoneCommandResponse
-	11, // [11:16] is the sub-list for method output_type
-	6,  // [6:11] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	19, // 6: meetline.v1.CallRecord.start_time:type_name -> google.protobuf.Timestamp
+	19, // 7: meetline.v1.CallRecord.answer_time:type_name -> google.protobuf.Timestamp
+	19, // 8: meetline.v1.CallRecord.end_time:type_name -> google.protobuf.Timestamp
+	12, // 9: meetline.v1.RecordCallsRequest.records:type_name -> meetline.v1.CallRecord
+	4,  // 10: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
+	2,  // 11: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
+	6,  // 12: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
+	8,  // 13: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
+	10, // 14: meetline.v1.TelephonyService.PhoneCommand:input_type -> meetline.v1.PhoneCommandRequest
+	13, // 15: meetline.v1.TelephonyService.RecordCalls:input_type -> meetline.v1.RecordCallsRequest
+	5,  // 16: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
+	3,  // 17: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
+	7,  // 18: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
+	9,  // 19: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
+	11, // 20: meetline.v1.TelephonyService.PhoneCommand:output_type -> meetline.v1.PhoneCommandResponse
+	14, // 21: meetline.v1.TelephonyService.RecordCalls:output_type -> meetline.v1.RecordCallsResponse
+	16, // [16:22] is the sub-list for method output_type
+	10, // [10:16] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_telephony_proto_init() }
@@ -965,7 +1336,7 @@ func file_meetline_v1_telephony_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_telephony_proto_rawDesc), len(file_meetline_v1_telephony_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

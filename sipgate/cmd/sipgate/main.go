@@ -69,11 +69,12 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	// For the few sipgo logs that do not go through the loggers sipgate.New hands it.
 	sip.SetDefaultLogger(sipgate.SIPLogger(log.With("component", "sipgo")))
 
+	core := sipgate.NewCoreClient(cfg.Core)
 	opts := []sipgate.Option{
 		sipgate.WithLogger(log),
 		sipgate.WithUserAgent(cfg.UserAgent),
 		sipgate.WithRetryAfter(cfg.RetryAfter),
-		sipgate.WithCore(sipgate.NewCoreClient(cfg.Core)),
+		sipgate.WithCore(core),
 		sipgate.WithCallConfig(cfg.Call),
 		sipgate.WithLiveKit(cfg.LiveKit),
 	}
@@ -84,6 +85,20 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		}
 		conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		opts = append(opts, sipgate.WithTLS(cfg.TLSAddr, conf))
+	}
+	var records *sipgate.Records
+	if cfg.Records.Dir == "" {
+		log.Warn("call records are off: set " + sipgate.EnvCallRecordsDir)
+	} else {
+		records, err = sipgate.OpenRecords(cfg.Records)
+		if err != nil {
+			return err
+		}
+		defer records.Close()
+		shipCtx, stopShipping := context.WithCancel(context.Background())
+		defer stopShipping()
+		go records.Ship(shipCtx, core, log)
+		opts = append(opts, sipgate.WithRecords(records))
 	}
 	srv, err := sipgate.New(cfg.SIPAddr, opts...)
 	if err != nil {
@@ -108,6 +123,13 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		log.Error("serve failed, shutting down", "error", serveErr)
 	}
 	shutdown(srv, httpSrv, cfg.DrainTimeout, log)
+	if records != nil {
+		fctx, fcancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		defer fcancel()
+		if err := records.Flush(fctx, core); err != nil {
+			log.Warn("call records left in the spool", "error", err)
+		}
+	}
 	return serveErr
 }
 

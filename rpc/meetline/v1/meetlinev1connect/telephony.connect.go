@@ -48,6 +48,9 @@ const (
 	// TelephonyServicePhoneCommandProcedure is the fully-qualified name of the TelephonyService's
 	// PhoneCommand RPC.
 	TelephonyServicePhoneCommandProcedure = "/meetline.v1.TelephonyService/PhoneCommand"
+	// TelephonyServiceRecordCallsProcedure is the fully-qualified name of the TelephonyService's
+	// RecordCalls RPC.
+	TelephonyServiceRecordCallsProcedure = "/meetline.v1.TelephonyService/RecordCalls"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -91,6 +94,11 @@ type TelephonyServiceClient interface {
 	// call is not (or no longer) in the room; InvalidArgument for a command
 	// left unspecified.
 	PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error)
+	// RecordCalls stores sipgate's call records. Idempotent by record id: a
+	// record sent again (sipgate did not see the answer) changes nothing, and
+	// the final entry of a call replaces its "started" entry, never the
+	// reverse. InvalidArgument names the first bad record; none is stored.
+	RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -136,6 +144,13 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithSchema(telephonyServiceMethods.ByName("PhoneCommand")),
 			connect.WithClientOptions(opts...),
 		),
+		recordCalls: connect.NewClient[v1.RecordCallsRequest, v1.RecordCallsResponse](
+			httpClient,
+			baseURL+TelephonyServiceRecordCallsProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("RecordCalls")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -146,6 +161,7 @@ type telephonyServiceClient struct {
 	joinRoom             *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
 	reportHandoffFailure *connect.Client[v1.ReportHandoffFailureRequest, v1.ReportHandoffFailureResponse]
 	phoneCommand         *connect.Client[v1.PhoneCommandRequest, v1.PhoneCommandResponse]
+	recordCalls          *connect.Client[v1.RecordCallsRequest, v1.RecordCallsResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -183,6 +199,15 @@ func (c *telephonyServiceClient) ReportHandoffFailure(ctx context.Context, req *
 // PhoneCommand calls meetline.v1.TelephonyService.PhoneCommand.
 func (c *telephonyServiceClient) PhoneCommand(ctx context.Context, req *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error) {
 	response, err := c.phoneCommand.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RecordCalls calls meetline.v1.TelephonyService.RecordCalls.
+func (c *telephonyServiceClient) RecordCalls(ctx context.Context, req *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error) {
+	response, err := c.recordCalls.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -230,6 +255,11 @@ type TelephonyServiceHandler interface {
 	// call is not (or no longer) in the room; InvalidArgument for a command
 	// left unspecified.
 	PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error)
+	// RecordCalls stores sipgate's call records. Idempotent by record id: a
+	// record sent again (sipgate did not see the answer) changes nothing, and
+	// the final entry of a call replaces its "started" entry, never the
+	// reverse. InvalidArgument names the first bad record; none is stored.
+	RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error)
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -271,6 +301,13 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithSchema(telephonyServiceMethods.ByName("PhoneCommand")),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServiceRecordCallsHandler := connect.NewUnaryHandlerSimple(
+		TelephonyServiceRecordCallsProcedure,
+		svc.RecordCalls,
+		connect.WithSchema(telephonyServiceMethods.ByName("RecordCalls")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
@@ -283,6 +320,8 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 			telephonyServiceReportHandoffFailureHandler.ServeHTTP(w, r)
 		case TelephonyServicePhoneCommandProcedure:
 			telephonyServicePhoneCommandHandler.ServeHTTP(w, r)
+		case TelephonyServiceRecordCallsProcedure:
+			telephonyServiceRecordCallsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -310,4 +349,8 @@ func (UnimplementedTelephonyServiceHandler) ReportHandoffFailure(context.Context
 
 func (UnimplementedTelephonyServiceHandler) PhoneCommand(context.Context, *v1.PhoneCommandRequest) (*v1.PhoneCommandResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.PhoneCommand is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.RecordCalls is not implemented"))
 }

@@ -4,8 +4,8 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Duration } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { AccessLevel, Role } from "./common_pb";
 import { file_meetline_v1_common } from "./common_pb";
 import type { Handoff } from "./trunk_pb";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlImgKG1JlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBIUCgxsaXZla2l0X3Jvb20YASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzaXBfc3RhdHVzGAMgASgFEg4KBnJlYXNvbhgEIAEoCSIeChxSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlImQKE1Bob25lQ29tbWFuZFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRIPCgdyb29tX2lkGAIgASgJEisKB2NvbW1hbmQYAyABKA4yGi5tZWV0bGluZS52MS5LZXlwYWRDb21tYW5kImgKFFBob25lQ29tbWFuZFJlc3BvbnNlEg0KBW11dGVkGAEgASgIEhMKC2hhbmRfcmFpc2VkGAIgASgIEhYKDnVubXV0ZV9yZWZ1c2VkGAMgASgIEhQKDHBhcnRpY2lwYW50cxgEIAEoBSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUqigEKDUtleXBhZENvbW1hbmQSHgoaS0VZUEFEX0NPTU1BTkRfVU5TUEVDSUZJRUQQABIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfTVVURRABEh4KGktFWVBBRF9DT01NQU5EX1RPR0dMRV9IQU5EEAISGQoVS0VZUEFEX0NPTU1BTkRfU1RBVFVTEAMyzQMKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAESawoUUmVwb3J0SGFuZG9mZkZhaWx1cmUSKC5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlcXVlc3QaKS5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlElMKDFBob25lQ29tbWFuZBIgLm1lZXRsaW5lLnYxLlBob25lQ29tbWFuZFJlcXVlc3QaIS5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXNwb25zZUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlImgKG1JlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBIUCgxsaXZla2l0X3Jvb20YASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzaXBfc3RhdHVzGAMgASgFEg4KBnJlYXNvbhgEIAEoCSIeChxSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlImQKE1Bob25lQ29tbWFuZFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRIPCgdyb29tX2lkGAIgASgJEisKB2NvbW1hbmQYAyABKA4yGi5tZWV0bGluZS52MS5LZXlwYWRDb21tYW5kImgKFFBob25lQ29tbWFuZFJlc3BvbnNlEg0KBW11dGVkGAEgASgIEhMKC2hhbmRfcmFpc2VkGAIgASgIEhYKDnVubXV0ZV9yZWZ1c2VkGAMgASgIEhQKDHBhcnRpY2lwYW50cxgEIAEoBSL4AwoKQ2FsbFJlY29yZBIKCgJpZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgthbnN3ZXJfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNhbGxlZF9udW1iZXIYBSABKAkSEAoIdHJ1bmtfaWQYBiABKAkSFQoNY2FsbGVyX21hc2tlZBgHIAEoCRITCgtjYWxsZXJfaGFzaBgIIAEoCRIRCgl0cmFuc3BvcnQYCSABKAkSEwoLZHRtZl9tZXRob2QYCiABKAkSEwoLcGluX291dGNvbWUYCyABKAkSDwoHcm9vbV9pZBgMIAEoCRIRCglhZG1pc3Npb24YDSABKAkSDwoHaGFuZG9mZhgOIAEoCRISCgpicmlkZ2VkX21zGA8gASgDEhEKCWhhbmd1cF9ieRgQIAEoCRIPCgdvdXRjb21lGBEgASgJEhAKCHNpcF9jb2RlGBIgASgFEg4KBnJlYXNvbhgTIAEoCRIQCghpbnN0YW5jZRgUIAEoCRINCgVmaW5hbBgVIAEoCBINCgVwaGFzZRgWIAEoCSI+ChJSZWNvcmRDYWxsc1JlcXVlc3QSKAoHcmVjb3JkcxgBIAMoCzIXLm1lZXRsaW5lLnYxLkNhbGxSZWNvcmQiIgoTUmVjb3JkQ2FsbHNSZXNwb25zZRILCgNpZHMYASADKAkquwEKCkNhbGxTdGF0dXMSGwoXQ0FMTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0ZPUl9IT1NUEAESIAocQ0FMTF9TVEFUVVNfV0FJVElOR19JTl9MT0JCWRACEhgKFENBTExfU1RBVFVTX0FETUlUVEVEEAMSFgoSQ0FMTF9TVEFUVVNfREVOSUVEEAQSGgoWQ0FMTF9TVEFUVVNfUk9PTV9FTkRFRBAFKooBCg1LZXlwYWRDb21tYW5kEh4KGktFWVBBRF9DT01NQU5EX1VOU1BFQ0lGSUVEEAASHgoaS0VZUEFEX0NPTU1BTkRfVE9HR0xFX01VVEUQARIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfSEFORBACEhkKFUtFWVBBRF9DT01NQU5EX1NUQVRVUxADMqQEChBUZWxlcGhvbnlTZXJ2aWNlElgKDExvb2t1cE51bWJlchIgLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlcXVlc3QaIS5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXNwb25zZSIDkAIBElIKClJlc29sdmVQaW4SHi5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVxdWVzdBofLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXNwb25zZSIDkAIBEkkKCEpvaW5Sb29tEhwubWVldGxpbmUudjEuSm9pblJvb21SZXF1ZXN0Gh0ubWVldGxpbmUudjEuSm9pblJvb21SZXNwb25zZTABEmsKFFJlcG9ydEhhbmRvZmZGYWlsdXJlEigubWVldGxpbmUudjEuUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXF1ZXN0GikubWVldGxpbmUudjEuUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXNwb25zZRJTCgxQaG9uZUNvbW1hbmQSIC5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXF1ZXN0GiEubWVldGxpbmUudjEuUGhvbmVDb21tYW5kUmVzcG9uc2USVQoLUmVjb3JkQ2FsbHMSHy5tZWV0bGluZS52MS5SZWNvcmRDYWxsc1JlcXVlc3QaIC5tZWV0bGluZS52MS5SZWNvcmRDYWxsc1Jlc3BvbnNlIgOQAgJCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -380,6 +380,204 @@ export const PhoneCommandResponseSchema: GenMessage<PhoneCommandResponse> = /*@_
   messageDesc(file_meetline_v1_telephony, 9);
 
 /**
+ * CallRecord is what sipgate keeps of one call, for operators and carriers'
+ * billing. It holds no clear phone number of the caller: the masked form
+ * the logs show and a keyed hash, to tell repeated callers apart.
+ *
+ * @generated from message meetline.v1.CallRecord
+ */
+export type CallRecord = Message<"meetline.v1.CallRecord"> & {
+  /**
+   * sipgate's id for the record, unique per call (a UUID).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The INVITE's arrival, the 200's ACK (unset for a call never answered),
+   * the call's end (unset while it is in progress).
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp answer_time = 3;
+   */
+  answerTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 4;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * The number dialled (E.164 once the core knew it) and its trunk.
+   *
+   * @generated from field: string called_number = 5;
+   */
+  calledNumber: string;
+
+  /**
+   * @generated from field: string trunk_id = 6;
+   */
+  trunkId: string;
+
+  /**
+   * The caller as logs mask it ("+33 6•• ••• •42"), and HMAC-SHA256 of the
+   * clear number with sipgate's key, in hex.
+   *
+   * @generated from field: string caller_masked = 7;
+   */
+  callerMasked: string;
+
+  /**
+   * @generated from field: string caller_hash = 8;
+   */
+  callerHash: string;
+
+  /**
+   * udp, tcp or tls.
+   *
+   * @generated from field: string transport = 9;
+   */
+  transport: string;
+
+  /**
+   * How the caller's keys reached sipgate: rfc4733, info or inband.
+   *
+   * @generated from field: string dtmf_method = 10;
+   */
+  dtmfMethod: string;
+
+  /**
+   * none, ok, wrong, limited, timeout: never the PIN itself.
+   *
+   * @generated from field: string pin_outcome = 11;
+   */
+  pinOutcome: string;
+
+  /**
+   * @generated from field: string room_id = 12;
+   */
+  roomId: string;
+
+  /**
+   * direct, host (waited for the host), lobby.
+   *
+   * @generated from field: string admission = 13;
+   */
+  admission: string;
+
+  /**
+   * bridge or refer, when the call was handed to LiveKit.
+   *
+   * @generated from field: string handoff = 14;
+   */
+  handoff: string;
+
+  /**
+   * Time bridged into the room, in milliseconds.
+   *
+   * @generated from field: int64 bridged_ms = 15;
+   */
+  bridgedMs: bigint;
+
+  /**
+   * caller, sipgate or none (still in progress).
+   *
+   * @generated from field: string hangup_by = 16;
+   */
+  hangupBy: string;
+
+  /**
+   * The call's outcome (sipgate_calls_total's label), the final SIP status
+   * sent for a call never answered, and the Reason text of the hang-up.
+   *
+   * @generated from field: string outcome = 17;
+   */
+  outcome: string;
+
+  /**
+   * @generated from field: int32 sip_code = 18;
+   */
+  sipCode: number;
+
+  /**
+   * @generated from field: string reason = 19;
+   */
+  reason: string;
+
+  /**
+   * The sipgate replica that handled the call.
+   *
+   * @generated from field: string instance = 20;
+   */
+  instance: string;
+
+  /**
+   * False for the "started" entry sent at answer, true for the final one.
+   *
+   * @generated from field: bool final = 21;
+   */
+  final: boolean;
+
+  /**
+   * Where a call in progress stands: typing (the PIN), host (waiting for
+   * the host), lobby, bridged; empty once final.
+   *
+   * @generated from field: string phase = 22;
+   */
+  phase: string;
+};
+
+/**
+ * Describes the message meetline.v1.CallRecord.
+ * Use `create(CallRecordSchema)` to create a new message.
+ */
+export const CallRecordSchema: GenMessage<CallRecord> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 10);
+
+/**
+ * @generated from message meetline.v1.RecordCallsRequest
+ */
+export type RecordCallsRequest = Message<"meetline.v1.RecordCallsRequest"> & {
+  /**
+   * At most 500 records.
+   *
+   * @generated from field: repeated meetline.v1.CallRecord records = 1;
+   */
+  records: CallRecord[];
+};
+
+/**
+ * Describes the message meetline.v1.RecordCallsRequest.
+ * Use `create(RecordCallsRequestSchema)` to create a new message.
+ */
+export const RecordCallsRequestSchema: GenMessage<RecordCallsRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 11);
+
+/**
+ * @generated from message meetline.v1.RecordCallsResponse
+ */
+export type RecordCallsResponse = Message<"meetline.v1.RecordCallsResponse"> & {
+  /**
+   * The ids stored (every one of the request's).
+   *
+   * @generated from field: repeated string ids = 1;
+   */
+  ids: string[];
+};
+
+/**
+ * Describes the message meetline.v1.RecordCallsResponse.
+ * Use `create(RecordCallsResponseSchema)` to create a new message.
+ */
+export const RecordCallsResponseSchema: GenMessage<RecordCallsResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 12);
+
+/**
  * CallStatus is where a phone caller stands on the way into a room.
  *
  * @generated from enum meetline.v1.CallStatus
@@ -556,6 +754,19 @@ export const TelephonyService: GenService<{
     methodKind: "unary";
     input: typeof PhoneCommandRequestSchema;
     output: typeof PhoneCommandResponseSchema;
+  },
+  /**
+   * RecordCalls stores sipgate's call records. Idempotent by record id: a
+   * record sent again (sipgate did not see the answer) changes nothing, and
+   * the final entry of a call replaces its "started" entry, never the
+   * reverse. InvalidArgument names the first bad record; none is stored.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.RecordCalls
+   */
+  recordCalls: {
+    methodKind: "unary";
+    input: typeof RecordCallsRequestSchema;
+    output: typeof RecordCallsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);

@@ -1,0 +1,127 @@
+package sipgate
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
+)
+
+// RecordSink takes call records: [*CoreClient] sends them to the core. It returns nil only once every
+// record is stored.
+type RecordSink interface {
+	RecordCalls(ctx context.Context, records []CallRecord) error
+}
+
+// Shipping policy: batches of up to shipBatch records; after a failure, a wait that doubles from
+// shipRetryMin to shipRetryMax; a look at the spool at least every shipPoll.
+const (
+	shipBatch    = 200
+	shipRetryMin = 500 * time.Millisecond
+	shipRetryMax = 30 * time.Second
+	shipPoll     = 5 * time.Second
+)
+
+// Ship sends the spooled records to sink until ctx ends, oldest first, and marks in the spool what sink
+// stored. Records are sent at least once: the core ignores a record it already has.
+//
+// A batch the core refuses as invalid is sent again a record at a time, and a record the core refuses
+// alone is dropped with an error log: one bad record must not hold back every other.
+func (r *Records) Ship(ctx context.Context, sink RecordSink, log *slog.Logger) {
+	wait, size := time.Duration(0), shipBatch
+	for {
+		if wait > 0 || len(r.spool.Pending(1)) == 0 {
+			d := wait
+			if d == 0 {
+				d = shipPoll
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.wake:
+			case <-time.After(d):
+			}
+		}
+		batch := r.spool.Pending(size)
+		if len(batch) == 0 {
+			continue
+		}
+		err := sink.RecordCalls(ctx, batch)
+		if err == nil {
+			err = r.spool.Ack(batch)
+		}
+		switch refused := connect.CodeOf(err) == connect.CodeInvalidArgument; {
+		case err == nil:
+			wait, size = 0, shipBatch
+		case ctx.Err() != nil:
+			return
+		case refused && len(batch) > 1:
+			size = 1
+		case refused:
+			log.Error("call record refused by the core: dropped", "id", batch[0].ID, "error", err)
+			if err := r.spool.Ack(batch); err != nil {
+				log.Error("call records spool", "error", err)
+			}
+			size = shipBatch
+		default:
+			wait = min(max(2*wait, shipRetryMin), shipRetryMax)
+			log.Warn("call records not shipped", "records", len(batch), "retry_in", wait, "error", err)
+		}
+	}
+}
+
+// Flush sends what the spool holds until it is empty, sink fails or ctx ends: a replica that stops
+// ships the records of its last calls before it goes (a replica that will not come back leaves nothing
+// behind).
+func (r *Records) Flush(ctx context.Context, sink RecordSink) error {
+	for {
+		batch := r.spool.Pending(shipBatch)
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := sink.RecordCalls(ctx, batch); err != nil {
+			return err
+		}
+		if err := r.spool.Ack(batch); err != nil {
+			return err
+		}
+	}
+}
+
+// RecordCalls stores records in the core (TelephonyService.RecordCalls), retrying while it is
+// unavailable.
+func (c *CoreClient) RecordCalls(ctx context.Context, records []CallRecord) error {
+	req := &meetlinev1.RecordCallsRequest{Records: make([]*meetlinev1.CallRecord, len(records))}
+	for i, r := range records {
+		req.Records[i] = recordProto(r)
+	}
+	err := c.retry(ctx, func(ctx context.Context) error {
+		_, err := c.rpc.RecordCalls(ctx, req)
+		return err
+	})
+	if err != nil {
+		return coreError(err)
+	}
+	return nil
+}
+
+func recordProto(r CallRecord) *meetlinev1.CallRecord {
+	return &meetlinev1.CallRecord{
+		Id: r.ID, StartTime: timestamp(r.Start), AnswerTime: timestamp(r.Answer), EndTime: timestamp(r.End),
+		CalledNumber: r.Called, TrunkId: r.TrunkID, CallerMasked: r.CallerMasked, CallerHash: r.CallerHash,
+		Transport: r.Transport, DtmfMethod: r.DTMF, PinOutcome: r.PIN, RoomId: r.RoomID, Admission: r.Admission,
+		Handoff: r.Handoff, BridgedMs: r.Bridged.Milliseconds(), HangupBy: r.HangupBy, Outcome: r.Outcome,
+		SipCode: int32(r.SIPCode), Reason: r.Reason, Instance: r.Instance, Final: r.Final, Phase: r.Phase,
+	}
+}
+
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}

@@ -1,0 +1,229 @@
+package sipgate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// spoolName is the spool's file in its directory.
+const spoolName = "calls.spool"
+
+// spoolEntry is one line of the spool: a call record, or the core's acknowledgement of one version of a
+// call's record (the final one settles the call; a non-final one, only if no later phase replaced it).
+type spoolEntry struct {
+	Record *CallRecord `json:"r,omitempty"`
+	Ack    string      `json:"ack,omitempty"`
+	Final  bool        `json:"final,omitempty"`
+	Phase  string      `json:"phase,omitempty"`
+}
+
+// Spool keeps call records on disk until the core acknowledges them, so that neither a core outage nor
+// a sipgate restart (or SIGKILL) loses one. It is an append-only file of JSON lines, each written and
+// fsynced before Put or Ack returns; opening it replays the file and rewrites it with the records still
+// pending, which also drops a line a crash cut short.
+type Spool struct {
+	mu      sync.Mutex
+	f       *os.File
+	path    string
+	pending map[string]CallRecord // the latest unacknowledged version of each call's record
+	order   []string              // pending ids, oldest first
+	lines   int                   // lines in the file
+	compact int                   // past this many lines, an empty spool is rewritten
+}
+
+// OpenSpool opens (creating it when needed) the spool in dir.
+func OpenSpool(dir string) (*Spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sipgate: call records spool: %w", err)
+	}
+	s := &Spool{path: filepath.Join(dir, spoolName), pending: make(map[string]CallRecord), compact: spoolCompactLines}
+	if b, err := os.ReadFile(s.path); err == nil {
+		s.replay(b)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("sipgate: call records spool: %w", err)
+	}
+	if err := s.rewrite(); err != nil {
+		return nil, fmt.Errorf("sipgate: call records spool: %w", err)
+	}
+	return s, nil
+}
+
+// replay applies the file's entries in order; a line that does not parse (the last one, cut by a crash
+// during its write) is skipped.
+func (s *Spool) replay(b []byte) {
+	for line := range bytes.SplitSeq(b, []byte("\n")) {
+		var e spoolEntry
+		if len(line) == 0 || json.Unmarshal(line, &e) != nil {
+			continue
+		}
+		s.apply(e)
+	}
+}
+
+// apply records e in memory.
+func (s *Spool) apply(e spoolEntry) {
+	switch {
+	case e.Record != nil && e.Record.ID != "":
+		prev, ok := s.pending[e.Record.ID]
+		if ok && prev.Final && !e.Record.Final {
+			return // a started entry never replaces the final one
+		}
+		if !ok {
+			s.order = append(s.order, e.Record.ID)
+		}
+		s.pending[e.Record.ID] = *e.Record
+	case e.Ack != "":
+		if r, ok := s.pending[e.Ack]; ok && (e.Final || !r.Final && r.Phase == e.Phase) {
+			delete(s.pending, e.Ack)
+		}
+	}
+}
+
+// rewrite replaces the file with the pending records alone, atomically (write, fsync, rename, fsync the
+// directory).
+func (s *Spool) rewrite() error {
+	var buf bytes.Buffer
+	for _, id := range s.live() {
+		r := s.pending[id]
+		b, err := json.Marshal(spoolEntry{Record: &r})
+		if err != nil {
+			return err
+		}
+		buf.Write(append(b, '\n'))
+	}
+	tmp := s.path + ".tmp"
+	if err := writeSync(tmp, buf.Bytes()); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.path); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(s.path)); err != nil {
+		return err
+	}
+	if s.f != nil {
+		s.f.Close()
+	}
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	s.f, s.lines = f, len(s.order)
+	return nil
+}
+
+// live drops acknowledged and repeated ids from s.order (a call acknowledged as started comes back
+// with its final record) and returns it.
+func (s *Spool) live() []string {
+	kept, seen := s.order[:0], make(map[string]bool, len(s.pending))
+	for _, id := range s.order {
+		if _, ok := s.pending[id]; ok && !seen[id] {
+			kept, seen[id] = append(kept, id), true
+		}
+	}
+	s.order = kept
+	return kept
+}
+
+// Put writes r to the spool; once it returns nil, r survives a crash.
+func (s *Spool) Put(r CallRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.append(spoolEntry{Record: &r})
+}
+
+// Pending returns up to n records the core has not acknowledged, oldest first.
+func (s *Spool) Pending(n int) []CallRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CallRecord
+	for _, id := range s.live() {
+		if len(out) == n {
+			break
+		}
+		out = append(out, s.pending[id])
+	}
+	return out
+}
+
+// Ack marks records as acknowledged by the core: each settles the version sent (a started entry leaves
+// the call's final one pending). Once nothing is pending, a spool of many lines starts afresh.
+func (s *Spool) Ack(records []CallRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range records {
+		if err := s.append(spoolEntry{Ack: r.ID, Final: r.Final, Phase: r.Phase}); err != nil {
+			return err
+		}
+	}
+	if len(s.pending) == 0 && s.lines > s.compact {
+		return s.rewrite()
+	}
+	return nil
+}
+
+// spoolCompactLines is the length past which an empty spool is rewritten.
+const spoolCompactLines = 10000
+
+// append writes e and fsyncs, then applies it.
+func (s *Spool) append(e spoolEntry) error {
+	if s.f == nil {
+		return errors.New("sipgate: call records spool closed")
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if _, err := s.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("sipgate: call records spool: %w", err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("sipgate: call records spool: %w", err)
+	}
+	s.lines++
+	s.apply(e)
+	return nil
+}
+
+// Close closes the file; what was written stays.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}
+
+func writeSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, bytes.NewReader(b)); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,192 @@
+package sipgate
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func testRecord(id string, final bool) CallRecord {
+	r := CallRecord{ID: id, Start: time.Now().UTC().Truncate(time.Millisecond), CallerMasked: "+33 6•• ••• •42", Transport: "udp"}
+	if final {
+		r.End, r.Final, r.Outcome = r.Start.Add(time.Minute), true, "connected"
+	}
+	return r
+}
+
+func pendingIDs(s *Spool) []string {
+	var ids []string
+	for _, r := range s.Pending(100) {
+		id := r.ID
+		if r.Final {
+			id += "!"
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func openSpool(t *testing.T, dir string) *Spool {
+	t.Helper()
+	s, err := OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestSpoolSurvivesRestart: what was put and not acknowledged is pending again after a reopen, in order;
+// acknowledging a started entry leaves the call's final one pending; a started entry never replaces a
+// final one.
+func TestSpoolSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	steps := []struct {
+		put  []CallRecord
+		ack  []CallRecord
+		want []string // pending after the step, "!" marking final records
+	}{
+		{put: []CallRecord{testRecord("a", false), testRecord("b", false)}, want: []string{"a", "b"}},
+		{ack: []CallRecord{testRecord("a", false)}, want: []string{"b"}},
+		{put: []CallRecord{testRecord("a", true)}, want: []string{"b", "a!"}},
+		{put: []CallRecord{testRecord("b", true), testRecord("b", false)}, want: []string{"b!", "a!"}},
+		{ack: []CallRecord{testRecord("b", false)}, want: []string{"b!", "a!"}}, // the started entry's ack settles nothing final
+		{put: []CallRecord{testRecord("c", true)}, ack: []CallRecord{testRecord("a", true)}, want: []string{"b!", "c!"}},
+		{put: []CallRecord{inPhase("d", "typing"), inPhase("d", "lobby")}, ack: []CallRecord{inPhase("d", "typing")},
+			want: []string{"b!", "c!", "d"}}, // the lobby phase was not shipped yet
+		{ack: []CallRecord{inPhase("d", "lobby")}, want: []string{"b!", "c!"}},
+	}
+	for i, st := range steps {
+		for _, r := range st.put {
+			if err := s.Put(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Ack(st.ack); err != nil {
+			t.Fatal(err)
+		}
+		if got := pendingIDs(s); !slices.Equal(got, st.want) {
+			t.Fatalf("step %d: pending %v, want %v", i, got, st.want)
+		}
+		s.Close() // as a crash would leave it: every write is already on disk
+		s = openSpool(t, dir)
+		if got := pendingIDs(s); !slices.Equal(got, st.want) {
+			t.Fatalf("step %d, reopened: pending %v, want %v", i, got, st.want)
+		}
+	}
+}
+
+// TestSpoolTornWrite: a line a crash cut short is dropped at the reopen, and what follows it is intact.
+func TestSpoolTornWrite(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	if err := s.Put(testRecord("a", true)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	f, err := os.OpenFile(filepath.Join(dir, spoolName), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"r":{"id":"torn","sta`)
+	f.Close()
+	s = openSpool(t, dir)
+	if err := s.Put(testRecord("b", true)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openSpool(t, dir)
+	if got := pendingIDs(s); !slices.Equal(got, []string{"a!", "b!"}) {
+		t.Fatalf("pending %v, want [a! b!]", got)
+	}
+}
+
+// TestSpoolCompacts: once everything is acknowledged, a long spool starts afresh.
+func TestSpoolCompacts(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	s.compact = 20
+	var batch []CallRecord
+	for i := range 11 {
+		r := testRecord(newRecordID(), i%2 == 0)
+		batch = append(batch, r)
+		if err := s.Put(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Ack(batch); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, spoolName))
+	if err != nil || fi.Size() != 0 {
+		t.Fatalf("spool after everything was acknowledged: %v, %v; want empty", fi.Size(), err)
+	}
+	if err := s.Put(testRecord("after", true)); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingIDs(s); !slices.Equal(got, []string{"after!"}) {
+		t.Fatalf("pending %v", got)
+	}
+}
+
+func TestSpoolClosed(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	s.Close()
+	if err := s.Put(testRecord("a", true)); err == nil {
+		t.Fatal("Put on a closed spool succeeded")
+	}
+}
+
+// FuzzSpoolReplay: whatever the file holds (a disk error, an edit by hand), opening the spool never fails
+// on its content nor panics, and what it keeps is valid JSON lines it reopens identically.
+func FuzzSpoolReplay(f *testing.F) {
+	f.Add([]byte(`{"r":{"id":"a","start":"2026-12-06T10:00:00Z"}}` + "\n" + `{"ack":"a"}` + "\n"))
+	f.Add([]byte(`{"r":{"id":"a","final":true}}` + "\n" + `{"r":{"id":"a"}}` + "\n" + `{"ack":"a"`))
+	f.Add([]byte("\x00\xff\n{}\n[]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, spoolName), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenSpool(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := pendingIDs(s)
+		s.Close()
+		s, err = OpenSpool(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if again := pendingIDs(s); !slices.Equal(first, again) {
+			t.Fatalf("reopened %v, first %v", again, first)
+		}
+	})
+}
+
+// BenchmarkSpoolPut is the cost a call pays for its record, twice (at answer and at the end): one
+// write and one fsync.
+func BenchmarkSpoolPut(b *testing.B) {
+	s, err := OpenSpool(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	r := testRecord("a", true)
+	for b.Loop() {
+		r.ID = newRecordID()
+		if err := s.Put(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func inPhase(id, phase string) CallRecord {
+	r := testRecord(id, false)
+	r.Phase = phase
+	return r
+}
