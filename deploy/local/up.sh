@@ -175,6 +175,8 @@ export SIPGATE_MAX_CALLS='$SIPGATE_MAX_CALLS'
 export SIPGATE_PPROF=true
 export CORE_PPROF=true
 export LOBBY_TICKET_SECRET='$LOBBY_TICKET_SECRET'
+# make loadtest creates hundreds of rooms as one user: the local stack lifts the per-user room budget.
+export ROOMS_PER_HOUR=100000
 export OPERATOR_TOKEN='$OPERATOR_TOKEN'
 # Development only: the core signs and trusts its own identity tokens (core token --sub alice).
 export CORE_DEV_ISSUER=true
