@@ -223,13 +223,8 @@ func (c *call) after(d time.Duration, f func()) *time.Timer {
 	return time.AfterFunc(d, func() { c.post(f) })
 }
 
-// endedOutcome names why the script's context ended: its outcomeError cause, else the caller hanging up.
-func (c *call) endedOutcome() Outcome {
-	if cause := (outcomeError{}); errors.As(context.Cause(c.ctx), &cause) {
-		return cause.outcome
-	}
-	return OutcomeHangup
-}
+// endedOutcome names why the script's context ended (outcomeOf).
+func (c *call) endedOutcome() Outcome { return outcomeOf(c.ctx) }
 
 func (c *call) dtmfMethod() string {
 	if c.recv == nil {

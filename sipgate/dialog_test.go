@@ -190,7 +190,7 @@ func TestLargeOKDelivered(t *testing.T) {
 	if r.size <= 1300 {
 		t.Fatalf("the 200 is %d bytes; the test wants one over 1300", r.size)
 	}
-	if got := len(recordRoutes2(r.msg)); got != 8 {
+	if got := len(r.msg.GetHeaders("Record-Route")); got != 8 {
 		t.Errorf("the 200 echoes %d Record-Routes, want 8", got)
 	}
 	p.send(p.ack(1, ""))
@@ -202,8 +202,6 @@ func TestLargeOKDelivered(t *testing.T) {
 	}
 	p.send(p.answer(bye.msg.(*sip.Request), 200, ""))
 }
-
-func recordRoutes2(m sip.Message) []sip.Header { return m.GetHeaders("Record-Route") }
 
 // TestReInviteOKRetransmitted: the 200 to a re-INVITE is sent again until its ACK, like the first one.
 func TestReInviteOKRetransmitted(t *testing.T) {
