@@ -25,6 +25,16 @@ const (
 	testOperatorToken = testenv.OperatorToken
 )
 
+// CoreClient is what the tests need of the core's client: the calls and the call records' sink.
+type CoreClient interface {
+	Core
+	RecordSink
+}
+
+// NewCoreClient is package corerpc's client: corerpc_test.go, in the external test package (corerpc imports
+// this one, so this package's own test files cannot), sets it before any test runs.
+var NewCoreClient func(CoreConfig) CoreClient
+
 // coreFixture is a running core with a trunk (testNumber, fr-fr) and a public room whose PIN is testPIN,
 // which lets phone callers in at once.
 type coreFixture struct {

@@ -114,7 +114,6 @@ func TestInviteWhileDraining(t *testing.T) {
 
 func TestInviteCoreDown(t *testing.T) {
 	down := NewCoreClient(CoreConfig{URL: "http://127.0.0.1:1", Token: "tok"})
-	down.backoff = 0
 	srv := startServer(t, WithCore(down))
 	res := do(t, newClient(t), inviteTo(t, srv.Addr(), "udp", testNumber, testSDP))
 	if res.StatusCode != sip.StatusServiceUnavailable || header(res, "Retry-After") == "" {

@@ -31,7 +31,7 @@ func WithRetryAfter(d time.Duration) Option {
 	return func(s *Server) { s.retryAfter = d }
 }
 
-// WithCore sets the core sipgate asks about numbers and PINs (a [*CoreClient] in main). Without it every
+// WithCore sets the core sipgate asks about numbers and PINs (package corerpc's client in main). Without it every
 // INVITE gets 503: sipgate without a core cannot connect anyone.
 func WithCore(c Core) Option {
 	return func(s *Server) { s.core = c }

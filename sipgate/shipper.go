@@ -2,17 +2,13 @@ package sipgate
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
-
-	"connectrpc.com/connect"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 )
 
-// RecordSink takes call records: [*CoreClient] sends them to the core. It returns nil only once every
-// record is stored.
+// RecordSink takes call records (package corerpc sends them to the core). It returns nil only once every
+// record is stored, and an error matching [ErrRecordRefused] for records that are invalid.
 type RecordSink interface {
 	RecordCalls(ctx context.Context, records []CallRecord) error
 }
@@ -54,7 +50,7 @@ func (r *Records) Ship(ctx context.Context, sink RecordSink, log *slog.Logger) {
 		if err == nil {
 			err = r.spool.Ack(batch)
 		}
-		switch refused := connect.CodeOf(err) == connect.CodeInvalidArgument; {
+		switch refused := errors.Is(err, ErrRecordRefused); {
 		case err == nil:
 			wait, size = 0, shipBatch
 		case ctx.Err() != nil:
@@ -90,38 +86,4 @@ func (r *Records) Flush(ctx context.Context, sink RecordSink) error {
 			return err
 		}
 	}
-}
-
-// RecordCalls stores records in the core (TelephonyService.RecordCalls), retrying while it is
-// unavailable.
-func (c *CoreClient) RecordCalls(ctx context.Context, records []CallRecord) error {
-	req := &meetlinev1.RecordCallsRequest{Records: make([]*meetlinev1.CallRecord, len(records))}
-	for i, r := range records {
-		req.Records[i] = recordProto(r)
-	}
-	err := c.retry(ctx, func(ctx context.Context) error {
-		_, err := c.rpc.RecordCalls(ctx, req)
-		return err
-	})
-	if err != nil {
-		return coreError(err)
-	}
-	return nil
-}
-
-func recordProto(r CallRecord) *meetlinev1.CallRecord {
-	return &meetlinev1.CallRecord{
-		Id: r.ID, StartTime: timestamp(r.Start), AnswerTime: timestamp(r.Answer), EndTime: timestamp(r.End),
-		CalledNumber: r.Called, TrunkId: r.TrunkID, CallerMasked: r.CallerMasked, CallerHash: r.CallerHash,
-		Transport: r.Transport, DtmfMethod: r.DTMF, PinOutcome: r.PIN, RoomId: r.RoomID, Admission: r.Admission,
-		Handoff: r.Handoff, BridgedMs: r.Bridged.Milliseconds(), HangupBy: r.HangupBy, Outcome: r.Outcome,
-		SipCode: int32(r.SIPCode), Reason: r.Reason, Instance: r.Instance, Final: r.Final, Phase: r.Phase,
-	}
-}
-
-func timestamp(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/meetline/meetline/sipgate"
+	"github.com/meetline/meetline/sipgate/corerpc"
 )
 
 // httpShutdownTimeout bounds the wait for in-flight /healthz and /metrics requests once SIP has stopped.
@@ -69,7 +70,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	// For the few sipgo logs that do not go through the loggers sipgate.New hands it.
 	sip.SetDefaultLogger(sipgate.SIPLogger(log.With("component", "sipgo")))
 
-	core := sipgate.NewCoreClient(cfg.Core)
+	core := corerpc.New(cfg.Core)
 	opts := []sipgate.Option{
 		sipgate.WithLogger(log),
 		sipgate.WithUserAgent(cfg.UserAgent),

@@ -1,4 +1,7 @@
-package sipgate
+// Package corerpc is sipgate's client of the core's TelephonyService over Connect: it implements
+// [sipgate.Core] and [sipgate.RecordSink] with the sipgate service token, a deadline per attempt, retries
+// while the core is unavailable, and a cache of number lookups.
+package corerpc
 
 import (
 	"context"
@@ -13,77 +16,18 @@ import (
 
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
+	"github.com/meetline/meetline/sipgate"
 )
 
-// Errors of [Core]; test with errors.Is. Any other error is a core failure (the caller hears "unavailable").
-var (
-	// ErrUnknownNumber: no enabled trunk owns the called number (INVITE → 404).
-	ErrUnknownNumber = errors.New("sipgate: number belongs to no enabled trunk")
-	// ErrWrongPIN: no room has this PIN on this number.
-	ErrWrongPIN = errors.New("sipgate: wrong PIN")
-	// ErrLimited: the caller or the trunk made too many failed attempts.
-	ErrLimited = errors.New("sipgate: too many failed PIN attempts")
-	// ErrCoreUnavailable: the core did not answer, after retries (INVITE → 503).
-	ErrCoreUnavailable = errors.New("sipgate: core unavailable")
-)
-
-// Trunk is what the core says about a called number.
-type Trunk struct {
-	E164, ID, Language string
-	// Refer says to transfer the trunk's callers to LiveKit with REFER (RFC 3515) rather than bridge them.
-	Refer bool
-}
-
-// PINCaller is who typed a PIN, for the core's failure budgets (docs/security.md): the caller id counts as
-// the caller's own only when Trusted (asserted by a carrier in SIPGATE_TRUSTED_PROXIES); otherwise the call
-// does.
-type PINCaller struct {
-	ID      string // the caller's number or SIP user; may be empty
-	Trusted bool
-	CallID  string // the caller leg's Call-ID
-}
-
-// Room is the room a PIN opens.
-type Room struct {
-	ID, LiveKitRoom, Name, Language string
-}
-
-// Core is the part of the core's TelephonyService sipgate uses. [CoreClient] implements it.
-type Core interface {
-	LookupNumber(ctx context.Context, called string) (Trunk, error)
-	ResolvePin(ctx context.Context, called, pin string, from PINCaller) (Room, error)
-	// JoinRoom calls on with each status of the caller's way into the room until a final one (then it
-	// returns nil), or returns the error that broke the wait: ctx's cause, or the core's failure.
-	JoinRoom(ctx context.Context, req JoinRequest, on func(Admission)) error
-	// ReportHandoffFailure tells the core that LiveKit refused or never answered a hand-off, so that it
-	// checks at once the SIP trunk and rule it keeps in LiveKit (lost when LiveKit's Redis is emptied).
-	ReportHandoffFailure(ctx context.Context, f HandoffFailure) error
-	// PhoneCommand carries out a bridged caller's keypad command in the meeting (callID is the value sipgate
-	// sent LiveKit as X-Meet-Call-Id) and returns the caller's new state.
-	PhoneCommand(ctx context.Context, callID, roomID string, cmd KeypadCommand) (PhoneState, error)
-}
-
-// HandoffFailure is a hand-off into LiveKit that failed.
-type HandoffFailure struct {
-	LiveKitRoom, CallID string
-	// SIPStatus is LiveKit's final answer to the leg (404, 503…); 0 when none came (timeout, transport).
-	SIPStatus int
-	// Reason is the reason phrase or the error, for the core's log; never the caller's number.
-	Reason string
-}
-
-// maxHandoffReason is the longest reason the core takes.
-const maxHandoffReason = 256
-
-// Retry policy of [CoreClient]: an Unavailable answer is retried twice more, after 100 ms then 200 ms.
+// Retry policy of [Client]: an Unavailable answer is retried twice more, after 100 ms then 200 ms.
 const (
 	coreRetries = 2
 	coreBackoff = 100 * time.Millisecond
 )
 
-// CoreClient calls the core's TelephonyService with the sipgate service token. Each attempt has its own
+// Client calls the core's TelephonyService with the sipgate service token. Each attempt has its own
 // deadline; Unavailable (the core is down or restarting) is retried; LookupNumber answers are cached.
-type CoreClient struct {
+type Client struct {
 	rpc     meetlinev1connect.TelephonyServiceClient
 	timeout time.Duration
 	backoff time.Duration
@@ -91,16 +35,16 @@ type CoreClient struct {
 	lookups *lookupCache
 }
 
-// NewCoreClient returns a client for the core at cfg.URL.
-func NewCoreClient(cfg CoreConfig) *CoreClient {
+// New returns a client for the core at cfg.URL.
+func New(cfg sipgate.CoreConfig) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
 	hc := &http.Client{Transport: bearer{token: cfg.Token, next: tr}}
 	timeout := cfg.ResolveTimeout
 	if timeout <= 0 {
-		timeout = DefaultCoreConfig().ResolveTimeout
+		timeout = sipgate.DefaultCoreConfig().ResolveTimeout
 	}
-	return &CoreClient{
+	return &Client{
 		rpc:     meetlinev1connect.NewTelephonyServiceClient(hc, cfg.URL),
 		timeout: timeout,
 		backoff: coreBackoff,
@@ -110,7 +54,7 @@ func NewCoreClient(cfg CoreConfig) *CoreClient {
 }
 
 // LookupNumber returns the trunk that owns called, from the cache when it answered within the last 30 s.
-func (c *CoreClient) LookupNumber(ctx context.Context, called string) (Trunk, error) {
+func (c *Client) LookupNumber(ctx context.Context, called string) (sipgate.Trunk, error) {
 	if t, err, ok := c.lookups.get(called, time.Now()); ok {
 		return t, err
 	}
@@ -121,22 +65,22 @@ func (c *CoreClient) LookupNumber(ctx context.Context, called string) (Trunk, er
 	})
 	switch code := connect.CodeOf(err); {
 	case err == nil:
-		t := Trunk{E164: res.E164, ID: res.TrunkId, Language: res.Language, Refer: res.Handoff == meetlinev1.Handoff_HANDOFF_REFER}
+		t := sipgate.Trunk{E164: res.E164, ID: res.TrunkId, Language: res.Language, Refer: res.Handoff == meetlinev1.Handoff_HANDOFF_REFER}
 		c.lookups.put(called, t, nil, time.Now())
 		return t, nil
 	case code == connect.CodeNotFound, code == connect.CodeInvalidArgument:
-		c.lookups.put(called, Trunk{}, ErrUnknownNumber, time.Now())
-		return Trunk{}, ErrUnknownNumber
+		c.lookups.put(called, sipgate.Trunk{}, sipgate.ErrUnknownNumber, time.Now())
+		return sipgate.Trunk{}, sipgate.ErrUnknownNumber
 	default:
-		return Trunk{}, coreError(err)
+		return sipgate.Trunk{}, coreError(err)
 	}
 }
 
 // ResolvePin asks which room pin opens on the called number. On a number under attack the core gives a
-// wrong PIN a tarpit: ResolvePin waits it out before it returns ErrWrongPIN, so that the caller hears
+// wrong PIN a tarpit: ResolvePin waits it out before it returns sipgate.ErrWrongPIN, so that the caller hears
 // "invalid PIN", and may type again, only then. When the core paces the number's attempts it has not looked
 // at the PIN: ResolvePin submits it again when told, as long as ctx lasts.
-func (c *CoreClient) ResolvePin(ctx context.Context, called, pin string, from PINCaller) (Room, error) {
+func (c *Client) ResolvePin(ctx context.Context, called, pin string, from sipgate.PINCaller) (sipgate.Room, error) {
 	req := &meetlinev1.ResolvePinRequest{CalledNumber: called, Pin: pin, CallerId: from.ID, CallerTrusted: from.Trusted, CallId: from.CallID}
 	for {
 		var res *meetlinev1.ResolvePinResponse
@@ -147,20 +91,20 @@ func (c *CoreClient) ResolvePin(ctx context.Context, called, pin string, from PI
 		switch connect.CodeOf(err) {
 		case connect.CodeNotFound:
 			if err := sleep(ctx, retryDelay(err)); err != nil {
-				return Room{}, err
+				return sipgate.Room{}, err
 			}
-			return Room{}, ErrWrongPIN
+			return sipgate.Room{}, sipgate.ErrWrongPIN
 		case connect.CodeResourceExhausted:
-			return Room{}, ErrLimited
+			return sipgate.Room{}, sipgate.ErrLimited
 		}
 		if err != nil {
-			return Room{}, coreError(err)
+			return sipgate.Room{}, coreError(err)
 		}
 		if res.RetryAfter == nil {
-			return Room{ID: res.RoomId, LiveKitRoom: res.LivekitRoom, Name: res.RoomName, Language: res.Language}, nil
+			return sipgate.Room{ID: res.RoomId, LiveKitRoom: res.LivekitRoom, Name: res.RoomName, Language: res.Language}, nil
 		}
 		if err := sleep(ctx, res.RetryAfter.AsDuration()); err != nil {
-			return Room{}, err
+			return sipgate.Room{}, err
 		}
 	}
 }
@@ -201,10 +145,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // ReportHandoffFailure sends f to the core, retried like the other calls; a reason too long for the
 // core is cut.
-func (c *CoreClient) ReportHandoffFailure(ctx context.Context, f HandoffFailure) error {
+func (c *Client) ReportHandoffFailure(ctx context.Context, f sipgate.HandoffFailure) error {
 	reason := f.Reason
-	if len(reason) > maxHandoffReason {
-		reason = strings.ToValidUTF8(reason[:maxHandoffReason], "")
+	if len(reason) > sipgate.MaxHandoffReason {
+		reason = strings.ToValidUTF8(reason[:sipgate.MaxHandoffReason], "")
 	}
 	req := &meetlinev1.ReportHandoffFailureRequest{LivekitRoom: f.LiveKitRoom, CallId: f.CallID,
 		SipStatus: int32(f.SIPStatus), Reason: reason}
@@ -218,31 +162,31 @@ func (c *CoreClient) ReportHandoffFailure(ctx context.Context, f HandoffFailure)
 	return nil
 }
 
-// keypadCommands maps [KeypadCommand] to the API's.
+// keypadCommands maps [sipgate.KeypadCommand] to the API's.
 var keypadCommands = [...]meetlinev1.KeypadCommand{
-	KeypadToggleMute: meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_MUTE,
-	KeypadToggleHand: meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_HAND,
-	KeypadStatus:     meetlinev1.KeypadCommand_KEYPAD_COMMAND_STATUS,
+	sipgate.KeypadToggleMute: meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_MUTE,
+	sipgate.KeypadToggleHand: meetlinev1.KeypadCommand_KEYPAD_COMMAND_TOGGLE_HAND,
+	sipgate.KeypadStatus:     meetlinev1.KeypadCommand_KEYPAD_COMMAND_STATUS,
 }
 
 // PhoneCommand asks the core to carry out cmd. It is tried once: a toggle the core may have applied must not
 // be applied twice, and the caller can press the keys again.
-func (c *CoreClient) PhoneCommand(ctx context.Context, callID, roomID string, cmd KeypadCommand) (PhoneState, error) {
-	if int(cmd) >= len(keypadCommands) || cmd == KeypadNone {
-		return PhoneState{}, fmt.Errorf("sipgate: keypad command %d", cmd)
+func (c *Client) PhoneCommand(ctx context.Context, callID, roomID string, cmd sipgate.KeypadCommand) (sipgate.PhoneState, error) {
+	if int(cmd) >= len(keypadCommands) || cmd == sipgate.KeypadNone {
+		return sipgate.PhoneState{}, fmt.Errorf("corerpc: keypad command %d", cmd)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	res, err := c.rpc.PhoneCommand(ctx, &meetlinev1.PhoneCommandRequest{CallId: callID, RoomId: roomID, Command: keypadCommands[cmd]})
 	if err != nil {
-		return PhoneState{}, coreError(err)
+		return sipgate.PhoneState{}, coreError(err)
 	}
-	return PhoneState{Muted: res.Muted, HandRaised: res.HandRaised, UnmuteRefused: res.UnmuteRefused,
+	return sipgate.PhoneState{Muted: res.Muted, HandRaised: res.HandRaised, UnmuteRefused: res.UnmuteRefused,
 		Participants: int(res.Participants)}, nil
 }
 
 // retry runs fn with a deadline of c.timeout, again after a backoff while it answers Unavailable.
-func (c *CoreClient) retry(ctx context.Context, fn func(context.Context) error) error {
+func (c *Client) retry(ctx context.Context, fn func(context.Context) error) error {
 	for attempt := 0; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, c.timeout)
 		err := fn(actx)
@@ -267,9 +211,9 @@ func coreError(err error) error {
 	}
 	switch connect.CodeOf(err) {
 	case connect.CodeUnavailable, connect.CodeDeadlineExceeded:
-		return fmt.Errorf("%w: %v", ErrCoreUnavailable, err)
+		return fmt.Errorf("%w: %v", sipgate.ErrCoreUnavailable, err)
 	}
-	return fmt.Errorf("sipgate: core: %w", err)
+	return fmt.Errorf("corerpc: core: %w", err)
 }
 
 // bearer adds the service token to every request.

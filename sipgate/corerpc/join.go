@@ -1,4 +1,4 @@
-package sipgate
+package corerpc
 
 import (
 	"context"
@@ -8,61 +8,11 @@ import (
 	"connectrpc.com/connect"
 
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
+	"github.com/meetline/meetline/sipgate"
 )
-
-// AdmissionStatus is where a caller whose PIN resolved stands on the way into the room.
-type AdmissionStatus int
-
-const (
-	// WaitingForHost: nobody is in the room on the web yet; the caller hears music on hold.
-	WaitingForHost AdmissionStatus = iota + 1
-	// WaitingInLobby: the caller is a lobby entry until an administrator decides.
-	WaitingInLobby
-	// Admitted (final): hand the call to the LiveKit room.
-	Admitted
-	// Denied (final): an administrator refused the caller.
-	Denied
-	// RoomEnded (final): the meeting ended, or the room was deleted, while the caller waited.
-	RoomEnded
-)
-
-// Final reports whether no status follows this one.
-func (s AdmissionStatus) Final() bool { return s == Admitted || s == Denied || s == RoomEnded }
-
-func (s AdmissionStatus) String() string {
-	switch s {
-	case WaitingForHost:
-		return "waiting_for_host"
-	case WaitingInLobby:
-		return "waiting_in_lobby"
-	case Admitted:
-		return "admitted"
-	case Denied:
-		return "denied"
-	case RoomEnded:
-		return "room_ended"
-	}
-	return "unknown"
-}
-
-// Admission is one status of a caller's way into a room, as the core streams it.
-type Admission struct {
-	Status AdmissionStatus
-	// LiveKitRoom is set with Admitted: the room to hand the call to.
-	LiveKitRoom string
-	// Role is the caller's role in the room for X-Meet-Role: "guest" for callers with none.
-	Role string
-}
-
-// JoinRequest names the caller who waits to enter a room.
-type JoinRequest struct {
-	RoomID string
-	Caller string // the caller's number or SIP user; the core shows its last two digits only
-	CallID string // the caller leg's Call-ID, to join both services' logs
-}
 
 // errNoDecision means the core ended the stream without a final status.
-var errNoDecision = errors.New("sipgate: core ended the join stream without a decision")
+var errNoDecision = errors.New("corerpc: core ended the join stream without a decision")
 
 // joinOutage bounds how long JoinRoom keeps opening again a stream the core dropped with Unavailable (a
 // restart, a rolling deploy, a fail-over of its Postgres or Valkey): a core back within a minute finds its
@@ -73,7 +23,7 @@ const joinOutage = time.Minute
 // with nil. A stream that breaks with Unavailable is opened again, after pauses that double from twice the
 // client's backoff up to 16 times it, for up to the client's outage bound; ctx bounds the whole wait. The
 // caller's number is never logged.
-func (c *CoreClient) JoinRoom(ctx context.Context, req JoinRequest, on func(Admission)) error {
+func (c *Client) JoinRoom(ctx context.Context, req sipgate.JoinRequest, on func(sipgate.Admission)) error {
 	failures := 0
 	var down time.Time // when the core went away, zero while streams work
 	for {
@@ -102,7 +52,7 @@ func (c *CoreClient) JoinRoom(ctx context.Context, req JoinRequest, on func(Admi
 // The stream's context has no deadline even when ctx has one (the maximum wait): Connect would send it to
 // the core as a timeout, and the core would end the stream cleanly a moment before ctx expires here, which
 // reads as a stream ended without a decision. ctx's end cancels the stream instead.
-func (c *CoreClient) joinOnce(ctx context.Context, req JoinRequest, on func(Admission), received func()) error {
+func (c *Client) joinOnce(ctx context.Context, req sipgate.JoinRequest, on func(sipgate.Admission), received func()) error {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
@@ -130,19 +80,19 @@ func (c *CoreClient) joinOnce(ctx context.Context, req JoinRequest, on func(Admi
 	return errNoDecision
 }
 
-func admission(m *meetlinev1.JoinRoomResponse) Admission {
-	a := Admission{LiveKitRoom: m.LivekitRoom, Role: roleName(m.Role)}
+func admission(m *meetlinev1.JoinRoomResponse) sipgate.Admission {
+	a := sipgate.Admission{LiveKitRoom: m.LivekitRoom, Role: roleName(m.Role)}
 	switch m.Status {
 	case meetlinev1.CallStatus_CALL_STATUS_WAITING_FOR_HOST:
-		a.Status = WaitingForHost
+		a.Status = sipgate.WaitingForHost
 	case meetlinev1.CallStatus_CALL_STATUS_WAITING_IN_LOBBY:
-		a.Status = WaitingInLobby
+		a.Status = sipgate.WaitingInLobby
 	case meetlinev1.CallStatus_CALL_STATUS_ADMITTED:
-		a.Status = Admitted
+		a.Status = sipgate.Admitted
 	case meetlinev1.CallStatus_CALL_STATUS_DENIED:
-		a.Status = Denied
+		a.Status = sipgate.Denied
 	case meetlinev1.CallStatus_CALL_STATUS_ROOM_ENDED:
-		a.Status = RoomEnded
+		a.Status = sipgate.RoomEnded
 	}
 	return a
 }

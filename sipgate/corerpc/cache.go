@@ -1,8 +1,10 @@
-package sipgate
+package corerpc
 
 import (
 	"sync"
 	"time"
+
+	"github.com/meetline/meetline/sipgate"
 )
 
 // LookupNumber answers are cached this long, per number, NotFound included: a burst of calls to one
@@ -23,7 +25,7 @@ type lookupCache struct {
 }
 
 type lookupEntry struct {
-	trunk   Trunk
+	trunk   sipgate.Trunk
 	err     error
 	expires time.Time
 }
@@ -32,17 +34,17 @@ func newLookupCache(ttl time.Duration, size int) *lookupCache {
 	return &lookupCache{ttl: ttl, size: size, entries: make(map[string]lookupEntry)}
 }
 
-func (c *lookupCache) get(number string, now time.Time) (Trunk, error, bool) {
+func (c *lookupCache) get(number string, now time.Time) (sipgate.Trunk, error, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[number]
 	if !ok || now.After(e.expires) {
-		return Trunk{}, nil, false
+		return sipgate.Trunk{}, nil, false
 	}
 	return e.trunk, e.err, true
 }
 
-func (c *lookupCache) put(number string, t Trunk, err error, now time.Time) {
+func (c *lookupCache) put(number string, t sipgate.Trunk, err error, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.size {

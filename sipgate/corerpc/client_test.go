@@ -1,4 +1,4 @@
-package sipgate
+package corerpc
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
+	"github.com/meetline/meetline/sipgate"
 )
 
 // flakyCore answers Unavailable to its first `failures` calls, then NotFound for unknown numbers and a
@@ -112,21 +113,21 @@ func (f *flakyCore) PhoneCommand(ctx context.Context, req *meetlinev1.PhoneComma
 	return &meetlinev1.PhoneCommandResponse{Muted: true, Participants: 2}, nil
 }
 
-func newFlakyClient(t *testing.T, failures int32) (*CoreClient, *flakyCore) {
+func newFlakyClient(t *testing.T, failures int32) (*Client, *flakyCore) {
 	t.Helper()
 	f := &flakyCore{failures: failures}
 	_, h := meetlinev1connect.NewTelephonyServiceHandler(f)
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	c := NewCoreClient(CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second})
+	c := New(sipgate.CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second})
 	c.backoff, c.outage = time.Millisecond, 200*time.Millisecond
 	return c, f
 }
 
-func TestCoreClientRetriesUnavailable(t *testing.T) {
+func TestRetriesUnavailable(t *testing.T) {
 	ctx := context.Background()
 	c, f := newFlakyClient(t, 2)
-	if _, err := c.ResolvePin(ctx, testNumber, testPIN, PINCaller{}); err != nil {
+	if _, err := c.ResolvePin(ctx, testNumber, testPIN, sipgate.PINCaller{}); err != nil {
 		t.Fatalf("ResolvePin after two Unavailable: %v", err)
 	}
 	if got := f.calls.Load(); got != 3 {
@@ -134,25 +135,30 @@ func TestCoreClientRetriesUnavailable(t *testing.T) {
 	}
 
 	c, f = newFlakyClient(t, 3)
-	if _, err := c.ResolvePin(ctx, testNumber, testPIN, PINCaller{}); !errors.Is(err, ErrCoreUnavailable) {
-		t.Fatalf("ResolvePin after three Unavailable = %v, want ErrCoreUnavailable", err)
+	if _, err := c.ResolvePin(ctx, testNumber, testPIN, sipgate.PINCaller{}); !errors.Is(err, sipgate.ErrCoreUnavailable) {
+		t.Fatalf("ResolvePin after three Unavailable = %v, want sipgate.ErrCoreUnavailable", err)
 	}
 	if got := f.calls.Load(); got != 3 {
 		t.Errorf("calls = %d, want 3 (no fourth attempt)", got)
 	}
 }
 
-const testTarpit = 30 * time.Millisecond
+// The number and PIN flakyCore knows.
+const (
+	testNumber = "+33199000001"
+	testPIN    = "1234"
+	testTarpit = 30 * time.Millisecond
+)
 
-// The tarpit of a wrong PIN is waited out before ErrWrongPIN; a paced attempt is submitted again when told;
+// The tarpit of a wrong PIN is waited out before sipgate.ErrWrongPIN; a paced attempt is submitted again when told;
 // the caller's trust and call id reach the core.
-func TestCoreClientHonoursDelays(t *testing.T) {
+func TestHonoursDelays(t *testing.T) {
 	ctx := context.Background()
 	c, f := newFlakyClient(t, 0)
-	from := PINCaller{ID: "+33611111111", Trusted: true, CallID: "abc@carrier"}
+	from := sipgate.PINCaller{ID: "+33611111111", Trusted: true, CallID: "abc@carrier"}
 	start := time.Now()
-	if _, err := c.ResolvePin(ctx, testNumber, "2222", from); !errors.Is(err, ErrWrongPIN) || time.Since(start) < testTarpit {
-		t.Errorf("tarpitted wrong PIN: %v after %v, want ErrWrongPIN after %v", err, time.Since(start), testTarpit)
+	if _, err := c.ResolvePin(ctx, testNumber, "2222", from); !errors.Is(err, sipgate.ErrWrongPIN) || time.Since(start) < testTarpit {
+		t.Errorf("tarpitted wrong PIN: %v after %v, want sipgate.ErrWrongPIN after %v", err, time.Since(start), testTarpit)
 	}
 	if r := f.last.Load(); r.CallerId != from.ID || !r.CallerTrusted || r.CallId != from.CallID {
 		t.Errorf("request %v, want the caller %+v", r, from)
@@ -170,48 +176,48 @@ func TestCoreClientHonoursDelays(t *testing.T) {
 
 // TestCoreClientPhoneCommand: the answer is mapped; a toggle is tried once, never retried, since the core
 // may have applied it.
-func TestCoreClientPhoneCommand(t *testing.T) {
+func TestPhoneCommand(t *testing.T) {
 	ctx := context.Background()
 	c, f := newFlakyClient(t, 0)
-	if st, err := c.PhoneCommand(ctx, "c1", "r1", KeypadToggleMute); err != nil || st != (PhoneState{Muted: true, Participants: 2}) {
+	if st, err := c.PhoneCommand(ctx, "c1", "r1", sipgate.KeypadToggleMute); err != nil || st != (sipgate.PhoneState{Muted: true, Participants: 2}) {
 		t.Errorf("PhoneCommand = %+v, %v", st, err)
 	}
-	if _, err := c.PhoneCommand(ctx, "c2", "r1", KeypadToggleMute); err == nil || errors.Is(err, ErrCoreUnavailable) {
+	if _, err := c.PhoneCommand(ctx, "c2", "r1", sipgate.KeypadToggleMute); err == nil || errors.Is(err, sipgate.ErrCoreUnavailable) {
 		t.Errorf("a call not in the room: %v", err)
 	}
-	if _, err := c.PhoneCommand(ctx, "c1", "r1", KeypadNone); err == nil || f.calls.Load() != 2 {
+	if _, err := c.PhoneCommand(ctx, "c1", "r1", sipgate.KeypadNone); err == nil || f.calls.Load() != 2 {
 		t.Errorf("no command: %v after %d calls, want an error without asking", err, f.calls.Load())
 	}
 	c, f = newFlakyClient(t, 1)
-	if _, err := c.PhoneCommand(ctx, "c1", "r1", KeypadToggleMute); !errors.Is(err, ErrCoreUnavailable) || f.calls.Load() != 1 {
-		t.Errorf("PhoneCommand when Unavailable = %v after %d calls, want ErrCoreUnavailable after 1", err, f.calls.Load())
+	if _, err := c.PhoneCommand(ctx, "c1", "r1", sipgate.KeypadToggleMute); !errors.Is(err, sipgate.ErrCoreUnavailable) || f.calls.Load() != 1 {
+		t.Errorf("PhoneCommand when Unavailable = %v after %d calls, want sipgate.ErrCoreUnavailable after 1", err, f.calls.Load())
 	}
 }
 
-func TestCoreClientErrors(t *testing.T) {
+func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	c, _ := newFlakyClient(t, 0)
-	if _, err := c.ResolvePin(ctx, testNumber, "1111", PINCaller{}); !errors.Is(err, ErrWrongPIN) {
+	if _, err := c.ResolvePin(ctx, testNumber, "1111", sipgate.PINCaller{}); !errors.Is(err, sipgate.ErrWrongPIN) {
 		t.Errorf("wrong PIN: %v", err)
 	}
-	if _, err := c.ResolvePin(ctx, testNumber, "0000", PINCaller{}); !errors.Is(err, ErrLimited) {
+	if _, err := c.ResolvePin(ctx, testNumber, "0000", sipgate.PINCaller{}); !errors.Is(err, sipgate.ErrLimited) {
 		t.Errorf("locked out: %v", err)
 	}
-	down := NewCoreClient(CoreConfig{URL: "http://127.0.0.1:1", Token: "tok", ResolveTimeout: time.Second})
+	down := New(sipgate.CoreConfig{URL: "http://127.0.0.1:1", Token: "tok", ResolveTimeout: time.Second})
 	down.backoff = time.Millisecond
-	if _, err := down.LookupNumber(ctx, testNumber); !errors.Is(err, ErrCoreUnavailable) {
-		t.Errorf("core down: %v, want ErrCoreUnavailable", err)
+	if _, err := down.LookupNumber(ctx, testNumber); !errors.Is(err, sipgate.ErrCoreUnavailable) {
+		t.Errorf("core down: %v, want sipgate.ErrCoreUnavailable", err)
 	}
 }
 
-func TestCoreClientCachesLookups(t *testing.T) {
+func TestCachesLookups(t *testing.T) {
 	ctx := context.Background()
 	c, f := newFlakyClient(t, 0)
 	for range 3 {
 		if tr, err := c.LookupNumber(ctx, testNumber); err != nil || tr.Language != "fr-fr" {
 			t.Fatalf("LookupNumber = %+v, %v", tr, err)
 		}
-		if _, err := c.LookupNumber(ctx, "+33999999999"); !errors.Is(err, ErrUnknownNumber) {
+		if _, err := c.LookupNumber(ctx, "+33999999999"); !errors.Is(err, sipgate.ErrUnknownNumber) {
 			t.Fatalf("unknown number: %v", err)
 		}
 	}
@@ -223,9 +229,9 @@ func TestCoreClientCachesLookups(t *testing.T) {
 func TestLookupCacheBounded(t *testing.T) {
 	now := time.Now()
 	c := newLookupCache(time.Minute, 2)
-	c.put("a", Trunk{}, nil, now)
-	c.put("b", Trunk{}, nil, now)
-	c.put("c", Trunk{}, nil, now)
+	c.put("a", sipgate.Trunk{}, nil, now)
+	c.put("b", sipgate.Trunk{}, nil, now)
+	c.put("c", sipgate.Trunk{}, nil, now)
 	if len(c.entries) > 2 {
 		t.Errorf("cache holds %d entries, want at most 2", len(c.entries))
 	}
@@ -234,30 +240,30 @@ func TestLookupCacheBounded(t *testing.T) {
 	}
 }
 
-func TestCoreClientJoinRoom(t *testing.T) {
+func TestJoinRoom(t *testing.T) {
 	tests := []struct {
 		name     string
 		failures int32
 		room     string
-		want     []AdmissionStatus
+		want     []sipgate.AdmissionStatus
 		err      error
 	}{
-		{"admitted", 0, "r1", []AdmissionStatus{WaitingForHost, Admitted}, nil},
-		{"reconnects after a broken stream", 2, "r1", []AdmissionStatus{WaitingForHost, WaitingForHost, WaitingForHost, Admitted}, nil},
-		{"gives up after the outage bound", 0, "down", nil, ErrCoreUnavailable},
+		{"admitted", 0, "r1", []sipgate.AdmissionStatus{sipgate.WaitingForHost, sipgate.Admitted}, nil},
+		{"reconnects after a broken stream", 2, "r1", []sipgate.AdmissionStatus{sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.Admitted}, nil},
+		{"gives up after the outage bound", 0, "down", nil, sipgate.ErrCoreUnavailable},
 		{"unknown room", 0, "r2", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := newFlakyClient(t, tt.failures)
-			var got []AdmissionStatus
-			var last Admission
-			err := c.JoinRoom(context.Background(), JoinRequest{RoomID: tt.room, Caller: "+33612345678", CallID: "c1"}, func(a Admission) {
+			var got []sipgate.AdmissionStatus
+			var last sipgate.Admission
+			err := c.JoinRoom(context.Background(), sipgate.JoinRequest{RoomID: tt.room, Caller: "+33612345678", CallID: "c1"}, func(a sipgate.Admission) {
 				got, last = append(got, a.Status), a
 			})
 			switch {
 			case tt.room == "r2":
-				if err == nil || errors.Is(err, ErrCoreUnavailable) {
+				if err == nil || errors.Is(err, sipgate.ErrCoreUnavailable) {
 					t.Fatalf("err = %v, want the core's NotFound", err)
 				}
 			case tt.err != nil:
@@ -273,11 +279,11 @@ func TestCoreClientJoinRoom(t *testing.T) {
 	}
 }
 
-func TestCoreClientReportHandoffFailure(t *testing.T) {
+func TestReportHandoffFailure(t *testing.T) {
 	ctx := context.Background()
 	c, f := newFlakyClient(t, 2)
 	long := strings.Repeat("é", 200) // 400 bytes: cut to 256, on a rune boundary
-	if err := c.ReportHandoffFailure(ctx, HandoffFailure{LiveKitRoom: "r1", CallID: "c1", SIPStatus: 404, Reason: long}); err != nil {
+	if err := c.ReportHandoffFailure(ctx, sipgate.HandoffFailure{LiveKitRoom: "r1", CallID: "c1", SIPStatus: 404, Reason: long}); err != nil {
 		t.Fatalf("after two Unavailable: %v", err)
 	}
 	got := f.reports.Load()
@@ -286,7 +292,37 @@ func TestCoreClientReportHandoffFailure(t *testing.T) {
 		t.Errorf("core got %v", got)
 	}
 	c, _ = newFlakyClient(t, 3)
-	if err := c.ReportHandoffFailure(ctx, HandoffFailure{SIPStatus: 503}); !errors.Is(err, ErrCoreUnavailable) {
+	if err := c.ReportHandoffFailure(ctx, sipgate.HandoffFailure{SIPStatus: 503}); !errors.Is(err, sipgate.ErrCoreUnavailable) {
+		t.Errorf("core down: %v, want sipgate.ErrCoreUnavailable", err)
+	}
+}
+
+// RecordCalls refuses a batch holding a record without an id, as the core refuses an invalid one.
+func (f *flakyCore) RecordCalls(ctx context.Context, req *meetlinev1.RecordCallsRequest) (*meetlinev1.RecordCallsResponse, error) {
+	if err := f.fail(ctx); err != nil {
+		return nil, err
+	}
+	for _, r := range req.Records {
+		if r.Id == "" {
+			return nil, connect.NewError(connect.CodeInvalidArgument, errors.New("record without an id"))
+		}
+	}
+	return &meetlinev1.RecordCallsResponse{}, nil
+}
+
+// TestRecordCalls: an invalid record is ErrRecordRefused (the shipper drops it), an absent core is
+// ErrCoreUnavailable (the shipper keeps it).
+func TestRecordCalls(t *testing.T) {
+	ctx := context.Background()
+	c, f := newFlakyClient(t, 1)
+	if err := c.RecordCalls(ctx, []sipgate.CallRecord{{ID: "r1"}}); err != nil || f.calls.Load() != 2 {
+		t.Errorf("RecordCalls = %v after %d calls, want nil after a retry", err, f.calls.Load())
+	}
+	if err := c.RecordCalls(ctx, []sipgate.CallRecord{{ID: "r1"}, {}}); !errors.Is(err, sipgate.ErrRecordRefused) {
+		t.Errorf("invalid record: %v, want ErrRecordRefused", err)
+	}
+	c, _ = newFlakyClient(t, 3)
+	if err := c.RecordCalls(ctx, []sipgate.CallRecord{{ID: "r1"}}); !errors.Is(err, sipgate.ErrCoreUnavailable) || errors.Is(err, sipgate.ErrRecordRefused) {
 		t.Errorf("core down: %v, want ErrCoreUnavailable", err)
 	}
 }
