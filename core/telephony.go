@@ -87,3 +87,26 @@ type AttemptLimit struct {
 type SIPRoutingKeeper interface {
 	Trigger()
 }
+
+// Transfer is a single-use way into a room for a caller handed off by REFER (RFC 3515): LiveKit routes a
+// call to Target, from a carrier's address, to the room, until Expires. A REFER trunk's carrier calls
+// LiveKit itself, unauthenticated: only a callee nobody can guess keeps anyone else sending from that
+// address (its other customers, a spoofer) out of the room (docs/security.md, REFER mode).
+type Transfer struct {
+	Target  string
+	Expires time.Time
+}
+
+// TransferGuest is who a Transfer lets in: the attributes LiveKit gives the participant come from here,
+// never from the carrier's INVITE.
+type TransferGuest struct {
+	LiveKitRoom, RoomID, CallID string
+	Role                        Role
+}
+
+// TransferRoutes opens and closes Transfers in LiveKit (core/livekit).
+type TransferRoutes interface {
+	Open(ctx context.Context, g TransferGuest) (Transfer, error)
+	// Close removes the Transfer to target; nil when it is already gone.
+	Close(ctx context.Context, target string) error
+}

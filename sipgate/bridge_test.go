@@ -2,6 +2,7 @@ package sipgate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -51,9 +52,6 @@ type bridgeConfig struct {
 }
 
 type bridgeOption func(*bridgeConfig)
-
-// withoutTrunkAuth provisions LiveKit's trunk without digest credentials, as REFER mode does.
-func withoutTrunkAuth(c *bridgeConfig) { c.routing.AuthUsername, c.routing.AuthPassword = "", "" }
 
 // withSlowLiveKit makes LiveKit's SIP service ring for d before it answers.
 func withSlowLiveKit(d time.Duration) bridgeOption {
@@ -505,13 +503,17 @@ func TestReferRefusedFallsBackToBridge(t *testing.T) {
 	if v := b.gw.metric(t, `sipgate_handoffs_total{result="refer_refused"}`); v != "1" {
 		t.Errorf("refused referrals = %s, want 1", v)
 	}
+	if n := len(b.transfers(t)); n != 0 {
+		t.Errorf("%d transfers left open in LiveKit after the carrier refused", n)
+	}
 }
 
+// TestReferTransfersTheCall: the carrier calls the single-use callee of the Refer-To from its own address,
+// without sipgate's password, and lands in the room with the attributes the core chose. The same carrier
+// address calling the room by its name (with forged X-Meet headers, as a REFER of old carried), or the
+// callee again after the transfer, meets LiveKit's digest challenge and lands nowhere.
 func TestReferTransfersTheCall(t *testing.T) {
-	// The carrier calls LiveKit itself, from its own address, with the headers the Refer-To URI carries.
-	// LiveKit's trunk takes it without a password here: REFER mode lists the carriers' addresses on the
-	// trunk instead (README, LIVEKIT_SIP_ALLOWED_ADDRESSES), since carriers do not hold sipgate's.
-	b := startBridge(t, bridgeCalls(), nil, withoutTrunkAuth)
+	b := startBridge(t, bridgeCalls(), nil)
 	b.referTrunk(t)
 	room := b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
 	u := dialIn(t, b.gw, "1357")
@@ -527,26 +529,22 @@ func TestReferTransfersTheCall(t *testing.T) {
 	if code := u.notify(ctx, "100 Trying", false); code != sip.StatusOK {
 		t.Fatalf("NOTIFY: %d", code)
 	}
-	target := strings.Trim(r.req.GetHeader("Refer-To").Value(), "<>")
 	var to sip.Uri
-	if err := sip.ParseUri(target, &to); err != nil {
-		t.Fatalf("Refer-To %q: %v", target, err)
+	if err := sip.ParseUri(strings.Trim(r.req.GetHeader("Refer-To").Value(), "<>"), &to); err != nil {
+		t.Fatalf("Refer-To: %v", err)
 	}
-	var headers []sip.Header
-	for k, v := range to.Headers.Items() {
-		headers = append(headers, sip.NewHeader(k, v))
+	if strings.Contains(to.String(), room.ID) || !strings.HasPrefix(to.User, "xfer-") || to.Headers.Length() != 0 {
+		t.Fatalf("Refer-To %s: want a transfer callee, no room id and no headers", to.String())
 	}
-	to.Headers = nil
 	carrier := newUAC(t)
-	leg, err := carrier.cache.Invite(ctx, to, carrier.offer("sendrecv", 1), append(headers, sip.NewHeader("Content-Type", "application/sdp"))...)
+	forged := to
+	forged.User = room.ID
+	if _, err := carrier.inviteDirect(ctx, forged, sip.NewHeader(headerRoomID, room.ID), sip.NewHeader(headerRole, "owner")); !challenged(err) {
+		t.Fatalf("a call to the room's name from the carrier's address: %v; want LiveKit's digest challenge", err)
+	}
+	leg, err := carrier.inviteDirect(ctx, to)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := leg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
 		t.Fatalf("the carrier's INVITE to LiveKit: %v", err)
-	}
-	if err := leg.Ack(ctx); err != nil {
-		t.Fatal(err)
 	}
 	t.Cleanup(func() { leg.Bye(context.Background()) })
 	if code := u.notify(ctx, "200 OK", true); code != sip.StatusOK {
@@ -554,13 +552,61 @@ func TestReferTransfersTheCall(t *testing.T) {
 	}
 	u.waitBye(testTimeout) // sipgate's part is done (RFC 5589 §6.1)
 	ps := b.sipParticipants(t, room.ID)
-	if len(ps) != 1 || ps[0].Attributes[livekit.AttrRoomID] != room.ID || ps[0].Attributes[livekit.AttrCallID] != u.sess.InviteRequest.CallID().Value() {
-		t.Fatalf("participants %v, want the transferred caller with the Refer-To headers as attributes", ps)
+	callID := callIDSpec.value(u.sess.InviteRequest.CallID().Value())
+	if len(ps) != 1 || ps[0].Attributes[livekit.AttrRoomID] != room.ID || ps[0].Attributes[livekit.AttrCallID] != callID ||
+		ps[0].Attributes[livekit.AttrRole] != "guest" {
+		t.Fatalf("participants %v, want the transferred caller with the core's attributes", ps)
 	}
 	b.gw.idle(t)
+	if _, err := carrier.inviteDirect(ctx, to); !challenged(err) {
+		t.Fatalf("the transfer's callee called again: %v; want LiveKit's digest challenge", err)
+	}
+	if n := len(b.transfers(t)); n != 0 {
+		t.Errorf("%d transfers left open in LiveKit", n)
+	}
+	if n := len(b.sipParticipants(t, room.ID)); n != 1 {
+		t.Fatalf("%d callers in the room, want the one transferred", n)
+	}
 	if v := b.gw.metric(t, `sipgate_calls_total{outcome="transferred"}`); v != "1" {
 		t.Errorf("transferred calls = %s, want 1", v)
 	}
+}
+
+// challenged reports whether err is LiveKit's demand for credentials (RFC 3261 §22.3).
+func challenged(err error) bool {
+	var res *sipgo.ErrDialogResponse
+	var val sipgo.ErrDialogResponse
+	switch {
+	case errors.As(err, &res):
+		return res.Res.StatusCode == sip.StatusProxyAuthRequired
+	case errors.As(err, &val):
+		return val.Res.StatusCode == sip.StatusProxyAuthRequired
+	}
+	return false
+}
+
+// transfers lists the transfers' trunks the core opened in LiveKit.
+func (b *bridgeStack) transfers(t *testing.T) []*lkproto.SIPInboundTrunkInfo {
+	t.Helper()
+	sc := lksdk.NewSIPClient(b.lk.URL, b.lk.APIKey, b.lk.APISecret)
+	res, err := sc.ListSIPInboundTrunk(context.Background(), &lkproto.ListSIPInboundTrunkRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.DeleteFunc(res.Items, func(tr *lkproto.SIPInboundTrunkInfo) bool { return tr.Name != "meetline-sipgate-transfer" })
+}
+
+// inviteDirect INVITEs to from the carrier's address, without credentials, and confirms the call when answered.
+func (u *uac) inviteDirect(ctx context.Context, to sip.Uri, headers ...sip.Header) (*sipgo.DialogClientSession, error) {
+	leg, err := u.cache.Invite(ctx, to, u.offer("sendrecv", 1), append(headers, sip.NewHeader("Content-Type", "application/sdp"))...)
+	if err != nil {
+		return nil, err
+	}
+	if err := leg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		leg.Close()
+		return nil, err
+	}
+	return leg, leg.Ack(ctx)
 }
 
 func TestCallerHoldsWhileBridged(t *testing.T) {

@@ -3,6 +3,7 @@ package sipgate
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -10,8 +11,11 @@ import (
 // transfer asks the caller's side to call LiveKit itself (REFER, RFC 3515 §2.4) and follows the progress it
 // reports in NOTIFYs (§2.4.4). It reports true once the transfer succeeded: the caller is in the room, and
 // sipgate's part is done (RFC 5589 §6.1: the transferor then ends its dialog). It reports false when the
-// carrier refuses the REFER, reports a failure, or says nothing final within ReferTimeout: sipgate then
-// bridges the call itself.
+// core opens no transfer (REFER is off), the carrier refuses the REFER, reports a failure, or says nothing
+// final within ReferTimeout: sipgate then bridges the call itself.
+//
+// The Refer-To names no room: the core opens a single-use callee in LiveKit for this caller alone
+// (docs/security.md, REFER mode), closed again here however the transfer ends.
 func (c *call) transfer(room Room, a Admission) bool {
 	s := c.srv
 	if s.lk.Addr == "" {
@@ -19,9 +23,17 @@ func (c *call) transfer(room Room, a Admission) bool {
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, s.lk.ReferTimeout)
 	defer cancel()
+	t, err := s.core.OpenTransfer(ctx, callIDSpec.value(c.callID), room.ID, a.Role)
+	if err != nil {
+		s.metrics.handoffs.WithLabelValues(handoffReferRefused).Inc()
+		c.log.Warn("no transfer opened, bridging", "error", err)
+		return false
+	}
+	defer c.closeTransfer(t)
 	notify := make(chan int, 8)
 	answered := make(chan *sip.Response, 1)
-	target := c.referTarget(room, a)
+	u := s.liveKitURI(t.Target)
+	target := u.String()
 	c.exec(func() {
 		c.notify = notify
 		req := c.dlg.request(sip.REFER)
@@ -60,6 +72,18 @@ func (c *call) transfer(room Room, a Admission) bool {
 	}
 }
 
+// closeTransferTimeout bounds closing a transfer; the core sweeps what is left open anyway.
+const closeTransferTimeout = 2 * time.Second
+
+// closeTransfer closes t, even when the call has ended: the carrier's call landed or never will.
+func (c *call) closeTransfer(t Transfer) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), closeTransferTimeout)
+	defer cancel()
+	if err := c.srv.core.CloseTransfer(ctx, t.Target); err != nil {
+		c.log.Warn("transfer not closed; the core removes it when it expires", "expires", t.Expires, "error", err)
+	}
+}
+
 func (c *call) referFailed(msg string, res *sip.Response) {
 	c.srv.metrics.handoffs.WithLabelValues(handoffReferRefused).Inc()
 	status := 0
@@ -67,39 +91,6 @@ func (c *call) referFailed(msg string, res *sip.Response) {
 		status = res.StatusCode
 	}
 	c.log.Info(msg+", bridging", "status", status)
-}
-
-// referTarget is the URI the carrier calls: the same one sipgate's own leg would dial, with the headers of
-// that leg embedded (RFC 3261 §19.1.1), which the carrier copies into its INVITE (RFC 3515 §2.1).
-func (c *call) referTarget(room Room, a Admission) string {
-	u := c.srv.liveKitURI(a.LiveKitRoom)
-	var b strings.Builder
-	b.WriteString(u.String())
-	for i, h := range meetHeaders(room.ID, a.Role, c.callID) {
-		b.WriteByte("?&"[min(i, 1)])
-		b.WriteString(h[0])
-		b.WriteByte('=')
-		b.WriteString(escapeHeaderValue(h[1]))
-	}
-	return b.String()
-}
-
-// escapeHeaderValue escapes a URI header value (RFC 3261 §25.1 hvalue: unreserved and hnv-unreserved
-// characters stay, everything else is %-encoded).
-func escapeHeaderValue(v string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		ch := v[i]
-		if 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || strings.IndexByte("-_.!~*'()[]/:+$", ch) >= 0 {
-			b.WriteByte(ch)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[ch>>4])
-		b.WriteByte(hex[ch&15])
-	}
-	return b.String()
 }
 
 // parseSipfrag returns the status code of a message/sipfrag body (RFC 3420) that starts with a SIP status

@@ -3,6 +3,7 @@ package sipgate
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Errors of [Core]; test with errors.Is. Any other error is a core failure (the caller hears "unavailable").
@@ -54,6 +55,18 @@ type Core interface {
 	// PhoneCommand carries out a bridged caller's keypad command in the meeting (callID is the value sipgate
 	// sent LiveKit as X-Meet-Call-Id) and returns the caller's new state.
 	PhoneCommand(ctx context.Context, callID, roomID string, cmd KeypadCommand) (PhoneState, error)
+	// OpenTransfer asks the core for a single-use way into the room for a caller admitted with role, whom
+	// the carrier is to call into LiveKit after a REFER; an error means REFER is off or failed (bridge).
+	OpenTransfer(ctx context.Context, callID, roomID, role string) (Transfer, error)
+	// CloseTransfer closes it once the transfer ended, however it ended.
+	CloseTransfer(ctx context.Context, target string) error
+}
+
+// Transfer is a REFER target the core opened: LiveKit routes a call to Target (the Refer-To's user),
+// from the carriers' addresses, into the caller's room until Expires.
+type Transfer struct {
+	Target  string
+	Expires time.Time
 }
 
 // HandoffFailure is a hand-off into LiveKit that failed.

@@ -57,11 +57,12 @@ func startCore(t *testing.T) *coreFixture {
 type handlerVar = testenv.Handler
 
 // serveCore builds the core with lkcfg's LiveKit, serves it at url through h, and creates the fixture's
-// trunk and room.
+// trunk and room. Carriers on loopback may take REFER hand-offs.
 func serveCore(t *testing.T, url string, h *handlerVar, lkcfg livekit.Config) *coreFixture {
 	t.Helper()
+	referCarriers := func(c *app.Config) { c.LiveKitReferAddresses = []string{"127.0.0.1"} }
 	return newCoreFixture(t, testenv.Core(t, testenv.WithHandler(h, url), testenv.WithConfig(gatewaySettings),
-		testenv.WithLiveKit(lkcfg)))
+		testenv.WithLiveKit(lkcfg), testenv.WithConfig(referCarriers)))
 }
 
 // gatewaySettings let the tests' callers fail their PIN many times without a lockout, and wait in the lobby

@@ -61,8 +61,8 @@ func FuzzHeaderValue(f *testing.F) {
 	})
 }
 
-// A Call-ID with a bare LF and an injected header, or a huge one, never reaches the leg to LiveKit: not in
-// its INVITE's headers, nor in a REFER's Refer-To.
+// A Call-ID with a bare LF and an injected header, or a huge one, never reaches the leg to LiveKit's
+// INVITE headers. (A REFER's Refer-To carries nothing of the caller's: only the core's transfer callee.)
 func TestLegHeadersFromCheckedValues(t *testing.T) {
 	srv := startServer(t, WithLiveKit(LiveKitConfig{Addr: "127.0.0.1:5999"}))
 	room, a := Room{ID: "7c9e6679-7425-40de-944b-e07fc1f90ae7"}, Admission{LiveKitRoom: "lk-room", Role: "guest"}
@@ -88,9 +88,6 @@ func TestLegHeadersFromCheckedValues(t *testing.T) {
 		}
 		if got := parsed.GetHeader(headerCallID).Value(); got != callIDSpec.value(callID) || !strings.HasPrefix(got, "h-") {
 			t.Errorf("X-Meet-Call-Id %q, want the digest", got)
-		}
-		if target := c.referTarget(room, a); strings.Contains(target, "admin") || strings.Contains(target, "other") || len(target) > 500 {
-			t.Errorf("the caller's Call-ID reached the Refer-To: %s", target)
 		}
 	}
 }

@@ -34,6 +34,12 @@ func (fakeCore) PhoneCommand(context.Context, string, string, KeypadCommand) (Ph
 	return PhoneState{}, errors.New("fakeCore: nobody is in a meeting")
 }
 
+func (fakeCore) OpenTransfer(context.Context, string, string, string) (Transfer, error) {
+	return Transfer{}, errors.New("fakeCore: REFER is off")
+}
+
+func (fakeCore) CloseTransfer(context.Context, string) error { return nil }
+
 // inviteTo builds an INVITE for user with body as application/sdp (none when empty).
 func inviteTo(t *testing.T, addr, transport, user, body string) *sip.Request {
 	t.Helper()

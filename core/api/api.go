@@ -41,7 +41,10 @@ type Server struct {
 	LiveKit     core.LiveRooms
 	// SIPRouting keeps sipgate's trunk and rule in LiveKit; sipgate's reports of failed hand-offs trigger
 	// it. Nil when the core provisions no SIP routing.
-	SIPRouting  core.SIPRoutingKeeper
+	SIPRouting core.SIPRoutingKeeper
+	// Transfers opens REFER hand-offs' single-use ways into rooms. Nil when no carrier address is
+	// allowed to call LiveKit (REFER is off: sipgate bridges every call).
+	Transfers   core.TransferRoutes
 	Recordings  core.RecordingService
 	Bucket      core.RecordingBucket
 	Lobby       core.LobbyService

@@ -269,6 +269,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{Id: "matrix", StartTime: timestamppb.Now(), CallerMasked: "+33 6•• ••• •00"}}})
 			return err
 		}, serviceOnly(sipgate)},
+		{"OpenTransfer", func(c *clients, f *fixture) error {
+			_, err := c.telephony.OpenTransfer(ctx, &meetlinev1.OpenTransferRequest{RoomId: f.room.Id, CallId: "matrix"})
+			return err
+		}, transferRow()},
+		{"CloseTransfer", func(c *clients, f *fixture) error {
+			_, err := c.telephony.CloseTransfer(ctx, &meetlinev1.CloseTransferRequest{TargetUser: "xfer-matrix"})
+			return err
+		}, transferRow()},
 		{"ListCalls", func(c *clients, f *fixture) error {
 			_, err := c.calls.ListCalls(ctx, &meetlinev1.ListCallsRequest{})
 			return err
@@ -303,6 +311,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 func phoneCommandRow() map[string]connect.Code {
 	row := serviceOnly(sipgate)
 	row[sipgate] = connect.CodeNotFound
+	return row
+}
+
+// transferRow: sipgate's, answered FailedPrecondition by a core that allows no REFER carrier.
+func transferRow() map[string]connect.Code {
+	row := serviceOnly(sipgate)
+	row[sipgate] = connect.CodeFailedPrecondition
 	return row
 }
 

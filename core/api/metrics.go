@@ -20,6 +20,8 @@ type metrics struct {
 	// handoffFailures counts sipgate's reports of hand-offs LiveKit refused.
 	handoffFailures *prometheus.CounterVec
 	expiries        *prometheus.CounterVec
+	// transfers counts the REFER transfers opened and closed.
+	transfers *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -50,11 +52,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Recordings the expiry job handled, by outcome: expired (file deleted), failed (kept, tried again), error (the pass failed).",
 		}, []string{"outcome"}),
 	}
+	m.transfers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "meetline_transfers_total",
+		Help: "Single-use ways into a room for REFER hand-offs, by event: opened, closed.",
+	}, []string{"event"})
 	m.pins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "meetline_pin_attempts_total",
 		Help: "ResolvePin attempts by result: found, wrong, wrong_under_attack (the number passed PIN_ATTACK_FAILURES: tarpitted), paced (the number's budget is spent: not looked at yet), limited (the caller's own budget or tarpit).",
 	}, []string{"result"})
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries)
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries, m.transfers)
 	return m
 }
 

@@ -44,9 +44,10 @@ type App struct {
 	Issuer *oidc.DevIssuer
 	Server *api.Server
 
-	mux     *http.ServeMux
-	worker  *mail.Worker
-	closers []func()
+	mux       *http.ServeMux
+	worker    *mail.Worker
+	transfers *livekit.TransferRoutes // nil when REFER is off
+	closers   []func()
 }
 
 // New opens every dependency of cfg (migrating the database first when
@@ -162,6 +163,10 @@ func (a *App) build(ctx context.Context) error {
 		Registry: reg,
 		Logger:   log,
 	}
+	if addrs := cfg.LiveKitReferAddresses; len(addrs) > 0 {
+		a.transfers = livekit.NewTransferRoutes(a.LiveKit, cfg.LiveKitSIP.TrunkName+"-transfer", addrs, cfg.LiveKitTransferTTL)
+		a.Server.Transfers = a.transfers
+	}
 	return nil
 }
 
@@ -192,6 +197,9 @@ func (a *App) Start(ctx context.Context) {
 	go a.reconcilePresence(ctx)
 	go a.expireRecordings(ctx)
 	go a.maintainCallRecords(ctx)
+	if a.transfers != nil {
+		go a.transfers.RunSweeps(ctx, a.Config.LiveKitTransferTTL, a.Log)
+	}
 }
 
 // Close closes the connections New opened, last opened first.

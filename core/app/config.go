@@ -61,6 +61,12 @@ type Config struct {
 	LiveKitSIP livekit.SIPRouting
 	// LiveKitSIPTiming says how often every replica checks that routing.
 	LiveKitSIPTiming livekit.ReconcileTiming
+	// LiveKitReferAddresses are the carriers' addresses from which LiveKit takes the calls of REFER
+	// hand-offs, each to the single-use callee of its transfer; none turns REFER off (sipgate bridges).
+	LiveKitReferAddresses []string
+	// LiveKitTransferTTL bounds how long a transfer's callee stays open in LiveKit if sipgate never
+	// closes it.
+	LiveKitTransferTTL time.Duration
 
 	OIDCIssuerURL    string
 	OIDCAudience     string
@@ -115,20 +121,21 @@ type Config struct {
 // the required variables.
 func Defaults() Config {
 	return Config{
-		Addr:              "127.0.0.1:8080",
-		LogLevel:          slog.LevelInfo,
-		ShutdownTimeout:   20 * time.Second,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MigrateOnStart:    true,
-		ValkeyPrefix:      "meetline:",
-		S3Region:          "us-east-1",
-		S3Bucket:          "meetline",
-		LiveKitTokenTTL:   6 * time.Hour,
-		LiveKitSIP:        livekit.SIPRouting{TrunkName: "meetline-sipgate"},
-		LiveKitSIPTiming:  livekit.DefaultReconcileTiming,
-		OIDCAudience:      "meetline",
+		Addr:               "127.0.0.1:8080",
+		LogLevel:           slog.LevelInfo,
+		ShutdownTimeout:    20 * time.Second,
+		ReadHeaderTimeout:  10 * time.Second,
+		ReadTimeout:        30 * time.Second,
+		IdleTimeout:        2 * time.Minute,
+		MigrateOnStart:     true,
+		ValkeyPrefix:       "meetline:",
+		S3Region:           "us-east-1",
+		S3Bucket:           "meetline",
+		LiveKitTokenTTL:    6 * time.Hour,
+		LiveKitSIP:         livekit.SIPRouting{TrunkName: "meetline-sipgate"},
+		LiveKitSIPTiming:   livekit.DefaultReconcileTiming,
+		LiveKitTransferTTL: time.Minute,
+		OIDCAudience:       "meetline",
 
 		DevIssuerKeyFile: ".run/dev-issuer.pem",
 		PINRetries:       5,
@@ -205,6 +212,8 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.String(&c.LiveKitSIP.AuthUsername, "LIVEKIT_SIP_AUTH_USERNAME")
 	l.Secret(&c.LiveKitSIP.AuthPassword, "LIVEKIT_SIP_AUTH_PASSWORD")
 	l.Duration(&c.LiveKitSIPTiming.Interval, "LIVEKIT_SIP_RECONCILE_INTERVAL")
+	envconf.Value(l, &c.LiveKitReferAddresses, "LIVEKIT_SIP_REFER_ADDRESSES", parseAddresses)
+	l.Duration(&c.LiveKitTransferTTL, "LIVEKIT_SIP_TRANSFER_TTL")
 	envconf.Value(l, &c.WebhookRoomFilter, "LIVEKIT_WEBHOOK_ROOM_FILTER", parseRegexp)
 
 	l.String(&c.OIDCIssuerURL, "OIDC_ISSUER_URL")
@@ -316,6 +325,8 @@ func (c *Config) check(l *envconf.Loader) {
 		need("LIVEKIT_SIP_AUTH_PASSWORD", "the password that goes with LIVEKIT_SIP_AUTH_USERNAME")
 	case sip.AuthUsername == "" && sip.AuthPassword != "":
 		need("LIVEKIT_SIP_AUTH_USERNAME", "the user name that goes with LIVEKIT_SIP_AUTH_PASSWORD")
+	case len(c.LiveKitReferAddresses) > 0 && sip.AuthUsername == "":
+		need("LIVEKIT_SIP_AUTH_USERNAME", "sipgate's digest credentials: with LIVEKIT_SIP_REFER_ADDRESSES set, they alone keep a carrier's call to a room's name out of sipgate's trunk")
 	}
 }
 

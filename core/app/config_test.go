@@ -113,6 +113,9 @@ func TestLoadConfigSIPRouting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(c.LiveKitReferAddresses) != 0 || c.LiveKitTransferTTL != time.Minute {
+		t.Errorf("REFER carriers %v, transfer TTL %v; want none, 1m", c.LiveKitReferAddresses, c.LiveKitTransferTTL)
+	}
 	want := livekit.SIPRouting{TrunkName: "sip-eu", AllowedAddresses: []string{"192.0.2.10", "2001:db8::/64"},
 		AuthUsername: "sipgate", AuthPassword: "pw"}
 	if sip := c.LiveKitSIP; sip.TrunkName != want.TrunkName || !slices.Equal(sip.AllowedAddresses, want.AllowedAddresses) ||
@@ -129,6 +132,8 @@ func TestLoadConfigSIPRouting(t *testing.T) {
 		{"bad prefix", getenv(minimal, "LIVEKIT_SIP_ALLOWED_ADDRESSES", "10.0.0.0/33"), `LIVEKIT_SIP_ALLOWED_ADDRESSES="10.0.0.0/33"`},
 		{"user without password", getenv(minimal, "LIVEKIT_SIP_AUTH_USERNAME", "sipgate"), `LIVEKIT_SIP_AUTH_PASSWORD=""`},
 		{"password without user", getenv(minimal, "LIVEKIT_SIP_AUTH_PASSWORD", "hunter2"), `LIVEKIT_SIP_AUTH_USERNAME=""`},
+		{"REFER carriers without sipgate's credentials", getenv(minimal, "LIVEKIT_SIP_REFER_ADDRESSES", "192.0.2.0/24"), `LIVEKIT_SIP_AUTH_USERNAME=""`},
+		{"REFER carrier by name", getenv(minimal, "LIVEKIT_SIP_REFER_ADDRESSES", "carrier.example"), `LIVEKIT_SIP_REFER_ADDRESSES="carrier.example"`},
 	} {
 		_, err := load(tt.env)
 		if err == nil || !strings.Contains(err.Error(), tt.wants) || strings.Contains(err.Error(), "hunter2") {

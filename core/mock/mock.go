@@ -16,6 +16,7 @@ import (
 var (
 	_ core.LiveRooms       = (*LiveRooms)(nil)
 	_ core.RecordingBucket = (*RecordingBucket)(nil)
+	_ core.TransferRoutes  = (*TransferRoutes)(nil)
 )
 
 // LiveRooms is a core.LiveRooms.
@@ -92,3 +93,17 @@ func (m *RecordingBucket) SignedGetHeaders(key string) (map[string][]string, err
 }
 
 func (m *RecordingBucket) Remove(ctx context.Context, key string) error { return m.RemoveFn(ctx, key) }
+
+// TransferRoutes is a core.TransferRoutes.
+type TransferRoutes struct {
+	OpenFn  func(ctx context.Context, g core.TransferGuest) (core.Transfer, error)
+	CloseFn func(ctx context.Context, target string) error
+}
+
+func (m *TransferRoutes) Open(ctx context.Context, g core.TransferGuest) (core.Transfer, error) {
+	return m.OpenFn(ctx, g)
+}
+
+func (m *TransferRoutes) Close(ctx context.Context, target string) error {
+	return m.CloseFn(ctx, target)
+}

@@ -227,3 +227,34 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.next.RoundTrip(r)
 }
+
+// roles maps the roles JoinRoom names (sipgate.Admission.Role) back to the API's.
+var roles = map[string]meetlinev1.Role{
+	"member":        meetlinev1.Role_ROLE_MEMBER,
+	"administrator": meetlinev1.Role_ROLE_ADMINISTRATOR,
+	"owner":         meetlinev1.Role_ROLE_OWNER,
+}
+
+// OpenTransfer asks the core for a transfer's target. It is tried once: the caller is waiting, and
+// sipgate bridges the call when it fails.
+func (c *Client) OpenTransfer(ctx context.Context, callID, roomID, role string) (sipgate.Transfer, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := c.rpc.OpenTransfer(ctx, &meetlinev1.OpenTransferRequest{RoomId: roomID, CallId: callID, Role: roles[role]})
+	if err != nil {
+		return sipgate.Transfer{}, coreError(err)
+	}
+	return sipgate.Transfer{Target: res.TargetUser, Expires: res.ExpireTime.AsTime()}, nil
+}
+
+// CloseTransfer closes a transfer, retried like the other calls (closing twice is harmless).
+func (c *Client) CloseTransfer(ctx context.Context, target string) error {
+	err := c.retry(ctx, func(ctx context.Context) error {
+		_, err := c.rpc.CloseTransfer(ctx, &meetlinev1.CloseTransferRequest{TargetUser: target})
+		return err
+	})
+	if err != nil {
+		return coreError(err)
+	}
+	return nil
+}

@@ -144,6 +144,204 @@ func (KeypadCommand) EnumDescriptor() ([]byte, []int) {
 	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{1}
 }
 
+type OpenTransferRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The meetline room the call was admitted to.
+	RoomId string `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// sipgate's id for the call, as in JoinRoomRequest.call_id.
+	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// The caller's role in the room, as JoinRoom admitted it.
+	Role          Role `protobuf:"varint,3,opt,name=role,proto3,enum=meetline.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenTransferRequest) Reset() {
+	*x = OpenTransferRequest{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenTransferRequest) ProtoMessage() {}
+
+func (x *OpenTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenTransferRequest.ProtoReflect.Descriptor instead.
+func (*OpenTransferRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *OpenTransferRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *OpenTransferRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *OpenTransferRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+type OpenTransferResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user part of the Refer-To URI (the callee LiveKit sees):
+	// unguessable, valid until expire_time.
+	TargetUser    string                 `protobuf:"bytes,1,opt,name=target_user,json=targetUser,proto3" json:"target_user,omitempty"`
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenTransferResponse) Reset() {
+	*x = OpenTransferResponse{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenTransferResponse) ProtoMessage() {}
+
+func (x *OpenTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenTransferResponse.ProtoReflect.Descriptor instead.
+func (*OpenTransferResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OpenTransferResponse) GetTargetUser() string {
+	if x != nil {
+		return x.TargetUser
+	}
+	return ""
+}
+
+func (x *OpenTransferResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+type CloseTransferRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// OpenTransferResponse.target_user.
+	TargetUser    string `protobuf:"bytes,1,opt,name=target_user,json=targetUser,proto3" json:"target_user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseTransferRequest) Reset() {
+	*x = CloseTransferRequest{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseTransferRequest) ProtoMessage() {}
+
+func (x *CloseTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseTransferRequest.ProtoReflect.Descriptor instead.
+func (*CloseTransferRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CloseTransferRequest) GetTargetUser() string {
+	if x != nil {
+		return x.TargetUser
+	}
+	return ""
+}
+
+type CloseTransferResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseTransferResponse) Reset() {
+	*x = CloseTransferResponse{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseTransferResponse) ProtoMessage() {}
+
+func (x *CloseTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseTransferResponse.ProtoReflect.Descriptor instead.
+func (*CloseTransferResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{3}
+}
+
 type ResolvePinRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The number the caller dialled, as the carrier sent it.
@@ -165,7 +363,7 @@ type ResolvePinRequest struct {
 
 func (x *ResolvePinRequest) Reset() {
 	*x = ResolvePinRequest{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[0]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -177,7 +375,7 @@ func (x *ResolvePinRequest) String() string {
 func (*ResolvePinRequest) ProtoMessage() {}
 
 func (x *ResolvePinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[0]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -190,7 +388,7 @@ func (x *ResolvePinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvePinRequest.ProtoReflect.Descriptor instead.
 func (*ResolvePinRequest) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{0}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ResolvePinRequest) GetCalledNumber() string {
@@ -246,7 +444,7 @@ type ResolvePinResponse struct {
 
 func (x *ResolvePinResponse) Reset() {
 	*x = ResolvePinResponse{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[1]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -258,7 +456,7 @@ func (x *ResolvePinResponse) String() string {
 func (*ResolvePinResponse) ProtoMessage() {}
 
 func (x *ResolvePinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[1]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -271,7 +469,7 @@ func (x *ResolvePinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolvePinResponse.ProtoReflect.Descriptor instead.
 func (*ResolvePinResponse) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{1}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ResolvePinResponse) GetRoomId() string {
@@ -326,7 +524,7 @@ type LookupNumberRequest struct {
 
 func (x *LookupNumberRequest) Reset() {
 	*x = LookupNumberRequest{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[2]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +536,7 @@ func (x *LookupNumberRequest) String() string {
 func (*LookupNumberRequest) ProtoMessage() {}
 
 func (x *LookupNumberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[2]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +549,7 @@ func (x *LookupNumberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupNumberRequest.ProtoReflect.Descriptor instead.
 func (*LookupNumberRequest) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{2}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *LookupNumberRequest) GetCalledNumber() string {
@@ -378,7 +576,7 @@ type LookupNumberResponse struct {
 
 func (x *LookupNumberResponse) Reset() {
 	*x = LookupNumberResponse{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[3]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -390,7 +588,7 @@ func (x *LookupNumberResponse) String() string {
 func (*LookupNumberResponse) ProtoMessage() {}
 
 func (x *LookupNumberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[3]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -403,7 +601,7 @@ func (x *LookupNumberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupNumberResponse.ProtoReflect.Descriptor instead.
 func (*LookupNumberResponse) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{3}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *LookupNumberResponse) GetE164() string {
@@ -456,7 +654,7 @@ type JoinRoomRequest struct {
 
 func (x *JoinRoomRequest) Reset() {
 	*x = JoinRoomRequest{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[4]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -468,7 +666,7 @@ func (x *JoinRoomRequest) String() string {
 func (*JoinRoomRequest) ProtoMessage() {}
 
 func (x *JoinRoomRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[4]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -481,7 +679,7 @@ func (x *JoinRoomRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRoomRequest.ProtoReflect.Descriptor instead.
 func (*JoinRoomRequest) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{4}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *JoinRoomRequest) GetRoomId() string {
@@ -521,7 +719,7 @@ type JoinRoomResponse struct {
 
 func (x *JoinRoomResponse) Reset() {
 	*x = JoinRoomResponse{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[5]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -533,7 +731,7 @@ func (x *JoinRoomResponse) String() string {
 func (*JoinRoomResponse) ProtoMessage() {}
 
 func (x *JoinRoomResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[5]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -546,7 +744,7 @@ func (x *JoinRoomResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRoomResponse.ProtoReflect.Descriptor instead.
 func (*JoinRoomResponse) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{5}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *JoinRoomResponse) GetStatus() CallStatus {
@@ -596,7 +794,7 @@ type ReportHandoffFailureRequest struct {
 
 func (x *ReportHandoffFailureRequest) Reset() {
 	*x = ReportHandoffFailureRequest{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[6]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +806,7 @@ func (x *ReportHandoffFailureRequest) String() string {
 func (*ReportHandoffFailureRequest) ProtoMessage() {}
 
 func (x *ReportHandoffFailureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[6]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +819,7 @@ func (x *ReportHandoffFailureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportHandoffFailureRequest.ProtoReflect.Descriptor instead.
 func (*ReportHandoffFailureRequest) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{6}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReportHandoffFailureRequest) GetLivekitRoom() string {
@@ -660,7 +858,7 @@ type ReportHandoffFailureResponse struct {
 
 func (x *ReportHandoffFailureResponse) Reset() {
 	*x = ReportHandoffFailureResponse{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[7]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -672,7 +870,7 @@ func (x *ReportHandoffFailureResponse) String() string {
 func (*ReportHandoffFailureResponse) ProtoMessage() {}
 
 func (x *ReportHandoffFailureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[7]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -685,7 +883,7 @@ func (x *ReportHandoffFailureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportHandoffFailureResponse.ProtoReflect.Descriptor instead.
 func (*ReportHandoffFailureResponse) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{7}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{11}
 }
 
 type PhoneCommandRequest struct {
@@ -701,7 +899,7 @@ type PhoneCommandRequest struct {
 
 func (x *PhoneCommandRequest) Reset() {
 	*x = PhoneCommandRequest{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[8]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +911,7 @@ func (x *PhoneCommandRequest) String() string {
 func (*PhoneCommandRequest) ProtoMessage() {}
 
 func (x *PhoneCommandRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[8]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +924,7 @@ func (x *PhoneCommandRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneCommandRequest.ProtoReflect.Descriptor instead.
 func (*PhoneCommandRequest) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{8}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PhoneCommandRequest) GetCallId() string {
@@ -766,7 +964,7 @@ type PhoneCommandResponse struct {
 
 func (x *PhoneCommandResponse) Reset() {
 	*x = PhoneCommandResponse{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[9]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -778,7 +976,7 @@ func (x *PhoneCommandResponse) String() string {
 func (*PhoneCommandResponse) ProtoMessage() {}
 
 func (x *PhoneCommandResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[9]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -791,7 +989,7 @@ func (x *PhoneCommandResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PhoneCommandResponse.ProtoReflect.Descriptor instead.
 func (*PhoneCommandResponse) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{9}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PhoneCommandResponse) GetMuted() bool {
@@ -874,7 +1072,7 @@ type CallRecord struct {
 
 func (x *CallRecord) Reset() {
 	*x = CallRecord{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[10]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +1084,7 @@ func (x *CallRecord) String() string {
 func (*CallRecord) ProtoMessage() {}
 
 func (x *CallRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[10]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +1097,7 @@ func (x *CallRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallRecord.ProtoReflect.Descriptor instead.
 func (*CallRecord) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{10}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CallRecord) GetId() string {
@@ -1066,7 +1264,7 @@ type RecordCallsRequest struct {
 
 func (x *RecordCallsRequest) Reset() {
 	*x = RecordCallsRequest{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[11]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1276,7 @@ func (x *RecordCallsRequest) String() string {
 func (*RecordCallsRequest) ProtoMessage() {}
 
 func (x *RecordCallsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[11]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1289,7 @@ func (x *RecordCallsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCallsRequest.ProtoReflect.Descriptor instead.
 func (*RecordCallsRequest) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{11}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RecordCallsRequest) GetRecords() []*CallRecord {
@@ -1111,7 +1309,7 @@ type RecordCallsResponse struct {
 
 func (x *RecordCallsResponse) Reset() {
 	*x = RecordCallsResponse{}
-	mi := &file_meetline_v1_telephony_proto_msgTypes[12]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1321,7 @@ func (x *RecordCallsResponse) String() string {
 func (*RecordCallsResponse) ProtoMessage() {}
 
 func (x *RecordCallsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meetline_v1_telephony_proto_msgTypes[12]
+	mi := &file_meetline_v1_telephony_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1334,7 @@ func (x *RecordCallsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordCallsResponse.ProtoReflect.Descriptor instead.
 func (*RecordCallsResponse) Descriptor() ([]byte, []int) {
-	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{12}
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RecordCallsResponse) GetIds() []string {
@@ -1150,7 +1348,20 @@ var File_meetline_v1_telephony_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmeetline/v1/telephony.proto\x12\vmeetline.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18meetline/v1/common.proto\x1a\x17meetline/v1/trunk.proto\"\xa7\x01\n" +
+	"\x1bmeetline/v1/telephony.proto\x12\vmeetline.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18meetline/v1/common.proto\x1a\x17meetline/v1/trunk.proto\"n\n" +
+	"\x13OpenTransferRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x17\n" +
+	"\acall_id\x18\x02 \x01(\tR\x06callId\x12%\n" +
+	"\x04role\x18\x03 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"t\n" +
+	"\x14OpenTransferResponse\x12\x1f\n" +
+	"\vtarget_user\x18\x01 \x01(\tR\n" +
+	"targetUser\x12;\n" +
+	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"7\n" +
+	"\x14CloseTransferRequest\x12\x1f\n" +
+	"\vtarget_user\x18\x01 \x01(\tR\n" +
+	"targetUser\"\x17\n" +
+	"\x15CloseTransferResponse\"\xa7\x01\n" +
 	"\x11ResolvePinRequest\x12#\n" +
 	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\x12\x10\n" +
 	"\x03pin\x18\x02 \x01(\tR\x03pin\x12\x1b\n" +
@@ -1247,7 +1458,7 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x1aKEYPAD_COMMAND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aKEYPAD_COMMAND_TOGGLE_MUTE\x10\x01\x12\x1e\n" +
 	"\x1aKEYPAD_COMMAND_TOGGLE_HAND\x10\x02\x12\x19\n" +
-	"\x15KEYPAD_COMMAND_STATUS\x10\x032\xa4\x04\n" +
+	"\x15KEYPAD_COMMAND_STATUS\x10\x032\xd6\x05\n" +
 	"\x10TelephonyService\x12X\n" +
 	"\fLookupNumber\x12 .meetline.v1.LookupNumberRequest\x1a!.meetline.v1.LookupNumberResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
@@ -1255,7 +1466,9 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\bJoinRoom\x12\x1c.meetline.v1.JoinRoomRequest\x1a\x1d.meetline.v1.JoinRoomResponse0\x01\x12k\n" +
 	"\x14ReportHandoffFailure\x12(.meetline.v1.ReportHandoffFailureRequest\x1a).meetline.v1.ReportHandoffFailureResponse\x12S\n" +
 	"\fPhoneCommand\x12 .meetline.v1.PhoneCommandRequest\x1a!.meetline.v1.PhoneCommandResponse\x12U\n" +
-	"\vRecordCalls\x12\x1f.meetline.v1.RecordCallsRequest\x1a .meetline.v1.RecordCallsResponse\"\x03\x90\x02\x02B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\vRecordCalls\x12\x1f.meetline.v1.RecordCallsRequest\x1a .meetline.v1.RecordCallsResponse\"\x03\x90\x02\x02\x12S\n" +
+	"\fOpenTransfer\x12 .meetline.v1.OpenTransferRequest\x1a!.meetline.v1.OpenTransferResponse\x12[\n" +
+	"\rCloseTransfer\x12!.meetline.v1.CloseTransferRequest\x1a\".meetline.v1.CloseTransferResponse\"\x03\x90\x02\x02B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_telephony_proto_rawDescOnce sync.Once
@@ -1270,57 +1483,67 @@ func file_meetline_v1_telephony_proto_rawDescGZIP() []byte {
 }
 
 var file_meetline_v1_telephony_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_meetline_v1_telephony_proto_goTypes = []any{
 	(CallStatus)(0),                      // 0: meetline.v1.CallStatus
 	(KeypadCommand)(0),                   // 1: meetline.v1.KeypadCommand
-	(*ResolvePinRequest)(nil),            // 2: meetline.v1.ResolvePinRequest
-	(*ResolvePinResponse)(nil),           // 3: meetline.v1.ResolvePinResponse
-	(*LookupNumberRequest)(nil),          // 4: meetline.v1.LookupNumberRequest
-	(*LookupNumberResponse)(nil),         // 5: meetline.v1.LookupNumberResponse
-	(*JoinRoomRequest)(nil),              // 6: meetline.v1.JoinRoomRequest
-	(*JoinRoomResponse)(nil),             // 7: meetline.v1.JoinRoomResponse
-	(*ReportHandoffFailureRequest)(nil),  // 8: meetline.v1.ReportHandoffFailureRequest
-	(*ReportHandoffFailureResponse)(nil), // 9: meetline.v1.ReportHandoffFailureResponse
-	(*PhoneCommandRequest)(nil),          // 10: meetline.v1.PhoneCommandRequest
-	(*PhoneCommandResponse)(nil),         // 11: meetline.v1.PhoneCommandResponse
-	(*CallRecord)(nil),                   // 12: meetline.v1.CallRecord
-	(*RecordCallsRequest)(nil),           // 13: meetline.v1.RecordCallsRequest
-	(*RecordCallsResponse)(nil),          // 14: meetline.v1.RecordCallsResponse
-	(AccessLevel)(0),                     // 15: meetline.v1.AccessLevel
-	(*durationpb.Duration)(nil),          // 16: google.protobuf.Duration
-	(Handoff)(0),                         // 17: meetline.v1.Handoff
-	(Role)(0),                            // 18: meetline.v1.Role
-	(*timestamppb.Timestamp)(nil),        // 19: google.protobuf.Timestamp
+	(*OpenTransferRequest)(nil),          // 2: meetline.v1.OpenTransferRequest
+	(*OpenTransferResponse)(nil),         // 3: meetline.v1.OpenTransferResponse
+	(*CloseTransferRequest)(nil),         // 4: meetline.v1.CloseTransferRequest
+	(*CloseTransferResponse)(nil),        // 5: meetline.v1.CloseTransferResponse
+	(*ResolvePinRequest)(nil),            // 6: meetline.v1.ResolvePinRequest
+	(*ResolvePinResponse)(nil),           // 7: meetline.v1.ResolvePinResponse
+	(*LookupNumberRequest)(nil),          // 8: meetline.v1.LookupNumberRequest
+	(*LookupNumberResponse)(nil),         // 9: meetline.v1.LookupNumberResponse
+	(*JoinRoomRequest)(nil),              // 10: meetline.v1.JoinRoomRequest
+	(*JoinRoomResponse)(nil),             // 11: meetline.v1.JoinRoomResponse
+	(*ReportHandoffFailureRequest)(nil),  // 12: meetline.v1.ReportHandoffFailureRequest
+	(*ReportHandoffFailureResponse)(nil), // 13: meetline.v1.ReportHandoffFailureResponse
+	(*PhoneCommandRequest)(nil),          // 14: meetline.v1.PhoneCommandRequest
+	(*PhoneCommandResponse)(nil),         // 15: meetline.v1.PhoneCommandResponse
+	(*CallRecord)(nil),                   // 16: meetline.v1.CallRecord
+	(*RecordCallsRequest)(nil),           // 17: meetline.v1.RecordCallsRequest
+	(*RecordCallsResponse)(nil),          // 18: meetline.v1.RecordCallsResponse
+	(Role)(0),                            // 19: meetline.v1.Role
+	(*timestamppb.Timestamp)(nil),        // 20: google.protobuf.Timestamp
+	(AccessLevel)(0),                     // 21: meetline.v1.AccessLevel
+	(*durationpb.Duration)(nil),          // 22: google.protobuf.Duration
+	(Handoff)(0),                         // 23: meetline.v1.Handoff
 }
 var file_meetline_v1_telephony_proto_depIdxs = []int32{
-	15, // 0: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
-	16, // 1: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
-	17, // 2: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
-	0,  // 3: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
-	18, // 4: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
-	1,  // 5: meetline.v1.PhoneCommandRequest.command:type_name -> meetline.v1.KeypadCommand
-	19, // 6: meetline.v1.CallRecord.start_time:type_name -> google.protobuf.Timestamp
-	19, // 7: meetline.v1.CallRecord.answer_time:type_name -> google.protobuf.Timestamp
-	19, // 8: meetline.v1.CallRecord.end_time:type_name -> google.protobuf.Timestamp
-	12, // 9: meetline.v1.RecordCallsRequest.records:type_name -> meetline.v1.CallRecord
-	4,  // 10: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
-	2,  // 11: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
-	6,  // 12: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
-	8,  // 13: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
-	10, // 14: meetline.v1.TelephonyService.PhoneCommand:input_type -> meetline.v1.PhoneCommandRequest
-	13, // 15: meetline.v1.TelephonyService.RecordCalls:input_type -> meetline.v1.RecordCallsRequest
-	5,  // 16: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
-	3,  // 17: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
-	7,  // 18: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
-	9,  // 19: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
-	11, // 20: meetline.v1.TelephonyService.PhoneCommand:output_type -> meetline.v1.PhoneCommandResponse
-	14, // 21: meetline.v1.TelephonyService.RecordCalls:output_type -> meetline.v1.RecordCallsResponse
-	16, // [16:22] is the sub-list for method output_type
-	10, // [10:16] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	19, // 0: meetline.v1.OpenTransferRequest.role:type_name -> meetline.v1.Role
+	20, // 1: meetline.v1.OpenTransferResponse.expire_time:type_name -> google.protobuf.Timestamp
+	21, // 2: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
+	22, // 3: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
+	23, // 4: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
+	0,  // 5: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
+	19, // 6: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
+	1,  // 7: meetline.v1.PhoneCommandRequest.command:type_name -> meetline.v1.KeypadCommand
+	20, // 8: meetline.v1.CallRecord.start_time:type_name -> google.protobuf.Timestamp
+	20, // 9: meetline.v1.CallRecord.answer_time:type_name -> google.protobuf.Timestamp
+	20, // 10: meetline.v1.CallRecord.end_time:type_name -> google.protobuf.Timestamp
+	16, // 11: meetline.v1.RecordCallsRequest.records:type_name -> meetline.v1.CallRecord
+	8,  // 12: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
+	6,  // 13: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
+	10, // 14: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
+	12, // 15: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
+	14, // 16: meetline.v1.TelephonyService.PhoneCommand:input_type -> meetline.v1.PhoneCommandRequest
+	17, // 17: meetline.v1.TelephonyService.RecordCalls:input_type -> meetline.v1.RecordCallsRequest
+	2,  // 18: meetline.v1.TelephonyService.OpenTransfer:input_type -> meetline.v1.OpenTransferRequest
+	4,  // 19: meetline.v1.TelephonyService.CloseTransfer:input_type -> meetline.v1.CloseTransferRequest
+	9,  // 20: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
+	7,  // 21: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
+	11, // 22: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
+	13, // 23: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
+	15, // 24: meetline.v1.TelephonyService.PhoneCommand:output_type -> meetline.v1.PhoneCommandResponse
+	18, // 25: meetline.v1.TelephonyService.RecordCalls:output_type -> meetline.v1.RecordCallsResponse
+	3,  // 26: meetline.v1.TelephonyService.OpenTransfer:output_type -> meetline.v1.OpenTransferResponse
+	5,  // 27: meetline.v1.TelephonyService.CloseTransfer:output_type -> meetline.v1.CloseTransferResponse
+	20, // [20:28] is the sub-list for method output_type
+	12, // [12:20] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_telephony_proto_init() }
@@ -1336,7 +1559,7 @@ func file_meetline_v1_telephony_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_telephony_proto_rawDesc), len(file_meetline_v1_telephony_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -51,6 +51,12 @@ const (
 	// TelephonyServiceRecordCallsProcedure is the fully-qualified name of the TelephonyService's
 	// RecordCalls RPC.
 	TelephonyServiceRecordCallsProcedure = "/meetline.v1.TelephonyService/RecordCalls"
+	// TelephonyServiceOpenTransferProcedure is the fully-qualified name of the TelephonyService's
+	// OpenTransfer RPC.
+	TelephonyServiceOpenTransferProcedure = "/meetline.v1.TelephonyService/OpenTransfer"
+	// TelephonyServiceCloseTransferProcedure is the fully-qualified name of the TelephonyService's
+	// CloseTransfer RPC.
+	TelephonyServiceCloseTransferProcedure = "/meetline.v1.TelephonyService/CloseTransfer"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -99,6 +105,19 @@ type TelephonyServiceClient interface {
 	// the final entry of a call replaces its "started" entry, never the
 	// reverse. InvalidArgument names the first bad record; none is stored.
 	RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error)
+	// OpenTransfer opens a single-use way into a room for a caller admitted
+	// on a REFER trunk: LiveKit routes a call to target_user, from the
+	// carriers' addresses the core allows (LIVEKIT_SIP_REFER_ADDRESSES), to
+	// the room with the attributes given here, until expire_time or
+	// CloseTransfer; any other call from those addresses meets LiveKit's
+	// digest challenge. sipgate puts target_user in the REFER's Refer-To.
+	// FailedPrecondition when the core allows no carrier address (REFER is
+	// off: sipgate bridges); NotFound for an unknown room.
+	OpenTransfer(context.Context, *v1.OpenTransferRequest) (*v1.OpenTransferResponse, error)
+	// CloseTransfer closes a way OpenTransfer opened, once the carrier's call
+	// landed or the transfer failed, so that it serves one call. Closing one
+	// already closed (or expired) succeeds.
+	CloseTransfer(context.Context, *v1.CloseTransferRequest) (*v1.CloseTransferResponse, error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -151,6 +170,19 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		openTransfer: connect.NewClient[v1.OpenTransferRequest, v1.OpenTransferResponse](
+			httpClient,
+			baseURL+TelephonyServiceOpenTransferProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("OpenTransfer")),
+			connect.WithClientOptions(opts...),
+		),
+		closeTransfer: connect.NewClient[v1.CloseTransferRequest, v1.CloseTransferResponse](
+			httpClient,
+			baseURL+TelephonyServiceCloseTransferProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("CloseTransfer")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -162,6 +194,8 @@ type telephonyServiceClient struct {
 	reportHandoffFailure *connect.Client[v1.ReportHandoffFailureRequest, v1.ReportHandoffFailureResponse]
 	phoneCommand         *connect.Client[v1.PhoneCommandRequest, v1.PhoneCommandResponse]
 	recordCalls          *connect.Client[v1.RecordCallsRequest, v1.RecordCallsResponse]
+	openTransfer         *connect.Client[v1.OpenTransferRequest, v1.OpenTransferResponse]
+	closeTransfer        *connect.Client[v1.CloseTransferRequest, v1.CloseTransferResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -214,6 +248,24 @@ func (c *telephonyServiceClient) RecordCalls(ctx context.Context, req *v1.Record
 	return nil, err
 }
 
+// OpenTransfer calls meetline.v1.TelephonyService.OpenTransfer.
+func (c *telephonyServiceClient) OpenTransfer(ctx context.Context, req *v1.OpenTransferRequest) (*v1.OpenTransferResponse, error) {
+	response, err := c.openTransfer.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// CloseTransfer calls meetline.v1.TelephonyService.CloseTransfer.
+func (c *telephonyServiceClient) CloseTransfer(ctx context.Context, req *v1.CloseTransferRequest) (*v1.CloseTransferResponse, error) {
+	response, err := c.closeTransfer.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // TelephonyServiceHandler is an implementation of the meetline.v1.TelephonyService service.
 type TelephonyServiceHandler interface {
 	// LookupNumber says whether a called number belongs to an enabled trunk,
@@ -260,6 +312,19 @@ type TelephonyServiceHandler interface {
 	// the final entry of a call replaces its "started" entry, never the
 	// reverse. InvalidArgument names the first bad record; none is stored.
 	RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error)
+	// OpenTransfer opens a single-use way into a room for a caller admitted
+	// on a REFER trunk: LiveKit routes a call to target_user, from the
+	// carriers' addresses the core allows (LIVEKIT_SIP_REFER_ADDRESSES), to
+	// the room with the attributes given here, until expire_time or
+	// CloseTransfer; any other call from those addresses meets LiveKit's
+	// digest challenge. sipgate puts target_user in the REFER's Refer-To.
+	// FailedPrecondition when the core allows no carrier address (REFER is
+	// off: sipgate bridges); NotFound for an unknown room.
+	OpenTransfer(context.Context, *v1.OpenTransferRequest) (*v1.OpenTransferResponse, error)
+	// CloseTransfer closes a way OpenTransfer opened, once the carrier's call
+	// landed or the transfer failed, so that it serves one call. Closing one
+	// already closed (or expired) succeeds.
+	CloseTransfer(context.Context, *v1.CloseTransferRequest) (*v1.CloseTransferResponse, error)
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -308,6 +373,19 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServiceOpenTransferHandler := connect.NewUnaryHandlerSimple(
+		TelephonyServiceOpenTransferProcedure,
+		svc.OpenTransfer,
+		connect.WithSchema(telephonyServiceMethods.ByName("OpenTransfer")),
+		connect.WithHandlerOptions(opts...),
+	)
+	telephonyServiceCloseTransferHandler := connect.NewUnaryHandlerSimple(
+		TelephonyServiceCloseTransferProcedure,
+		svc.CloseTransfer,
+		connect.WithSchema(telephonyServiceMethods.ByName("CloseTransfer")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
@@ -322,6 +400,10 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 			telephonyServicePhoneCommandHandler.ServeHTTP(w, r)
 		case TelephonyServiceRecordCallsProcedure:
 			telephonyServiceRecordCallsHandler.ServeHTTP(w, r)
+		case TelephonyServiceOpenTransferProcedure:
+			telephonyServiceOpenTransferHandler.ServeHTTP(w, r)
+		case TelephonyServiceCloseTransferProcedure:
+			telephonyServiceCloseTransferHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -353,4 +435,12 @@ func (UnimplementedTelephonyServiceHandler) PhoneCommand(context.Context, *v1.Ph
 
 func (UnimplementedTelephonyServiceHandler) RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.RecordCalls is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) OpenTransfer(context.Context, *v1.OpenTransferRequest) (*v1.OpenTransferResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.OpenTransfer is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) CloseTransfer(context.Context, *v1.CloseTransferRequest) (*v1.CloseTransferResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.CloseTransfer is not implemented"))
 }

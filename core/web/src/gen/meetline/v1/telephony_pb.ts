@@ -16,7 +16,97 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlImgKG1JlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBIUCgxsaXZla2l0X3Jvb20YASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzaXBfc3RhdHVzGAMgASgFEg4KBnJlYXNvbhgEIAEoCSIeChxSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlImQKE1Bob25lQ29tbWFuZFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRIPCgdyb29tX2lkGAIgASgJEisKB2NvbW1hbmQYAyABKA4yGi5tZWV0bGluZS52MS5LZXlwYWRDb21tYW5kImgKFFBob25lQ29tbWFuZFJlc3BvbnNlEg0KBW11dGVkGAEgASgIEhMKC2hhbmRfcmFpc2VkGAIgASgIEhYKDnVubXV0ZV9yZWZ1c2VkGAMgASgIEhQKDHBhcnRpY2lwYW50cxgEIAEoBSL4AwoKQ2FsbFJlY29yZBIKCgJpZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgthbnN3ZXJfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNhbGxlZF9udW1iZXIYBSABKAkSEAoIdHJ1bmtfaWQYBiABKAkSFQoNY2FsbGVyX21hc2tlZBgHIAEoCRITCgtjYWxsZXJfaGFzaBgIIAEoCRIRCgl0cmFuc3BvcnQYCSABKAkSEwoLZHRtZl9tZXRob2QYCiABKAkSEwoLcGluX291dGNvbWUYCyABKAkSDwoHcm9vbV9pZBgMIAEoCRIRCglhZG1pc3Npb24YDSABKAkSDwoHaGFuZG9mZhgOIAEoCRISCgpicmlkZ2VkX21zGA8gASgDEhEKCWhhbmd1cF9ieRgQIAEoCRIPCgdvdXRjb21lGBEgASgJEhAKCHNpcF9jb2RlGBIgASgFEg4KBnJlYXNvbhgTIAEoCRIQCghpbnN0YW5jZRgUIAEoCRINCgVmaW5hbBgVIAEoCBINCgVwaGFzZRgWIAEoCSI+ChJSZWNvcmRDYWxsc1JlcXVlc3QSKAoHcmVjb3JkcxgBIAMoCzIXLm1lZXRsaW5lLnYxLkNhbGxSZWNvcmQiIgoTUmVjb3JkQ2FsbHNSZXNwb25zZRILCgNpZHMYASADKAkquwEKCkNhbGxTdGF0dXMSGwoXQ0FMTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0ZPUl9IT1NUEAESIAocQ0FMTF9TVEFUVVNfV0FJVElOR19JTl9MT0JCWRACEhgKFENBTExfU1RBVFVTX0FETUlUVEVEEAMSFgoSQ0FMTF9TVEFUVVNfREVOSUVEEAQSGgoWQ0FMTF9TVEFUVVNfUk9PTV9FTkRFRBAFKooBCg1LZXlwYWRDb21tYW5kEh4KGktFWVBBRF9DT01NQU5EX1VOU1BFQ0lGSUVEEAASHgoaS0VZUEFEX0NPTU1BTkRfVE9HR0xFX01VVEUQARIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfSEFORBACEhkKFUtFWVBBRF9DT01NQU5EX1NUQVRVUxADMqQEChBUZWxlcGhvbnlTZXJ2aWNlElgKDExvb2t1cE51bWJlchIgLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlcXVlc3QaIS5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXNwb25zZSIDkAIBElIKClJlc29sdmVQaW4SHi5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVxdWVzdBofLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXNwb25zZSIDkAIBEkkKCEpvaW5Sb29tEhwubWVldGxpbmUudjEuSm9pblJvb21SZXF1ZXN0Gh0ubWVldGxpbmUudjEuSm9pblJvb21SZXNwb25zZTABEmsKFFJlcG9ydEhhbmRvZmZGYWlsdXJlEigubWVldGxpbmUudjEuUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXF1ZXN0GikubWVldGxpbmUudjEuUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXNwb25zZRJTCgxQaG9uZUNvbW1hbmQSIC5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXF1ZXN0GiEubWVldGxpbmUudjEuUGhvbmVDb21tYW5kUmVzcG9uc2USVQoLUmVjb3JkQ2FsbHMSHy5tZWV0bGluZS52MS5SZWNvcmRDYWxsc1JlcXVlc3QaIC5tZWV0bGluZS52MS5SZWNvcmRDYWxsc1Jlc3BvbnNlIgOQAgJCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIlgKE09wZW5UcmFuc2ZlclJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEh8KBHJvbGUYAyABKA4yES5tZWV0bGluZS52MS5Sb2xlIlwKFE9wZW5UcmFuc2ZlclJlc3BvbnNlEhMKC3RhcmdldF91c2VyGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIrChRDbG9zZVRyYW5zZmVyUmVxdWVzdBITCgt0YXJnZXRfdXNlchgBIAEoCSIXChVDbG9zZVRyYW5zZmVyUmVzcG9uc2UicwoRUmVzb2x2ZVBpblJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCRILCgNwaW4YAiABKAkSEQoJY2FsbGVyX2lkGAMgASgJEhYKDmNhbGxlcl90cnVzdGVkGAQgASgIEg8KB2NhbGxfaWQYBSABKAkiwAEKElJlc29sdmVQaW5SZXNwb25zZRIPCgdyb29tX2lkGAEgASgJEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIRCglyb29tX25hbWUYAyABKAkSLgoMYWNjZXNzX2xldmVsGAQgASgOMhgubWVldGxpbmUudjEuQWNjZXNzTGV2ZWwSEAoIbGFuZ3VhZ2UYBSABKAkSLgoLcmV0cnlfYWZ0ZXIYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iLAoTTG9va3VwTnVtYmVyUmVxdWVzdBIVCg1jYWxsZWRfbnVtYmVyGAEgASgJIoMBChRMb29rdXBOdW1iZXJSZXNwb25zZRIMCgRlMTY0GAEgASgJEhAKCHRydW5rX2lkGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEhIKCnBpbl9sZW5ndGgYBCABKAUSJQoHaGFuZG9mZhgFIAEoDjIULm1lZXRsaW5lLnYxLkhhbmRvZmYiRgoPSm9pblJvb21SZXF1ZXN0Eg8KB3Jvb21faWQYASABKAkSEQoJY2FsbGVyX2lkGAIgASgJEg8KB2NhbGxfaWQYAyABKAkiigEKEEpvaW5Sb29tUmVzcG9uc2USJwoGc3RhdHVzGAEgASgOMhcubWVldGxpbmUudjEuQ2FsbFN0YXR1cxIUCgxsaXZla2l0X3Jvb20YAiABKAkSFgoOcGFydGljaXBhbnRfaWQYAyABKAkSHwoEcm9sZRgEIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUiaAobUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXF1ZXN0EhQKDGxpdmVraXRfcm9vbRgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhIKCnNpcF9zdGF0dXMYAyABKAUSDgoGcmVhc29uGAQgASgJIh4KHFJlcG9ydEhhbmRvZmZGYWlsdXJlUmVzcG9uc2UiZAoTUGhvbmVDb21tYW5kUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJEg8KB3Jvb21faWQYAiABKAkSKwoHY29tbWFuZBgDIAEoDjIaLm1lZXRsaW5lLnYxLktleXBhZENvbW1hbmQiaAoUUGhvbmVDb21tYW5kUmVzcG9uc2USDQoFbXV0ZWQYASABKAgSEwoLaGFuZF9yYWlzZWQYAiABKAgSFgoOdW5tdXRlX3JlZnVzZWQYAyABKAgSFAoMcGFydGljaXBhbnRzGAQgASgFIvgDCgpDYWxsUmVjb3JkEgoKAmlkGAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2Fuc3dlcl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY2FsbGVkX251bWJlchgFIAEoCRIQCgh0cnVua19pZBgGIAEoCRIVCg1jYWxsZXJfbWFza2VkGAcgASgJEhMKC2NhbGxlcl9oYXNoGAggASgJEhEKCXRyYW5zcG9ydBgJIAEoCRITCgtkdG1mX21ldGhvZBgKIAEoCRITCgtwaW5fb3V0Y29tZRgLIAEoCRIPCgdyb29tX2lkGAwgASgJEhEKCWFkbWlzc2lvbhgNIAEoCRIPCgdoYW5kb2ZmGA4gASgJEhIKCmJyaWRnZWRfbXMYDyABKAMSEQoJaGFuZ3VwX2J5GBAgASgJEg8KB291dGNvbWUYESABKAkSEAoIc2lwX2NvZGUYEiABKAUSDgoGcmVhc29uGBMgASgJEhAKCGluc3RhbmNlGBQgASgJEg0KBWZpbmFsGBUgASgIEg0KBXBoYXNlGBYgASgJIj4KElJlY29yZENhbGxzUmVxdWVzdBIoCgdyZWNvcmRzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZCIiChNSZWNvcmRDYWxsc1Jlc3BvbnNlEgsKA2lkcxgBIAMoCSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUqigEKDUtleXBhZENvbW1hbmQSHgoaS0VZUEFEX0NPTU1BTkRfVU5TUEVDSUZJRUQQABIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfTVVURRABEh4KGktFWVBBRF9DT01NQU5EX1RPR0dMRV9IQU5EEAISGQoVS0VZUEFEX0NPTU1BTkRfU1RBVFVTEAMy1gUKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAESawoUUmVwb3J0SGFuZG9mZkZhaWx1cmUSKC5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlcXVlc3QaKS5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlElMKDFBob25lQ29tbWFuZBIgLm1lZXRsaW5lLnYxLlBob25lQ29tbWFuZFJlcXVlc3QaIS5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXNwb25zZRJVCgtSZWNvcmRDYWxscxIfLm1lZXRsaW5lLnYxLlJlY29yZENhbGxzUmVxdWVzdBogLm1lZXRsaW5lLnYxLlJlY29yZENhbGxzUmVzcG9uc2UiA5ACAhJTCgxPcGVuVHJhbnNmZXISIC5tZWV0bGluZS52MS5PcGVuVHJhbnNmZXJSZXF1ZXN0GiEubWVldGxpbmUudjEuT3BlblRyYW5zZmVyUmVzcG9uc2USWwoNQ2xvc2VUcmFuc2ZlchIhLm1lZXRsaW5lLnYxLkNsb3NlVHJhbnNmZXJSZXF1ZXN0GiIubWVldGxpbmUudjEuQ2xvc2VUcmFuc2ZlclJlc3BvbnNlIgOQAgJCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_trunk]);
+
+/**
+ * @generated from message meetline.v1.OpenTransferRequest
+ */
+export type OpenTransferRequest = Message<"meetline.v1.OpenTransferRequest"> & {
+  /**
+   * The meetline room the call was admitted to.
+   *
+   * @generated from field: string room_id = 1;
+   */
+  roomId: string;
+
+  /**
+   * sipgate's id for the call, as in JoinRoomRequest.call_id.
+   *
+   * @generated from field: string call_id = 2;
+   */
+  callId: string;
+
+  /**
+   * The caller's role in the room, as JoinRoom admitted it.
+   *
+   * @generated from field: meetline.v1.Role role = 3;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message meetline.v1.OpenTransferRequest.
+ * Use `create(OpenTransferRequestSchema)` to create a new message.
+ */
+export const OpenTransferRequestSchema: GenMessage<OpenTransferRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 0);
+
+/**
+ * @generated from message meetline.v1.OpenTransferResponse
+ */
+export type OpenTransferResponse = Message<"meetline.v1.OpenTransferResponse"> & {
+  /**
+   * The user part of the Refer-To URI (the callee LiveKit sees):
+   * unguessable, valid until expire_time.
+   *
+   * @generated from field: string target_user = 1;
+   */
+  targetUser: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expire_time = 2;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message meetline.v1.OpenTransferResponse.
+ * Use `create(OpenTransferResponseSchema)` to create a new message.
+ */
+export const OpenTransferResponseSchema: GenMessage<OpenTransferResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 1);
+
+/**
+ * @generated from message meetline.v1.CloseTransferRequest
+ */
+export type CloseTransferRequest = Message<"meetline.v1.CloseTransferRequest"> & {
+  /**
+   * OpenTransferResponse.target_user.
+   *
+   * @generated from field: string target_user = 1;
+   */
+  targetUser: string;
+};
+
+/**
+ * Describes the message meetline.v1.CloseTransferRequest.
+ * Use `create(CloseTransferRequestSchema)` to create a new message.
+ */
+export const CloseTransferRequestSchema: GenMessage<CloseTransferRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 2);
+
+/**
+ * @generated from message meetline.v1.CloseTransferResponse
+ */
+export type CloseTransferResponse = Message<"meetline.v1.CloseTransferResponse"> & {
+};
+
+/**
+ * Describes the message meetline.v1.CloseTransferResponse.
+ * Use `create(CloseTransferResponseSchema)` to create a new message.
+ */
+export const CloseTransferResponseSchema: GenMessage<CloseTransferResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 3);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -66,7 +156,7 @@ export type ResolvePinRequest = Message<"meetline.v1.ResolvePinRequest"> & {
  * Use `create(ResolvePinRequestSchema)` to create a new message.
  */
 export const ResolvePinRequestSchema: GenMessage<ResolvePinRequest> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 0);
+  messageDesc(file_meetline_v1_telephony, 4);
 
 /**
  * @generated from message meetline.v1.ResolvePinResponse
@@ -115,7 +205,7 @@ export type ResolvePinResponse = Message<"meetline.v1.ResolvePinResponse"> & {
  * Use `create(ResolvePinResponseSchema)` to create a new message.
  */
 export const ResolvePinResponseSchema: GenMessage<ResolvePinResponse> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 1);
+  messageDesc(file_meetline_v1_telephony, 5);
 
 /**
  * @generated from message meetline.v1.LookupNumberRequest
@@ -134,7 +224,7 @@ export type LookupNumberRequest = Message<"meetline.v1.LookupNumberRequest"> & {
  * Use `create(LookupNumberRequestSchema)` to create a new message.
  */
 export const LookupNumberRequestSchema: GenMessage<LookupNumberRequest> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 2);
+  messageDesc(file_meetline_v1_telephony, 6);
 
 /**
  * @generated from message meetline.v1.LookupNumberResponse
@@ -179,7 +269,7 @@ export type LookupNumberResponse = Message<"meetline.v1.LookupNumberResponse"> &
  * Use `create(LookupNumberResponseSchema)` to create a new message.
  */
 export const LookupNumberResponseSchema: GenMessage<LookupNumberResponse> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 3);
+  messageDesc(file_meetline_v1_telephony, 7);
 
 /**
  * @generated from message meetline.v1.JoinRoomRequest
@@ -212,7 +302,7 @@ export type JoinRoomRequest = Message<"meetline.v1.JoinRoomRequest"> & {
  * Use `create(JoinRoomRequestSchema)` to create a new message.
  */
 export const JoinRoomRequestSchema: GenMessage<JoinRoomRequest> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 4);
+  messageDesc(file_meetline_v1_telephony, 8);
 
 /**
  * @generated from message meetline.v1.JoinRoomResponse
@@ -251,7 +341,7 @@ export type JoinRoomResponse = Message<"meetline.v1.JoinRoomResponse"> & {
  * Use `create(JoinRoomResponseSchema)` to create a new message.
  */
 export const JoinRoomResponseSchema: GenMessage<JoinRoomResponse> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 5);
+  messageDesc(file_meetline_v1_telephony, 9);
 
 /**
  * @generated from message meetline.v1.ReportHandoffFailureRequest
@@ -294,7 +384,7 @@ export type ReportHandoffFailureRequest = Message<"meetline.v1.ReportHandoffFail
  * Use `create(ReportHandoffFailureRequestSchema)` to create a new message.
  */
 export const ReportHandoffFailureRequestSchema: GenMessage<ReportHandoffFailureRequest> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 6);
+  messageDesc(file_meetline_v1_telephony, 10);
 
 /**
  * @generated from message meetline.v1.ReportHandoffFailureResponse
@@ -307,7 +397,7 @@ export type ReportHandoffFailureResponse = Message<"meetline.v1.ReportHandoffFai
  * Use `create(ReportHandoffFailureResponseSchema)` to create a new message.
  */
 export const ReportHandoffFailureResponseSchema: GenMessage<ReportHandoffFailureResponse> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 7);
+  messageDesc(file_meetline_v1_telephony, 11);
 
 /**
  * @generated from message meetline.v1.PhoneCommandRequest
@@ -338,7 +428,7 @@ export type PhoneCommandRequest = Message<"meetline.v1.PhoneCommandRequest"> & {
  * Use `create(PhoneCommandRequestSchema)` to create a new message.
  */
 export const PhoneCommandRequestSchema: GenMessage<PhoneCommandRequest> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 8);
+  messageDesc(file_meetline_v1_telephony, 12);
 
 /**
  * @generated from message meetline.v1.PhoneCommandResponse
@@ -377,7 +467,7 @@ export type PhoneCommandResponse = Message<"meetline.v1.PhoneCommandResponse"> &
  * Use `create(PhoneCommandResponseSchema)` to create a new message.
  */
 export const PhoneCommandResponseSchema: GenMessage<PhoneCommandResponse> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 9);
+  messageDesc(file_meetline_v1_telephony, 13);
 
 /**
  * CallRecord is what sipgate keeps of one call, for operators and carriers'
@@ -537,7 +627,7 @@ export type CallRecord = Message<"meetline.v1.CallRecord"> & {
  * Use `create(CallRecordSchema)` to create a new message.
  */
 export const CallRecordSchema: GenMessage<CallRecord> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 10);
+  messageDesc(file_meetline_v1_telephony, 14);
 
 /**
  * @generated from message meetline.v1.RecordCallsRequest
@@ -556,7 +646,7 @@ export type RecordCallsRequest = Message<"meetline.v1.RecordCallsRequest"> & {
  * Use `create(RecordCallsRequestSchema)` to create a new message.
  */
 export const RecordCallsRequestSchema: GenMessage<RecordCallsRequest> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 11);
+  messageDesc(file_meetline_v1_telephony, 15);
 
 /**
  * @generated from message meetline.v1.RecordCallsResponse
@@ -575,7 +665,7 @@ export type RecordCallsResponse = Message<"meetline.v1.RecordCallsResponse"> & {
  * Use `create(RecordCallsResponseSchema)` to create a new message.
  */
 export const RecordCallsResponseSchema: GenMessage<RecordCallsResponse> = /*@__PURE__*/
-  messageDesc(file_meetline_v1_telephony, 12);
+  messageDesc(file_meetline_v1_telephony, 16);
 
 /**
  * CallStatus is where a phone caller stands on the way into a room.
@@ -767,6 +857,35 @@ export const TelephonyService: GenService<{
     methodKind: "unary";
     input: typeof RecordCallsRequestSchema;
     output: typeof RecordCallsResponseSchema;
+  },
+  /**
+   * OpenTransfer opens a single-use way into a room for a caller admitted
+   * on a REFER trunk: LiveKit routes a call to target_user, from the
+   * carriers' addresses the core allows (LIVEKIT_SIP_REFER_ADDRESSES), to
+   * the room with the attributes given here, until expire_time or
+   * CloseTransfer; any other call from those addresses meets LiveKit's
+   * digest challenge. sipgate puts target_user in the REFER's Refer-To.
+   * FailedPrecondition when the core allows no carrier address (REFER is
+   * off: sipgate bridges); NotFound for an unknown room.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.OpenTransfer
+   */
+  openTransfer: {
+    methodKind: "unary";
+    input: typeof OpenTransferRequestSchema;
+    output: typeof OpenTransferResponseSchema;
+  },
+  /**
+   * CloseTransfer closes a way OpenTransfer opened, once the carrier's call
+   * landed or the transfer failed, so that it serves one call. Closing one
+   * already closed (or expired) succeeds.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.CloseTransfer
+   */
+  closeTransfer: {
+    methodKind: "unary";
+    input: typeof CloseTransferRequestSchema;
+    output: typeof CloseTransferResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);
