@@ -33,7 +33,7 @@ type CallRecord struct {
 	Reason    string
 	Instance  string
 	Final     bool
-	Phase     string // typing, host, lobby, bridged while in progress
+	Phase     string // ringing, typing, host, lobby, bridged while in progress
 }
 
 // OutcomeLost closes the record of a call whose end never reached the core
