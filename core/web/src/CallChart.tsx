@@ -6,6 +6,8 @@ import { useLang, useT } from "./i18n";
 const hourMs = 3600_000;
 /** More hours than this are drawn from the last one back: a bar stays wide enough to see. */
 const maxBars = 24 * 14;
+/** Fewer hours are drawn as a day: one busy hour is not a wall. */
+const minBars = 24;
 const palette = ["#2e7d32", "#c62828", "#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#9e9d24", "#5d4037", "#546e7a"];
 
 /** outcomeColors gives each outcome a color, the most frequent first, so that colors stay put as counts change. */
@@ -28,7 +30,7 @@ export function CallChart({ hours }: { hours: HourCount[] }) {
     byHour.set(at, [...(byHour.get(at) ?? []), h]);
   }
   const last = Math.max(...byHour.keys());
-  const first = Math.max(Math.min(...byHour.keys()), last - (maxBars - 1) * hourMs);
+  const first = Math.max(Math.min(Math.min(...byHour.keys()), last - (minBars - 1) * hourMs), last - (maxBars - 1) * hourMs);
   const bars = (last - first) / hourMs + 1;
   const total = (at: number) => (byHour.get(at) ?? []).reduce((n, h) => n + Number(h.count), 0);
   let peak = 1;

@@ -176,7 +176,7 @@ function TrunkRow({ tr, onEdit, onEnable }: { tr: Trunk; onEdit: () => void; onE
       <th scope="row">{tr.name}</th>
       <td>
         {tr.numbers.map((n) => (
-          <div key={n} class="number">
+          <div key={n} data-testid="trunk-number">
             {n}
           </div>
         ))}
@@ -193,13 +193,15 @@ function TrunkRow({ tr, onEdit, onEnable }: { tr: Trunk; onEdit: () => void; onE
       <td>
         <span class="badge">{tr.enabled ? t("trunks.enabled") : t("trunks.disabled")}</span>
       </td>
-      <td class="row-actions">
-        <button type="button" onClick={onEdit} aria-label={t("trunks.editLabel", { name: tr.name })}>
-          {t("trunks.editButton")}
-        </button>
-        <button type="button" onClick={() => onEnable(!tr.enabled)}>
-          {tr.enabled ? t("trunks.disable") : t("trunks.enable")}
-        </button>
+      <td>
+        <div class="row-actions">
+          <button type="button" onClick={onEdit} aria-label={t("trunks.editLabel", { name: tr.name })}>
+            {t("trunks.editButton")}
+          </button>
+          <button type="button" onClick={() => onEnable(!tr.enabled)}>
+            {tr.enabled ? t("trunks.disable") : t("trunks.enable")}
+          </button>
+        </div>
       </td>
     </tr>
   );
