@@ -141,6 +141,8 @@ func allow(procedure string, c *core.Caller) error {
 			return nil
 		case c.Service == "" && c.User == nil:
 			return core.Errorf(core.EUNAUTHORIZED, "this API needs the %s service token", want)
+		case c.User != nil && operatorOK[service]:
+			return core.Errorf(core.EFORBIDDEN, "this API is for operators: ask for the operator role")
 		default:
 			return core.Errorf(core.EFORBIDDEN, "this API is for the %s service only", want)
 		}

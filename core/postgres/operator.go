@@ -31,7 +31,7 @@ func (s *UserService) SetOperator(ctx context.Context, who string, operator bool
 		case err != nil:
 			return err
 		case len(ids) == 0:
-			return core.Errorf(core.ENOTFOUND, "no user %q: they must sign in once first", who)
+			return core.Errorf(core.ENOTFOUND, "no such user: they must sign in once first")
 		case len(ids) > 1:
 			return core.Errorf(core.EPRECONDITION, "several users have this address: name one by its id")
 		}

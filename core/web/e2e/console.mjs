@@ -188,7 +188,7 @@ try {
 
   // 4. A phone caller types the PIN: the host is there, so sipgate hands the
   //    call to LiveKit and it appears as "Phone ••• 42", marked as a phone.
-  const firstCall = call(pin, 12_000);
+  const firstCall = call(pin, 20_000); // long enough for the host controls on a loaded machine
   const seen = await Promise.race([
     participantsWith(owner, "Phone ••• 42"),
     firstCall.then(() => {
@@ -315,7 +315,13 @@ try {
   await shot(owner, "room-on-a-phone");
   await secondCall;
 
-  // 10. An operator signs in; the operator token gives them the role, and the console its pages.
+  // 10. Without the role, the operators' pages show the core's refusal and no calls.
+  await owner.goto(base + "/operator/calls");
+  await owner.getByRole("alert").getByText("this API is for operators").first().waitFor();
+  if ((await owner.getByRole("link", { name: "Operations" }).count()) !== 0) throw new Error("a non-operator sees Operations");
+  log("Alice, not an operator, is refused the call history");
+
+  // 10a. An operator signs in; the operator token gives them the role, and the console its pages.
   const op = await newPage("operator", { acceptDownloads: true });
   await op.goto(base + "/");
   await op.getByRole("heading", { name: "Sign in" }).waitFor();
@@ -330,7 +336,7 @@ try {
   await op.getByRole("heading", { name: "Live calls" }).waitFor();
   log("Olivia Operator has the operator role");
 
-  // 10a. Trunks: the tour's trunk holds its rooms; she adds one, edits its numbers and disables it.
+  // 10b. Trunks: the tour's trunk holds its rooms; she adds one, edits its numbers and disables it.
   await op.getByRole("link", { name: "Trunks" }).click();
   await op.getByRole("heading", { name: "Trunks", level: 1 }).waitFor();
   const paris = op.getByTestId("trunks").locator("tbody tr").filter({ hasText: trunkNumber.slice(-4) });
@@ -356,7 +362,7 @@ try {
   await shot(op, "operator-trunks");
   log(`the operator created trunk ${trunkName}, gave it a second number and disabled it; the calls' trunk holds ${rooms} rooms`);
 
-  // 10b. Live calls: a caller types the public room's PIN and waits for its host, shown while on the line.
+  // 10c. Live calls: a caller types the public room's PIN and waits for its host, shown while on the line.
   await op.getByRole("link", { name: "Live calls" }).click();
   await op.getByRole("heading", { name: "Live calls" }).waitFor();
   const thirdCall = call(pin, 8_000);
@@ -378,7 +384,7 @@ try {
   await op.getByTestId("no-live-calls").waitFor();
   log("the call ended and left the live calls");
 
-  // 10c. The history: the call's row, the chart, and the CSV export.
+  // 10d. The history: the call's row, the chart, and the CSV export.
   await op.getByRole("link", { name: "Call history" }).click();
   await op.getByRole("heading", { name: "Call history", level: 1 }).waitFor();
   await op.getByTestId("calls-chart").waitFor();
