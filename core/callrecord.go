@@ -33,7 +33,7 @@ type CallRecord struct {
 	Reason    string
 	Instance  string
 	Final     bool
-	Phase     string // typing, host, lobby, bridged while in progress
+	Phase     string // ringing, typing, host, lobby, bridged while in progress
 }
 
 // OutcomeLost closes the record of a call whose end never reached the core
@@ -83,7 +83,22 @@ type CallFilter struct {
 type CallCounts struct {
 	Outcomes []OutcomeCount
 	Hours    []HourCount
+	// Numbers are the dialled numbers with the most wrong-PIN calls first,
+	// at most MaxNumberCounts: where someone guesses PINs.
+	Numbers []NumberCount
 }
+
+// NumberCount is the number of calls to one dialled number, and of those
+// that ended on a wrong PIN (pin_outcome wrong, or limited: the caller was
+// refused for its earlier failures).
+type NumberCount struct {
+	Called   PhoneNumber
+	Calls    int64
+	WrongPIN int64
+}
+
+// MaxNumberCounts bounds CallCounts.Numbers.
+const MaxNumberCounts = 50
 
 // OutcomeCount is the number of calls with one outcome.
 type OutcomeCount struct {

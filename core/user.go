@@ -20,8 +20,11 @@ type User struct {
 	// sign-in then leaves them as they are.
 	LanguageChosen bool
 	TimeZoneChosen bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Operator may manage trunks and read the call records (TrunkService,
+	// CallService) signed in as themselves; the operator service token grants it.
+	Operator  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Created is set by SignIn when that call created the user: their first sign-in.
 	Created bool
 }
@@ -84,4 +87,10 @@ type UserService interface {
 	// case-insensitively), keyed by the lower-cased address.
 	FindUsersByEmail(ctx context.Context, emails []string) (map[string]*User, error)
 	UpdateUser(ctx context.Context, id string, upd UserUpdate) (*User, error)
+	// SetOperator grants (or revokes) the operator role of the user who
+	// is: a user id, or an e-mail address exactly one user has (else
+	// ENOTFOUND, or EPRECONDITION when several users share it).
+	SetOperator(ctx context.Context, who string, operator bool) (*User, error)
+	// ListOperators returns the users with the operator role, by e-mail.
+	ListOperators(ctx context.Context) ([]*User, error)
 }

@@ -126,6 +126,7 @@ func (c *call) script() Outcome {
 	if o, ok := c.setup(); !ok {
 		return o
 	}
+	c.enterPhase("ringing") // accepted: the operators see it before the caller's ACK
 	if err := c.answer(); err != nil {
 		return c.endedOutcome()
 	}

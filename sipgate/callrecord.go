@@ -37,7 +37,7 @@ type CallRecord struct {
 	Reason       string        `json:"reason,omitempty"`
 	Instance     string        `json:"instance,omitempty"`
 	Final        bool          `json:"final,omitempty"`
-	Phase        string        `json:"phase,omitempty"` // typing, host, lobby, bridged; "" once final
+	Phase        string        `json:"phase,omitempty"` // ringing, typing, host, lobby, bridged; "" once final
 }
 
 // errShortKey refuses a hash key short enough to guess.

@@ -256,3 +256,37 @@ func TestCallRecordsFlush(t *testing.T) {
 		t.Fatalf("%d records in the core, %d in the spool; want 3 and 0", n, len(recs.spool.Pending(10)))
 	}
 }
+
+// TestRingingPhase: a call sipgate accepted shows as ringing in the core, before the caller's ACK answers it,
+// then as typing once answered.
+func TestRingingPhase(t *testing.T) {
+	t.Parallel()
+	cc := dialogCalls()
+	cc.T1 = 500 * time.Millisecond // 64·T1 without the ACK: half a minute to look
+	r := startGateway(t, cc)
+	p := newPeer(t, r.Addr())
+	phase := func() (string, bool) {
+		var ph string
+		var answered bool
+		err := r.fx.db.Pool.QueryRow(context.Background(), `SELECT phase, answered_at IS NOT NULL FROM call_records`).Scan(&ph, &answered)
+		if err != nil {
+			return "", false
+		}
+		return ph, answered
+	}
+	p.answered(p.offer("0", "sendrecv"))
+	eventually(t, "the call ringing in the core", func() bool {
+		ph, answered := phase()
+		return ph == "ringing" && !answered
+	})
+	p.send(p.ack(1, ""))
+	eventually(t, "the call answered, typing its PIN", func() bool {
+		ph, answered := phase()
+		return ph == "typing" && answered
+	})
+	p.send(p.request("BYE", "", ""))
+	eventually(t, "the call's final record", func() bool {
+		ph, _ := phase()
+		return ph == "" && len(r.fx.records(t)) == 1 && r.fx.records(t)[0].final
+	})
+}

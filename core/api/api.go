@@ -110,7 +110,7 @@ func (s *Server) Handler() http.Handler {
 		meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
 		meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName, meetlinev1connect.InvitationServiceName,
 		meetlinev1connect.ParticipantServiceName,
-		meetlinev1connect.CallServiceName,
+		meetlinev1connect.CallServiceName, meetlinev1connect.OperatorServiceName,
 	}
 	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
 	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
@@ -123,6 +123,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
 	mux.Handle(meetlinev1connect.NewParticipantServiceHandler(&participantService{s}, opts))
 	mux.Handle(meetlinev1connect.NewCallServiceHandler(&callService{s}, opts))
+	mux.Handle(meetlinev1connect.NewOperatorServiceHandler(&operatorService{s}, opts))
 	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
 	mux.Handle("POST /webhooks/storage", &storageWebhook{s})
 	mux.Handle("POST /webhooks/summary", &summaryWebhook{s})

@@ -51,11 +51,21 @@ const (
 )
 
 // serviceOnly says which service alone may call each service-facing API;
-// users may not, and services may call nothing else.
+// users may not (but operators, see operatorOK), and services may call
+// nothing else.
 var serviceOnly = map[string]string{
 	meetlinev1connect.TelephonyServiceName: ServiceSipgate,
 	meetlinev1connect.TrunkServiceName:     ServiceOperator,
 	meetlinev1connect.CallServiceName:      ServiceOperator,
+	meetlinev1connect.OperatorServiceName:  ServiceOperator,
+}
+
+// operatorOK lists the operator service's APIs that users with the operator
+// role may call too, signed in as themselves from the console. Granting the
+// role (OperatorService) stays with the token: an operator cannot make more.
+var operatorOK = map[string]bool{
+	meetlinev1connect.TrunkServiceName: true,
+	meetlinev1connect.CallServiceName:  true,
 }
 
 // anonymousOK lists the procedures that need no sign-in.
@@ -118,16 +128,21 @@ func (a *authenticator) service(token string) string {
 	return name
 }
 
-// allow applies the procedure table: service APIs to their service only,
-// everything else to users, a few procedures to anyone.
+// allow applies the procedure table: service APIs to their service only
+// (and to operators, for the operator's), everything else to users, a few
+// procedures to anyone.
 func allow(procedure string, c *core.Caller) error {
 	service, _, _ := strings.Cut(strings.TrimPrefix(procedure, "/"), "/")
 	if want, ok := serviceOnly[service]; ok {
 		switch {
 		case c.Service == want:
 			return nil
+		case c.User != nil && c.User.Operator && operatorOK[service]:
+			return nil
 		case c.Service == "" && c.User == nil:
 			return core.Errorf(core.EUNAUTHORIZED, "this API needs the %s service token", want)
+		case c.User != nil && operatorOK[service]:
+			return core.Errorf(core.EFORBIDDEN, "this API is for operators: ask for the operator role")
 		default:
 			return core.Errorf(core.EFORBIDDEN, "this API is for the %s service only", want)
 		}

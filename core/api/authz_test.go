@@ -28,6 +28,7 @@ type clients struct {
 	telephony    meetlinev1connect.TelephonyServiceClient
 	participants meetlinev1connect.ParticipantServiceClient
 	calls        meetlinev1connect.CallServiceClient
+	operators    meetlinev1connect.OperatorServiceClient
 }
 
 func (s *stack) clients(token string) *clients {
@@ -47,6 +48,7 @@ func (s *stack) clientsWith(hc *http.Client, opts ...connect.ClientOption) *clie
 		telephony:    meetlinev1connect.NewTelephonyServiceClient(hc, s.url, opts...),
 		participants: meetlinev1connect.NewParticipantServiceClient(hc, s.url, opts...),
 		calls:        meetlinev1connect.NewCallServiceClient(hc, s.url, opts...),
+		operators:    meetlinev1connect.NewOperatorServiceClient(hc, s.url, opts...),
 	}
 }
 
@@ -69,22 +71,27 @@ const (
 	owner     = "owner"
 	sipgate   = "sipgate"
 	operator  = "operator"
+	// opUser is a user with the operator role (OperatorService), in no room.
+	opUser = "operator-user"
 )
 
-var principals = []string{anonymous, stranger, member, admin, owner, sipgate, operator}
+var principals = []string{anonymous, stranger, member, admin, owner, sipgate, operator, opUser}
 
 // principalClients signs each user in once (users are created on first sight).
 func (s *stack) principalClients(t testing.TB) (map[string]*clients, map[string]string) {
 	t.Helper()
 	cs := map[string]*clients{anonymous: s.clients(""), sipgate: s.clients(sipgateToken), operator: s.clients(operatorToken)}
 	ids := map[string]string{}
-	for _, p := range []string{stranger, member, admin, owner, "extra"} {
+	for _, p := range []string{stranger, member, admin, owner, opUser, "extra"} {
 		cs[p] = s.clients(s.token(t, t.Name()+"-"+p))
 		me, err := cs[p].users.GetMe(context.Background(), &meetlinev1.GetMeRequest{})
 		if err != nil {
 			t.Fatalf("GetMe as %s: %v", p, err)
 		}
 		ids[p] = me.User.Id
+	}
+	if _, err := cs[operator].operators.SetOperator(context.Background(), &meetlinev1.SetOperatorRequest{User: ids[opUser], Operator: true}); err != nil {
+		t.Fatalf("SetOperator: %v", err)
 	}
 	return cs, ids
 }
@@ -224,16 +231,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"CreateTrunk", func(c *clients, f *fixture) error {
 			_, err := c.trunks.CreateTrunk(ctx, &meetlinev1.CreateTrunkRequest{Name: "t-" + f.room.Id})
 			return err
-		}, serviceOnly(operator)},
+		}, operatorRow()},
 		{"ListTrunks", func(c *clients, f *fixture) error {
 			_, err := c.trunks.ListTrunks(ctx, &meetlinev1.ListTrunksRequest{})
 			return err
-		}, serviceOnly(operator)},
+		}, operatorRow()},
 		{"UpdateTrunk", func(c *clients, f *fixture) error {
 			lang := "fr-fr"
 			_, err := c.trunks.UpdateTrunk(ctx, &meetlinev1.UpdateTrunkRequest{Id: trunk.Trunk.Id, Language: &lang})
 			return err
-		}, serviceOnly(operator)},
+		}, operatorRow()},
 		{"LookupNumber", func(c *clients, f *fixture) error {
 			_, err := c.telephony.LookupNumber(ctx, &meetlinev1.LookupNumberRequest{CalledNumber: f.number})
 			return err
@@ -280,11 +287,37 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"ListCalls", func(c *clients, f *fixture) error {
 			_, err := c.calls.ListCalls(ctx, &meetlinev1.ListCallsRequest{})
 			return err
+		}, operatorRow()},
+		{"CountCalls", func(c *clients, f *fixture) error {
+			_, err := c.calls.CountCalls(ctx, &meetlinev1.CountCallsRequest{})
+			return err
+		}, operatorRow()},
+		{"WatchCalls", func(c *clients, f *fixture) error {
+			st, err := c.calls.WatchCalls(ctx, &meetlinev1.WatchCallsRequest{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if st.Receive() {
+				return nil
+			}
+			return st.Err()
+		}, operatorRow()},
+		{"SetOperator", func(c *clients, f *fixture) error {
+			_, err := c.operators.SetOperator(ctx, &meetlinev1.SetOperatorRequest{User: f.extraUser, Operator: false})
+			return err
+		}, serviceOnly(operator)},
+		{"ListOperators", func(c *clients, f *fixture) error {
+			_, err := c.operators.ListOperators(ctx, &meetlinev1.ListOperatorsRequest{})
+			return err
 		}, serviceOnly(operator)},
 	}
 	for _, rpc := range rpcs {
 		for _, p := range principals {
 			want, listed := rpc.want[p]
+			if !listed && p == opUser { // in no room: a stranger, but for the operators' APIs
+				want, listed = rpc.want[stranger]
+			}
 			if !listed {
 				switch p {
 				case anonymous:
@@ -318,6 +351,13 @@ func phoneCommandRow() map[string]connect.Code {
 func transferRow() map[string]connect.Code {
 	row := serviceOnly(sipgate)
 	row[sipgate] = connect.CodeFailedPrecondition
+	return row
+}
+
+// operatorRow is the row of an operators' API: the operator service token and users with the operator role.
+func operatorRow() map[string]connect.Code {
+	row := serviceOnly(operator)
+	row[opUser] = 0
 	return row
 }
 

@@ -54,6 +54,9 @@ func (s *callService) CountCalls(ctx context.Context, req *meetlinev1.CountCalls
 	for _, h := range c.Hours {
 		res.Hours = append(res.Hours, &meetlinev1.HourCount{Hour: timestamppb.New(h.Hour), Outcome: h.Outcome, Count: h.Count})
 	}
+	for _, n := range c.Numbers {
+		res.Numbers = append(res.Numbers, &meetlinev1.NumberCount{CalledNumber: string(n.Called), Calls: n.Calls, WrongPin: n.WrongPIN})
+	}
 	return res, nil
 }
 

@@ -23,16 +23,16 @@ func TestCallService(t *testing.T) {
 	base := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	var records []*meetlinev1.CallRecord
 	for i := range 25 {
-		outcome, called, room := "connected", "+33123456789", "room-a"
+		outcome, called, room, pin := "connected", "+33123456789", "room-a", "ok"
 		if i%5 == 0 {
-			outcome, room = "wrong_pin", ""
+			outcome, room, pin = "wrong_pin", "", "wrong"
 		}
 		if i >= 20 {
 			called = "+33987654321"
 		}
 		start := base.Add(time.Duration(i) * 10 * time.Minute) // 09:00 to 13:00
 		records = append(records, &meetlinev1.CallRecord{Id: fmt.Sprintf("call-%02d", i), StartTime: timestamppb.New(start),
-			EndTime: timestamppb.New(start.Add(time.Minute)), CalledNumber: called, RoomId: room, Outcome: outcome,
+			EndTime: timestamppb.New(start.Add(time.Minute)), CalledNumber: called, RoomId: room, Outcome: outcome, PinOutcome: pin,
 			CallerMasked: "+33 6•• ••• •42", Reason: "=HYPERLINK()", Final: true})
 	}
 	if _, err := s.clients(sipgateToken).telephony.RecordCalls(ctx, &meetlinev1.RecordCallsRequest{Records: records}); err != nil {
@@ -99,6 +99,13 @@ func TestCallService(t *testing.T) {
 		}
 		if nine != 6 || len(res.Hours) != 9 { // 9:00 to 13:00, with a wrong PIN in all but 13:00
 			t.Errorf("9:00 has %d calls (want 6); %d hour buckets (want 9)", nine, len(res.Hours))
+		}
+		var numbers []string
+		for _, n := range res.Numbers {
+			numbers = append(numbers, fmt.Sprintf("%s:%d/%d", n.CalledNumber, n.WrongPin, n.Calls))
+		}
+		if got := strings.Join(numbers, " "); got != "+33123456789:4/20 +33987654321:1/5" {
+			t.Errorf("wrong PINs per number %q, want the most wrong first", got)
 		}
 	})
 

@@ -72,6 +72,7 @@ func userToProto(u *core.User) *meetlinev1.User {
 		Language:               u.Language,
 		Timezone:               u.TimeZone,
 		DefaultRoomAccessLevel: accessLevels[u.DefaultAccessLevel],
+		Operator:               u.Operator,
 	}
 }
 

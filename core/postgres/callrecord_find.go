@@ -102,7 +102,27 @@ func (s *CallRecordService) CountCallRecords(ctx context.Context, f core.CallFil
 		}
 		c.Outcomes[i].Count += h.Count
 	}
+	if c.Numbers, err = s.countNumbers(ctx, where, args); err != nil {
+		return core.CallCounts{}, err
+	}
 	return c, nil
+}
+
+// countNumbers counts the calls and wrong-PIN calls per dialled number, most wrong first.
+func (s *CallRecordService) countNumbers(ctx context.Context, where string, args []any) ([]core.NumberCount, error) {
+	rows, err := s.db.Pool.Query(ctx, fmt.Sprintf(`SELECT called, count(*), count(*) FILTER (WHERE pin_outcome IN ('wrong', 'limited'))
+		FROM call_records WHERE %s AND called <> '' GROUP BY called ORDER BY 3 DESC, 2 DESC, 1 LIMIT %d`, where, core.MaxNumberCounts), args...)
+	if err != nil {
+		return nil, fmt.Errorf("count call records per number: %w", err)
+	}
+	numbers, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.NumberCount, error) {
+		var n core.NumberCount
+		return n, row.Scan(&n.Called, &n.Calls, &n.WrongPIN)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count call records per number: %w", err)
+	}
+	return numbers, nil
 }
 
 // EachCallRecord streams the calls oldest first, without holding them all.

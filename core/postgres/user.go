@@ -22,12 +22,12 @@ var _ core.UserService = (*UserService)(nil)
 func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 
 const userColumns = `id, sub, email, full_name, short_name, language, timezone, default_access_level,
-	language_chosen, timezone_chosen, created_at, updated_at`
+	language_chosen, timezone_chosen, operator, created_at, updated_at`
 
 func scanUser(row pgx.Row) (*core.User, error) {
 	var u core.User
 	err := row.Scan(&u.ID, &u.Sub, &u.Email, &u.FullName, &u.ShortName, &u.Language, &u.TimeZone,
-		&u.DefaultAccessLevel, &u.LanguageChosen, &u.TimeZoneChosen, &u.CreatedAt, &u.UpdatedAt)
+		&u.DefaultAccessLevel, &u.LanguageChosen, &u.TimeZoneChosen, &u.Operator, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (s *UserService) SignIn(ctx context.Context, c core.Claims, matchEmail bool
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, upsertUser, c.Sub, c.Email, c.FullName, c.ShortName, c.Language, c.TimeZone).Scan(&u.ID,
 			&u.Sub, &u.Email, &u.FullName, &u.ShortName, &u.Language, &u.TimeZone, &u.DefaultAccessLevel,
-			&u.LanguageChosen, &u.TimeZoneChosen, &u.CreatedAt, &u.UpdatedAt, &u.Created); err != nil {
+			&u.LanguageChosen, &u.TimeZoneChosen, &u.Operator, &u.CreatedAt, &u.UpdatedAt, &u.Created); err != nil {
 			return err
 		}
 		// The address was just written: it may have roles waiting.

@@ -66,7 +66,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "console.mjs"))
 	cmd.Env = append(os.Environ(), "CONSOLE_URL="+url, "SIPGATE_ADDR="+gw, "TRUNK_NUMBER="+trunkNumber,
-		"RECORDING=egress", "SCREENSHOTS="+shots, "CHROMIUM="+chromium, "SIPP="+sipp)
+		"RECORDING=egress", "SCREENSHOTS="+shots, "CHROMIUM="+chromium, "SIPP="+sipp, "OPERATOR_TOKEN="+operatorToken)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -168,9 +168,14 @@ func startSIP(t *testing.T, coreURL string, lkcfg livekit.Config, redis string) 
 	// sipp plays the carrier: its caller id is asserted, so the room may show its last digits ("Phone ••• 42").
 	cc.TrustedProxies = []netip.Prefix{netip.PrefixFrom(loopback, 8)}
 	cc.MaxCalls, cc.MaxWait = 10, time.Minute
-	gw, err := sipgate.New("127.0.0.1:0", sipgate.WithLogger(quiet),
-		sipgate.WithCore(corerpc.New(sipgate.CoreConfig{URL: coreURL, Token: sipgateToken, ResolveTimeout: 10 * time.Second})),
-		sipgate.WithCallConfig(cc),
+	core := corerpc.New(sipgate.CoreConfig{URL: coreURL, Token: sipgateToken, ResolveTimeout: 10 * time.Second})
+	// The operators' pages show the calls' records: sipgate spools and ships them as in production.
+	recs, err := sipgate.OpenRecords(sipgate.RecordsConfig{Dir: t.TempDir(), Key: "console-test-records-key", Instance: "sipgate-e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := sipgate.New("127.0.0.1:0", sipgate.WithLogger(quiet), sipgate.WithCore(core), sipgate.WithCallConfig(cc),
+		sipgate.WithRecords(recs),
 		sipgate.WithLiveKit(sipgate.LiveKitConfig{Addr: sin.Addr(), Username: sipUser, Password: sipPassword, SetupTimeout: 20 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
@@ -179,9 +184,11 @@ func startSIP(t *testing.T, coreURL string, lkcfg livekit.Config, redis string) 
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	wg.Go(func() { errc <- gw.ListenAndServe(ctx) })
+	wg.Go(func() { recs.Ship(ctx, core, quiet) })
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
+		recs.Close()
 	})
 	select {
 	case <-gw.Ready():

@@ -21,6 +21,7 @@ secret() {
 SIPGATE_TOKEN=$(secret sipgate-token)
 OPERATOR_TOKEN=$(secret operator-token)
 LOBBY_TICKET_SECRET=$(secret lobby-ticket-secret)
+CALL_RECORDS_KEY=$(secret call-records-key)
 # The storage webhook secret travels in the URL: versitygw sends no Authorization header.
 STORAGE_WEBHOOK_TOKEN=$(secret storage-webhook-token)
 # The digest password LiveKit's SIP trunk demands of sipgate: the core provisions
@@ -171,6 +172,9 @@ export SIPGATE_CORE_TOKEN='$SIPGATE_TOKEN'
 export SIPGATE_CORE_URL='http://127.0.0.1:$CORE_PORT'
 export SIPGATE_RTP_PORTS='$SIPGATE_RTP_PORTS'
 export SIPGATE_MAX_CALLS='$SIPGATE_MAX_CALLS'
+# Every call leaves a record, which the operators' console pages show (and make loadtest pays for, as production).
+export SIPGATE_CALL_RECORDS_DIR='$RUN/call-records'
+export SIPGATE_CALL_RECORDS_KEY='$CALL_RECORDS_KEY'
 # Profiles under /debug/pprof/ on loopback, which make loadtest captures.
 export SIPGATE_PPROF=true
 export CORE_PPROF=true

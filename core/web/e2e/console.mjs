@@ -4,25 +4,29 @@
 // that PIN arrive; records the meeting; invites someone; a visitor (a second
 // browser context, not signed in) joins under a name; then a restricted
 // room's lobby: that visitor and a phone caller wait, and the owner admits
-// both. A screenshot of each step goes to $SCREENSHOTS for a person to look at.
+// both; last, an operator, given the role with the operator token, adds a
+// trunk, watches a phone call live, finds it in the history and downloads
+// the history as CSV. A screenshot of each step goes to $SCREENSHOTS for a
+// person to look at.
 //
 // core/web's Go test (e2e_test.go) starts the whole stack and runs this. It
 // also runs against `make up`:
 //
 //	source .run/env && CONSOLE_URL=$CORE_URL TRUNK_NUMBER=$DEMO_TRUNK_NUMBER \
-//	  RECORDING=unavailable node core/web/e2e/console.mjs
+//	  OPERATOR_TOKEN=$OPERATOR_TOKEN RECORDING=unavailable node core/web/e2e/console.mjs
 //
 // Environment:
 //
 //	CONSOLE_URL   the core's URL (required)
 //	SIPGATE_ADDR  sipgate's host:port (required)
 //	TRUNK_NUMBER  the number the calls dial (required)
+//	OPERATOR_TOKEN  the core's operator service token, which grants the operator role (required)
 //	RECORDING     "egress" (default): start, stop, and download the saved file;
 //	              "unavailable": the start fails and the page says so (no egress in `make run`)
 //	SCREENSHOTS   where the screenshots go (default: e2e/screenshots beside this file)
 //	CHROMIUM      the browser (default /usr/bin/chromium); SIPP the sipp binary (default: sipp on PATH)
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
@@ -39,6 +43,7 @@ const need = (name) => {
 const base = need("CONSOLE_URL").replace(/\/$/, "");
 const sipgate = need("SIPGATE_ADDR");
 const trunkNumber = need("TRUNK_NUMBER");
+const operatorToken = need("OPERATOR_TOKEN");
 const recordingMode = process.env.RECORDING || "egress";
 const shots = process.env.SCREENSHOTS || join(here, "screenshots");
 const timeout = 30_000;
@@ -101,6 +106,17 @@ async function call(pin, holdMs) {
       else reject(new Error(`sipp exited ${code}: ${stderr}`));
     });
   });
+}
+
+// grantOperator gives the user with this address the operator role, as an administrator does with the
+// operator token (OperatorService.SetOperator, plain JSON over HTTP).
+async function grantOperator(email) {
+  const res = await fetch(base + "/meetline.v1.OperatorService/SetOperator", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${operatorToken}` },
+    body: JSON.stringify({ user: email, operator: true }),
+  });
+  if (!res.ok) throw new Error(`SetOperator ${email}: ${res.status} ${await res.text()}`);
 }
 
 const browser = await chromium.launch({
@@ -172,7 +188,7 @@ try {
 
   // 4. A phone caller types the PIN: the host is there, so sipgate hands the
   //    call to LiveKit and it appears as "Phone ••• 42", marked as a phone.
-  const firstCall = call(pin, 12_000);
+  const firstCall = call(pin, 20_000); // long enough for the host controls on a loaded machine
   const seen = await Promise.race([
     participantsWith(owner, "Phone ••• 42"),
     firstCall.then(() => {
@@ -298,6 +314,97 @@ try {
   await owner.getByRole("heading", { name: "Join by phone" }).waitFor();
   await shot(owner, "room-on-a-phone");
   await secondCall;
+
+  // 10. Without the role, the operators' pages show the core's refusal and no calls.
+  await owner.goto(base + "/operator/calls");
+  await owner.getByRole("alert").getByText("this API is for operators").first().waitFor();
+  if ((await owner.getByRole("link", { name: "Operations" }).count()) !== 0) throw new Error("a non-operator sees Operations");
+  log("Alice, not an operator, is refused the call history");
+
+  // 10a. An operator signs in; the operator token gives them the role, and the console its pages.
+  const op = await newPage("operator", { acceptDownloads: true });
+  await op.goto(base + "/");
+  await op.getByRole("heading", { name: "Sign in" }).waitFor();
+  await op.getByLabel("Your name").fill("Olivia Operator");
+  await op.getByLabel("E-mail address").fill("olivia@example.org");
+  await op.getByRole("button", { name: "Sign in" }).click();
+  await op.getByRole("heading", { name: "My rooms" }).waitFor();
+  await op.getByText("No rooms yet: create one below.").waitFor(); // signed in: the core knows her
+  await grantOperator("olivia@example.org");
+  await op.reload();
+  await op.getByRole("link", { name: "Operations" }).click();
+  await op.getByRole("heading", { name: "Live calls" }).waitFor();
+  log("Olivia Operator has the operator role");
+
+  // 10b. Trunks: the tour's trunk holds its rooms; she adds one, edits its numbers and disables it.
+  await op.getByRole("link", { name: "Trunks" }).click();
+  await op.getByRole("heading", { name: "Trunks", level: 1 }).waitFor();
+  const paris = op.getByTestId("trunks").locator("tbody tr").filter({ hasText: trunkNumber.slice(-4) });
+  const rooms = Number(await paris.getByTestId("room-count").innerText());
+  if (!(rooms >= 2)) throw new Error(`the calls' trunk shows ${rooms} rooms, want the tour's two at least`);
+  const trunkName = `lyon-${Date.now() % 100000}`;
+  const lyon = `+33 4 78 ${String(Date.now() % 100).padStart(2, "0")} ${String(Math.floor(Math.random() * 100)).padStart(2, "0")} 00`;
+  await op.getByRole("button", { name: "Create a trunk" }).click();
+  await op.getByLabel("Name", { exact: true }).fill(trunkName);
+  await op.getByLabel("Numbers", { exact: true }).fill(lyon);
+  await op.getByLabel("Prompt language").selectOption("fr-fr");
+  await op.getByLabel("PIN digits").fill("8");
+  await op.getByRole("button", { name: "Save the trunk" }).click();
+  await op.getByText(`Trunk “${trunkName}” saved.`).waitFor();
+  const row = op.locator(`tr[data-trunk="${trunkName}"]`);
+  await row.getByText("Enabled").waitFor();
+  await row.getByRole("button", { name: `Edit ${trunkName}` }).click();
+  await op.getByLabel("Numbers", { exact: true }).fill(`${lyon}\n${lyon.replace(/00$/, "01")}`);
+  await op.getByRole("button", { name: "Save the trunk" }).click();
+  await row.getByTestId("trunk-number").nth(1).waitFor();
+  await row.getByRole("button", { name: "Disable" }).click();
+  await row.getByText("Disabled").waitFor();
+  await shot(op, "operator-trunks");
+  log(`the operator created trunk ${trunkName}, gave it a second number and disabled it; the calls' trunk holds ${rooms} rooms`);
+
+  // 10c. Live calls: a caller types the public room's PIN and waits for its host, shown while on the line.
+  await op.getByRole("link", { name: "Live calls" }).click();
+  await op.getByRole("heading", { name: "Live calls" }).waitFor();
+  const thirdCall = call(pin, 8_000);
+  const liveRow = op.getByTestId("live-calls").locator("tbody tr").filter({ hasText: "•42" });
+  await Promise.race([
+    liveRow.waitFor(),
+    thirdCall.then(() => {
+      throw new Error("the call ended before the live calls showed it");
+    }),
+  ]);
+  const early = await liveRow.getAttribute("data-phase");
+  if (!["ringing", "typing"].includes(early)) throw new Error(`live call in phase "${early}" before its PIN`);
+  // Its PIN found the room: the row moves on (waiting for the host, or in the meeting if presence says someone is there).
+  await op.getByTestId("live-calls").locator('tr[data-phase="host"], tr[data-phase="bridged"]').waitFor();
+  const phase = await liveRow.getAttribute("data-phase");
+  await shot(op, "operator-live-call");
+  log(`live, ${early} then ${phase}:`, (await liveRow.innerText()).replace(/\s+/g, " "));
+  await thirdCall;
+  await op.getByTestId("no-live-calls").waitFor();
+  log("the call ended and left the live calls");
+
+  // 10d. The history: the call's row, the chart, and the CSV export.
+  await op.getByRole("link", { name: "Call history" }).click();
+  await op.getByRole("heading", { name: "Call history", level: 1 }).waitFor();
+  await op.getByTestId("calls-chart").waitFor();
+  const newest = op.getByTestId("calls").locator("tbody tr").first();
+  await newest.getByText("•42").waitFor();
+  const outcome = await newest.getAttribute("data-outcome");
+  const calls = await op.getByTestId("calls").locator("tbody tr").count();
+  if (!outcome || calls < 3) throw new Error(`history: newest call's outcome "${outcome}", ${calls} calls; want the tour's three`);
+  await shot(op, "operator-history");
+  const [download] = await Promise.all([
+    op.waitForEvent("download"),
+    op.getByRole("button", { name: "Export as CSV" }).click(),
+  ]);
+  const csv = await readFile(await download.path(), "utf8");
+  const lines = csv.trim().split("\n");
+  if (!lines[0].startsWith("id,start,answer,end,called") || lines.length < 4 || !csv.includes(outcome)) {
+    throw new Error(`CSV export: ${lines.length} lines, header ${lines[0]}`);
+  }
+  if (/612345642/.test(csv)) throw new Error("the CSV holds a caller's clear number");
+  log(`history: ${calls} calls, the newest ${outcome}; CSV of ${lines.length - 1} calls downloaded`);
 
   if (problems.length > 0) throw new Error("the pages threw:\n" + problems.join("\n"));
   log("all steps passed");

@@ -5,12 +5,14 @@ import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { currentSession } from "./auth";
 import type { T } from "./i18n";
+import { CallService } from "./gen/meetline/v1/call_pb";
 import { ConfigService } from "./gen/meetline/v1/config_pb";
 import { InvitationService } from "./gen/meetline/v1/invitation_pb";
 import { LobbyService } from "./gen/meetline/v1/lobby_pb";
 import { ParticipantService } from "./gen/meetline/v1/participant_pb";
 import { RecordingService } from "./gen/meetline/v1/recording_pb";
 import { RoomService } from "./gen/meetline/v1/room_pb";
+import { TrunkService } from "./gen/meetline/v1/trunk_pb";
 import { UserService } from "./gen/meetline/v1/user_pb";
 
 /** Called when the core says the token is no good: the app signs out. */
@@ -39,6 +41,8 @@ export const lobby = createClient(LobbyService, transport);
 export const recordings = createClient(RecordingService, transport);
 export const invitations = createClient(InvitationService, transport);
 export const participants = createClient(ParticipantService, transport);
+export const trunks = createClient(TrunkService, transport);
+export const calls = createClient(CallService, transport);
 
 /** A sentence about err for a person: the core's own message when it has one. */
 export function errorText(t: T, err: unknown): string {

@@ -3,13 +3,18 @@
 //   /          sign-in, then the person's rooms
 //   /<slug>    a room (the address invitations link to)
 //   /recordings/<id>  a recording (the address "recording ready" links to), after sign-in
+//   /operator/trunks, /operator/live, /operator/calls  the operators' pages, after sign-in
 import "./style.css";
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { config as configService, setUnauthenticatedHandler } from "./api";
+import { config as configService, setUnauthenticatedHandler, users } from "./api";
 import { type ConsoleConfig, currentSession, loadConfig, oidcCallback, type Session, signOut } from "./auth";
 import type { GetConfigResponse } from "./gen/meetline/v1/config_pb";
 import { I18n, initialLang, type Lang, languages, saveLang, translator } from "./i18n";
+import { OperatorCalls } from "./OperatorCalls";
+import { OperatorLive } from "./OperatorLive";
+import { type OperatorPage, operatorPages } from "./OperatorNav";
+import { OperatorTrunks } from "./OperatorTrunks";
 import { RecordingPage } from "./RecordingPage";
 import { RoomPage } from "./RoomPage";
 import { RoomsPage } from "./RoomsPage";
@@ -35,8 +40,17 @@ function App() {
   const [config, setConfig] = useState<GetConfigResponse | undefined>();
   const [notice, setNotice] = useState("");
   const [error, setError] = useState("");
+  const [operator, setOperator] = useState(false);
 
   useEffect(() => saveLang(lang), [lang]);
+  useEffect(() => {
+    setOperator(false);
+    if (session)
+      users
+        .getMe({})
+        .then((res) => setOperator(res.user?.operator ?? false))
+        .catch(() => {});
+  }, [session?.token]);
   useEffect(() => {
     setUnauthenticatedHandler(() => {
       signOut();
@@ -68,11 +82,14 @@ function App() {
   const slug = path.replace(/^\/+|\/+$/g, "");
   const next = new URLSearchParams(location.search).get("next") ?? "/";
   const recording = /^recordings\/([0-9a-f-]{36})$/.exec(slug)?.[1];
+  const opPage = operatorPages.find((p) => slug === `operator/${p}`);
   let page;
   if (recording && session) {
     page = <RecordingPage key={recording} id={recording} />;
-  } else if (recording && consoleConfig) {
-    // Signed in, the page shows the recording the e-mail linked to.
+  } else if (opPage && session) {
+    page = operatorPage(opPage);
+  } else if ((recording || opPage) && consoleConfig) {
+    // Signed in, the page shows the recording the e-mail linked to, or the operator's page.
     page = (
       <SignIn
         config={consoleConfig}
@@ -84,7 +101,7 @@ function App() {
         }}
       />
     );
-  } else if (slug !== "" && !recording) {
+  } else if (slug !== "" && !recording && !opPage) {
     page = <RoomPage key={slug} slug={slug} session={session} config={config} />;
   } else if (session) {
     page = <RoomsPage />;
@@ -116,6 +133,7 @@ function App() {
         </Link>
         <nav aria-label="meetline">
           {session && <Link href="/">{t("nav.rooms")}</Link>}
+          {session && operator && <Link href="/operator/live">{t("nav.operator")}</Link>}
         </nav>
         <div class="me">
           <label for="lang" class="visually-hidden">
@@ -152,6 +170,17 @@ function App() {
       </main>
     </I18n.Provider>
   );
+}
+
+function operatorPage(p: OperatorPage) {
+  switch (p) {
+    case "trunks":
+      return <OperatorTrunks />;
+    case "live":
+      return <OperatorLive />;
+    case "calls":
+      return <OperatorCalls />;
+  }
 }
 
 render(<App />, document.getElementById("app")!);

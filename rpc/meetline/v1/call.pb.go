@@ -380,9 +380,13 @@ func (x *HourCount) GetCount() int64 {
 }
 
 type CountCallsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Outcomes      []*OutcomeCount        `protobuf:"bytes,1,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
-	Hours         []*HourCount           `protobuf:"bytes,2,rep,name=hours,proto3" json:"hours,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Outcomes []*OutcomeCount        `protobuf:"bytes,1,rep,name=outcomes,proto3" json:"outcomes,omitempty"`
+	Hours    []*HourCount           `protobuf:"bytes,2,rep,name=hours,proto3" json:"hours,omitempty"`
+	// Per number dialled, the calls and those that ended on a wrong PIN
+	// (pin_outcome wrong or limited), most wrong first, at most 50: the
+	// numbers someone is guessing PINs on.
+	Numbers       []*NumberCount `protobuf:"bytes,3,rep,name=numbers,proto3" json:"numbers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -427,6 +431,13 @@ func (x *CountCallsResponse) GetOutcomes() []*OutcomeCount {
 func (x *CountCallsResponse) GetHours() []*HourCount {
 	if x != nil {
 		return x.Hours
+	}
+	return nil
+}
+
+func (x *CountCallsResponse) GetNumbers() []*NumberCount {
+	if x != nil {
+		return x.Numbers
 	}
 	return nil
 }
@@ -601,6 +612,66 @@ func (x *WatchCallsResponse) GetCalls() []*CallRecord {
 	return nil
 }
 
+type NumberCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CalledNumber  string                 `protobuf:"bytes,1,opt,name=called_number,json=calledNumber,proto3" json:"called_number,omitempty"`
+	Calls         int64                  `protobuf:"varint,2,opt,name=calls,proto3" json:"calls,omitempty"`
+	WrongPin      int64                  `protobuf:"varint,3,opt,name=wrong_pin,json=wrongPin,proto3" json:"wrong_pin,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NumberCount) Reset() {
+	*x = NumberCount{}
+	mi := &file_meetline_v1_call_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NumberCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NumberCount) ProtoMessage() {}
+
+func (x *NumberCount) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_call_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NumberCount.ProtoReflect.Descriptor instead.
+func (*NumberCount) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_call_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *NumberCount) GetCalledNumber() string {
+	if x != nil {
+		return x.CalledNumber
+	}
+	return ""
+}
+
+func (x *NumberCount) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *NumberCount) GetWrongPin() int64 {
+	if x != nil {
+		return x.WrongPin
+	}
+	return 0
+}
+
 var File_meetline_v1_call_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_call_proto_rawDesc = "" +
@@ -631,17 +702,22 @@ const file_meetline_v1_call_proto_rawDesc = "" +
 	"\tHourCount\x12.\n" +
 	"\x04hour\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04hour\x12\x18\n" +
 	"\aoutcome\x18\x02 \x01(\tR\aoutcome\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\x03R\x05count\"y\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"\xad\x01\n" +
 	"\x12CountCallsResponse\x125\n" +
 	"\boutcomes\x18\x01 \x03(\v2\x19.meetline.v1.OutcomeCountR\boutcomes\x12,\n" +
-	"\x05hours\x18\x02 \x03(\v2\x16.meetline.v1.HourCountR\x05hours\"E\n" +
+	"\x05hours\x18\x02 \x03(\v2\x16.meetline.v1.HourCountR\x05hours\x122\n" +
+	"\anumbers\x18\x03 \x03(\v2\x18.meetline.v1.NumberCountR\anumbers\"E\n" +
 	"\x12ExportCallsRequest\x12/\n" +
 	"\x06filter\x18\x01 \x01(\v2\x17.meetline.v1.CallFilterR\x06filter\"'\n" +
 	"\x13ExportCallsResponse\x12\x10\n" +
 	"\x03csv\x18\x01 \x01(\fR\x03csv\"\x13\n" +
 	"\x11WatchCallsRequest\"C\n" +
 	"\x12WatchCallsResponse\x12-\n" +
-	"\x05calls\x18\x01 \x03(\v2\x17.meetline.v1.CallRecordR\x05calls2\xd7\x02\n" +
+	"\x05calls\x18\x01 \x03(\v2\x17.meetline.v1.CallRecordR\x05calls\"e\n" +
+	"\vNumberCount\x12#\n" +
+	"\rcalled_number\x18\x01 \x01(\tR\fcalledNumber\x12\x14\n" +
+	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x1b\n" +
+	"\twrong_pin\x18\x03 \x01(\x03R\bwrongPin2\xd7\x02\n" +
 	"\vCallService\x12O\n" +
 	"\tListCalls\x12\x1d.meetline.v1.ListCallsRequest\x1a\x1e.meetline.v1.ListCallsResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
@@ -662,7 +738,7 @@ func file_meetline_v1_call_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_call_proto_rawDescData
 }
 
-var file_meetline_v1_call_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_meetline_v1_call_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_meetline_v1_call_proto_goTypes = []any{
 	(*CallFilter)(nil),            // 0: meetline.v1.CallFilter
 	(*ListCallsRequest)(nil),      // 1: meetline.v1.ListCallsRequest
@@ -675,33 +751,35 @@ var file_meetline_v1_call_proto_goTypes = []any{
 	(*ExportCallsResponse)(nil),   // 8: meetline.v1.ExportCallsResponse
 	(*WatchCallsRequest)(nil),     // 9: meetline.v1.WatchCallsRequest
 	(*WatchCallsResponse)(nil),    // 10: meetline.v1.WatchCallsResponse
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*CallRecord)(nil),            // 12: meetline.v1.CallRecord
+	(*NumberCount)(nil),           // 11: meetline.v1.NumberCount
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*CallRecord)(nil),            // 13: meetline.v1.CallRecord
 }
 var file_meetline_v1_call_proto_depIdxs = []int32{
-	11, // 0: meetline.v1.CallFilter.start_time:type_name -> google.protobuf.Timestamp
-	11, // 1: meetline.v1.CallFilter.end_time:type_name -> google.protobuf.Timestamp
+	12, // 0: meetline.v1.CallFilter.start_time:type_name -> google.protobuf.Timestamp
+	12, // 1: meetline.v1.CallFilter.end_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: meetline.v1.ListCallsRequest.filter:type_name -> meetline.v1.CallFilter
-	12, // 3: meetline.v1.ListCallsResponse.calls:type_name -> meetline.v1.CallRecord
+	13, // 3: meetline.v1.ListCallsResponse.calls:type_name -> meetline.v1.CallRecord
 	0,  // 4: meetline.v1.CountCallsRequest.filter:type_name -> meetline.v1.CallFilter
-	11, // 5: meetline.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
+	12, // 5: meetline.v1.HourCount.hour:type_name -> google.protobuf.Timestamp
 	4,  // 6: meetline.v1.CountCallsResponse.outcomes:type_name -> meetline.v1.OutcomeCount
 	5,  // 7: meetline.v1.CountCallsResponse.hours:type_name -> meetline.v1.HourCount
-	0,  // 8: meetline.v1.ExportCallsRequest.filter:type_name -> meetline.v1.CallFilter
-	12, // 9: meetline.v1.WatchCallsResponse.calls:type_name -> meetline.v1.CallRecord
-	1,  // 10: meetline.v1.CallService.ListCalls:input_type -> meetline.v1.ListCallsRequest
-	3,  // 11: meetline.v1.CallService.CountCalls:input_type -> meetline.v1.CountCallsRequest
-	7,  // 12: meetline.v1.CallService.ExportCalls:input_type -> meetline.v1.ExportCallsRequest
-	9,  // 13: meetline.v1.CallService.WatchCalls:input_type -> meetline.v1.WatchCallsRequest
-	2,  // 14: meetline.v1.CallService.ListCalls:output_type -> meetline.v1.ListCallsResponse
-	6,  // 15: meetline.v1.CallService.CountCalls:output_type -> meetline.v1.CountCallsResponse
-	8,  // 16: meetline.v1.CallService.ExportCalls:output_type -> meetline.v1.ExportCallsResponse
-	10, // 17: meetline.v1.CallService.WatchCalls:output_type -> meetline.v1.WatchCallsResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	11, // 8: meetline.v1.CountCallsResponse.numbers:type_name -> meetline.v1.NumberCount
+	0,  // 9: meetline.v1.ExportCallsRequest.filter:type_name -> meetline.v1.CallFilter
+	13, // 10: meetline.v1.WatchCallsResponse.calls:type_name -> meetline.v1.CallRecord
+	1,  // 11: meetline.v1.CallService.ListCalls:input_type -> meetline.v1.ListCallsRequest
+	3,  // 12: meetline.v1.CallService.CountCalls:input_type -> meetline.v1.CountCallsRequest
+	7,  // 13: meetline.v1.CallService.ExportCalls:input_type -> meetline.v1.ExportCallsRequest
+	9,  // 14: meetline.v1.CallService.WatchCalls:input_type -> meetline.v1.WatchCallsRequest
+	2,  // 15: meetline.v1.CallService.ListCalls:output_type -> meetline.v1.ListCallsResponse
+	6,  // 16: meetline.v1.CallService.CountCalls:output_type -> meetline.v1.CountCallsResponse
+	8,  // 17: meetline.v1.CallService.ExportCalls:output_type -> meetline.v1.ExportCallsResponse
+	10, // 18: meetline.v1.CallService.WatchCalls:output_type -> meetline.v1.WatchCallsResponse
+	15, // [15:19] is the sub-list for method output_type
+	11, // [11:15] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_call_proto_init() }
@@ -716,7 +794,7 @@ func file_meetline_v1_call_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_call_proto_rawDesc), len(file_meetline_v1_call_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1063,8 +1063,9 @@ type CallRecord struct {
 	Instance string `protobuf:"bytes,20,opt,name=instance,proto3" json:"instance,omitempty"`
 	// False for the "started" entry sent at answer, true for the final one.
 	Final bool `protobuf:"varint,21,opt,name=final,proto3" json:"final,omitempty"`
-	// Where a call in progress stands: typing (the PIN), host (waiting for
-	// the host), lobby, bridged; empty once final.
+	// Where a call in progress stands: ringing (accepted, not answered
+	// yet), typing (the PIN), host (waiting for the host), lobby, bridged;
+	// empty once final.
 	Phase         string `protobuf:"bytes,22,opt,name=phase,proto3" json:"phase,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -35,8 +35,10 @@ type User struct {
 	Timezone string `protobuf:"bytes,7,opt,name=timezone,proto3" json:"timezone,omitempty"`
 	// Access level of the rooms this user creates when none is given.
 	DefaultRoomAccessLevel AccessLevel `protobuf:"varint,8,opt,name=default_room_access_level,json=defaultRoomAccessLevel,proto3,enum=meetline.v1.AccessLevel" json:"default_room_access_level,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// May manage trunks and read the call records (OperatorService grants it).
+	Operator      bool `protobuf:"varint,9,opt,name=operator,proto3" json:"operator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *User) Reset() {
@@ -123,6 +125,13 @@ func (x *User) GetDefaultRoomAccessLevel() AccessLevel {
 		return x.DefaultRoomAccessLevel
 	}
 	return AccessLevel_ACCESS_LEVEL_UNSPECIFIED
+}
+
+func (x *User) GetOperator() bool {
+	if x != nil {
+		return x.Operator
+	}
+	return false
 }
 
 type GetMeRequest struct {
@@ -314,7 +323,7 @@ var File_meetline_v1_user_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x16meetline/v1/user.proto\x12\vmeetline.v1\x1a\x18meetline/v1/common.proto\"\x87\x02\n" +
+	"\x16meetline/v1/user.proto\x12\vmeetline.v1\x1a\x18meetline/v1/common.proto\"\xa3\x02\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03sub\x18\x02 \x01(\tR\x03sub\x12\x14\n" +
@@ -324,7 +333,8 @@ const file_meetline_v1_user_proto_rawDesc = "" +
 	"short_name\x18\x05 \x01(\tR\tshortName\x12\x1a\n" +
 	"\blanguage\x18\x06 \x01(\tR\blanguage\x12\x1a\n" +
 	"\btimezone\x18\a \x01(\tR\btimezone\x12S\n" +
-	"\x19default_room_access_level\x18\b \x01(\x0e2\x18.meetline.v1.AccessLevelR\x16defaultRoomAccessLevel\"\x0e\n" +
+	"\x19default_room_access_level\x18\b \x01(\x0e2\x18.meetline.v1.AccessLevelR\x16defaultRoomAccessLevel\x12\x1a\n" +
+	"\boperator\x18\t \x01(\bR\boperator\"\x0e\n" +
 	"\fGetMeRequest\"6\n" +
 	"\rGetMeResponse\x12%\n" +
 	"\x04user\x18\x01 \x01(\v2\x11.meetline.v1.UserR\x04user\"\xe5\x01\n" +

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/call.proto.
  */
 export const file_meetline_v1_call: GenFile = /*@__PURE__*/
-  fileDesc("ChZtZWV0bGluZS92MS9jYWxsLnByb3RvEgttZWV0bGluZS52MSK1AQoKQ2FsbEZpbHRlchIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJ1bmtfaWQYAyABKAkSFQoNY2FsbGVkX251bWJlchgEIAEoCRIPCgdyb29tX2lkGAUgASgJEg8KB291dGNvbWUYBiABKAkiYgoQTGlzdENhbGxzUmVxdWVzdBInCgZmaWx0ZXIYASABKAsyFy5tZWV0bGluZS52MS5DYWxsRmlsdGVyEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlQKEUxpc3RDYWxsc1Jlc3BvbnNlEiYKBWNhbGxzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoRQ291bnRDYWxsc1JlcXVlc3QSJwoGZmlsdGVyGAEgASgLMhcubWVldGxpbmUudjEuQ2FsbEZpbHRlciIuCgxPdXRjb21lQ291bnQSDwoHb3V0Y29tZRgBIAEoCRINCgVjb3VudBgCIAEoAyJVCglIb3VyQ291bnQSKAoEaG91chgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAyJoChJDb3VudENhbGxzUmVzcG9uc2USKwoIb3V0Y29tZXMYASADKAsyGS5tZWV0bGluZS52MS5PdXRjb21lQ291bnQSJQoFaG91cnMYAiADKAsyFi5tZWV0bGluZS52MS5Ib3VyQ291bnQiPQoSRXhwb3J0Q2FsbHNSZXF1ZXN0EicKBmZpbHRlchgBIAEoCzIXLm1lZXRsaW5lLnYxLkNhbGxGaWx0ZXIiIgoTRXhwb3J0Q2FsbHNSZXNwb25zZRILCgNjc3YYASABKAwiEwoRV2F0Y2hDYWxsc1JlcXVlc3QiPAoSV2F0Y2hDYWxsc1Jlc3BvbnNlEiYKBWNhbGxzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZDLXAgoLQ2FsbFNlcnZpY2USTwoJTGlzdENhbGxzEh0ubWVldGxpbmUudjEuTGlzdENhbGxzUmVxdWVzdBoeLm1lZXRsaW5lLnYxLkxpc3RDYWxsc1Jlc3BvbnNlIgOQAgESUgoKQ291bnRDYWxscxIeLm1lZXRsaW5lLnYxLkNvdW50Q2FsbHNSZXF1ZXN0Gh8ubWVldGxpbmUudjEuQ291bnRDYWxsc1Jlc3BvbnNlIgOQAgESUgoLRXhwb3J0Q2FsbHMSHy5tZWV0bGluZS52MS5FeHBvcnRDYWxsc1JlcXVlc3QaIC5tZWV0bGluZS52MS5FeHBvcnRDYWxsc1Jlc3BvbnNlMAESTwoKV2F0Y2hDYWxscxIeLm1lZXRsaW5lLnYxLldhdGNoQ2FsbHNSZXF1ZXN0Gh8ubWVldGxpbmUudjEuV2F0Y2hDYWxsc1Jlc3BvbnNlMAFCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_meetline_v1_telephony]);
+  fileDesc("ChZtZWV0bGluZS92MS9jYWxsLnByb3RvEgttZWV0bGluZS52MSK1AQoKQ2FsbEZpbHRlchIuCgpzdGFydF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJ1bmtfaWQYAyABKAkSFQoNY2FsbGVkX251bWJlchgEIAEoCRIPCgdyb29tX2lkGAUgASgJEg8KB291dGNvbWUYBiABKAkiYgoQTGlzdENhbGxzUmVxdWVzdBInCgZmaWx0ZXIYASABKAsyFy5tZWV0bGluZS52MS5DYWxsRmlsdGVyEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlQKEUxpc3RDYWxsc1Jlc3BvbnNlEiYKBWNhbGxzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoRQ291bnRDYWxsc1JlcXVlc3QSJwoGZmlsdGVyGAEgASgLMhcubWVldGxpbmUudjEuQ2FsbEZpbHRlciIuCgxPdXRjb21lQ291bnQSDwoHb3V0Y29tZRgBIAEoCRINCgVjb3VudBgCIAEoAyJVCglIb3VyQ291bnQSKAoEaG91chgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHb3V0Y29tZRgCIAEoCRINCgVjb3VudBgDIAEoAyKTAQoSQ291bnRDYWxsc1Jlc3BvbnNlEisKCG91dGNvbWVzGAEgAygLMhkubWVldGxpbmUudjEuT3V0Y29tZUNvdW50EiUKBWhvdXJzGAIgAygLMhYubWVldGxpbmUudjEuSG91ckNvdW50EikKB251bWJlcnMYAyADKAsyGC5tZWV0bGluZS52MS5OdW1iZXJDb3VudCI9ChJFeHBvcnRDYWxsc1JlcXVlc3QSJwoGZmlsdGVyGAEgASgLMhcubWVldGxpbmUudjEuQ2FsbEZpbHRlciIiChNFeHBvcnRDYWxsc1Jlc3BvbnNlEgsKA2NzdhgBIAEoDCITChFXYXRjaENhbGxzUmVxdWVzdCI8ChJXYXRjaENhbGxzUmVzcG9uc2USJgoFY2FsbHMYASADKAsyFy5tZWV0bGluZS52MS5DYWxsUmVjb3JkIkYKC051bWJlckNvdW50EhUKDWNhbGxlZF9udW1iZXIYASABKAkSDQoFY2FsbHMYAiABKAMSEQoJd3JvbmdfcGluGAMgASgDMtcCCgtDYWxsU2VydmljZRJPCglMaXN0Q2FsbHMSHS5tZWV0bGluZS52MS5MaXN0Q2FsbHNSZXF1ZXN0Gh4ubWVldGxpbmUudjEuTGlzdENhbGxzUmVzcG9uc2UiA5ACARJSCgpDb3VudENhbGxzEh4ubWVldGxpbmUudjEuQ291bnRDYWxsc1JlcXVlc3QaHy5tZWV0bGluZS52MS5Db3VudENhbGxzUmVzcG9uc2UiA5ACARJSCgtFeHBvcnRDYWxscxIfLm1lZXRsaW5lLnYxLkV4cG9ydENhbGxzUmVxdWVzdBogLm1lZXRsaW5lLnYxLkV4cG9ydENhbGxzUmVzcG9uc2UwARJPCgpXYXRjaENhbGxzEh4ubWVldGxpbmUudjEuV2F0Y2hDYWxsc1JlcXVlc3QaHy5tZWV0bGluZS52MS5XYXRjaENhbGxzUmVzcG9uc2UwAUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_meetline_v1_telephony]);
 
 /**
  * CallFilter selects calls; an empty field matches every call.
@@ -196,6 +196,15 @@ export type CountCallsResponse = Message<"meetline.v1.CountCallsResponse"> & {
    * @generated from field: repeated meetline.v1.HourCount hours = 2;
    */
   hours: HourCount[];
+
+  /**
+   * Per number dialled, the calls and those that ended on a wrong PIN
+   * (pin_outcome wrong or limited), most wrong first, at most 50: the
+   * numbers someone is guessing PINs on.
+   *
+   * @generated from field: repeated meetline.v1.NumberCount numbers = 3;
+   */
+  numbers: NumberCount[];
 };
 
 /**
@@ -272,6 +281,33 @@ export type WatchCallsResponse = Message<"meetline.v1.WatchCallsResponse"> & {
  */
 export const WatchCallsResponseSchema: GenMessage<WatchCallsResponse> = /*@__PURE__*/
   messageDesc(file_meetline_v1_call, 10);
+
+/**
+ * @generated from message meetline.v1.NumberCount
+ */
+export type NumberCount = Message<"meetline.v1.NumberCount"> & {
+  /**
+   * @generated from field: string called_number = 1;
+   */
+  calledNumber: string;
+
+  /**
+   * @generated from field: int64 calls = 2;
+   */
+  calls: bigint;
+
+  /**
+   * @generated from field: int64 wrong_pin = 3;
+   */
+  wrongPin: bigint;
+};
+
+/**
+ * Describes the message meetline.v1.NumberCount.
+ * Use `create(NumberCountSchema)` to create a new message.
+ */
+export const NumberCountSchema: GenMessage<NumberCount> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_call, 11);
 
 /**
  * CallService is the operators' history of phone calls (service token

@@ -614,8 +614,9 @@ export type CallRecord = Message<"meetline.v1.CallRecord"> & {
   final: boolean;
 
   /**
-   * Where a call in progress stands: typing (the PIN), host (waiting for
-   * the host), lobby, bridged; empty once final.
+   * Where a call in progress stands: ringing (accepted, not answered
+   * yet), typing (the PIN), host (waiting for the host), lobby, bridged;
+   * empty once final.
    *
    * @generated from field: string phase = 22;
    */
