@@ -88,7 +88,7 @@ type Server struct {
 // once per Server: its metrics register with Registry.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	auth := &authenticator{users: s.Users, services: s.ServiceTokens, matchEmail: s.MatchEmail}
+	auth := &authenticator{users: s.Users, services: serviceKeys(s.ServiceTokens), matchEmail: s.MatchEmail}
 	if s.MarketingSignUp {
 		auth.signedUp = s.queueContact
 	}
