@@ -109,17 +109,18 @@ func (s *Server) Handler() http.Handler {
 		meetlinev1connect.ParticipantServiceName,
 		meetlinev1connect.CallServiceName,
 	}
-	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
-	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
-	mux.Handle(meetlinev1connect.NewRoomServiceHandler(&roomService{s}, opts))
-	mux.Handle(meetlinev1connect.NewAccessServiceHandler(&accessService{s}, opts))
-	mux.Handle(meetlinev1connect.NewTrunkServiceHandler(&trunkService{s}, opts))
-	mux.Handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
-	mux.Handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
-	mux.Handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
-	mux.Handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
-	mux.Handle(meetlinev1connect.NewParticipantServiceHandler(&participantService{s}, opts))
-	mux.Handle(meetlinev1connect.NewCallServiceHandler(&callService{s}, opts))
+	rpc := rpcRouter{next: mux}
+	rpc.handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
+	rpc.handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
+	rpc.handle(meetlinev1connect.NewRoomServiceHandler(&roomService{s}, opts))
+	rpc.handle(meetlinev1connect.NewAccessServiceHandler(&accessService{s}, opts))
+	rpc.handle(meetlinev1connect.NewTrunkServiceHandler(&trunkService{s}, opts))
+	rpc.handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
+	rpc.handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
+	rpc.handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
+	rpc.handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
+	rpc.handle(meetlinev1connect.NewParticipantServiceHandler(&participantService{s}, opts))
+	rpc.handle(meetlinev1connect.NewCallServiceHandler(&callService{s}, opts))
 	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
 	mux.Handle("POST /webhooks/storage", &storageWebhook{s})
 	mux.Handle("POST /webhooks/summary", &summaryWebhook{s})
@@ -133,5 +134,5 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", &readiness{checks: s.Checks})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
-	return mux
+	return &rpc
 }
