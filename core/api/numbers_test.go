@@ -1,0 +1,19 @@
+package api
+
+import (
+	"testing"
+
+	"github.com/meetline/meetline/core"
+)
+
+// TestDescribe: the memo answers what Describe does, the first time and from memory.
+func TestDescribe(t *testing.T) {
+	for _, n := range []core.PhoneNumber{"+33123456789", "+41441234567", "+1555", "not a number"} {
+		wantDisplay, wantRegion := n.Describe()
+		for range 2 {
+			if d, r := describe(n); d != wantDisplay || r != wantRegion {
+				t.Errorf("describe(%q) = %q, %q; want %q, %q", n, d, r, wantDisplay, wantRegion)
+			}
+		}
+	}
+}
