@@ -17,3 +17,20 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDescribe: what a room view pays per trunk number, parsed or remembered.
+func BenchmarkDescribe(b *testing.B) {
+	n := core.PhoneNumber("+33123456789")
+	b.Run("parse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n.Describe()
+		}
+	})
+	b.Run("memo", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			describe(n)
+		}
+	})
+}
