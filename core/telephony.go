@@ -39,20 +39,25 @@ type PINSource struct {
 // forged caller ids gets one call's budget per call, no more), else, from a
 // client that sends no call id, the caller id; "" for an anonymous caller,
 // whose budget is the number's anonymous pool.
-func (src PINSource) Key() string {
-	var k string
+func (src PINSource) Key() string { return string(src.AppendKey(nil)) }
+
+// AppendKey appends Key to b, for callers that build a longer name around
+// it: the hash is taken from a copy on the stack, so nothing else is allocated.
+func (src PINSource) AppendKey(b []byte) []byte {
+	var kind, id string
 	switch {
 	case src.Trusted && src.CallerID != "":
-		k = "id:" + src.CallerID
+		kind, id = "id:", src.CallerID
 	case src.CallID != "":
-		k = "call:" + src.CallID
+		kind, id = "call:", src.CallID
 	case src.CallerID != "":
-		k = "from:" + src.CallerID
+		kind, id = "from:", src.CallerID
 	default:
-		return ""
+		return b
 	}
-	sum := sha256.Sum256([]byte(k))
-	return hex.EncodeToString(sum[:12])
+	var buf [128]byte
+	sum := sha256.Sum256(append(append(buf[:0], kind...), id...))
+	return hex.AppendEncode(b, sum[:12])
 }
 
 // PINPolicy is how many wrong PINs are tolerated, and what they cost.

@@ -91,7 +91,7 @@ type Server struct {
 // once per Server: its metrics register with Registry.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	auth := &authenticator{users: s.Users, services: s.ServiceTokens, matchEmail: s.MatchEmail}
+	auth := &authenticator{users: s.Users, services: serviceKeys(s.ServiceTokens), matchEmail: s.MatchEmail}
 	if s.MarketingSignUp {
 		auth.signedUp = s.queueContact
 	}
@@ -112,18 +112,19 @@ func (s *Server) Handler() http.Handler {
 		meetlinev1connect.ParticipantServiceName,
 		meetlinev1connect.CallServiceName, meetlinev1connect.OperatorServiceName,
 	}
-	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
-	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
-	mux.Handle(meetlinev1connect.NewRoomServiceHandler(&roomService{s}, opts))
-	mux.Handle(meetlinev1connect.NewAccessServiceHandler(&accessService{s}, opts))
-	mux.Handle(meetlinev1connect.NewTrunkServiceHandler(&trunkService{s}, opts))
-	mux.Handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
-	mux.Handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
-	mux.Handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
-	mux.Handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
-	mux.Handle(meetlinev1connect.NewParticipantServiceHandler(&participantService{s}, opts))
-	mux.Handle(meetlinev1connect.NewCallServiceHandler(&callService{s}, opts))
-	mux.Handle(meetlinev1connect.NewOperatorServiceHandler(&operatorService{s}, opts))
+	rpc := rpcRouter{next: mux}
+	rpc.handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
+	rpc.handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
+	rpc.handle(meetlinev1connect.NewRoomServiceHandler(&roomService{s}, opts))
+	rpc.handle(meetlinev1connect.NewAccessServiceHandler(&accessService{s}, opts))
+	rpc.handle(meetlinev1connect.NewTrunkServiceHandler(&trunkService{s}, opts))
+	rpc.handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
+	rpc.handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
+	rpc.handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
+	rpc.handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
+	rpc.handle(meetlinev1connect.NewParticipantServiceHandler(&participantService{s}, opts))
+	rpc.handle(meetlinev1connect.NewCallServiceHandler(&callService{s}, opts))
+	rpc.handle(meetlinev1connect.NewOperatorServiceHandler(&operatorService{s}, opts))
 	mux.Handle("POST /webhooks/livekit", &liveKitWebhook{s})
 	mux.Handle("POST /webhooks/storage", &storageWebhook{s})
 	mux.Handle("POST /webhooks/summary", &summaryWebhook{s})
@@ -137,5 +138,5 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", &readiness{checks: s.Checks})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
-	return mux
+	return &rpc
 }

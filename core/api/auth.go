@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"strings"
 
@@ -81,7 +83,7 @@ var anonymousOK = map[string]bool{
 type authenticator struct {
 	verifier   TokenVerifier
 	users      core.UserService
-	services   []ServiceToken
+	services   []serviceKey
 	matchEmail bool
 	// signedUp runs after a user's first sign-in; its failure never fails it.
 	signedUp func(ctx context.Context, u *core.User)
@@ -95,8 +97,8 @@ func (a *authenticator) caller(ctx context.Context, header string) (*core.Caller
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" { // RFC 6750 §2.1
 		return nil, core.Errorf(core.EUNAUTHORIZED, "the Authorization header must be \"Bearer <token>\"")
 	}
-	if name := a.service(token); name != "" {
-		return &core.Caller{Service: name}, nil
+	if c := a.service(token); c != nil {
+		return c, nil
 	}
 	if a.verifier == nil {
 		return nil, core.Errorf(core.EUNAUTHORIZED, "invalid token")
@@ -115,17 +117,34 @@ func (a *authenticator) caller(ctx context.Context, header string) (*core.Caller
 	return &core.Caller{User: user}, nil
 }
 
-// service returns the name of the service whose token this is, or "". Every
-// configured token is compared (tokenEqual), not only up to the first match,
-// so the timing tells nothing about which one nearly matched.
-func (a *authenticator) service(token string) string {
-	name := ""
-	for _, s := range a.services {
-		if tokenEqual(token, s.Token) {
-			name = s.Service
+// serviceKey is a service token's digest and the caller it authenticates,
+// both made once: a request hashes only the token it presents, and every
+// request of a service shares its caller, which no one modifies.
+type serviceKey struct {
+	sum    [sha256.Size]byte
+	caller *core.Caller
+}
+
+func serviceKeys(tokens []ServiceToken) []serviceKey {
+	keys := make([]serviceKey, 0, len(tokens))
+	for _, t := range tokens {
+		keys = append(keys, serviceKey{sum: sha256.Sum256([]byte(t.Token)), caller: &core.Caller{Service: t.Service}})
+	}
+	return keys
+}
+
+// service returns the caller of the service whose token this is, or nil.
+// Every configured token is compared in constant time, not only up to the
+// first match, so the timing tells nothing about which one nearly matched.
+func (a *authenticator) service(token string) *core.Caller {
+	sum := tokenSum(token)
+	var c *core.Caller
+	for _, k := range a.services {
+		if subtle.ConstantTimeCompare(sum[:], k.sum[:]) == 1 {
+			c = k.caller
 		}
 	}
-	return name
+	return c
 }
 
 // allow applies the procedure table: service APIs to their service only

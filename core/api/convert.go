@@ -108,7 +108,7 @@ func trunkToProto(t *core.Trunk) *meetlinev1.Trunk {
 // one-tap tel: URI: two pauses (",", as dialers read it) for the prompt,
 // then the PIN and "#", which RFC 3966 §3 requires escaped as %23.
 func dialInNumber(n core.PhoneNumber, language, pin string) *meetlinev1.DialInNumber {
-	display, region := n.Describe()
+	display, region := describe(n)
 	d := &meetlinev1.DialInNumber{E164: string(n), Display: display, Region: region, Language: language}
 	if pin != "" {
 		d.TelUri = "tel:" + string(n) + ",," + pin + "%23"

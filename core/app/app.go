@@ -172,19 +172,21 @@ func (a *App) build(ctx context.Context) error {
 
 // Handler returns the core's HTTP handler: the development issuer when on,
 // /debug/pprof/ with CORE_PPROF, the console for its paths, and the API
-// behind it, every request's body bounded in size (limitBodies). Call it once, after any change to Server.
+// behind it, every request's body bounded in size (limitBodies); RPCs go straight to the API (rpcFirst).
+// Call it once, after any change to Server.
 func (a *App) Handler() (http.Handler, error) {
 	console := web.Config{Issuer: a.Config.OIDCIssuerURL, ClientID: a.Config.OIDCAudience}
 	if a.Issuer != nil && a.Config.OIDCIssuerURL == a.Config.DevIssuerURL() { // the console signs people in as that issuer
 		console.DevKeyFile = a.Config.DevIssuerKeyFile
 	}
-	h, err := web.New(a.Server.Handler(), console)
+	rpc := a.Server.Handler()
+	h, err := web.New(rpc, console)
 	if err != nil {
 		return nil, err
 	}
 	a.mux.Handle("/", h)
 	debugRoutes(a.mux, a.Config.Pprof)
-	return limitBodies(a.mux), nil
+	return limitBodies(rpcFirst{rpc: rpc, rest: a.mux}), nil
 }
 
 // Start runs the core's background work until ctx ends: the outbox worker

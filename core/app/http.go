@@ -3,6 +3,7 @@ package app
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/meetline/meetline/core/api"
 )
@@ -25,3 +26,18 @@ func HTTPServer(cfg Config, h http.Handler, log *slog.Logger) *http.Server {
 // limitBodies bounds every request's body to api.MaxBodyBytes before
 // anything reads it.
 func limitBodies(h http.Handler) http.Handler { return http.MaxBytesHandler(h, api.MaxBodyBytes) }
+
+// rpcFirst sends the core's Connect RPCs, "/meetline.v1.<Service>/<Method>", straight to the API's
+// handler, past the mux of the console, the development issuer and the debug routes, none of which
+// serves such a path: that mux would match every pattern and allocate on each call.
+type rpcFirst struct {
+	rpc, rest http.Handler
+}
+
+func (f rpcFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/meetline.v1.") {
+		f.rpc.ServeHTTP(w, r)
+		return
+	}
+	f.rest.ServeHTTP(w, r)
+}

@@ -142,8 +142,11 @@ func TestFindRoomByPIN(t *testing.T) {
 
 	for _, called := range []core.PhoneNumber{"+33123456789", "+33987654321"} {
 		got, trunk, err := s.FindRoomByPIN(ctx, called, r.PIN)
-		if err != nil || got.ID != r.ID || got.Slug != r.Slug || got.PIN != r.PIN || trunk.ID != paris.ID ||
-			trunk.Language != "en-us" || trunk.PINLength != 6 {
+		if err != nil || got.ID != r.ID || got.Name != r.Name || got.Slug != r.Slug || got.PIN != r.PIN ||
+			got.AccessLevel != r.AccessLevel || string(got.Configuration) != "{}" || got.TrunkID != paris.ID ||
+			!got.CreatedAt.Equal(r.CreatedAt) || !got.UpdatedAt.Equal(r.UpdatedAt) ||
+			trunk.ID != paris.ID || trunk.Name != "paris" || trunk.Language != "en-us" || trunk.PINLength != 6 ||
+			!trunk.Enabled || !trunk.CreatedAt.Equal(paris.CreatedAt) || !trunk.UpdatedAt.Equal(paris.UpdatedAt) {
 			t.Fatalf("FindRoomByPIN(%s) = %+v, %+v, %v", called, got, trunk, err)
 		}
 	}

@@ -95,6 +95,32 @@ func TestPINAttempts(t *testing.T) {
 	}
 }
 
+// TestPINAttemptsKeys checks the names a failure writes, which operators
+// look up (docs/operations.md): the number's counter and the source's, under
+// the client's prefix, the source hashed.
+func TestPINAttemptsKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := testenv.Valkey(t)
+	a := valkey.NewPINAttempts(c, core.PINPolicy{
+		Source: core.AttemptLimit{Max: 3, Window: time.Minute}, Number: core.AttemptLimit{Max: 6, Window: time.Minute},
+		Attack: 1, TarpitStep: time.Minute, TarpitMax: time.Minute,
+	})
+	for _, src := range []core.PINSource{{CallID: "a@x"}, {}} {
+		if _, err := a.Fail(ctx, src, "+33123456789"); err != nil {
+			t.Fatal(err)
+		}
+		n := c.Prefix + "pin:{+33123456789}:"
+		s := n + "src:" + src.Key()
+		for key, want := range map[string]string{n + "fails": "", s + ":fails": "1", s + ":tarpit": "1"} {
+			got, err := c.Do(ctx, c.B().Get().Key(key).Build()).ToString()
+			if err != nil || (want != "" && got != want) {
+				t.Errorf("source %q: %s = %q, %v; want %q", src.Key(), key, got, err, want)
+			}
+		}
+	}
+}
+
 func TestDeduplicator(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -39,13 +39,13 @@ type Client struct {
 func New(cfg sipgate.CoreConfig) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
-	hc := &http.Client{Transport: bearer{token: cfg.Token, next: tr}}
+	hc := &http.Client{Transport: tr}
 	timeout := cfg.ResolveTimeout
 	if timeout <= 0 {
 		timeout = sipgate.DefaultCoreConfig().ResolveTimeout
 	}
 	return &Client{
-		rpc:     meetlinev1connect.NewTelephonyServiceClient(hc, cfg.URL),
+		rpc:     meetlinev1connect.NewTelephonyServiceClient(hc, cfg.URL, connect.WithInterceptors(bearer("Bearer "+cfg.Token))),
 		timeout: timeout,
 		backoff: coreBackoff,
 		outage:  joinOutage,
@@ -216,16 +216,28 @@ func coreError(err error) error {
 	return fmt.Errorf("corerpc: core: %w", err)
 }
 
-// bearer adds the service token to every request.
-type bearer struct {
-	token string
-	next  http.RoundTripper
+// bearer is the Authorization header, "Bearer <service token>", that every call carries. It is set as
+// an interceptor, on the call's own headers: a RoundTripper may not modify the request it is given and
+// would copy it first, a score of allocations per call.
+type bearer string
+
+func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		req.Header().Set("Authorization", string(b))
+		return next(ctx, req)
+	}
 }
 
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
+func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		conn := next(ctx, spec)
+		conn.RequestHeader().Set("Authorization", string(b))
+		return conn
+	}
+}
+
+func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
 }
 
 // roles maps the roles JoinRoom names (sipgate.Admission.Role) back to the API's.

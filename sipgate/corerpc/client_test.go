@@ -3,9 +3,11 @@ package corerpc
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -324,5 +326,30 @@ func TestRecordCalls(t *testing.T) {
 	c, _ = newFlakyClient(t, 3)
 	if err := c.RecordCalls(ctx, []sipgate.CallRecord{{ID: "r1"}}); !errors.Is(err, sipgate.ErrCoreUnavailable) || errors.Is(err, sipgate.ErrRecordRefused) {
 		t.Errorf("core down: %v, want ErrCoreUnavailable", err)
+	}
+}
+
+// TestSendsToken checks that unary calls and the JoinRoom stream both carry the service
+// token, which the client sets on each call's headers.
+func TestSendsToken(t *testing.T) {
+	var seen sync.Map // procedure → Authorization header
+	_, h := meetlinev1connect.NewTelephonyServiceHandler(&flakyCore{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.URL.Path, r.Header.Get("Authorization"))
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	c := New(sipgate.CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second})
+	ctx := context.Background()
+	if _, err := c.ResolvePin(ctx, testNumber, testPIN, sipgate.PINCaller{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.JoinRoom(ctx, sipgate.JoinRequest{RoomID: "r1", CallID: "c"}, func(sipgate.Admission) {}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{meetlinev1connect.TelephonyServiceResolvePinProcedure, meetlinev1connect.TelephonyServiceJoinRoomProcedure} {
+		if got, _ := seen.Load(p); got != "Bearer tok" {
+			t.Errorf("%s: Authorization %q, want \"Bearer tok\"", p, got)
+		}
 	}
 }
