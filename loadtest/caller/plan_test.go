@@ -14,7 +14,7 @@ func TestParseMix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Kinds != [kinds]int{80, 10, 5, 5, 0} || m.Methods != [methods]int{3, 1} {
+	if m.Kinds != [kinds]int{80, 10, 5, 5, 0, 0} || m.Methods != [methods]int{3, 1} {
 		t.Errorf("mix %+v", m)
 	}
 	if again, err := ParseMix(m.String()); err != nil || again != m {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,7 @@ type Stream struct {
 	spurt      talkspurt
 	received   uint64
 	heard      chan Heard    // recognised talkspurts; full: dropped (the call reads as they come)
+	prompts    []string      // every recognised talkspurt, in order: what the caller heard in all
 	echoed     chan struct{} // closed at the first echo
 	echoedAt   time.Time
 	echoedOnce sync.Once
@@ -201,11 +203,24 @@ func (s *Stream) receive(b []byte, at time.Time) {
 		s.spurt.at = at
 	}
 	if name := s.sh.m.rec.feed(&s.spurt, ext, b[n:]); name != "" {
+		if len(s.prompts) < maxPrompts {
+			s.prompts = append(s.prompts, name)
+		}
 		select {
 		case s.heard <- Heard{Prompt: name, At: s.spurt.at}:
 		default:
 		}
 	}
+}
+
+// maxPrompts bounds a call's record of prompts: music on hold repeats for as long as a caller waits.
+const maxPrompts = 32
+
+// heardAll returns every prompt recognised so far, in order.
+func (s *Stream) heardAll() []string {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	return slices.Clone(s.prompts)
 }
 
 // rtpHeaderLen is the size of the caller's RTP header: no CSRC, no extension.
