@@ -3,6 +3,7 @@ package sipgate
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -69,14 +70,15 @@ func (f *flakyCore) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRe
 	return nil, connect.NewError(connect.CodeNotFound, errors.New("wrong"))
 }
 
-// JoinRoom streams "waiting for the host" then, for room r1, "admitted"; for room "down" it is always
-// Unavailable, for another room NotFound. A failing call sends "waiting" first, then breaks the stream
-// with Unavailable, as a restarting core does.
+// JoinRoom streams "waiting for the host" then, for rooms r1 and "cut", "admitted"; for room "down" it is
+// always Unavailable, for another room NotFound. A failing call sends "waiting" first, then breaks the
+// stream: with Unavailable, as a core shutting down does, or, in room "cut", by dropping the connection
+// mid-stream, as a core killed (SIGKILL, OOM) does.
 func (f *flakyCore) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoomRequest, st *connect.ServerStream[meetlinev1.JoinRoomResponse]) error {
 	switch req.RoomId {
 	case "down":
 		return connect.NewError(connect.CodeUnavailable, errors.New("down"))
-	case "r1":
+	case "r1", "cut":
 	default:
 		return connect.NewError(connect.CodeNotFound, errors.New("no room"))
 	}
@@ -84,6 +86,9 @@ func (f *flakyCore) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoomReques
 		return err
 	}
 	if err := f.fail(ctx); err != nil {
+		if req.RoomId == "cut" {
+			panic(http.ErrAbortHandler) // net/http drops the connection without ending the response
+		}
 		return err
 	}
 	return st.Send(&meetlinev1.JoinRoomResponse{Status: meetlinev1.CallStatus_CALL_STATUS_ADMITTED, LivekitRoom: "lk-r1"})
@@ -244,6 +249,7 @@ func TestCoreClientJoinRoom(t *testing.T) {
 	}{
 		{"admitted", 0, "r1", []AdmissionStatus{WaitingForHost, Admitted}, nil},
 		{"reconnects after a broken stream", 2, "r1", []AdmissionStatus{WaitingForHost, WaitingForHost, WaitingForHost, Admitted}, nil},
+		{"reconnects after a cut stream", 2, "cut", []AdmissionStatus{WaitingForHost, WaitingForHost, WaitingForHost, Admitted}, nil},
 		{"gives up after the outage bound", 0, "down", nil, ErrCoreUnavailable},
 		{"unknown room", 0, "r2", nil, nil},
 	}
