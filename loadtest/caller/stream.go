@@ -52,6 +52,7 @@ type Stream struct {
 	prompts    []string      // every recognised talkspurt, in order: what the caller heard in all
 	echoed     chan struct{} // closed at the first echo
 	echoedAt   time.Time
+	lastEcho   time.Time // when the latest echo arrived
 	echoedOnce sync.Once
 }
 
@@ -185,6 +186,7 @@ func (s *Stream) receive(b []byte, at time.Time) {
 			s.in.add(h.SequenceNumber)
 		}
 		s.echoes++
+		s.lastEcho = at
 		s.echoedOnce.Do(func() { s.echoedAt = at; close(s.echoed) })
 		return
 	}
@@ -235,6 +237,9 @@ type RTP struct {
 	Foreign  uint64 // packets from another source on sipgate's port, left out of the loss
 	// Expected is how many packets the received sequence numbers span, the denominator of the loss.
 	Expected uint64
+	// LastEcho is when the latest of the caller's own packets came back: a bridge whose audio stopped
+	// while the call stayed up shows here.
+	LastEcho time.Time
 }
 
 // counts returns the stream's packet counts.
@@ -242,7 +247,7 @@ func (s *Stream) counts() RTP {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	return RTP{Sent: s.sent.Load(), Received: s.received, Lost: s.in.lost(),
-		Echoed: s.echoes, Expected: s.in.expected(), Foreign: s.foreign}
+		Echoed: s.echoes, Expected: s.in.expected(), Foreign: s.foreign, LastEcho: s.lastEcho}
 }
 
 // sleepUntil waits for the wall-clock time at, or for ctx.
