@@ -101,9 +101,11 @@ func TestCell(t *testing.T) {
 		}
 	}
 	back := time.Date(2026, 1, 1, 0, 0, 10, 0, time.UTC)
-	through := caller.Result{Outcome: caller.Bridged, Expected: caller.Bridged, RTP: caller.RTP{LastEcho: back.Add(time.Second)}}
-	silent := caller.Result{Outcome: caller.Bridged, Expected: caller.Bridged, RTP: caller.RTP{LastEcho: back.Add(-time.Second)}}
-	if got := cell([]placed{{bridged, through}, {bridged, silent}}, bridged, back); got != "1/2 ok, **no audio since the fault**; 1/2 ok, audio through" {
+	end := back.Add(20 * time.Second)
+	through := caller.Result{Outcome: caller.Bridged, Expected: caller.Bridged, End: end, RTP: caller.RTP{LastEcho: back.Add(time.Second)}}
+	silent := caller.Result{Outcome: caller.Bridged, Expected: caller.Bridged, End: end, RTP: caller.RTP{LastEcho: back.Add(-time.Second)}}
+	gone := caller.Result{Outcome: caller.Bridged, Expected: caller.Bridged, End: back, RTP: caller.RTP{LastEcho: back.Add(-time.Second)}}
+	if got := cell([]placed{{bridged, through}, {bridged, silent}, {bridged, gone}}, bridged, back); got != "1/3 ok; 1/3 ok, **no audio since the fault**; 1/3 ok, audio through" {
 		t.Errorf("bridged calls after the return: %q", got)
 	}
 	if n := (row{Calls: calls}).lost(); n != 1 {

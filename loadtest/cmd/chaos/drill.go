@@ -65,7 +65,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer stopPolling()
 	go d.readyz.run(pctx, 250*time.Millisecond)
 
-	rep := report{Started: time.Now(), Outage: cfg.outage, PerPhase: cfg.perPhase}
+	rep := report{Started: time.Now(), Outage: cfg.outage, Hold: cfg.holdFor, PerPhase: cfg.perPhase}
 	base := d.probe(ctx, time.Now(), cfg.recoverWait)
 	rep.Baseline = base.after
 	for _, name := range cfg.faults {
@@ -281,6 +281,9 @@ func (d *drill) inject(ctx context.Context, f fault) (row, error) {
 	r.Readyz = judge(f.check, d.readyz.between(killed, restart), d.readyz.between(back, time.Now()), dead, back)
 	r.Back = back
 	results := typists.wait(40 * time.Second)
+	if err := sleep(ctx, time.Until(killed.Add(d.cfg.holdFor))); err != nil {
+		return r, err
+	}
 	releaseAll()
 	results = append(results, held.wait(15*time.Second)...)
 	r.Calls, r.Mail = results, <-mailed

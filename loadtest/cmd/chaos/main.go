@@ -34,6 +34,7 @@ type config struct {
 	perPhase    int
 	settle      time.Duration
 	outage      time.Duration
+	holdFor     time.Duration
 	recoverWait time.Duration
 	mailWait    time.Duration
 
@@ -65,6 +66,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.perPhase, "per-phase", 2, "callers in each phase during each fault")
 	fs.DurationVar(&c.settle, "settle", 12*time.Second, "time the held callers get to reach their phase (bridged, waiting, in the lobby) before the fault")
 	fs.DurationVar(&c.outage, "outage", 10*time.Second, "how long a killed service stays down")
+	fs.DurationVar(&c.holdFor, "hold", 36*time.Second, "callers waiting, in a lobby or bridged stay at least this long after the kill: longer than sipgate's no-RTP timeout (30 s), so that a bridge left silent by the fault shows")
 	fs.DurationVar(&c.recoverWait, "recover", 45*time.Second, "how long after the service's return new calls may take to succeed before the row says it did not recover")
 	fs.DurationVar(&c.mailWait, "mail-wait", 60*time.Second, "at the end, how long e-mails queued during outages get to reach the SMTP sink")
 	if err := fs.Parse(args); err != nil {

@@ -30,6 +30,7 @@ type report struct {
 	Started  time.Time
 	Took     time.Duration
 	Outage   time.Duration
+	Hold     time.Duration // how long after the kill the held callers stayed, at least
 	PerPhase int
 	Baseline time.Duration // a bridged call on the healthy stack, for comparison with Recovered
 	Rows     []row
@@ -73,8 +74,8 @@ func describe(r caller.Result) string {
 // also says whether its audio still came back through the room afterwards.
 func describeAt(r caller.Result, back time.Time) string {
 	s := describe(r)
-	if r.Outcome != caller.Bridged || back.IsZero() {
-		return s
+	if r.Outcome != caller.Bridged || back.IsZero() || !r.End.After(back.Add(2*time.Second)) {
+		return s // not bridged, or hung up before its audio could come back
 	}
 	if r.RTP.LastEcho.After(back) {
 		return s + ", audio through"
@@ -155,8 +156,8 @@ func (r row) mailCell() string {
 // markdown writes the report.
 func (rep report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Chaos drill\n\n`make chaos`, %s, %s in all. Each fault: %d callers in each phase (keys by RFC 4733 and by SIP INFO alternately), the service SIGKILLed (`deploy/local/crash.sh`) and brought back %s later (`deploy/local/restart.sh`). Callers typing dial in right after the kill and type their PIN during the outage; the others reached their phase before it. A bridged call on the healthy stack took %s from the INVITE to its audio back through the room: the recovery times below include that much.\n\n",
-		rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Took.Round(time.Second), rep.PerPhase, rep.Outage, seconds(rep.Baseline))
+	fmt.Fprintf(&b, "# Chaos drill\n\n`make chaos`, %s, %s in all. Each fault: %d callers in each phase (keys by RFC 4733 and by SIP INFO alternately), the service SIGKILLed (`deploy/local/crash.sh`) and brought back %s later (`deploy/local/restart.sh`). Callers typing dial in right after the kill and type their PIN during the outage; the others reached their phase before it and stay until at least %s after the kill (past sipgate's 30 s no-RTP timeout). A bridged call on the healthy stack took %s from the INVITE to its audio back through the room: the recovery times below include that much.\n\n",
+		rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Took.Round(time.Second), rep.PerPhase, rep.Outage, rep.Hold, seconds(rep.Baseline))
 	b.WriteString("| fault | typing | waiting for the host | in the lobby | bridged | accepted calls lost | new calls bridged after the return | /readyz meanwhile | e-mail queued during the outage |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rep.Rows {
