@@ -70,11 +70,11 @@ func startDeadLiveKit(t *testing.T) string {
 // staying connected to nothing.
 func TestSilentLiveKitLegEndsTheCall(t *testing.T) {
 	cc := testCalls
-	cc.NoRTPTimeout = time.Second
+	cc.NoRTPTimeout = 3 * time.Second // short, yet long enough for a loaded machine's pauses in the caller's audio
 	gw := startServer(t, WithCore(admitCore{}), WithCallConfig(cc),
 		WithLiveKit(LiveKitConfig{Addr: startDeadLiveKit(t), SetupTimeout: 5 * time.Second}))
 	u := newUAC(t)
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	u.invite(ctx, gw.Addr(), "udp")
 	u.answered(ctx)
@@ -83,9 +83,9 @@ func TestSilentLiveKitLegEndsTheCall(t *testing.T) {
 	}
 	go u.audio(ctx) // the caller keeps talking: only LiveKit's side is silent
 	u.keys("1234#")
-	eventually(t, "the call bridged", func() bool { return gw.metric(t, "sipgate_bridged_calls") == "1" })
+	gw.bridged(t, 1)
 	spoken := u.spoken.Load()
-	u.waitBye(testTimeout)
+	u.waitBye(time.Minute) // generous: the machine may be loaded; the test asserts what happens, not how fast
 	if r, _ := u.reason.Load().(string); !strings.Contains(r, "cause=41") || !strings.Contains(r, "livekit_error") {
 		t.Errorf("BYE Reason %q, want a temporary failure naming livekit_error", r)
 	}
