@@ -2,7 +2,7 @@
 # need on a fresh Debian machine (deploy/local installs and starts the services).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-ENV := source .run/env &&
+ENV := source $${MEETLINE_RUN:-.run}/env &&
 
 .PHONY: help run up down test bench scaleout-test build generate lint check-generated web web-deps
 
@@ -37,6 +37,11 @@ loadtest: LOADTEST_START := $(shell date +%s)
 loadtest: up ## Start everything, then load sipgate with simulated callers (≤ 3 min): loadtest/out/report.md.
 	go build -o bin/loadtest ./loadtest/cmd/loadtest
 	$(ENV) bin/loadtest -start $(LOADTEST_START)
+
+.PHONY: chaos
+chaos: up ## Start everything, then kill and restart each service in turn under calls (≤ 10 min): loadtest/out/chaos.md.
+	go build -o bin/chaos ./loadtest/cmd/chaos
+	$(ENV) bin/chaos
 
 build: ## Build bin/core, bin/sipgate, bin/lksip-standin and bin/scaleout-report.
 	go build -o bin/ ./core/cmd/core ./sipgate/cmd/sipgate ./sipgate/cmd/lksip-standin ./loadtest/cmd/scaleout-report

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -32,9 +33,9 @@ func (c *call) handOff(room Room, a Admission, stopIVR func()) Outcome {
 }
 
 // bridge relays RTP between the caller and LiveKit until either hangs up (or the call ends for another
-// reason), then hangs up LiveKit's leg: BYE on either leg ends both (RFC 3261 §15). Meanwhile the caller's
-// keypad commands (*6, *9, *0) are served: the relay shows the caller's telephone-events to the DTMF
-// receiver on their way to LiveKit.
+// reason, or LiveKit's leg falls silent: watchLeg), then hangs up LiveKit's leg: BYE on either leg ends
+// both (RFC 3261 §15). Meanwhile the caller's keypad commands (*6, *9, *0) are served: the relay shows the
+// caller's telephone-events to the DTMF receiver on their way to LiveKit.
 func (c *call) bridge(room Room, l *leg, stopIVR func()) Outcome {
 	s := c.srv
 	s.calls.addLeg(c, l)
@@ -52,14 +53,29 @@ func (c *call) bridge(room Room, l *leg, stopIVR func()) Outcome {
 		opts = append(opts, media.WithEvents(uint8(pt), c.recv.RTP))
 	}
 	var wg sync.WaitGroup
+	var silent atomic.Bool
 	wg.Go(func() { c.keypadCommands(ctx, room) })
+	wg.Go(func() { c.watchLeg(ctx, l, func() { silent.Store(true); cancel() }) })
 	stats := media.Relay(ctx, c.media, l.media, opts...)
 	cancel()
 	wg.Wait()
 	s.metrics.bridged.Dec()
-	l.hangup() // BYE to LiveKit unless LiveKit hung up
+	if silent.Load() {
+		go l.hangup() // a dead LiveKit answers no BYE: the caller need not wait for its timeout
+	} else {
+		l.hangup() // BYE to LiveKit unless LiveKit hung up
+	}
 	c.log.Info("bridge ended", "to_livekit", stats.AtoB.Packets, "to_caller", stats.BtoA.Packets,
-		"dropped", stats.AtoB.Dropped+stats.BtoA.Dropped, "livekit_hung_up", l.dlg.Context().Err() != nil)
+		"dropped", stats.AtoB.Dropped+stats.BtoA.Dropped, "livekit_hung_up", l.dlg.Context().Err() != nil,
+		"livekit_silent", silent.Load())
+	if silent.Load() && c.ctx.Err() == nil {
+		// LiveKit's side died: the caller is told, as when the hand-off fails, rather than left in silence;
+		// their socket is read meanwhile, as in the IVR, so that their own no-RTP watch stays quiet.
+		stopReading := c.readDigits()
+		defer stopReading()
+		c.say(c.ctx, media.Unavailable)
+		return OutcomeLiveKitError
+	}
 	return OutcomeConnected
 }
 

@@ -39,7 +39,8 @@ const (
 	OutcomeRoomEnded
 	// OutcomeWaitTimeout: nobody let the caller in within MaxWait.
 	OutcomeWaitTimeout
-	// OutcomeLiveKitError: the call to LiveKit failed; the caller heard "service unavailable".
+	// OutcomeLiveKitError: the call to LiveKit failed, or its leg fell silent once bridged (watchLeg); the
+	// caller heard "service unavailable".
 	OutcomeLiveKitError
 	// OutcomeSessionExpired: the session timer expired (RFC 4028 §10).
 	OutcomeSessionExpired

@@ -27,6 +27,7 @@ type uac struct {
 	contact sip.ContactHeader
 	rtp     *net.UDPConn
 	byes    chan struct{} // one value per BYE from sipgate
+	reason  atomic.Value  // the Reason header of sipgate's last BYE (a string), when it had one
 	echoes  atomic.Int64  // the caller's own packets received back
 	heard   atomic.Int64  // every RTP datagram sipgate sent the caller
 	spoken  atomic.Int64  // other PCMU packets: sipgate's prompts and music
@@ -79,6 +80,9 @@ func newUAC(t *testing.T) *uac {
 		if err := u.cache.ReadBye(req, tx); err != nil {
 			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "No Dialog", nil))
 			return
+		}
+		if h := req.GetHeader("Reason"); h != nil {
+			u.reason.Store(h.Value())
 		}
 		u.byes <- struct{}{}
 	})

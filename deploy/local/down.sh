@@ -3,7 +3,7 @@
 # under .run/ for the next up; `rm -rf .run` forgets it.
 source "$(dirname "$0")/lib.sh"
 
-for name in sipgate lksip-standin core livekit s3 mailpit valkey; do stop "$name"; done
+for name in sipgate lksip-standin core core-2 livekit s3 mailpit valkey; do stop "$name"; done
 
 pgdata=$RUN/postgres/data
 if [[ -f $pgdata/postmaster.pid ]]; then

@@ -19,6 +19,8 @@ LIVEKIT_RTC_TCP_PORT=${LIVEKIT_RTC_TCP_PORT:-17881}
 LIVEKIT_RTC_UDP_START=${LIVEKIT_RTC_UDP_START:-17900}
 LIVEKIT_RTC_UDP_END=${LIVEKIT_RTC_UDP_END:-17999}
 CORE_PORT=${CORE_PORT:-18080}
+# make chaos: a second core replica (deploy/local/restart.sh core-2), beside the first.
+CORE2_PORT=${CORE2_PORT:-18082}
 SIPGATE_SIP_PORT=${SIPGATE_SIP_PORT:-15060}
 SIPGATE_HTTP_PORT=${SIPGATE_HTTP_PORT:-18081}
 # Room for make loadtest's 1,000 concurrent calls: one port per call, two
@@ -84,4 +86,16 @@ stop() {
 	done
 	kill -9 "$pid" 2>/dev/null || true
 	rm -f "$RUN/$1.pid"
+}
+
+# pidof_service NAME: the pid of a service of the stack (Postgres's from its
+# postmaster.pid, the others' from NAME.pid), or nothing when it is not running.
+pidof_service() {
+	local f=$RUN/$1.pid
+	[[ $1 == postgres ]] && f=$RUN/postgres/data/postmaster.pid
+	[[ -f $f ]] || return 0
+	local pid
+	pid=$(head -n 1 "$f")
+	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+	return 0
 }

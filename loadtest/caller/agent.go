@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -21,6 +22,8 @@ type Agent struct {
 	dialogs *sipgo.DialogClientCache
 	conn    net.PacketConn
 	served  chan struct{}
+	// reasons holds the Reason header of each BYE sipgate sent, by Call-ID, until the call takes it.
+	reasons sync.Map
 }
 
 // NewAgent starts a user agent that calls target (host:port, UDP) from a listener on ip. log receives
@@ -69,9 +72,21 @@ func startAgent(ua *sipgo.UserAgent, target string, ip net.IP, log *slog.Logger)
 
 // onBye ends the call sipgate hung up: the dialog's context ends, which the call watches.
 func (a *Agent) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if h, id := req.GetHeader("Reason"), req.CallID(); h != nil && id != nil {
+		a.reasons.Store(id.Value(), h.Value())
+	}
 	if err := a.dialogs.ReadBye(req, tx); err != nil {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "No Dialog", nil))
 	}
+}
+
+// byeReason takes the Reason header of the BYE sipgate sent for callID: "" when none came.
+func (a *Agent) byeReason(callID string) string {
+	v, ok := a.reasons.LoadAndDelete(callID)
+	if !ok {
+		return ""
+	}
+	return v.(string)
 }
 
 // Close stops the listener and the user agent; calls still running fail.

@@ -44,6 +44,12 @@ func (a *Agent) Call(ctx, release context.Context, m *Media, p Plan, seed uint64
 	c.hangUp()
 	c.res.End = time.Now()
 	c.res.RTP = c.stream.counts()
+	c.res.Heard = c.stream.heardAll()
+	if c.sess != nil {
+		if id := c.sess.InviteRequest.CallID(); id != nil {
+			c.res.ByeReason = c.a.byeReason(id.Value())
+		}
+	}
 	return c.res
 }
 
@@ -69,8 +75,13 @@ func (c *call) run(ctx, release context.Context, seed uint64) Outcome {
 		want = PromptInvalidPIN
 	case Wait:
 		want = PromptWaitingForHost
+	case Lobby:
+		want = PromptWaitingForAdmission
 	}
 	if o := c.await(ctx, want, promptTimeout, hash); o != "" {
+		if o == WrongPrompt {
+			c.listenOut(ctx)
+		}
 		return o
 	}
 	if c.p.Bridge {
@@ -277,6 +288,22 @@ func (c *call) hold(ctx, release context.Context) Outcome {
 	}
 	return expected
 }
+
+// listenOut waits, as a person would, for sipgate to end a call that went another way than planned
+// ("temporarily unavailable, please call again"), at most listenOutLimit: the result then has sipgate's
+// own BYE and its Reason rather than the caller's.
+func (c *call) listenOut(ctx context.Context) {
+	t := time.NewTimer(listenOutLimit)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.sess.Context().Done():
+	case <-ctx.Done():
+	}
+}
+
+// listenOutLimit bounds listenOut: sipgate's prompts last a few seconds.
+const listenOutLimit = 8 * time.Second
 
 // bye hangs up.
 func (c *call) bye() error {

@@ -22,6 +22,13 @@ import (
 // busyNumber is the number the fake gateway answers 503.
 const busyNumber = "+33970000503"
 
+// downNumber is the number whose PINs the fake gateway answers as sipgate does when the core is away:
+// "temporarily unavailable", then a BYE with downReason.
+const (
+	downNumber = "+33970000041"
+	downReason = `Q.850;cause=41;text="core_unavailable"`
+)
+
 // fakeGate is a small sipgate for the callers' tests: it answers, plays the first frames of "enter the
 // PIN", takes keys by RFC 4733 and INFO, and answers '#' with "connecting" or "that PIN is not valid".
 // Prompts go out 5 ms a frame rather than 20, to keep the tests short.
@@ -39,6 +46,7 @@ type fakeGate struct {
 
 // fakeCall is one call the fake gateway answered.
 type fakeCall struct {
+	down   bool        // '#' gets "temporarily unavailable" and a BYE with downReason
 	echo   atomic.Bool // bridged: every packet from the caller goes back to it
 	keys   chan byte
 	dlg    *sipgo.DialogServerSession
@@ -106,7 +114,7 @@ func (g *fakeGate) invite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defer conn.Close()
-	c := &fakeCall{keys: make(chan byte, 32), dlg: dlg, conn: conn, remote: offer.addr}
+	c := &fakeCall{keys: make(chan byte, 32), dlg: dlg, conn: conn, remote: offer.addr, down: req.Recipient.User == downNumber}
 	g.mu.Lock()
 	g.calls[req.CallID().Value()] = c
 	g.mu.Unlock()
@@ -146,6 +154,14 @@ func (g *fakeGate) converse(c *fakeCall) string {
 			name := media.InvalidPIN
 			if string(typed) == g.pin {
 				name = media.Connecting
+			}
+			if c.down {
+				_, played := c.play(ctx, g.prompt(media.Unavailable), &seq)
+				<-played
+				bye := sip.NewRequest(sip.BYE, c.dlg.InviteRequest.Contact().Address)
+				bye.AppendHeader(sip.NewHeader("Reason", downReason))
+				_ = c.dlg.WriteBye(ctx, bye)
+				return "bye"
 			}
 			stop, played := c.play(ctx, g.prompt(name), &seq)
 			if name == media.Connecting {
@@ -257,6 +273,10 @@ func TestCallsAgainstAFakeGateway(t *testing.T) {
 		p, err := b.Plan(rng, Valid, RFC4733, quick)
 		p.Number = busyNumber
 		return p, err
+	}}, {Name: "core away", Rate: 50, Count: 1, Plan: func(rng *rand.Rand) (Plan, error) {
+		p, err := b.Plan(rng, Valid, RFC4733, quick)
+		p.Number = downNumber
+		return p, err
 	}}, {Name: "bridged", Rate: 50, Count: 2, Plan: func(rng *rand.Rand) (Plan, error) {
 		p, err := b.Plan(rng, Valid, RFC4733, quick)
 		p.Bridge, p.Hold = true, 300*time.Millisecond
@@ -264,13 +284,21 @@ func TestCallsAgainstAFakeGateway(t *testing.T) {
 	}}}
 	ctx := context.Background()
 	results := r.Run(ctx, ctx, steps, 20*time.Second)
-	if len(results) != len(kinds)*2+3 {
-		t.Fatalf("%d results, want %d", len(results), len(kinds)*2+3)
+	if len(results) != len(kinds)*2+4 {
+		t.Fatalf("%d results, want %d", len(results), len(kinds)*2+4)
 	}
 	for _, res := range results {
 		if res.Step == 1 {
 			if res.Outcome != Busy || res.Status != sip.StatusServiceUnavailable || !res.Failed() {
 				t.Errorf("the busy call: %+v", res)
+			}
+			continue
+		}
+		if res.Step == 2 {
+			// The caller listens to the end and keeps what sipgate said and why it hung up.
+			if res.Outcome != WrongPrompt || res.Prompt != string(media.Unavailable) || res.ByeReason != downReason ||
+				strings.Join(res.Heard, ",") != "enter_pin,unavailable" {
+				t.Errorf("the call while the core is away: %s (%q), heard %v, BYE Reason %q", res.Outcome, res.Prompt, res.Heard, res.ByeReason)
 			}
 			continue
 		}
@@ -284,11 +312,11 @@ func TestCallsAgainstAFakeGateway(t *testing.T) {
 		if res.Kind != Abandon && (res.PINToOutcome <= 0 || res.PINToOutcome > 2*time.Second || res.Hash.IsZero()) {
 			t.Errorf("%v by %v: '#' → outcome %v", res.Kind, res.Method, res.PINToOutcome)
 		}
-		if res.Step == 2 && (res.Outcome != Bridged || res.PINToBridge < res.PINToOutcome || res.RTP.Echoed == 0) {
+		if res.Step == 3 && (res.Outcome != Bridged || res.PINToBridge < res.PINToOutcome || res.RTP.Echoed == 0) {
 			t.Errorf("a bridged call: %s, '#' → bridged %v, %d packets echoed", res.Outcome, res.PINToBridge, res.RTP.Echoed)
 		}
 	}
-	if r.Failures() != 1 || r.InFlight() != 0 || r.Placed() != uint64(len(results)) {
+	if r.Failures() != 2 || r.InFlight() != 0 || r.Placed() != uint64(len(results)) {
 		t.Errorf("runner: %d failures, %d in flight, %d placed", r.Failures(), r.InFlight(), r.Placed())
 	}
 }

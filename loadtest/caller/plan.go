@@ -22,10 +22,13 @@ const (
 	// Wait types the PIN of a room whose host is not there yet, hears "waiting for the host", then music on
 	// hold, until released.
 	Wait
+	// Lobby types the PIN of a restricted room, hears "someone will let you in shortly", then music on
+	// hold, in the room's lobby until released.
+	Lobby
 	kinds
 )
 
-var kindNames = [kinds]string{"valid", "invalid", "slow", "abandon", "wait"}
+var kindNames = [kinds]string{"valid", "invalid", "slow", "abandon", "wait", "lobby"}
 
 func (k Kind) String() string {
 	if k < kinds {
@@ -112,7 +115,7 @@ func (p Plan) Expected() Outcome {
 		return Rejected
 	case Abandon:
 		return Abandoned
-	case Wait:
+	case Wait, Lobby:
 		return Waiting
 	}
 	if p.Bridge {
@@ -163,6 +166,7 @@ type Room struct {
 type Book struct {
 	Open  []Room   // public rooms with phone_callers_first: callers are admitted at once
 	Wait  []Room   // public rooms without it, and nobody there: callers wait for the host
+	Lobby []Room   // restricted rooms: callers wait in the lobby for an administrator
 	Wrong []string // numbers to type wrong PINs at (the fixture trunk's), spread so that no number reaches the core's per-number limit
 	// PINLength is the length of wrong PINs (the trunk's).
 	PINLength int
@@ -182,11 +186,15 @@ func (b *Book) Plan(rng *rand.Rand, kind Kind, method Method, t Typing) (Plan, e
 		if kind == Abandon {
 			p.Keys = r.PIN[:1+rng.IntN(max(len(r.PIN)-1, 1))]
 		}
-	case Wait:
-		if len(b.Wait) == 0 {
-			return Plan{}, fmt.Errorf("caller: no room that waits for its host")
+	case Wait, Lobby:
+		rooms := b.Wait
+		if kind == Lobby {
+			rooms = b.Lobby
 		}
-		r := b.Wait[rng.IntN(len(b.Wait))]
+		if len(rooms) == 0 {
+			return Plan{}, fmt.Errorf("caller: no room for a %v caller", kind)
+		}
+		r := rooms[rng.IntN(len(rooms))]
 		p.Number, p.Keys = r.Numbers[rng.IntN(len(r.Numbers))], r.PIN+"#"
 	case Invalid:
 		if len(b.Wrong) == 0 {
@@ -222,7 +230,7 @@ func (b *Book) wrongPIN(rng *rand.Rand) string {
 }
 
 func (b *Book) isPIN(pin string) bool {
-	for _, rs := range [][]Room{b.Open, b.Wait} {
+	for _, rs := range [][]Room{b.Open, b.Wait, b.Lobby} {
 		for _, r := range rs {
 			if r.PIN == pin {
 				return true

@@ -14,7 +14,7 @@ func TestParseMix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Kinds != [kinds]int{80, 10, 5, 5, 0} || m.Methods != [methods]int{3, 1} {
+	if m.Kinds != [kinds]int{80, 10, 5, 5, 0, 0} || m.Methods != [methods]int{3, 1} {
 		t.Errorf("mix %+v", m)
 	}
 	if again, err := ParseMix(m.String()); err != nil || again != m {
@@ -52,6 +52,7 @@ func TestBookPlan(t *testing.T) {
 	b := &Book{
 		Open:      []Room{{PIN: "1234567890", Numbers: []string{"+33970000001"}}},
 		Wait:      []Room{{PIN: "5555555555", Numbers: []string{"+33970000002", "+33970000003"}}},
+		Lobby:     []Room{{PIN: "7777777777", Numbers: []string{"+33970000004"}}},
 		Wrong:     []string{"+33970000009"},
 		PINLength: 10,
 	}
@@ -68,6 +69,7 @@ func TestBookPlan(t *testing.T) {
 		{Abandon, b.Open[0].Numbers, regexp.MustCompile(`^1\d{0,8}$`), Abandoned},
 		{Invalid, b.Wrong, regexp.MustCompile(`^\d{10}#$`), Rejected},
 		{Wait, b.Wait[0].Numbers, regexp.MustCompile(`^5555555555#$`), Waiting},
+		{Lobby, b.Lobby[0].Numbers, regexp.MustCompile(`^7777777777#$`), Waiting},
 	} {
 		for range 50 {
 			p, err := b.Plan(rng, tt.kind, INFO, Brisk)

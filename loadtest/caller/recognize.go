@@ -11,11 +11,12 @@ import (
 
 // Prompt names the caller recognises, as sipgate's recordings name them.
 const (
-	PromptEnterPIN       = string(media.EnterPIN)
-	PromptInvalidPIN     = string(media.InvalidPIN)
-	PromptConnecting     = string(media.Connecting)
-	PromptWaitingForHost = string(media.WaitingForHost)
-	PromptMusicOnHold    = string(media.MusicOnHold)
+	PromptEnterPIN            = string(media.EnterPIN)
+	PromptInvalidPIN          = string(media.InvalidPIN)
+	PromptConnecting          = string(media.Connecting)
+	PromptWaitingForHost      = string(media.WaitingForHost)
+	PromptWaitingForAdmission = string(media.WaitingForAdmission)
+	PromptMusicOnHold         = string(media.MusicOnHold)
 	// PromptUnknown is a talkspurt that matches no recording.
 	PromptUnknown = "unknown"
 )

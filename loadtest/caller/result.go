@@ -11,7 +11,7 @@ const (
 	Bridged   Outcome = "bridged"   // heard "connecting", then its own audio back through the room
 	Rejected  Outcome = "rejected"  // heard "that PIN is not valid" after a wrong PIN
 	Abandoned Outcome = "abandoned" // hung up mid-entry, and sipgate agreed (BYE answered 200)
-	Waiting   Outcome = "waiting"   // heard "waiting for the host", then music on hold
+	Waiting   Outcome = "waiting"   // heard "waiting for the host" (or, in a lobby, "someone will let you in"), then music on hold
 )
 
 // Cut is a call the run released or stopped before its outcome: neither a success nor a failure (a caller
@@ -61,7 +61,11 @@ type Result struct {
 	// Detail says more about a failure (an INFO's status, a timeout); never a PIN or a number.
 	Detail string
 	RTP    RTP
-	End    time.Time
+	// Heard is every prompt the caller recognised, in order (music on hold included, at most 32).
+	Heard []string
+	// ByeReason is the Reason header of sipgate's BYE, when sipgate hung up and gave one.
+	ByeReason string
+	End       time.Time
 }
 
 // OK reports whether the call went as planned.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,8 +49,10 @@ type Stream struct {
 	spurt      talkspurt
 	received   uint64
 	heard      chan Heard    // recognised talkspurts; full: dropped (the call reads as they come)
+	prompts    []string      // every recognised talkspurt, in order: what the caller heard in all
 	echoed     chan struct{} // closed at the first echo
 	echoedAt   time.Time
+	lastEcho   time.Time // when the latest echo arrived
 	echoedOnce sync.Once
 }
 
@@ -183,6 +186,7 @@ func (s *Stream) receive(b []byte, at time.Time) {
 			s.in.add(h.SequenceNumber)
 		}
 		s.echoes++
+		s.lastEcho = at
 		s.echoedOnce.Do(func() { s.echoedAt = at; close(s.echoed) })
 		return
 	}
@@ -201,11 +205,24 @@ func (s *Stream) receive(b []byte, at time.Time) {
 		s.spurt.at = at
 	}
 	if name := s.sh.m.rec.feed(&s.spurt, ext, b[n:]); name != "" {
+		if len(s.prompts) < maxPrompts {
+			s.prompts = append(s.prompts, name)
+		}
 		select {
 		case s.heard <- Heard{Prompt: name, At: s.spurt.at}:
 		default:
 		}
 	}
+}
+
+// maxPrompts bounds a call's record of prompts: music on hold repeats for as long as a caller waits.
+const maxPrompts = 32
+
+// heardAll returns every prompt recognised so far, in order.
+func (s *Stream) heardAll() []string {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	return slices.Clone(s.prompts)
 }
 
 // rtpHeaderLen is the size of the caller's RTP header: no CSRC, no extension.
@@ -220,6 +237,9 @@ type RTP struct {
 	Foreign  uint64 // packets from another source on sipgate's port, left out of the loss
 	// Expected is how many packets the received sequence numbers span, the denominator of the loss.
 	Expected uint64
+	// LastEcho is when the latest of the caller's own packets came back: a bridge whose audio stopped
+	// while the call stayed up shows here.
+	LastEcho time.Time
 }
 
 // counts returns the stream's packet counts.
@@ -227,7 +247,7 @@ func (s *Stream) counts() RTP {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
 	return RTP{Sent: s.sent.Load(), Received: s.received, Lost: s.in.lost(),
-		Echoed: s.echoes, Expected: s.in.expected(), Foreign: s.foreign}
+		Echoed: s.echoes, Expected: s.in.expected(), Foreign: s.foreign, LastEcho: s.lastEcho}
 }
 
 // sleepUntil waits for the wall-clock time at, or for ctx.

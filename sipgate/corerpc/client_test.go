@@ -72,14 +72,15 @@ func (f *flakyCore) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRe
 	return nil, connect.NewError(connect.CodeNotFound, errors.New("wrong"))
 }
 
-// JoinRoom streams "waiting for the host" then, for room r1, "admitted"; for room "down" it is always
-// Unavailable, for another room NotFound. A failing call sends "waiting" first, then breaks the stream
-// with Unavailable, as a restarting core does.
+// JoinRoom streams "waiting for the host" then, for rooms r1 and "cut", "admitted"; for room "down" it is
+// always Unavailable, for another room NotFound. A failing call sends "waiting" first, then breaks the
+// stream: with Unavailable, as a core shutting down does, or, in room "cut", by dropping the connection
+// mid-stream, as a core killed (SIGKILL, OOM) does.
 func (f *flakyCore) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoomRequest, st *connect.ServerStream[meetlinev1.JoinRoomResponse]) error {
 	switch req.RoomId {
 	case "down":
 		return connect.NewError(connect.CodeUnavailable, errors.New("down"))
-	case "r1":
+	case "r1", "cut":
 	default:
 		return connect.NewError(connect.CodeNotFound, errors.New("no room"))
 	}
@@ -87,6 +88,9 @@ func (f *flakyCore) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoomReques
 		return err
 	}
 	if err := f.fail(ctx); err != nil {
+		if req.RoomId == "cut" {
+			panic(http.ErrAbortHandler) // net/http drops the connection without ending the response
+		}
 		return err
 	}
 	return st.Send(&meetlinev1.JoinRoomResponse{Status: meetlinev1.CallStatus_CALL_STATUS_ADMITTED, LivekitRoom: "lk-r1"})
@@ -252,6 +256,7 @@ func TestJoinRoom(t *testing.T) {
 	}{
 		{"admitted", 0, "r1", []sipgate.AdmissionStatus{sipgate.WaitingForHost, sipgate.Admitted}, nil},
 		{"reconnects after a broken stream", 2, "r1", []sipgate.AdmissionStatus{sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.Admitted}, nil},
+		{"reconnects after a cut stream", 2, "cut", []sipgate.AdmissionStatus{sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.Admitted}, nil},
 		{"gives up after the outage bound", 0, "down", nil, sipgate.ErrCoreUnavailable},
 		{"unknown room", 0, "r2", nil, nil},
 	}

@@ -3,6 +3,7 @@ package corerpc
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"connectrpc.com/connect"
@@ -14,21 +15,21 @@ import (
 // errNoDecision means the core ended the stream without a final status.
 var errNoDecision = errors.New("corerpc: core ended the join stream without a decision")
 
-// joinOutage bounds how long JoinRoom keeps opening again a stream the core dropped with Unavailable (a
-// restart, a rolling deploy, a fail-over of its Postgres or Valkey): a core back within a minute finds its
-// waiting caller where it was, since it recognises the call by its Call-ID.
+// joinOutage bounds how long JoinRoom keeps opening again a stream the core dropped (a restart, a crash,
+// a rolling deploy, a fail-over of its Postgres or Valkey): a core back within a minute finds its waiting
+// caller where it was, since it recognises the call by its Call-ID.
 const joinOutage = time.Minute
 
 // JoinRoom opens the core's JoinRoom stream and calls on with each status until a final one, which ends it
-// with nil. A stream that breaks with Unavailable is opened again, after pauses that double from twice the
-// client's backoff up to 16 times it, for up to the client's outage bound; ctx bounds the whole wait. The
-// caller's number is never logged.
+// with nil. A stream the core dropped (see streamLost) is opened again, after pauses that double from
+// twice the client's backoff up to 16 times it, for up to the client's outage bound; ctx bounds the whole
+// wait. The caller's number is never logged.
 func (c *Client) JoinRoom(ctx context.Context, req sipgate.JoinRequest, on func(sipgate.Admission)) error {
 	failures := 0
 	var down time.Time // when the core went away, zero while streams work
 	for {
 		err := c.joinOnce(ctx, req, on, func() { failures, down = 0, time.Time{} })
-		if err == nil || ctx.Err() != nil || connect.CodeOf(err) != connect.CodeUnavailable {
+		if err == nil || ctx.Err() != nil || !streamLost(err) {
 			return joinError(ctx, err)
 		}
 		if down.IsZero() {
@@ -45,6 +46,14 @@ func (c *Client) JoinRoom(ctx context.Context, req sipgate.JoinRequest, on func(
 		case <-t.C:
 		}
 	}
+}
+
+// streamLost says whether err is the core going away rather than its answer: Unavailable (it shut down,
+// or cannot reach its stores), or a stream cut mid-way, which Connect reports as Internal ("incomplete
+// envelope") wrapping io.ErrUnexpectedEOF: the core's process died (SIGKILL, OOM, a lost node), as the
+// chaos drill's core crash showed, where callers waiting for their host were hung up.
+func streamLost(err error) bool {
+	return connect.CodeOf(err) == connect.CodeUnavailable || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // joinOnce runs one stream; received is called after each message, to reset the reconnection count.

@@ -123,6 +123,10 @@ func (s *Session) now() int64 { return int64(time.Since(s.created)) }
 // and which expects no media. Reading goes on (a held peer may play music).
 func (s *Session) SetHold(on bool) { s.held.Store(on) }
 
+// Held reports whether the peer holds the stream (SetHold): then it may
+// send nothing, and its silence means nothing.
+func (s *Session) Held() bool { return s.held.Load() }
+
 // Foreign returns how many datagrams the session has dropped because they
 // came from a source it does not accept (probation runs included): a count
 // that grows means someone is sending to the port (a stale leg, a scan, or

@@ -65,7 +65,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.StringVar(&c.out, "out", "loadtest/out", "where report.md, report.json, chart.svg and the profiles go")
 	fs.StringVar(&c.repo, "repo", ".", "the repository's root (the benchmarks run there)")
-	fs.StringVar(&c.runDir, "run-dir", ".run", "the local stack's run directory (pid files)")
+	runDir := getenv("MEETLINE_RUN") // deploy/local's override of the run directory
+	if runDir == "" {
+		runDir = ".run"
+	}
+	fs.StringVar(&c.runDir, "run-dir", runDir, "the local stack's run directory (pid files; default $MEETLINE_RUN, else .run)")
 	fs.DurationVar(&c.budget, "budget", 170*time.Second, "the whole run's time, from -start; a phase that does not fit is skipped or shortened and the report says so")
 	start := fs.Int64("start", 0, "when the run began, in Unix seconds (make loadtest passes the time it started, so that `make up` counts in -budget); 0: now")
 	phases := fs.String("phases", strings.Join(phaseNames, ","), "phases to run: "+strings.Join(phaseNames, ", "))

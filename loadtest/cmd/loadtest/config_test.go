@@ -126,3 +126,24 @@ func TestDecidedBetween(t *testing.T) {
 		t.Errorf("from 10 s: %v", got)
 	}
 }
+
+// TestRunDirFollowsMeetlineRun: a private stack (MEETLINE_RUN elsewhere, as make chaos's drill on a
+// shared machine uses) has its pid files there, which the sampler reads.
+func TestRunDirFollowsMeetlineRun(t *testing.T) {
+	c, err := parseConfig(nil, stackEnv)
+	if err != nil || c.runDir != ".run" {
+		t.Fatalf("without MEETLINE_RUN: %q, %v", c.runDir, err)
+	}
+	env := func(name string) string {
+		if name == "MEETLINE_RUN" {
+			return "/tmp/private-run"
+		}
+		return stackEnv(name)
+	}
+	if c, err = parseConfig(nil, env); err != nil || c.runDir != "/tmp/private-run" {
+		t.Errorf("with MEETLINE_RUN: %q, %v", c.runDir, err)
+	}
+	if c, err = parseConfig([]string{"-run-dir", "x"}, env); err != nil || c.runDir != "x" {
+		t.Errorf("-run-dir x: %q, %v", c.runDir, err)
+	}
+}
