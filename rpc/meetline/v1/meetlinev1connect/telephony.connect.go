@@ -51,6 +51,9 @@ const (
 	// TelephonyServiceRecordCallsProcedure is the fully-qualified name of the TelephonyService's
 	// RecordCalls RPC.
 	TelephonyServiceRecordCallsProcedure = "/meetline.v1.TelephonyService/RecordCalls"
+	// TelephonyServiceWatchCallProcedure is the fully-qualified name of the TelephonyService's
+	// WatchCall RPC.
+	TelephonyServiceWatchCallProcedure = "/meetline.v1.TelephonyService/WatchCall"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -99,6 +102,16 @@ type TelephonyServiceClient interface {
 	// the final entry of a call replaces its "started" entry, never the
 	// reverse. InvalidArgument names the first bad record; none is stored.
 	RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error)
+	// WatchCall streams what hosts do to a bridged caller (mute, unmute,
+	// remove), for sipgate to tell the caller. sipgate opens it when the call
+	// is admitted and keeps it open, opening it again when it breaks, until
+	// the call ends. While it is open, a host's removal of the caller is left
+	// to sipgate, which says goodbye before it hangs up (the core removes the
+	// participant itself when nobody watches, or when sipgate has not done so
+	// after a grace period). Events sent while no stream was open wait a
+	// minute for the next one. InvalidArgument for a call id that is empty or
+	// over 256 bytes.
+	WatchCall(context.Context, *v1.WatchCallRequest) (*connect.ServerStreamForClient[v1.WatchCallResponse], error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -151,6 +164,12 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		watchCall: connect.NewClient[v1.WatchCallRequest, v1.WatchCallResponse](
+			httpClient,
+			baseURL+TelephonyServiceWatchCallProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("WatchCall")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -162,6 +181,7 @@ type telephonyServiceClient struct {
 	reportHandoffFailure *connect.Client[v1.ReportHandoffFailureRequest, v1.ReportHandoffFailureResponse]
 	phoneCommand         *connect.Client[v1.PhoneCommandRequest, v1.PhoneCommandResponse]
 	recordCalls          *connect.Client[v1.RecordCallsRequest, v1.RecordCallsResponse]
+	watchCall            *connect.Client[v1.WatchCallRequest, v1.WatchCallResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -214,6 +234,11 @@ func (c *telephonyServiceClient) RecordCalls(ctx context.Context, req *v1.Record
 	return nil, err
 }
 
+// WatchCall calls meetline.v1.TelephonyService.WatchCall.
+func (c *telephonyServiceClient) WatchCall(ctx context.Context, req *v1.WatchCallRequest) (*connect.ServerStreamForClient[v1.WatchCallResponse], error) {
+	return c.watchCall.CallServerStream(ctx, connect.NewRequest(req))
+}
+
 // TelephonyServiceHandler is an implementation of the meetline.v1.TelephonyService service.
 type TelephonyServiceHandler interface {
 	// LookupNumber says whether a called number belongs to an enabled trunk,
@@ -260,6 +285,16 @@ type TelephonyServiceHandler interface {
 	// the final entry of a call replaces its "started" entry, never the
 	// reverse. InvalidArgument names the first bad record; none is stored.
 	RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error)
+	// WatchCall streams what hosts do to a bridged caller (mute, unmute,
+	// remove), for sipgate to tell the caller. sipgate opens it when the call
+	// is admitted and keeps it open, opening it again when it breaks, until
+	// the call ends. While it is open, a host's removal of the caller is left
+	// to sipgate, which says goodbye before it hangs up (the core removes the
+	// participant itself when nobody watches, or when sipgate has not done so
+	// after a grace period). Events sent while no stream was open wait a
+	// minute for the next one. InvalidArgument for a call id that is empty or
+	// over 256 bytes.
+	WatchCall(context.Context, *v1.WatchCallRequest, *connect.ServerStream[v1.WatchCallResponse]) error
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -308,6 +343,12 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServiceWatchCallHandler := connect.NewServerStreamHandlerSimple(
+		TelephonyServiceWatchCallProcedure,
+		svc.WatchCall,
+		connect.WithSchema(telephonyServiceMethods.ByName("WatchCall")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
@@ -322,6 +363,8 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 			telephonyServicePhoneCommandHandler.ServeHTTP(w, r)
 		case TelephonyServiceRecordCallsProcedure:
 			telephonyServiceRecordCallsHandler.ServeHTTP(w, r)
+		case TelephonyServiceWatchCallProcedure:
+			telephonyServiceWatchCallHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -353,4 +396,8 @@ func (UnimplementedTelephonyServiceHandler) PhoneCommand(context.Context, *v1.Ph
 
 func (UnimplementedTelephonyServiceHandler) RecordCalls(context.Context, *v1.RecordCallsRequest) (*v1.RecordCallsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.RecordCalls is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) WatchCall(context.Context, *v1.WatchCallRequest, *connect.ServerStream[v1.WatchCallResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.WatchCall is not implemented"))
 }

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIooBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlImgKG1JlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBIUCgxsaXZla2l0X3Jvb20YASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzaXBfc3RhdHVzGAMgASgFEg4KBnJlYXNvbhgEIAEoCSIeChxSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlImQKE1Bob25lQ29tbWFuZFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRIPCgdyb29tX2lkGAIgASgJEisKB2NvbW1hbmQYAyABKA4yGi5tZWV0bGluZS52MS5LZXlwYWRDb21tYW5kImgKFFBob25lQ29tbWFuZFJlc3BvbnNlEg0KBW11dGVkGAEgASgIEhMKC2hhbmRfcmFpc2VkGAIgASgIEhYKDnVubXV0ZV9yZWZ1c2VkGAMgASgIEhQKDHBhcnRpY2lwYW50cxgEIAEoBSL4AwoKQ2FsbFJlY29yZBIKCgJpZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgthbnN3ZXJfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNhbGxlZF9udW1iZXIYBSABKAkSEAoIdHJ1bmtfaWQYBiABKAkSFQoNY2FsbGVyX21hc2tlZBgHIAEoCRITCgtjYWxsZXJfaGFzaBgIIAEoCRIRCgl0cmFuc3BvcnQYCSABKAkSEwoLZHRtZl9tZXRob2QYCiABKAkSEwoLcGluX291dGNvbWUYCyABKAkSDwoHcm9vbV9pZBgMIAEoCRIRCglhZG1pc3Npb24YDSABKAkSDwoHaGFuZG9mZhgOIAEoCRISCgpicmlkZ2VkX21zGA8gASgDEhEKCWhhbmd1cF9ieRgQIAEoCRIPCgdvdXRjb21lGBEgASgJEhAKCHNpcF9jb2RlGBIgASgFEg4KBnJlYXNvbhgTIAEoCRIQCghpbnN0YW5jZRgUIAEoCRINCgVmaW5hbBgVIAEoCBINCgVwaGFzZRgWIAEoCSI+ChJSZWNvcmRDYWxsc1JlcXVlc3QSKAoHcmVjb3JkcxgBIAMoCzIXLm1lZXRsaW5lLnYxLkNhbGxSZWNvcmQiIgoTUmVjb3JkQ2FsbHNSZXNwb25zZRILCgNpZHMYASADKAkquwEKCkNhbGxTdGF0dXMSGwoXQ0FMTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0ZPUl9IT1NUEAESIAocQ0FMTF9TVEFUVVNfV0FJVElOR19JTl9MT0JCWRACEhgKFENBTExfU1RBVFVTX0FETUlUVEVEEAMSFgoSQ0FMTF9TVEFUVVNfREVOSUVEEAQSGgoWQ0FMTF9TVEFUVVNfUk9PTV9FTkRFRBAFKooBCg1LZXlwYWRDb21tYW5kEh4KGktFWVBBRF9DT01NQU5EX1VOU1BFQ0lGSUVEEAASHgoaS0VZUEFEX0NPTU1BTkRfVE9HR0xFX01VVEUQARIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfSEFORBACEhkKFUtFWVBBRF9DT01NQU5EX1NUQVRVUxADMqQEChBUZWxlcGhvbnlTZXJ2aWNlElgKDExvb2t1cE51bWJlchIgLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlcXVlc3QaIS5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXNwb25zZSIDkAIBElIKClJlc29sdmVQaW4SHi5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVxdWVzdBofLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXNwb25zZSIDkAIBEkkKCEpvaW5Sb29tEhwubWVldGxpbmUudjEuSm9pblJvb21SZXF1ZXN0Gh0ubWVldGxpbmUudjEuSm9pblJvb21SZXNwb25zZTABEmsKFFJlcG9ydEhhbmRvZmZGYWlsdXJlEigubWVldGxpbmUudjEuUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXF1ZXN0GikubWVldGxpbmUudjEuUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXNwb25zZRJTCgxQaG9uZUNvbW1hbmQSIC5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXF1ZXN0GiEubWVldGxpbmUudjEuUGhvbmVDb21tYW5kUmVzcG9uc2USVQoLUmVjb3JkQ2FsbHMSHy5tZWV0bGluZS52MS5SZWNvcmRDYWxsc1JlcXVlc3QaIC5tZWV0bGluZS52MS5SZWNvcmRDYWxsc1Jlc3BvbnNlIgOQAgJCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxInMKEVJlc29sdmVQaW5SZXF1ZXN0EhUKDWNhbGxlZF9udW1iZXIYASABKAkSCwoDcGluGAIgASgJEhEKCWNhbGxlcl9pZBgDIAEoCRIWCg5jYWxsZXJfdHJ1c3RlZBgEIAEoCBIPCgdjYWxsX2lkGAUgASgJIsABChJSZXNvbHZlUGluUmVzcG9uc2USDwoHcm9vbV9pZBgBIAEoCRIUCgxsaXZla2l0X3Jvb20YAiABKAkSEQoJcm9vbV9uYW1lGAMgASgJEi4KDGFjY2Vzc19sZXZlbBgEIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCGxhbmd1YWdlGAUgASgJEi4KC3JldHJ5X2FmdGVyGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiwKE0xvb2t1cE51bWJlclJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCSKDAQoUTG9va3VwTnVtYmVyUmVzcG9uc2USDAoEZTE2NBgBIAEoCRIQCgh0cnVua19pZBgCIAEoCRIQCghsYW5ndWFnZRgDIAEoCRISCgpwaW5fbGVuZ3RoGAQgASgFEiUKB2hhbmRvZmYYBSABKA4yFC5tZWV0bGluZS52MS5IYW5kb2ZmIkYKD0pvaW5Sb29tUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEhEKCWNhbGxlcl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIpkBChBKb2luUm9vbVJlc3BvbnNlEicKBnN0YXR1cxgBIAEoDjIXLm1lZXRsaW5lLnYxLkNhbGxTdGF0dXMSFAoMbGl2ZWtpdF9yb29tGAIgASgJEhYKDnBhcnRpY2lwYW50X2lkGAMgASgJEh8KBHJvbGUYBCABKA4yES5tZWV0bGluZS52MS5Sb2xlEg0KBWZpcnN0GAUgASgIImgKG1JlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBIUCgxsaXZla2l0X3Jvb20YASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzaXBfc3RhdHVzGAMgASgFEg4KBnJlYXNvbhgEIAEoCSIeChxSZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlImQKE1Bob25lQ29tbWFuZFJlcXVlc3QSDwoHY2FsbF9pZBgBIAEoCRIPCgdyb29tX2lkGAIgASgJEisKB2NvbW1hbmQYAyABKA4yGi5tZWV0bGluZS52MS5LZXlwYWRDb21tYW5kImgKFFBob25lQ29tbWFuZFJlc3BvbnNlEg0KBW11dGVkGAEgASgIEhMKC2hhbmRfcmFpc2VkGAIgASgIEhYKDnVubXV0ZV9yZWZ1c2VkGAMgASgIEhQKDHBhcnRpY2lwYW50cxgEIAEoBSL4AwoKQ2FsbFJlY29yZBIKCgJpZBgBIAEoCRIuCgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgthbnN3ZXJfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNhbGxlZF9udW1iZXIYBSABKAkSEAoIdHJ1bmtfaWQYBiABKAkSFQoNY2FsbGVyX21hc2tlZBgHIAEoCRITCgtjYWxsZXJfaGFzaBgIIAEoCRIRCgl0cmFuc3BvcnQYCSABKAkSEwoLZHRtZl9tZXRob2QYCiABKAkSEwoLcGluX291dGNvbWUYCyABKAkSDwoHcm9vbV9pZBgMIAEoCRIRCglhZG1pc3Npb24YDSABKAkSDwoHaGFuZG9mZhgOIAEoCRISCgpicmlkZ2VkX21zGA8gASgDEhEKCWhhbmd1cF9ieRgQIAEoCRIPCgdvdXRjb21lGBEgASgJEhAKCHNpcF9jb2RlGBIgASgFEg4KBnJlYXNvbhgTIAEoCRIQCghpbnN0YW5jZRgUIAEoCRINCgVmaW5hbBgVIAEoCBINCgVwaGFzZRgWIAEoCSI+ChJSZWNvcmRDYWxsc1JlcXVlc3QSKAoHcmVjb3JkcxgBIAMoCzIXLm1lZXRsaW5lLnYxLkNhbGxSZWNvcmQiIgoTUmVjb3JkQ2FsbHNSZXNwb25zZRILCgNpZHMYASADKAkiIwoQV2F0Y2hDYWxsUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJIlEKEVdhdGNoQ2FsbFJlc3BvbnNlEicKBmFjdGlvbhgBIAEoDjIXLm1lZXRsaW5lLnYxLkhvc3RBY3Rpb24SEwoLc2VsZl91bm11dGUYAiABKAgquwEKCkNhbGxTdGF0dXMSGwoXQ0FMTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0ZPUl9IT1NUEAESIAocQ0FMTF9TVEFUVVNfV0FJVElOR19JTl9MT0JCWRACEhgKFENBTExfU1RBVFVTX0FETUlUVEVEEAMSFgoSQ0FMTF9TVEFUVVNfREVOSUVEEAQSGgoWQ0FMTF9TVEFUVVNfUk9PTV9FTkRFRBAFKooBCg1LZXlwYWRDb21tYW5kEh4KGktFWVBBRF9DT01NQU5EX1VOU1BFQ0lGSUVEEAASHgoaS0VZUEFEX0NPTU1BTkRfVE9HR0xFX01VVEUQARIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfSEFORBACEhkKFUtFWVBBRF9DT01NQU5EX1NUQVRVUxADKnIKCkhvc3RBY3Rpb24SGwoXSE9TVF9BQ1RJT05fVU5TUEVDSUZJRUQQABIVChFIT1NUX0FDVElPTl9NVVRFRBABEhcKE0hPU1RfQUNUSU9OX1VOTVVURUQQAhIXChNIT1NUX0FDVElPTl9SRU1PVkVEEAMy8gQKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAESawoUUmVwb3J0SGFuZG9mZkZhaWx1cmUSKC5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlcXVlc3QaKS5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlElMKDFBob25lQ29tbWFuZBIgLm1lZXRsaW5lLnYxLlBob25lQ29tbWFuZFJlcXVlc3QaIS5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXNwb25zZRJVCgtSZWNvcmRDYWxscxIfLm1lZXRsaW5lLnYxLlJlY29yZENhbGxzUmVxdWVzdBogLm1lZXRsaW5lLnYxLlJlY29yZENhbGxzUmVzcG9uc2UiA5ACAhJMCglXYXRjaENhbGwSHS5tZWV0bGluZS52MS5XYXRjaENhbGxSZXF1ZXN0Gh4ubWVldGxpbmUudjEuV2F0Y2hDYWxsUmVzcG9uc2UwAUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.ResolvePinRequest
@@ -244,6 +244,14 @@ export type JoinRoomResponse = Message<"meetline.v1.JoinRoomResponse"> & {
    * @generated from field: meetline.v1.Role role = 4;
    */
   role: Role;
+
+  /**
+   * Set with ADMITTED when nobody was in the meeting (on the web or on the
+   * phone): the caller hears "You are the first participant".
+   *
+   * @generated from field: bool first = 5;
+   */
+  first: boolean;
 };
 
 /**
@@ -578,6 +586,50 @@ export const RecordCallsResponseSchema: GenMessage<RecordCallsResponse> = /*@__P
   messageDesc(file_meetline_v1_telephony, 12);
 
 /**
+ * @generated from message meetline.v1.WatchCallRequest
+ */
+export type WatchCallRequest = Message<"meetline.v1.WatchCallRequest"> & {
+  /**
+   * sipgate's id for the call, as in JoinRoomRequest.call_id (the
+   * meet.call_id attribute of the caller's participant).
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message meetline.v1.WatchCallRequest.
+ * Use `create(WatchCallRequestSchema)` to create a new message.
+ */
+export const WatchCallRequestSchema: GenMessage<WatchCallRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 13);
+
+/**
+ * @generated from message meetline.v1.WatchCallResponse
+ */
+export type WatchCallResponse = Message<"meetline.v1.WatchCallResponse"> & {
+  /**
+   * @generated from field: meetline.v1.HostAction action = 1;
+   */
+  action: HostAction;
+
+  /**
+   * With MUTED: the room lets callers a host muted unmute themselves ("*6").
+   *
+   * @generated from field: bool self_unmute = 2;
+   */
+  selfUnmute: boolean;
+};
+
+/**
+ * Describes the message meetline.v1.WatchCallResponse.
+ * Use `create(WatchCallResponseSchema)` to create a new message.
+ */
+export const WatchCallResponseSchema: GenMessage<WatchCallResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 14);
+
+/**
  * CallStatus is where a phone caller stands on the way into a room.
  *
  * @generated from enum meetline.v1.CallStatus
@@ -669,6 +721,46 @@ export enum KeypadCommand {
  */
 export const KeypadCommandSchema: GenEnum<KeypadCommand> = /*@__PURE__*/
   enumDesc(file_meetline_v1_telephony, 1);
+
+/**
+ * HostAction is what a host did to a phone caller.
+ *
+ * @generated from enum meetline.v1.HostAction
+ */
+export enum HostAction {
+  /**
+   * @generated from enum value: HOST_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A host muted the caller's microphone.
+   *
+   * @generated from enum value: HOST_ACTION_MUTED = 1;
+   */
+  MUTED = 1,
+
+  /**
+   * A host unmuted the caller's microphone.
+   *
+   * @generated from enum value: HOST_ACTION_UNMUTED = 2;
+   */
+  UNMUTED = 2,
+
+  /**
+   * A host removed the caller from the meeting: sipgate says so and hangs
+   * up both legs.
+   *
+   * @generated from enum value: HOST_ACTION_REMOVED = 3;
+   */
+  REMOVED = 3,
+}
+
+/**
+ * Describes the enum meetline.v1.HostAction.
+ */
+export const HostActionSchema: GenEnum<HostAction> = /*@__PURE__*/
+  enumDesc(file_meetline_v1_telephony, 2);
 
 /**
  * TelephonyService is for sipgate (service token "sipgate").
@@ -767,6 +859,24 @@ export const TelephonyService: GenService<{
     methodKind: "unary";
     input: typeof RecordCallsRequestSchema;
     output: typeof RecordCallsResponseSchema;
+  },
+  /**
+   * WatchCall streams what hosts do to a bridged caller (mute, unmute,
+   * remove), for sipgate to tell the caller. sipgate opens it when the call
+   * is admitted and keeps it open, opening it again when it breaks, until
+   * the call ends. While it is open, a host's removal of the caller is left
+   * to sipgate, which says goodbye before it hangs up (the core removes the
+   * participant itself when nobody watches, or when sipgate has not done so
+   * after a grace period). Events sent while no stream was open wait a
+   * minute for the next one. InvalidArgument for a call id that is empty or
+   * over 256 bytes.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.WatchCall
+   */
+  watchCall: {
+    methodKind: "server_streaming";
+    input: typeof WatchCallRequestSchema;
+    output: typeof WatchCallResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);
