@@ -15,6 +15,7 @@ import (
 	"github.com/meetline/meetline/core/valkey"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	sipgatecli "github.com/meetline/meetline/sipgate"
+	"github.com/meetline/meetline/sipgate/corerpc"
 )
 
 // Fault tests: a dependency of the test's own goes away under a running
@@ -115,7 +116,7 @@ func TestValkeyRestartEmpty(t *testing.T) {
 	ctx := t.Context()
 	owner := s.clients(s.token(t, t.Name()+"-owner"))
 	room := newRoom(t, owner, meetlinev1.AccessLevel_ACCESS_LEVEL_RESTRICTED, nil)
-	gate := sipgatecli.NewCoreClient(sipgatecli.CoreConfig{URL: s.url, Token: sipgateToken, ResolveTimeout: 2 * time.Second})
+	gate := corerpc.New(sipgatecli.CoreConfig{URL: s.url, Token: sipgateToken, ResolveTimeout: 2 * time.Second})
 	statuses := make(chan sipgatecli.Admission, 10)
 	joined := make(chan error, 1)
 	go func() {
