@@ -30,8 +30,8 @@ type CallWatch interface {
 	// Tell queues a for callID and says whether a sipgate watches the call
 	// now. An action nobody takes is forgotten after a minute.
 	Tell(ctx context.Context, callID string, a HostAction) (watched bool, err error)
-	// Watch marks callID watched and calls send with each action told to
-	// it, in order, until ctx ends (then it returns nil) or send or the
-	// store fails.
+	// Watch marks callID watched, calls send with the zero HostAction (the
+	// watch is in place), then with each action told to the call, in order,
+	// until ctx ends (then it returns nil) or send or the store fails.
 	Watch(ctx context.Context, callID string, send func(HostAction) error) error
 }

@@ -19,7 +19,9 @@ const maxCallID = 256
 const defaultRemovalGrace = 15 * time.Second
 
 // WatchCall streams the host actions told to a call (core.CallWatch) until
-// sipgate closes the stream. It holds one goroutine, the handler's: the
+// sipgate closes the stream, after a first message without an action once
+// the watch is in place (which also sends the response's headers, which
+// Connect's clients wait for). It holds one goroutine, the handler's: the
 // store's watch runs in it.
 func (s *telephonyService) WatchCall(ctx context.Context, req *meetlinev1.WatchCallRequest, stream *connect.ServerStream[meetlinev1.WatchCallResponse]) error {
 	switch {
@@ -29,7 +31,9 @@ func (s *telephonyService) WatchCall(ctx context.Context, req *meetlinev1.WatchC
 		return core.Invalid("call_id", "must be at most 256 bytes")
 	}
 	return s.CallWatch.Watch(ctx, req.CallId, func(a core.HostAction) error {
-		s.Logger.Info("host action told", "call_id", req.CallId, "action", string(a.Kind))
+		if a.Kind != "" {
+			s.Logger.Info("host action told", "call_id", req.CallId, "action", string(a.Kind))
+		}
 		return stream.Send(&meetlinev1.WatchCallResponse{Action: hostActions[a.Kind], SelfUnmute: a.SelfUnmute})
 	})
 }

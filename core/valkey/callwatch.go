@@ -71,6 +71,9 @@ func (w *CallWatch) Watch(ctx context.Context, callID string, send func(core.Hos
 		defer cancel()
 		_ = w.c.Do(dctx, w.c.B().Del().Key(w.watchedKey(callID)).Build()).Error()
 	}()
+	if err := send(core.HostAction{}); err != nil {
+		return err
+	}
 	refresh := time.NewTicker(callWatchTTL / 3)
 	defer refresh.Stop()
 	for {

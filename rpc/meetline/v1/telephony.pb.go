@@ -148,6 +148,7 @@ func (KeypadCommand) EnumDescriptor() ([]byte, []int) {
 type HostAction int32
 
 const (
+	// Only in WatchCall's first message: the watch is in place.
 	HostAction_HOST_ACTION_UNSPECIFIED HostAction = 0
 	// A host muted the caller's microphone.
 	HostAction_HOST_ACTION_MUTED HostAction = 1

@@ -109,7 +109,8 @@ type TelephonyServiceClient interface {
 	// to sipgate, which says goodbye before it hangs up (the core removes the
 	// participant itself when nobody watches, or when sipgate has not done so
 	// after a grace period). Events sent while no stream was open wait a
-	// minute for the next one. InvalidArgument for a call id that is empty or
+	// minute for the next one. The first message, without an action, says
+	// the watch is in place. InvalidArgument for a call id that is empty or
 	// over 256 bytes.
 	WatchCall(context.Context, *v1.WatchCallRequest) (*connect.ServerStreamForClient[v1.WatchCallResponse], error)
 }
@@ -292,7 +293,8 @@ type TelephonyServiceHandler interface {
 	// to sipgate, which says goodbye before it hangs up (the core removes the
 	// participant itself when nobody watches, or when sipgate has not done so
 	// after a grace period). Events sent while no stream was open wait a
-	// minute for the next one. InvalidArgument for a call id that is empty or
+	// minute for the next one. The first message, without an action, says
+	// the watch is in place. InvalidArgument for a call id that is empty or
 	// over 256 bytes.
 	WatchCall(context.Context, *v1.WatchCallRequest, *connect.ServerStream[v1.WatchCallResponse]) error
 }

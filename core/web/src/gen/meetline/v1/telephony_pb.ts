@@ -729,6 +729,8 @@ export const KeypadCommandSchema: GenEnum<KeypadCommand> = /*@__PURE__*/
  */
 export enum HostAction {
   /**
+   * Only in WatchCall's first message: the watch is in place.
+   *
    * @generated from enum value: HOST_ACTION_UNSPECIFIED = 0;
    */
   UNSPECIFIED = 0,
@@ -868,7 +870,8 @@ export const TelephonyService: GenService<{
    * to sipgate, which says goodbye before it hangs up (the core removes the
    * participant itself when nobody watches, or when sipgate has not done so
    * after a grace period). Events sent while no stream was open wait a
-   * minute for the next one. InvalidArgument for a call id that is empty or
+   * minute for the next one. The first message, without an action, says
+   * the watch is in place. InvalidArgument for a call id that is empty or
    * over 256 bytes.
    *
    * @generated from rpc meetline.v1.TelephonyService.WatchCall
