@@ -39,6 +39,7 @@ var NewCoreClient func(CoreConfig) CoreClient
 // which lets phone callers in at once.
 type coreFixture struct {
 	url   string
+	srv   *testenv.CoreServer
 	api   *api.Server
 	db    *postgres.DB
 	owner *core.User
@@ -86,7 +87,7 @@ func newCoreFixture(t *testing.T, c *testenv.CoreServer) *coreFixture {
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	fx := &coreFixture{url: c.URL, api: c.Server, db: c.DB, owner: user}
+	fx := &coreFixture{url: c.URL, srv: c, api: c.Server, db: c.DB, owner: user}
 	fx.room = fx.createRoom(t, core.AccessPublic, testPIN, []byte(`{"phone_callers_first":true}`))
 	return fx
 }

@@ -34,6 +34,12 @@ func (fakeCore) PhoneCommand(context.Context, string, string, KeypadCommand) (Ph
 	return PhoneState{}, errors.New("fakeCore: nobody is in a meeting")
 }
 
+// WatchCall watches until the call ends: no host acts.
+func (fakeCore) WatchCall(ctx context.Context, _ string, _ func(HostAction)) error {
+	<-ctx.Done()
+	return context.Cause(ctx)
+}
+
 // inviteTo builds an INVITE for user with body as application/sdp (none when empty).
 func inviteTo(t *testing.T, addr, transport, user, body string) *sip.Request {
 	t.Helper()

@@ -30,6 +30,10 @@ type uac struct {
 	echoes  atomic.Int64  // the caller's own packets received back
 	heard   atomic.Int64  // every RTP datagram sipgate sent the caller
 	spoken  atomic.Int64  // other PCMU packets: sipgate's prompts and music
+	// gaps counts the packets that did not follow the one before in the same stream (same SSRC, next
+	// sequence number): sipgate's prompts and the meeting it relays are one stream (media/splice.go).
+	gaps      atomic.Int64
+	byeReason atomic.Pointer[string] // the Reason header of sipgate's last BYE
 	refers  chan refer    // REFERs from sipgate, to be answered by the test
 	// refreshes receives the session refreshes sipgate sends (UPDATE, re-INVITE), answered 200 at once
 	// with the Session-Expires they carry and, for a re-INVITE, the caller's SDP.
@@ -79,6 +83,10 @@ func newUAC(t *testing.T) *uac {
 		if err := u.cache.ReadBye(req, tx); err != nil {
 			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "No Dialog", nil))
 			return
+		}
+		if r := req.GetHeader("Reason"); r != nil {
+			v := r.Value()
+			u.byeReason.Store(&v)
 		}
 		u.byes <- struct{}{}
 	})
@@ -138,12 +146,19 @@ var talkFrame = bytes.Repeat([]byte{0x5A}, 160)
 func (u *uac) readRTP() {
 	buf := make([]byte, 2048)
 	var p rtp.Packet
+	var last rtp.Header
 	for {
 		n, _, err := u.rtp.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return
 		}
 		u.heard.Add(1)
+		if p.Unmarshal(buf[:n]) == nil {
+			if u.heard.Load() > 1 && (p.SSRC != last.SSRC || p.SequenceNumber != last.SequenceNumber+1) {
+				u.gaps.Add(1)
+			}
+			last = p.Header
+		}
 		switch {
 		case p.Unmarshal(buf[:n]) != nil || p.PayloadType != 0:
 		case bytes.Equal(p.Payload, talkFrame):
