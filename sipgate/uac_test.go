@@ -34,7 +34,7 @@ type uac struct {
 	// sequence number): sipgate's prompts and the meeting it relays are one stream (media/splice.go).
 	gaps      atomic.Int64
 	byeReason atomic.Pointer[string] // the Reason header of sipgate's last BYE
-	refers  chan refer    // REFERs from sipgate, to be answered by the test
+	refers    chan refer             // REFERs from sipgate, to be answered by the test
 	// refreshes receives the session refreshes sipgate sends (UPDATE, re-INVITE), answered 200 at once
 	// with the Session-Expires they carry and, for a re-INVITE, the caller's SDP.
 	refreshes chan *sip.Request
