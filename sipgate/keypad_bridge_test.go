@@ -2,11 +2,13 @@ package sipgate
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 	lkproto "github.com/livekit/protocol/livekit"
+	lksdk "github.com/livekit/server-sdk-go/v2"
 
 	"github.com/meetline/meetline/core"
 )
@@ -59,4 +61,64 @@ func TestKeypadCommandsInTheMeeting(t *testing.T) {
 	if code := u.bye(ctx); code != sip.StatusOK {
 		t.Fatalf("BYE: %d", code)
 	}
+}
+
+// BenchmarkKeypadMute measures a bridged caller's "*6" from the first RTP packet of its "6" to a host in
+// the meeting (the Go SDK, as a browser) being told the caller's track is muted, or unmuted: the whole
+// chain of sipgate's relay and DTMF receiver, the core's PhoneCommand, LiveKit's mute and LiveKit's
+// signal to the host. It reports the mean (ms/press) and the p50 and p99 of the presses.
+//
+//	go test -run '^$' -bench KeypadMute -benchtime 40x ./sipgate/
+func BenchmarkKeypadMute(b *testing.B) {
+	s := startBridge(b, bridgeCalls(), nil)
+	room := s.createRoom(b, core.AccessPublic, "7321", []byte(`{"phone_callers_first":true}`))
+	states := make(chan bool, 16)
+	cb := lksdk.NewRoomCallback()
+	cb.ParticipantCallback.OnTrackMuted = func(_ lksdk.TrackPublication, p lksdk.Participant) {
+		if p.Kind() == lksdk.ParticipantSIP {
+			states <- true
+		}
+	}
+	cb.ParticipantCallback.OnTrackUnmuted = func(_ lksdk.TrackPublication, p lksdk.Participant) {
+		if p.Kind() == lksdk.ParticipantSIP {
+			states <- false
+		}
+	}
+	s.joinWebWith(b, room.ID, "host", cb)
+	u := s.dialBridged(b, "7321")
+	s.gw.bridged(b, 1)
+	eventually(b, "the caller's audio track", func() bool {
+		ps := s.sipParticipants(b, room.ID)
+		return len(ps) == 1 && len(ps[0].Tracks) == 1
+	})
+	var took []time.Duration
+	muted := false
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		u.keys("*")
+		b.StartTimer()
+		start := time.Now()
+		u.keys("6")
+		muted = !muted
+		select {
+		case got := <-states:
+			if got != muted {
+				b.Fatalf("the host saw muted %v, want %v", got, muted)
+			}
+		case <-time.After(10 * time.Second):
+			b.Fatalf("the host never saw muted %v", muted)
+		}
+		took = append(took, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	var sum time.Duration
+	for _, d := range took {
+		sum += d
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(sum)/float64(len(took)), "ms/press")
+	b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
+	b.ReportMetric(ms(took[(len(took)*99)/100]), "p99-ms")
 }

@@ -22,7 +22,7 @@ import (
 // sipgate's BYE arrives), one RTP socket, and the one call it places. Unlike sipp it can step outside
 // the usual order: CANCEL while sipgate waits for the core, BYE before the ACK, re-INVITE mid-call.
 type uac struct {
-	t       *testing.T
+	t       testing.TB
 	cache   *sipgo.DialogClientCache
 	contact sip.ContactHeader
 	rtp     *net.UDPConn
@@ -48,7 +48,7 @@ type uac struct {
 	ssrc uint32
 }
 
-func newUAC(t *testing.T) *uac {
+func newUAC(t testing.TB) *uac {
 	t.Helper()
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("sipgate-test-uac"),
@@ -354,7 +354,7 @@ func (u *uac) keys(digits string) {
 }
 
 // rtpAddr reads the c= address and m=audio port of an SDP body.
-func rtpAddr(t *testing.T, sdp []byte) netip.AddrPort {
+func rtpAddr(t testing.TB, sdp []byte) netip.AddrPort {
 	t.Helper()
 	var ip netip.Addr
 	var port uint64
@@ -374,7 +374,7 @@ func rtpAddr(t *testing.T, sdp []byte) netip.AddrPort {
 }
 
 // sdpVersion returns the sess-version of an SDP body's o= line (RFC 4566 §5.2).
-func sdpVersion(t *testing.T, sdp []byte) uint64 {
+func sdpVersion(t testing.TB, sdp []byte) uint64 {
 	t.Helper()
 	for line := range strings.SplitSeq(string(sdp), "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "o="); ok {
@@ -413,7 +413,7 @@ func (g *gatedCore) LookupNumber(ctx context.Context, called string) (Trunk, err
 
 // idle waits until sipgate holds no call: nothing in the call table, no reserved slot, no handler in
 // flight (each call runs in its INVITE handler, so this is its goroutine), sipgate_active_calls 0.
-func (r *running) idle(t *testing.T) {
+func (r *running) idle(t testing.TB) {
 	t.Helper()
 	eventually(t, "no call left", func() bool {
 		r.calls.mu.Lock()
