@@ -41,7 +41,7 @@ func (c *Client) WatchCall(ctx context.Context, callID string, on func(sipgate.H
 	}
 }
 
-// watchOnce runs one stream; received is called after each message. As in joinOnce, the stream's context
+// watchOnce runs one stream; received is called after each action. As in joinOnce, the stream's context
 // carries no deadline to the core.
 func (c *Client) watchOnce(ctx context.Context, callID string, on func(sipgate.HostAction), received func()) error {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -54,8 +54,8 @@ func (c *Client) watchOnce(ctx context.Context, callID string, on func(sipgate.H
 	}
 	defer stream.Close()
 	for stream.Receive() {
-		received()
-		if a, ok := hostAction(stream.Msg()); ok {
+		if a, ok := hostAction(stream.Msg()); ok { // not the first message: a core that breaks each stream
+			received() // right after it would be reopened without a pause
 			on(a)
 		}
 	}
