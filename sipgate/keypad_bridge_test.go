@@ -3,6 +3,7 @@ package sipgate
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,4 +122,40 @@ func BenchmarkKeypadMute(b *testing.B) {
 	b.ReportMetric(ms(sum)/float64(len(took)), "ms/press")
 	b.ReportMetric(ms(took[len(took)/2]), "p50-ms")
 	b.ReportMetric(ms(took[(len(took)*99)/100]), "p99-ms")
+}
+
+// TestKeysReachTheRoomOnce: every key a bridged caller types, commands included, reaches the room once as
+// LiveKit's SIP service tells it (a SipDTMF data packet, which a host in the meeting receives), and in order.
+func TestKeysReachTheRoomOnce(t *testing.T) {
+	b := startBridge(t, bridgeCalls(), nil)
+	room := b.createRoom(t, core.AccessPublic, "7322", []byte(`{"phone_callers_first":true}`))
+	var mu sync.Mutex
+	var got []byte
+	cb := lksdk.NewRoomCallback()
+	cb.OnDataPacket = func(p lksdk.DataPacket, _ lksdk.DataReceiveParams) {
+		if d, ok := p.(*lkproto.SipDTMF); ok {
+			mu.Lock()
+			got = append(got, d.Digit...)
+			mu.Unlock()
+		}
+	}
+	b.joinWebWith(t, room.ID, "host", cb)
+	u := b.dialBridged(t, "7322")
+	b.gw.bridged(t, 1)
+	const typed = "4*1*6#09"
+	u.keys(typed)
+	keys := func() string { mu.Lock(); defer mu.Unlock(); return string(got) }
+	eventually(t, "every key in the room", func() bool { return len(keys()) >= len(typed) })
+	time.Sleep(time.Second) // a key told twice would come by now
+	if keys() != typed {
+		t.Errorf("the room was told %q, want %q", keys(), typed)
+	}
+	if got := b.gw.metric(t, `sipgate_keypad_commands_total{command="toggle_mute"}`); got != "1" {
+		t.Errorf("toggle_mute commands = %s, want 1 (*6; *1 is none)", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if code := u.bye(ctx); code != sip.StatusOK {
+		t.Fatalf("BYE: %d", code)
+	}
 }
