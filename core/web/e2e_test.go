@@ -23,6 +23,7 @@ import (
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 	"github.com/meetline/meetline/sipgate"
+	"github.com/meetline/meetline/sipgate/corerpc"
 	"github.com/meetline/meetline/sipgate/media"
 )
 
@@ -168,7 +169,7 @@ func startSIP(t *testing.T, coreURL string, lkcfg livekit.Config, redis string) 
 	cc.TrustedProxies = []netip.Prefix{netip.PrefixFrom(loopback, 8)}
 	cc.MaxCalls, cc.MaxWait = 10, time.Minute
 	gw, err := sipgate.New("127.0.0.1:0", sipgate.WithLogger(quiet),
-		sipgate.WithCore(sipgate.NewCoreClient(sipgate.CoreConfig{URL: coreURL, Token: sipgateToken, ResolveTimeout: 10 * time.Second})),
+		sipgate.WithCore(corerpc.New(sipgate.CoreConfig{URL: coreURL, Token: sipgateToken, ResolveTimeout: 10 * time.Second})),
 		sipgate.WithCallConfig(cc),
 		sipgate.WithLiveKit(sipgate.LiveKitConfig{Addr: sin.Addr(), Username: sipUser, Password: sipPassword, SetupTimeout: 20 * time.Second}))
 	if err != nil {
