@@ -262,6 +262,7 @@ func TestBridgeLandsInTheRoomOfThePIN(t *testing.T) {
 	}
 
 	b.gw.bridged(t, 1)
+	u.settled() // "You are the first participant"
 	u.talk(50)
 	eventually(t, "every packet echoed", func() bool { return u.echoes.Load() == 50 })
 
@@ -454,6 +455,9 @@ func TestHundredBridgedCalls(t *testing.T) {
 		t.Fatalf("%d callers in the room, want %d", n, calls)
 	}
 	for _, u := range uacs {
+		u.settled() // the first callers in heard so
+	}
+	for _, u := range uacs {
 		wg.Go(func() { u.talk(frames) })
 	}
 	wg.Wait()
@@ -576,6 +580,7 @@ func TestCallerHoldsWhileBridged(t *testing.T) {
 	b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
 	u := dialIn(t, b.gw, "1357")
 	b.gw.bridged(t, 1)
+	u.settled() // "You are the first participant"
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	u.talk(20)

@@ -448,3 +448,16 @@ func (u *uac) notify(ctx context.Context, status string, final bool) int {
 	}
 	return res.StatusCode
 }
+
+// settled waits until sipgate has said nothing to u for 300 ms, at most 10 s: the first caller into a room
+// hears so once bridged, in place of the room's audio.
+func (u *uac) settled() {
+	last, since := u.spoken.Load(), time.Now()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if n := u.spoken.Load(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) > 300*time.Millisecond {
+			return
+		}
+	}
+}
