@@ -58,7 +58,7 @@ func withSlowLiveKit(d time.Duration) bridgeOption {
 	return func(c *bridgeConfig) { c.standin = append(c.standin, standin.WithAnswerDelay(d)) }
 }
 
-func startBridge(t *testing.T, cc CallConfig, lkOverride func(*LiveKitConfig), opts ...bridgeOption) *bridgeStack {
+func startBridge(t testing.TB, cc CallConfig, lkOverride func(*LiveKitConfig), opts ...bridgeOption) *bridgeStack {
 	t.Helper()
 	log := testLogger(t)
 	redis := testenv.ValkeyServer(t)
@@ -124,7 +124,7 @@ func bridgeCalls() CallConfig {
 }
 
 // sipParticipants lists the SIP participants of a LiveKit room.
-func (b *bridgeStack) sipParticipants(t *testing.T, room string) []*lkproto.ParticipantInfo {
+func (b *bridgeStack) sipParticipants(t testing.TB, room string) []*lkproto.ParticipantInfo {
 	t.Helper()
 	res, err := b.rooms.ListParticipants(context.Background(), &lkproto.ListParticipantsRequest{Room: room})
 	if err != nil {
@@ -136,14 +136,20 @@ func (b *bridgeStack) sipParticipants(t *testing.T, room string) []*lkproto.Part
 }
 
 // joinWeb connects a web participant to room with the Go SDK, as a browser would.
-func (b *bridgeStack) joinWeb(t *testing.T, room, identity string) *lksdk.Room {
+func (b *bridgeStack) joinWeb(t testing.TB, room, identity string) *lksdk.Room {
+	t.Helper()
+	return b.joinWebWith(t, room, identity, &lksdk.RoomCallback{})
+}
+
+// joinWebWith is joinWeb with the participant's callbacks.
+func (b *bridgeStack) joinWebWith(t testing.TB, room, identity string, cb *lksdk.RoomCallback) *lksdk.Room {
 	t.Helper()
 	tok, err := auth.NewAccessToken(b.lk.APIKey, b.lk.APISecret).
 		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room}).SetIdentity(identity).ToJWT()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := lksdk.ConnectToRoomWithToken(b.lk.URL, tok, &lksdk.RoomCallback{}, lksdk.WithAutoSubscribe(false))
+	r, err := lksdk.ConnectToRoomWithToken(b.lk.URL, tok, cb, lksdk.WithAutoSubscribe(false))
 	if err != nil {
 		t.Fatalf("web participant: %v", err)
 	}
@@ -152,7 +158,7 @@ func (b *bridgeStack) joinWeb(t *testing.T, room, identity string) *lksdk.Room {
 }
 
 // dialIn places a call to sipgate and types pin: the call is past the IVR when it returns.
-func dialIn(t *testing.T, gw *running, pin string, headers ...sip.Header) *uac {
+func dialIn(t testing.TB, gw *running, pin string, headers ...sip.Header) *uac {
 	t.Helper()
 	u := newUAC(t)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -169,7 +175,7 @@ func dialIn(t *testing.T, gw *running, pin string, headers ...sip.Header) *uac {
 // dialBridged dials in until the call reaches LiveKit's room, at most three times: under heavy load the
 // stand-in's WebRTC join can fail (it answers 500, sipgate says "service unavailable" and hangs up), which
 // is the stand-in's limit, not sipgate's. Each failure is logged.
-func (b *bridgeStack) dialBridged(t *testing.T, pin string) *uac {
+func (b *bridgeStack) dialBridged(t testing.TB, pin string) *uac {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		u := dialIn(t, b.gw, pin)
@@ -193,7 +199,7 @@ func (b *bridgeStack) dialBridged(t *testing.T, pin string) *uac {
 }
 
 // bridged waits until sipgate relays n calls.
-func (r *running) bridged(t *testing.T, n int) {
+func (r *running) bridged(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for r.metric(t, "sipgate_bridged_calls") != fmt.Sprint(n) {
@@ -254,6 +260,7 @@ func TestBridgeLandsInTheRoomOfThePIN(t *testing.T) {
 	}
 
 	b.gw.bridged(t, 1)
+	u.settled() // "You are the first participant"
 	u.talk(50)
 	eventually(t, "every packet echoed", func() bool { return u.echoes.Load() == 50 })
 
@@ -446,6 +453,9 @@ func TestHundredBridgedCalls(t *testing.T) {
 		t.Fatalf("%d callers in the room, want %d", n, calls)
 	}
 	for _, u := range uacs {
+		u.settled() // the first callers in heard so
+	}
+	for _, u := range uacs {
 		wg.Go(func() { u.talk(frames) })
 	}
 	wg.Wait()
@@ -472,7 +482,7 @@ func TestHundredBridgedCalls(t *testing.T) {
 }
 
 // referTrunk makes the fixture's trunk transfer its callers by REFER.
-func (b *bridgeStack) referTrunk(t *testing.T) {
+func (b *bridgeStack) referTrunk(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	trunk, err := b.api.Trunks.FindTrunkByNumber(ctx, testNumber)
@@ -616,6 +626,7 @@ func TestCallerHoldsWhileBridged(t *testing.T) {
 	b.createRoom(t, core.AccessPublic, "1357", []byte(`{"phone_callers_first":true}`))
 	u := dialIn(t, b.gw, "1357")
 	b.gw.bridged(t, 1)
+	u.settled() // "You are the first participant"
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	u.talk(20)

@@ -17,6 +17,9 @@ import (
 // caller's socket: the relay reads it from then on.
 func (c *call) handOff(room Room, a Admission, stopIVR func()) Outcome {
 	s := c.srv
+	wctx, stopWatch := context.WithCancel(c.ctx)
+	defer stopWatch()
+	actions := c.watchHost(wctx)
 	l, err := c.dial(room, a)
 	if err != nil {
 		if c.ctx.Err() != nil { // the caller hung up meanwhile: WaitAnswer sent CANCEL
@@ -29,14 +32,15 @@ func (c *call) handOff(room Room, a Admission, stopIVR func()) Outcome {
 		return OutcomeLiveKitError
 	}
 	s.metrics.handoffs.WithLabelValues(handoffBridged).Inc()
-	return c.bridge(room, l, stopIVR)
+	return c.bridge(room, a, l, stopIVR, actions)
 }
 
-// bridge relays RTP between the caller and LiveKit until either hangs up (or the call ends for another
-// reason, or LiveKit's leg falls silent: watchLeg), then hangs up LiveKit's leg: BYE on either leg ends
-// both (RFC 3261 §15). Meanwhile the caller's keypad commands (*6, *9, *0) are served: the relay shows the
-// caller's telephone-events to the DTMF receiver on their way to LiveKit.
-func (c *call) bridge(room Room, l *leg, stopIVR func()) Outcome {
+// bridge relays RTP between the caller and LiveKit until either hangs up, a host removes the caller (or the
+// call ends for another reason, or LiveKit's leg falls silent: watchLeg), then hangs up LiveKit's leg: BYE
+// on either leg ends both (RFC 3261 §15). Meanwhile the caller's keypad commands (*6, *9, *0) are served
+// (the relay shows the caller's telephone-events to the DTMF receiver on their way to LiveKit) and hosts'
+// actions told (inMeeting).
+func (c *call) bridge(room Room, a Admission, l *leg, stopIVR func(), actions <-chan HostAction) Outcome {
 	s := c.srv
 	s.calls.addLeg(c, l)
 	defer s.calls.removeLeg(l)
@@ -54,7 +58,12 @@ func (c *call) bridge(room Room, l *leg, stopIVR func()) Outcome {
 	}
 	var wg sync.WaitGroup
 	var silent atomic.Bool
-	wg.Go(func() { c.keypadCommands(ctx, room) })
+	var removed bool
+	wg.Go(func() {
+		if removed = c.inMeeting(ctx, room, a.First, actions); removed {
+			cancel()
+		}
+	})
 	wg.Go(func() { c.watchLeg(ctx, l, func() { silent.Store(true); cancel() }) })
 	stats := media.Relay(ctx, c.media, l.media, opts...)
 	cancel()
@@ -68,7 +77,10 @@ func (c *call) bridge(room Room, l *leg, stopIVR func()) Outcome {
 	c.log.Info("bridge ended", "to_livekit", stats.AtoB.Packets, "to_caller", stats.BtoA.Packets,
 		"dropped", stats.AtoB.Dropped+stats.BtoA.Dropped, "livekit_hung_up", l.dlg.Context().Err() != nil,
 		"livekit_silent", silent.Load())
-	if silent.Load() && c.ctx.Err() == nil {
+	switch {
+	case removed:
+		return OutcomeRemoved
+	case silent.Load() && c.ctx.Err() == nil:
 		// LiveKit's side died: the caller is told, as when the hand-off fails, rather than left in silence;
 		// their socket is read meanwhile, as in the IVR, so that their own no-RTP watch stays quiet.
 		stopReading := c.readDigits()

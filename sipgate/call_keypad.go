@@ -7,23 +7,46 @@ import (
 	"github.com/meetline/meetline/sipgate/media"
 )
 
-// keypadCommands serves a bridged caller's keypad commands until ctx ends: the relay shows the caller's
-// telephone-events to c.recv (media.WithEvents) and SIP INFO reaches it too; a recognised command goes to
-// the core, and the answer is spoken to the caller alone, the meeting's audio paused for its length
-// (PauseRelay/ResumeRelay keep the caller's RTP stream continuous). Commands are carried out one at a time,
-// in order; a new one cuts the answer to the last one short, so that "*6 *9" in a row waits for nothing.
-func (c *call) keypadCommands(ctx context.Context, room Room) {
+// inMeeting serves a bridged caller until ctx ends or a host removes them: it answers their keypad commands
+// and tells them what hosts do to them (actions, from the core's WatchCall), and first, when the core said
+// so, that nobody else is in the meeting. The relay shows the caller's telephone-events to c.recv
+// (media.WithEvents) and SIP INFO reaches it too; a recognised command goes to the core. Everything is
+// spoken to the caller alone, the meeting's audio paused for its length (PauseRelay/ResumeRelay keep the
+// caller's RTP stream continuous), one thing at a time, in order: a new one cuts the last one short, so
+// that "*6 *9" in a row waits for nothing. A removal is said in full, the meeting's audio left paused,
+// and makes inMeeting return true: the bridge ends, and the call with OutcomeRemoved.
+func (c *call) inMeeting(ctx context.Context, room Room, first bool, actions <-chan HostAction) (removed bool) {
 	var k keypad
 	var speaking sync.WaitGroup
 	hush := func() {}
 	defer func() { hush(); speaking.Wait() }()
+	speak := func(answer []media.Name) {
+		hush()
+		speaking.Wait()
+		sctx, cancel := context.WithCancel(ctx)
+		hush = cancel
+		speaking.Go(func() { c.interject(sctx, answer...) })
+	}
+	if first {
+		speak([]media.Name{media.FirstParticipant})
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
+		case a := <-actions:
+			if a.Kind == HostRemoved {
+				hush()
+				speaking.Wait()
+				c.log.Info("removed by a host")
+				c.media.PauseRelay() // for good: the bridge ends after the goodbye
+				c.say(ctx, media.Removed)
+				return true
+			}
+			speak(hostActionPrompt(a))
 		case p, ok := <-c.recv.Presses():
 			if !ok {
-				return
+				return false
 			}
 			cmd := k.press(p)
 			if cmd == KeypadNone {
@@ -31,12 +54,40 @@ func (c *call) keypadCommands(ctx context.Context, room Room) {
 			}
 			hush()
 			speaking.Wait()
-			answer := c.keypadCommand(ctx, room, cmd)
-			sctx, cancel := context.WithCancel(ctx)
-			hush = cancel
-			speaking.Go(func() { c.interject(sctx, answer...) })
+			speak(c.keypadCommand(ctx, room, cmd))
 		}
 	}
+}
+
+// hostActionPrompt is what a caller hears of a host's mute or unmute: whether they may unmute themselves
+// too.
+func hostActionPrompt(a HostAction) []media.Name {
+	switch {
+	case a.Kind == HostUnmuted:
+		return []media.Name{media.HostUnmuted}
+	case a.SelfUnmute:
+		return []media.Name{media.HostMuted}
+	}
+	return []media.Name{media.UnmuteRefused}
+}
+
+// watchHost follows the core's WatchCall stream for the call until ctx ends, and hands its actions over
+// on the returned channel. It starts before the leg to LiveKit, so that the stream is open when the
+// caller can first be seen, and acted on, in the meeting.
+func (c *call) watchHost(ctx context.Context) <-chan HostAction {
+	actions := make(chan HostAction, 4)
+	go func() {
+		err := c.srv.core.WatchCall(ctx, callIDSpec.value(c.callID), func(a HostAction) {
+			select {
+			case actions <- a:
+			case <-ctx.Done():
+			}
+		})
+		if ctx.Err() == nil {
+			c.log.Warn("hosts' actions not followed: the caller will not hear of them", "error", err)
+		}
+	}()
+	return actions
 }
 
 // keypadCommand carries out one command and returns the prompts that tell the caller what became of it.

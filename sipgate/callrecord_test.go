@@ -17,7 +17,7 @@ import (
 const testRecordsKey = "test-call-records-key"
 
 // shipRecords opens the call records spool in dir and ships it to core until the test ends.
-func shipRecords(t *testing.T, dir string, core RecordSink) *Records {
+func shipRecords(t testing.TB, dir string, core RecordSink) *Records {
 	t.Helper()
 	recs, err := OpenRecords(RecordsConfig{Dir: dir, Key: testRecordsKey, Instance: "sipgate-test"})
 	if err != nil {
@@ -42,7 +42,7 @@ type storedRecord struct {
 	bridgedMs                                                                    int64
 }
 
-func (fx *coreFixture) records(t *testing.T) []storedRecord {
+func (fx *coreFixture) records(t testing.TB) []storedRecord {
 	t.Helper()
 	rows, err := fx.db.Pool.Query(context.Background(), `SELECT id, outcome, transport, caller, caller_hash, pin_outcome,
 		hangup_by, instance, handoff, final, sip_code, bridged_ms FROM call_records ORDER BY started_at`)
@@ -66,7 +66,7 @@ var outcomeSample = regexp.MustCompile(`^sipgate_calls_total\{outcome="([a-z0-9_
 
 // checkOneRecord fails the test unless the gateway's core holds exactly one final record, whose outcome is
 // the one sipgate_calls_total counted, for the test's one call.
-func (r *running) checkOneRecord(t *testing.T) storedRecord {
+func (r *running) checkOneRecord(t testing.TB) storedRecord {
 	t.Helper()
 	_, body := get(t, r.Handler(), "/metrics")
 	var counted []string
@@ -201,7 +201,7 @@ func TestOpenRecordsErrors(t *testing.T) {
 }
 
 // noClearNumber fails the test if any table of the core's database holds number, with or without its "+".
-func (fx *coreFixture) noClearNumber(t *testing.T, number string) {
+func (fx *coreFixture) noClearNumber(t testing.TB, number string) {
 	t.Helper()
 	ctx := context.Background()
 	rows, err := fx.db.Pool.Query(ctx, `SELECT table_name FROM information_schema.tables

@@ -55,6 +55,10 @@ type Core interface {
 	// PhoneCommand carries out a bridged caller's keypad command in the meeting (callID is the value sipgate
 	// sent LiveKit as X-Meet-Call-Id) and returns the caller's new state.
 	PhoneCommand(ctx context.Context, callID, roomID string, cmd KeypadCommand) (PhoneState, error)
+	// WatchCall calls on with each action a host takes on the bridged caller (callID as in PhoneCommand),
+	// in order, until ctx ends; it returns ctx's cause then, or the core's refusal of the call. A stream
+	// that breaks is opened again: the call may last hours, across core restarts.
+	WatchCall(ctx context.Context, callID string, on func(HostAction)) error
 	// OpenTransfer asks the core for a single-use way into the room for a caller admitted with role, whom
 	// the carrier is to call into LiveKit after a REFER; an error means REFER is off or failed (bridge).
 	OpenTransfer(ctx context.Context, callID, roomID, role string) (Transfer, error)
@@ -68,6 +72,25 @@ type Transfer struct {
 	Target  string
 	Expires time.Time
 }
+
+// HostAction is what a host did to the bridged caller, which the caller hears about.
+type HostAction struct {
+	Kind HostActionKind
+	// SelfUnmute, with HostMuted: the room lets the caller unmute themselves with "*6".
+	SelfUnmute bool
+}
+
+// HostActionKind names a [HostAction].
+type HostActionKind uint8
+
+// The kinds of [HostAction].
+const (
+	HostMuted HostActionKind = iota + 1
+	HostUnmuted
+	// HostRemoved: the caller hears goodbye, then sipgate hangs up both legs, which takes them out of the
+	// meeting.
+	HostRemoved
+)
 
 // HandoffFailure is a hand-off into LiveKit that failed.
 type HandoffFailure struct {
@@ -123,6 +146,8 @@ type Admission struct {
 	LiveKitRoom string
 	// Role is the caller's role in the room for X-Meet-Role: "guest" for callers with none.
 	Role string
+	// First, with Admitted: nobody was in the meeting; the caller hears so once bridged.
+	First bool
 }
 
 // JoinRequest names the caller who waits to enter a room.

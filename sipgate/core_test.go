@@ -39,6 +39,7 @@ var NewCoreClient func(CoreConfig) CoreClient
 // which lets phone callers in at once.
 type coreFixture struct {
 	url   string
+	srv   *testenv.CoreServer
 	api   *api.Server
 	db    *postgres.DB
 	owner *core.User
@@ -47,7 +48,7 @@ type coreFixture struct {
 
 // startCore serves a core built by testenv.Core on the shared livekit-server, then creates the trunk
 // (through the API) and the room (through the store).
-func startCore(t *testing.T) *coreFixture {
+func startCore(t testing.TB) *coreFixture {
 	t.Helper()
 	return newCoreFixture(t, testenv.Core(t, testenv.WithConfig(gatewaySettings)))
 }
@@ -58,7 +59,7 @@ type handlerVar = testenv.Handler
 
 // serveCore builds the core with lkcfg's LiveKit, serves it at url through h, and creates the fixture's
 // trunk and room. Carriers on loopback may take REFER hand-offs.
-func serveCore(t *testing.T, url string, h *handlerVar, lkcfg livekit.Config) *coreFixture {
+func serveCore(t testing.TB, url string, h *handlerVar, lkcfg livekit.Config) *coreFixture {
 	t.Helper()
 	referCarriers := func(c *app.Config) { c.LiveKitReferAddresses = []string{"127.0.0.1"} }
 	return newCoreFixture(t, testenv.Core(t, testenv.WithHandler(h, url), testenv.WithConfig(gatewaySettings),
@@ -74,7 +75,7 @@ func gatewaySettings(c *app.Config) {
 	c.LobbyPerAddress.Max = 10000
 }
 
-func newCoreFixture(t *testing.T, c *testenv.CoreServer) *coreFixture {
+func newCoreFixture(t testing.TB, c *testenv.CoreServer) *coreFixture {
 	t.Helper()
 	ctx := context.Background()
 	trunks := meetlinev1connect.NewTrunkServiceClient(testenv.Client(testOperatorToken), c.URL)
@@ -87,14 +88,14 @@ func newCoreFixture(t *testing.T, c *testenv.CoreServer) *coreFixture {
 	if err != nil {
 		t.Fatalf("SignIn: %v", err)
 	}
-	fx := &coreFixture{url: c.URL, api: c.Server, db: c.DB, owner: user}
+	fx := &coreFixture{url: c.URL, srv: c, api: c.Server, db: c.DB, owner: user}
 	fx.room = fx.createRoom(t, core.AccessPublic, testPIN, []byte(`{"phone_callers_first":true}`))
 	return fx
 }
 
 // createRoom creates a room with access level, PIN and configuration (JSON, or nil), owned by the
 // fixture's user.
-func (fx *coreFixture) createRoom(t *testing.T, level core.AccessLevel, pin string, config []byte) *core.Room {
+func (fx *coreFixture) createRoom(t testing.TB, level core.AccessLevel, pin string, config []byte) *core.Room {
 	t.Helper()
 	ctx := context.Background()
 	room := &core.Room{Name: testenv.Name("room-"), AccessLevel: level, Configuration: config}
@@ -126,7 +127,7 @@ var testCalls = CallConfig{
 }
 
 // startGateway runs sipgate against a fresh core fixture.
-func startGateway(t *testing.T, cc CallConfig, opts ...Option) *running {
+func startGateway(t testing.TB, cc CallConfig, opts ...Option) *running {
 	t.Helper()
 	fx := startCore(t)
 	core := NewCoreClient(CoreConfig{URL: fx.url, Token: testSipgateToken, ResolveTimeout: 2 * time.Second})
@@ -137,7 +138,7 @@ func startGateway(t *testing.T, cc CallConfig, opts ...Option) *running {
 }
 
 // metric returns the value of one sample of the server's /metrics, e.g. `sipgate_calls_total{outcome="connected"}`.
-func (r *running) metric(t *testing.T, sample string) string {
+func (r *running) metric(t testing.TB, sample string) string {
 	t.Helper()
 	_, body := get(t, r.Handler(), "/metrics")
 	for line := range strings.SplitSeq(body, "\n") {

@@ -33,7 +33,7 @@ type running struct {
 
 // startServer serves a new Server on 127.0.0.1:0 until the test ends, failing the test if ListenAndServe then
 // returns an error.
-func startServer(t *testing.T, opts ...Option) *running {
+func startServer(t testing.TB, opts ...Option) *running {
 	t.Helper()
 	srv, err := New("127.0.0.1:0", append([]Option{WithLogger(discard)}, opts...)...)
 	if err != nil {
@@ -61,7 +61,7 @@ func startServer(t *testing.T, opts ...Option) *running {
 }
 
 // wait returns ListenAndServe's result (once; later calls return nil).
-func (r *running) wait(t *testing.T) error {
+func (r *running) wait(t testing.TB) error {
 	t.Helper()
 	select {
 	case err, ok := <-r.errc:
@@ -76,7 +76,7 @@ func (r *running) wait(t *testing.T) error {
 }
 
 // newClient is a sipgo UAC with its own user agent, closed when the test ends.
-func newClient(t *testing.T) *sipgo.Client {
+func newClient(t testing.TB) *sipgo.Client {
 	t.Helper()
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("sipgate-test"),
@@ -95,7 +95,7 @@ func newClient(t *testing.T) *sipgo.Client {
 }
 
 // newRequest builds a request to addr over transport. From, To, Call-ID, CSeq and Via are added by the client.
-func newRequest(t *testing.T, method sip.RequestMethod, addr, transport string) *sip.Request {
+func newRequest(t testing.TB, method sip.RequestMethod, addr, transport string) *sip.Request {
 	t.Helper()
 	var uri sip.Uri
 	if err := sip.ParseUri(fmt.Sprintf("sip:service@%s;transport=%s", addr, transport), &uri); err != nil {
@@ -121,7 +121,7 @@ func withSDP(req *sip.Request) *sip.Request {
 }
 
 // do sends req and returns its final response.
-func do(t *testing.T, c *sipgo.Client, req *sip.Request) *sip.Response {
+func do(t testing.TB, c *sipgo.Client, req *sip.Request) *sip.Response {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
@@ -140,7 +140,7 @@ func header(res *sip.Response, name string) string {
 }
 
 // get serves one GET on h and returns the status and body.
-func get(t *testing.T, h http.Handler, path string) (int, string) {
+func get(t testing.TB, h http.Handler, path string) (int, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -148,7 +148,7 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 }
 
 // eventually polls cond until it holds or testTimeout passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(testTimeout)
 	for !cond() {
@@ -162,14 +162,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // testLogger returns a logger of sipgate's warnings and errors into the test's log, which falls silent
 // once the test's cleanups are done: sipgo's goroutines may log a moment later, and logging to a finished
 // test panics. Call it before anything whose cleanup should still be logged.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	w := &quietWriter{t: t}
 	t.Cleanup(func() { w.mu.Lock(); w.done = true; w.mu.Unlock() })
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 type quietWriter struct {
-	t    *testing.T
+	t    testing.TB
 	mu   sync.Mutex
 	done bool
 }

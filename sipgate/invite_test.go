@@ -40,6 +40,12 @@ func (fakeCore) OpenTransfer(context.Context, string, string, string) (Transfer,
 
 func (fakeCore) CloseTransfer(context.Context, string) error { return nil }
 
+// WatchCall watches until the call ends: no host acts.
+func (fakeCore) WatchCall(ctx context.Context, _ string, _ func(HostAction)) error {
+	<-ctx.Done()
+	return context.Cause(ctx)
+}
+
 // inviteTo builds an INVITE for user with body as application/sdp (none when empty).
 func inviteTo(t *testing.T, addr, transport, user, body string) *sip.Request {
 	t.Helper()

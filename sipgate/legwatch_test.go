@@ -86,8 +86,12 @@ func TestSilentLiveKitLegEndsTheCall(t *testing.T) {
 	gw.bridged(t, 1)
 	spoken := u.spoken.Load()
 	u.waitBye(time.Minute) // generous: the machine may be loaded; the test asserts what happens, not how fast
-	if r, _ := u.reason.Load().(string); !strings.Contains(r, "cause=41") || !strings.Contains(r, "livekit_error") {
-		t.Errorf("BYE Reason %q, want a temporary failure naming livekit_error", r)
+	var reason string
+	if r := u.byeReason.Load(); r != nil {
+		reason = *r
+	}
+	if !strings.Contains(reason, "cause=41") || !strings.Contains(reason, "livekit_error") {
+		t.Errorf("BYE Reason %q, want a temporary failure naming livekit_error", reason)
 	}
 	if u.spoken.Load() == spoken {
 		t.Error("the caller heard nothing before the BYE, want \"unavailable\"")

@@ -46,6 +46,8 @@ const (
 	OutcomeSessionExpired
 	// OutcomeShutdown: sipgate stopped before the call ended (the drain timed out).
 	OutcomeShutdown
+	// OutcomeRemoved: a host removed the bridged caller from the meeting; the caller heard so.
+	OutcomeRemoved
 )
 
 var outcomeNames = [...]string{
@@ -71,6 +73,7 @@ var outcomeNames = [...]string{
 	OutcomeLiveKitError:   "livekit_error",
 	OutcomeSessionExpired: "session_expired",
 	OutcomeShutdown:       "shutdown",
+	OutcomeRemoved:        "removed",
 }
 
 // Outcomes lists every outcome, for metrics that start every label at 0.

@@ -22,16 +22,19 @@ import (
 // sipgate's BYE arrives), one RTP socket, and the one call it places. Unlike sipp it can step outside
 // the usual order: CANCEL while sipgate waits for the core, BYE before the ACK, re-INVITE mid-call.
 type uac struct {
-	t       *testing.T
+	t       testing.TB
 	cache   *sipgo.DialogClientCache
 	contact sip.ContactHeader
 	rtp     *net.UDPConn
 	byes    chan struct{} // one value per BYE from sipgate
-	reason  atomic.Value  // the Reason header of sipgate's last BYE (a string), when it had one
 	echoes  atomic.Int64  // the caller's own packets received back
 	heard   atomic.Int64  // every RTP datagram sipgate sent the caller
 	spoken  atomic.Int64  // other PCMU packets: sipgate's prompts and music
-	refers  chan refer    // REFERs from sipgate, to be answered by the test
+	// gaps counts the packets that did not follow the one before in the same stream (same SSRC, next
+	// sequence number): sipgate's prompts and the meeting it relays are one stream (media/splice.go).
+	gaps      atomic.Int64
+	byeReason atomic.Pointer[string] // the Reason header of sipgate's last BYE
+	refers    chan refer             // REFERs from sipgate, to be answered by the test
 	// refreshes receives the session refreshes sipgate sends (UPDATE, re-INVITE), answered 200 at once
 	// with the Session-Expires they carry and, for a re-INVITE, the caller's SDP.
 	refreshes chan *sip.Request
@@ -45,7 +48,7 @@ type uac struct {
 	ssrc uint32
 }
 
-func newUAC(t *testing.T) *uac {
+func newUAC(t testing.TB) *uac {
 	t.Helper()
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("sipgate-test-uac"),
@@ -81,8 +84,9 @@ func newUAC(t *testing.T) *uac {
 			tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "No Dialog", nil))
 			return
 		}
-		if h := req.GetHeader("Reason"); h != nil {
-			u.reason.Store(h.Value())
+		if r := req.GetHeader("Reason"); r != nil {
+			v := r.Value()
+			u.byeReason.Store(&v)
 		}
 		u.byes <- struct{}{}
 	})
@@ -142,12 +146,19 @@ var talkFrame = bytes.Repeat([]byte{0x5A}, 160)
 func (u *uac) readRTP() {
 	buf := make([]byte, 2048)
 	var p rtp.Packet
+	var last rtp.Header
 	for {
 		n, _, err := u.rtp.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			return
 		}
 		u.heard.Add(1)
+		if p.Unmarshal(buf[:n]) == nil {
+			if u.heard.Load() > 1 && (p.SSRC != last.SSRC || p.SequenceNumber != last.SequenceNumber+1) {
+				u.gaps.Add(1)
+			}
+			last = p.Header
+		}
 		switch {
 		case p.Unmarshal(buf[:n]) != nil || p.PayloadType != 0:
 		case bytes.Equal(p.Payload, talkFrame):
@@ -343,7 +354,7 @@ func (u *uac) keys(digits string) {
 }
 
 // rtpAddr reads the c= address and m=audio port of an SDP body.
-func rtpAddr(t *testing.T, sdp []byte) netip.AddrPort {
+func rtpAddr(t testing.TB, sdp []byte) netip.AddrPort {
 	t.Helper()
 	var ip netip.Addr
 	var port uint64
@@ -363,7 +374,7 @@ func rtpAddr(t *testing.T, sdp []byte) netip.AddrPort {
 }
 
 // sdpVersion returns the sess-version of an SDP body's o= line (RFC 4566 §5.2).
-func sdpVersion(t *testing.T, sdp []byte) uint64 {
+func sdpVersion(t testing.TB, sdp []byte) uint64 {
 	t.Helper()
 	for line := range strings.SplitSeq(string(sdp), "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "o="); ok {
@@ -402,7 +413,7 @@ func (g *gatedCore) LookupNumber(ctx context.Context, called string) (Trunk, err
 
 // idle waits until sipgate holds no call: nothing in the call table, no reserved slot, no handler in
 // flight (each call runs in its INVITE handler, so this is its goroutine), sipgate_active_calls 0.
-func (r *running) idle(t *testing.T) {
+func (r *running) idle(t testing.TB) {
 	t.Helper()
 	eventually(t, "no call left", func() bool {
 		r.calls.mu.Lock()
@@ -436,4 +447,17 @@ func (u *uac) notify(ctx context.Context, status string, final bool) int {
 		u.t.Fatalf("NOTIFY: %v", err)
 	}
 	return res.StatusCode
+}
+
+// settled waits until sipgate has said nothing to u for 300 ms, at most 10 s: the first caller into a room
+// hears so once bridged, in place of the room's audio.
+func (u *uac) settled() {
+	last, since := u.spoken.Load(), time.Now()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if n := u.spoken.Load(); n != last {
+			last, since = n, time.Now()
+		} else if time.Since(since) > 300*time.Millisecond {
+			return
+		}
+	}
 }

@@ -9,6 +9,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpchealth"
@@ -56,6 +57,11 @@ type Server struct {
 	CallRecords core.CallRecordService
 	// CallRecordSettings: a call open longer than LostAfter is not live.
 	CallRecordSettings core.CallRecordSettings
+	// CallWatch tells sipgate what hosts do to its bridged callers (WatchCall).
+	CallWatch core.CallWatch
+	// PhoneRemovalGrace is how long a caller removed by a host may take to
+	// hear goodbye before the core removes them itself; 0 means 15 s.
+	PhoneRemovalGrace time.Duration
 
 	LobbySettings LobbySettings
 	RoomLimits    RoomLimits

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -270,6 +271,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 				return err
 			}
 			return st.Err()
+		}, serviceOnly(sipgate)},
+		{"WatchCall", func(c *clients, f *fixture) error {
+			ctx, hangUp := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer hangUp()
+			st, err := c.telephony.WatchCall(ctx, &meetlinev1.WatchCallRequest{CallId: "matrix"})
+			if err != nil || st.Receive() {
+				return err
+			}
+			if err := st.Err(); connect.CodeOf(err) != connect.CodeDeadlineExceeded {
+				return err
+			}
+			return nil // watched until the call's end
 		}, serviceOnly(sipgate)},
 		{"RecordCalls", func(c *clients, f *fixture) error {
 			_, err := c.telephony.RecordCalls(ctx, &meetlinev1.RecordCallsRequest{Records: []*meetlinev1.CallRecord{

@@ -49,7 +49,7 @@ func (s *telephonyService) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoo
 			return err
 		}
 		if st != c.last {
-			if err := stream.Send(c.response(st)); err != nil {
+			if err := stream.Send(c.response(ctx, st)); err != nil {
 				return err
 			}
 			c.last = st
@@ -76,6 +76,7 @@ type phoneCall struct {
 	inLobby  bool         // the entry was made or found
 	decided  bool         // the entry's own decision ended the call
 	refresh  *time.Ticker // keeps the entry alive, once in the lobby
+	web      int          // people on the web at the last status
 }
 
 // entryID is the caller's lobby entry id, derived from the room and
@@ -110,6 +111,7 @@ func (c *phoneCall) status(ctx context.Context) (meetlinev1.CallStatus, error) {
 		// the caller was told anything is no reason to turn them away (a later end is signalled).
 		c.ends = p.Ends
 	}
+	c.web = p.Web
 	switch {
 	case p.Ends != c.ends:
 		return meetlinev1.CallStatus_CALL_STATUS_ROOM_ENDED, nil
@@ -179,15 +181,36 @@ func (c *phoneCall) wait(ctx context.Context, signals <-chan struct{}) error {
 
 // response is what sipgate receives for st. Callers are guests (role
 // unspecified); the LiveKit room is the room's id, as in ResolvePin.
-func (c *phoneCall) response(st meetlinev1.CallStatus) *meetlinev1.JoinRoomResponse {
+func (c *phoneCall) response(ctx context.Context, st meetlinev1.CallStatus) *meetlinev1.JoinRoomResponse {
 	res := &meetlinev1.JoinRoomResponse{Status: st}
 	if st == meetlinev1.CallStatus_CALL_STATUS_ADMITTED {
 		res.LivekitRoom = c.room
+		res.First = c.first(ctx)
 	}
 	if c.inLobby {
 		res.ParticipantId = c.entry
 	}
 	return res
+}
+
+// first reports whether nobody is in the meeting, on the web or on the
+// phone, as the caller is admitted: presence counts the web only, so
+// LiveKit is asked when nobody is there on the web. When LiveKit does not
+// answer, the caller is not told they are first: a wrong "first" is worse
+// than none.
+func (c *phoneCall) first(ctx context.Context) bool {
+	if c.web > 0 {
+		return false
+	}
+	ps, err := c.LiveKit.ListParticipants(ctx, c.room)
+	switch core.Code(err) {
+	case core.ENOTFOUND:
+		return true // no LiveKit room yet
+	case "":
+		return len(ps) == 0
+	}
+	c.Logger.Warn("participants of the room unknown: the caller is not told they are first", "room", c.room, "err", err)
+	return false
 }
 
 // end counts how the stream ended and takes a caller who leaves undecided

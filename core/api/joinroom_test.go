@@ -146,6 +146,10 @@ func TestJoinRoomPublic(t *testing.T) {
 			}
 			if tt.want == meetlinev1.CallStatus_CALL_STATUS_ADMITTED {
 				wantAdmitted(t, m, room)
+				// Nobody is in LiveKit's room but the one on the web.
+				if first := tt.before == nil; m.First != first {
+					t.Errorf("first = %v, want %v", m.First, first)
+				}
 				wantEnd(t, st)
 			}
 		})
@@ -543,5 +547,29 @@ func TestJoinRoomEndToEnd(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("the room never received participantWaiting")
+	}
+}
+
+// TestJoinRoomFirstCaller: a caller admitted into a room where LiveKit has
+// another caller (whom presence does not count) is not told they are
+// first; into an empty room, they are.
+func TestJoinRoomFirstCaller(t *testing.T) {
+	t.Parallel()
+	ln := testenv.Listen(t)
+	lkcfg := testenv.LiveKitServer(t, "http://"+ln.Addr().String()+"/webhooks/livekit")
+	s := stackOf(testenv.Core(t, testenv.WithConfig(ruleSettings), testenv.WithListener(ln), testenv.WithLiveKit(lkcfg)))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	owner := s.clients(s.token(t, t.Name()+"-owner"))
+	room := newRoom(t, owner, meetlinev1.AccessLevel_ACCESS_LEVEL_PUBLIC, map[string]any{"phone_callers_first": true})
+
+	m := nextStatus(t, s.joinRoom(t, ctx, room, uuid.NewString()), meetlinev1.CallStatus_CALL_STATUS_ADMITTED)
+	if !m.First {
+		t.Errorf("the caller of an empty room is not first: %v", m)
+	}
+	joinPhone(t, lkcfg, room, uuid.NewString(), lksdk.NewRoomCallback())
+	m = nextStatus(t, s.joinRoom(t, ctx, room, uuid.NewString()), meetlinev1.CallStatus_CALL_STATUS_ADMITTED)
+	if m.First {
+		t.Errorf("the second caller is first: %v", m)
 	}
 }

@@ -64,6 +64,7 @@ func (s *participantService) MuteParticipant(ctx context.Context, req *meetlinev
 			core.ParticipantUpdate{Attributes: map[string]string{core.AttrHostMuted: mark}}); err != nil {
 			return nil, err
 		}
+		s.tellMuted(ctx, req.RoomId, p, req.Muted)
 	}
 	p, err = s.liveParticipant(ctx, req.RoomId, req.Identity)
 	if err != nil {
@@ -72,15 +73,36 @@ func (s *participantService) MuteParticipant(ctx context.Context, req *meetlinev
 	return &meetlinev1.MuteParticipantResponse{Participant: liveParticipantToProto(p)}, nil
 }
 
+// RemoveParticipant disconnects a participant. A phone caller whose
+// sipgate watches the call (WatchCall) hears "The host removed you" first:
+// sipgate hangs up after it, which takes them out of LiveKit, and the core
+// removes them itself if they are still there PhoneRemovalGrace later.
 func (s *participantService) RemoveParticipant(ctx context.Context, req *meetlinev1.RemoveParticipantRequest) (*meetlinev1.RemoveParticipantResponse, error) {
 	p, err := s.moderated(ctx, req.RoomId, req.Identity)
 	if err != nil {
 		return nil, err
 	}
+	if s.tellCaller(ctx, p, core.HostAction{Kind: core.HostRemoved}) {
+		s.removeLater(req.RoomId, p.Identity)
+		return &meetlinev1.RemoveParticipantResponse{}, nil
+	}
 	if err := s.LiveKit.RemoveParticipant(ctx, req.RoomId, p.Identity); err != nil {
 		return nil, err
 	}
 	return &meetlinev1.RemoveParticipantResponse{}, nil
+}
+
+// tellMuted tells a phone caller that a host muted or unmuted them, and
+// whether they may unmute themselves.
+func (s *participantService) tellMuted(ctx context.Context, roomID string, p *core.LiveParticipant, muted bool) {
+	a := core.HostAction{Kind: core.HostUnmuted}
+	if muted {
+		a.Kind, a.SelfUnmute = core.HostMuted, true
+		if room, err := s.Rooms.FindRoom(ctx, roomID); err == nil {
+			a.SelfUnmute = core.SelfUnmuteAllowed(room.Configuration)
+		}
+	}
+	s.tellCaller(ctx, p, a)
 }
 
 func (s *participantService) RenameParticipant(ctx context.Context, req *meetlinev1.RenameParticipantRequest) (*meetlinev1.RenameParticipantResponse, error) {

@@ -129,6 +129,7 @@ func (a *App) build(ctx context.Context) error {
 		PINAttempts: valkey.NewPINAttempts(kv, cfg.PIN),
 		Lobby:       valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", log), cfg.LobbyTTLs),
 		Presence:    valkey.NewPresence(kv),
+		CallWatch:   valkey.NewCallWatch(kv, valkey.NewHub(kv, "call-actions", log)),
 		Limiter:     valkey.NewRateLimiter(kv),
 		Dedup:       valkey.NewDeduplicator(kv),
 		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log),

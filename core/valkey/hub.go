@@ -63,8 +63,7 @@ func (h *Hub) Watch(ctx context.Context, room string) (<-chan struct{}, error) {
 	case <-h.ready:
 	case <-ctx.Done():
 	}
-	go func() {
-		<-ctx.Done()
+	context.AfterFunc(ctx, func() { // no goroutine waits meanwhile: streams are many and long
 		h.mu.Lock()
 		delete(h.watchers[room], ch)
 		if len(h.watchers[room]) == 0 {
@@ -72,7 +71,7 @@ func (h *Hub) Watch(ctx context.Context, room string) (<-chan struct{}, error) {
 		}
 		h.mu.Unlock()
 		close(ch)
-	}()
+	})
 	return ch, nil
 }
 

@@ -22,6 +22,7 @@ type Call struct {
 	Ended      bool
 	PacketsIn  uint64 // RTP packets received from the caller
 	PacketsOut uint64 // RTP packets echoed back
+	Keys       string // the keys the caller typed (RFC 4733), as told to the room
 }
 
 // call is a live or recently ended call.
@@ -31,6 +32,8 @@ type call struct {
 	in, out  atomic.Uint64
 	ended    atomic.Bool
 	answered atomic.Bool // set by accept once the 200 OK is sent
+	keysMu   sync.Mutex
+	keys     []byte
 
 	ctx    context.Context // ends with the call
 	cancel context.CancelFunc
@@ -41,6 +44,9 @@ func (c *call) snapshot() Call {
 	s := c.info
 	s.Attributes = maps.Clone(c.info.Attributes)
 	s.PacketsIn, s.PacketsOut, s.Ended = c.in.Load(), c.out.Load(), c.ended.Load()
+	c.keysMu.Lock()
+	s.Keys = string(c.keys)
+	c.keysMu.Unlock()
 	return s
 }
 
@@ -96,4 +102,11 @@ func (s *Server) endCall(c *call) {
 		delete(s.calls, s.ended[0])
 		s.ended = s.ended[1:]
 	}
+}
+
+// typed notes a key the caller typed.
+func (c *call) typed(d byte) {
+	c.keysMu.Lock()
+	c.keys = append(c.keys, d)
+	c.keysMu.Unlock()
 }

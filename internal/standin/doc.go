@@ -27,7 +27,9 @@
 //   - media: the published track is Opus silence (there is no pure-Go Opus
 //     encoder to transcode G.711 with), and every RTP packet received is
 //     echoed back to its sender and counted, so that callers can measure
-//     loss end to end; nothing from the room reaches the caller;
+//     loss end to end; nothing from the room reaches the caller; keys
+//     typed by RFC 4733 reach the room once each as SipDTMF data packets,
+//     as LiveKit's service sends them (Call.Keys lists them);
 //   - PIN rules (REQUEST_PIN) are refused with 403: meetline never
 //     provisions them, its PIN IVR lives in sipgate;
 //   - REJECT and DROP both get 404 rather than silence, so that tests do not

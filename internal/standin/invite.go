@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/rpc"
+	lksdk "github.com/livekit/server-sdk-go/v2"
 
+	"github.com/meetline/meetline/sipgate/dtmf"
 	"github.com/meetline/meetline/sipgate/media"
 )
 
@@ -116,7 +119,7 @@ func (s *Server) accept(req *sip.Request, tx sip.ServerTransaction, lkCall *rpc.
 	s.addCall(c)
 	defer s.endCall(c)
 	go silence(ctx, track)
-	go echo(ctx, c, sess)
+	go echo(ctx, c, sess, ans.EventPT, room)
 	if ctx.Err() != nil { // the participant left the room before we could answer
 		dlg.Respond(sip.StatusTemporarilyUnavailable, "Left the room", nil)
 		return
@@ -157,13 +160,25 @@ func (s *Server) openMedia(req *sip.Request) (*media.Session, media.Answer, int,
 
 // echo sends every RTP packet received back to its sender, as is, and
 // counts both ways, so that a caller can measure loss through the stand-in.
-func echo(ctx context.Context, c *call, sess *media.Session) {
+// Like LiveKit's SIP service, it tells the room each key the caller types
+// (RFC 4733 on eventPT, 0 when none was negotiated) as a SipDTMF data
+// packet, once per key.
+func echo(ctx context.Context, c *call, sess *media.Session, eventPT uint8, room *lksdk.Room) {
+	var keys dtmf.RTPCollector
 	for {
 		p, err := sess.ReadPacket(ctx)
 		if err != nil {
 			return
 		}
 		c.in.Add(1)
+		if eventPT != 0 && p.PayloadType == eventPT {
+			if d, ok := keys.Add(p.SSRC, p.Timestamp, p.Payload); ok {
+				c.typed(d)
+				ev, _ := dtmf.ParseEvent(p.Payload)
+				_ = room.LocalParticipant.PublishDataPacket(&livekit.SipDTMF{Code: uint32(ev.Code), Digit: string(d)},
+					lksdk.WithDataPublishReliable(true))
+			}
+		}
 		if sess.WritePacket(p) == nil {
 			c.out.Add(1)
 		}

@@ -90,7 +90,7 @@ func (c *Client) joinOnce(ctx context.Context, req sipgate.JoinRequest, on func(
 }
 
 func admission(m *meetlinev1.JoinRoomResponse) sipgate.Admission {
-	a := sipgate.Admission{LiveKitRoom: m.LivekitRoom, Role: roleName(m.Role)}
+	a := sipgate.Admission{LiveKitRoom: m.LivekitRoom, Role: roleName(m.Role), First: m.First}
 	switch m.Status {
 	case meetlinev1.CallStatus_CALL_STATUS_WAITING_FOR_HOST:
 		a.Status = sipgate.WaitingForHost

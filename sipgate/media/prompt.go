@@ -35,6 +35,15 @@ const (
 	KeypadMenu    Name = "keypad_menu"    // star six, star nine, star zero
 )
 
+// The prompts that tell a bridged caller what a host did, and who they
+// meet.
+const (
+	HostMuted        Name = "host_muted"        // the host muted you, press star six to unmute
+	HostUnmuted      Name = "host_unmuted"      // the host unmuted you
+	Removed          Name = "removed"           // the host removed you from the meeting, goodbye
+	FirstParticipant Name = "first_participant" // you are the first participant in the meeting
+)
+
 // ParticipantCount names the prompt that says how many people are in the
 // meeting: "the only person" for 1, the number up to 9, "more than nine"
 // beyond.

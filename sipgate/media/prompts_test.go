@@ -13,7 +13,7 @@ var (
 	languages   = []string{"de-de", "en-us", "fr-fr", "nl-nl"}
 	speechNames = []Name{EnterPIN, InvalidPIN, PleaseWait, Connecting, TooManyAttempts, Unavailable, WaitingForHost,
 		WaitingForAdmission, Denied, MeetingEnded, WaitTimeout, Muted, Unmuted, HandRaised, HandLowered, UnmuteRefused,
-		KeypadMenu, ParticipantCount(1), ParticipantCount(2), ParticipantCount(5), ParticipantCount(9), ParticipantCount(10)}
+		KeypadMenu, HostMuted, HostUnmuted, Removed, FirstParticipant, ParticipantCount(1), ParticipantCount(2), ParticipantCount(5), ParticipantCount(9), ParticipantCount(10)}
 )
 
 func loadPrompts(t *testing.T) *Prompts {

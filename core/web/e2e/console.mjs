@@ -83,14 +83,15 @@ async function freePort() {
   throw new Error("no free port for sipp");
 }
 
-// call places one sipp call that types pin and stays on the line for holdMs;
-// the promise it returns settles when sipp ends (rejects unless the call
-// went as the scenario says).
-async function call(pin, holdMs) {
+// call places one sipp call that types pin and stays on the line for holdMs,
+// and types keys (keypad commands) 12 s after the PIN when given; the
+// promise it returns settles when sipp ends (rejects unless the call went
+// as the scenario says).
+async function call(pin, holdMs, keys = "") {
   const dir = await mkdtemp(join(tmpdir(), "console-call-"));
-  await writeFile(join(dir, "pin.csv"), `SEQUENTIAL\n${pin}#;\n`);
+  await writeFile(join(dir, "pin.csv"), keys ? `SEQUENTIAL\n${pin}#;${keys};\n` : `SEQUENTIAL\n${pin}#;\n`);
   const args = [
-    "-sf", join(here, "call.xml"), "-inf", join(dir, "pin.csv"), "-s", trunkNumber,
+    "-sf", join(here, keys ? "call-keys.xml" : "call.xml"), "-inf", join(dir, "pin.csv"), "-s", trunkNumber,
     "-m", "1", "-d", String(holdMs), "-i", "127.0.0.1", "-p", String(await freePort()), "-mp", String(await freePort()),
     "-timeout", "90s", "-timeout_error", "-nostdin", "-trace_err", sipgate,
   ];
@@ -212,6 +213,21 @@ try {
   await participantsWith(owner, "Reception desk");
   log("the host muted, unmuted and renamed the phone caller");
 
+  // 4c. Another caller mutes itself and raises its hand from the keypad
+  //     (*6, *9): the list shows both, live.
+  await firstCall;
+  await phoneItem.waitFor({ state: "detached" });
+  const keysCall = call(pin, 30_000, "*6*9");
+  await Promise.race([
+    phoneItem.getByTestId("hand").waitFor({ timeout: 45_000 }),
+    keysCall.then(() => {
+      throw new Error("the call ended before the caller raised its hand");
+    }),
+  ]);
+  await phoneItem.getByTestId("muted").waitFor();
+  await shot(owner, "phone-caller-muted-hand-raised");
+  log("the phone caller muted itself (*6) and raised its hand (*9)");
+
   // 5. Record: start, stop, and download what egress saved.
   await owner.getByRole("button", { name: "Start recording" }).click();
   if (recordingMode === "egress") {
@@ -231,7 +247,7 @@ try {
     log("recording: the page says it could not start:", await owner.getByRole("alert").first().innerText());
     await shot(owner, "recording-unavailable");
   }
-  await firstCall;
+  await keysCall;
   await owner.getByTestId("participants").locator('li[data-kind="phone"]').waitFor({ state: "detached" });
   log("the phone caller hung up and left the list");
 

@@ -144,6 +144,64 @@ func (KeypadCommand) EnumDescriptor() ([]byte, []int) {
 	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{1}
 }
 
+// HostAction is what a host did to a phone caller.
+type HostAction int32
+
+const (
+	// Only in WatchCall's first message: the watch is in place.
+	HostAction_HOST_ACTION_UNSPECIFIED HostAction = 0
+	// A host muted the caller's microphone.
+	HostAction_HOST_ACTION_MUTED HostAction = 1
+	// A host unmuted the caller's microphone.
+	HostAction_HOST_ACTION_UNMUTED HostAction = 2
+	// A host removed the caller from the meeting: sipgate says so and hangs
+	// up both legs.
+	HostAction_HOST_ACTION_REMOVED HostAction = 3
+)
+
+// Enum value maps for HostAction.
+var (
+	HostAction_name = map[int32]string{
+		0: "HOST_ACTION_UNSPECIFIED",
+		1: "HOST_ACTION_MUTED",
+		2: "HOST_ACTION_UNMUTED",
+		3: "HOST_ACTION_REMOVED",
+	}
+	HostAction_value = map[string]int32{
+		"HOST_ACTION_UNSPECIFIED": 0,
+		"HOST_ACTION_MUTED":       1,
+		"HOST_ACTION_UNMUTED":     2,
+		"HOST_ACTION_REMOVED":     3,
+	}
+)
+
+func (x HostAction) Enum() *HostAction {
+	p := new(HostAction)
+	*p = x
+	return p
+}
+
+func (x HostAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (HostAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_meetline_v1_telephony_proto_enumTypes[2].Descriptor()
+}
+
+func (HostAction) Type() protoreflect.EnumType {
+	return &file_meetline_v1_telephony_proto_enumTypes[2]
+}
+
+func (x HostAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use HostAction.Descriptor instead.
+func (HostAction) EnumDescriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{2}
+}
+
 type OpenTransferRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The meetline room the call was admitted to.
@@ -712,7 +770,10 @@ type JoinRoomResponse struct {
 	ParticipantId string `protobuf:"bytes,3,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
 	// The caller's role in the room, for the X-Meet-Role header: phone
 	// callers are not signed in, so ROLE_UNSPECIFIED (a guest) today.
-	Role          Role `protobuf:"varint,4,opt,name=role,proto3,enum=meetline.v1.Role" json:"role,omitempty"`
+	Role Role `protobuf:"varint,4,opt,name=role,proto3,enum=meetline.v1.Role" json:"role,omitempty"`
+	// Set with ADMITTED when nobody was in the meeting (on the web or on the
+	// phone): the caller hears "You are the first participant".
+	First         bool `protobuf:"varint,5,opt,name=first,proto3" json:"first,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -773,6 +834,13 @@ func (x *JoinRoomResponse) GetRole() Role {
 		return x.Role
 	}
 	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *JoinRoomResponse) GetFirst() bool {
+	if x != nil {
+		return x.First
+	}
+	return false
 }
 
 type ReportHandoffFailureRequest struct {
@@ -1345,6 +1413,105 @@ func (x *RecordCallsResponse) GetIds() []string {
 	return nil
 }
 
+type WatchCallRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sipgate's id for the call, as in JoinRoomRequest.call_id (the
+	// meet.call_id attribute of the caller's participant).
+	CallId        string `protobuf:"bytes,1,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchCallRequest) Reset() {
+	*x = WatchCallRequest{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchCallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchCallRequest) ProtoMessage() {}
+
+func (x *WatchCallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchCallRequest.ProtoReflect.Descriptor instead.
+func (*WatchCallRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *WatchCallRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+type WatchCallResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Action HostAction             `protobuf:"varint,1,opt,name=action,proto3,enum=meetline.v1.HostAction" json:"action,omitempty"`
+	// With MUTED: the room lets callers a host muted unmute themselves ("*6").
+	SelfUnmute    bool `protobuf:"varint,2,opt,name=self_unmute,json=selfUnmute,proto3" json:"self_unmute,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchCallResponse) Reset() {
+	*x = WatchCallResponse{}
+	mi := &file_meetline_v1_telephony_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchCallResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchCallResponse) ProtoMessage() {}
+
+func (x *WatchCallResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_telephony_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchCallResponse.ProtoReflect.Descriptor instead.
+func (*WatchCallResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_telephony_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *WatchCallResponse) GetAction() HostAction {
+	if x != nil {
+		return x.Action
+	}
+	return HostAction_HOST_ACTION_UNSPECIFIED
+}
+
+func (x *WatchCallResponse) GetSelfUnmute() bool {
+	if x != nil {
+		return x.SelfUnmute
+	}
+	return false
+}
+
 var File_meetline_v1_telephony_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_telephony_proto_rawDesc = "" +
@@ -1389,12 +1556,13 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x0fJoinRoomRequest\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x1b\n" +
 	"\tcaller_id\x18\x02 \x01(\tR\bcallerId\x12\x17\n" +
-	"\acall_id\x18\x03 \x01(\tR\x06callId\"\xb4\x01\n" +
+	"\acall_id\x18\x03 \x01(\tR\x06callId\"\xca\x01\n" +
 	"\x10JoinRoomResponse\x12/\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x17.meetline.v1.CallStatusR\x06status\x12!\n" +
 	"\flivekit_room\x18\x02 \x01(\tR\vlivekitRoom\x12%\n" +
 	"\x0eparticipant_id\x18\x03 \x01(\tR\rparticipantId\x12%\n" +
-	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"\x90\x01\n" +
+	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\x12\x14\n" +
+	"\x05first\x18\x05 \x01(\bR\x05first\"\x90\x01\n" +
 	"\x1bReportHandoffFailureRequest\x12!\n" +
 	"\flivekit_room\x18\x01 \x01(\tR\vlivekitRoom\x12\x17\n" +
 	"\acall_id\x18\x02 \x01(\tR\x06callId\x12\x1d\n" +
@@ -1446,7 +1614,13 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x12RecordCallsRequest\x121\n" +
 	"\arecords\x18\x01 \x03(\v2\x17.meetline.v1.CallRecordR\arecords\"'\n" +
 	"\x13RecordCallsResponse\x12\x10\n" +
-	"\x03ids\x18\x01 \x03(\tR\x03ids*\xbb\x01\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\"+\n" +
+	"\x10WatchCallRequest\x12\x17\n" +
+	"\acall_id\x18\x01 \x01(\tR\x06callId\"e\n" +
+	"\x11WatchCallResponse\x12/\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x17.meetline.v1.HostActionR\x06action\x12\x1f\n" +
+	"\vself_unmute\x18\x02 \x01(\bR\n" +
+	"selfUnmute*\xbb\x01\n" +
 	"\n" +
 	"CallStatus\x12\x1b\n" +
 	"\x17CALL_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
@@ -1459,7 +1633,13 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\x1aKEYPAD_COMMAND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aKEYPAD_COMMAND_TOGGLE_MUTE\x10\x01\x12\x1e\n" +
 	"\x1aKEYPAD_COMMAND_TOGGLE_HAND\x10\x02\x12\x19\n" +
-	"\x15KEYPAD_COMMAND_STATUS\x10\x032\xd6\x05\n" +
+	"\x15KEYPAD_COMMAND_STATUS\x10\x03*r\n" +
+	"\n" +
+	"HostAction\x12\x1b\n" +
+	"\x17HOST_ACTION_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11HOST_ACTION_MUTED\x10\x01\x12\x17\n" +
+	"\x13HOST_ACTION_UNMUTED\x10\x02\x12\x17\n" +
+	"\x13HOST_ACTION_REMOVED\x10\x032\xa4\x06\n" +
 	"\x10TelephonyService\x12X\n" +
 	"\fLookupNumber\x12 .meetline.v1.LookupNumberRequest\x1a!.meetline.v1.LookupNumberResponse\"\x03\x90\x02\x01\x12R\n" +
 	"\n" +
@@ -1469,7 +1649,8 @@ const file_meetline_v1_telephony_proto_rawDesc = "" +
 	"\fPhoneCommand\x12 .meetline.v1.PhoneCommandRequest\x1a!.meetline.v1.PhoneCommandResponse\x12U\n" +
 	"\vRecordCalls\x12\x1f.meetline.v1.RecordCallsRequest\x1a .meetline.v1.RecordCallsResponse\"\x03\x90\x02\x02\x12S\n" +
 	"\fOpenTransfer\x12 .meetline.v1.OpenTransferRequest\x1a!.meetline.v1.OpenTransferResponse\x12[\n" +
-	"\rCloseTransfer\x12!.meetline.v1.CloseTransferRequest\x1a\".meetline.v1.CloseTransferResponse\"\x03\x90\x02\x02B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\rCloseTransfer\x12!.meetline.v1.CloseTransferRequest\x1a\".meetline.v1.CloseTransferResponse\"\x03\x90\x02\x02\x12L\n" +
+	"\tWatchCall\x12\x1d.meetline.v1.WatchCallRequest\x1a\x1e.meetline.v1.WatchCallResponse0\x01B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_telephony_proto_rawDescOnce sync.Once
@@ -1483,68 +1664,74 @@ func file_meetline_v1_telephony_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_telephony_proto_rawDescData
 }
 
-var file_meetline_v1_telephony_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_meetline_v1_telephony_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_meetline_v1_telephony_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_meetline_v1_telephony_proto_goTypes = []any{
 	(CallStatus)(0),                      // 0: meetline.v1.CallStatus
 	(KeypadCommand)(0),                   // 1: meetline.v1.KeypadCommand
-	(*OpenTransferRequest)(nil),          // 2: meetline.v1.OpenTransferRequest
-	(*OpenTransferResponse)(nil),         // 3: meetline.v1.OpenTransferResponse
-	(*CloseTransferRequest)(nil),         // 4: meetline.v1.CloseTransferRequest
-	(*CloseTransferResponse)(nil),        // 5: meetline.v1.CloseTransferResponse
-	(*ResolvePinRequest)(nil),            // 6: meetline.v1.ResolvePinRequest
-	(*ResolvePinResponse)(nil),           // 7: meetline.v1.ResolvePinResponse
-	(*LookupNumberRequest)(nil),          // 8: meetline.v1.LookupNumberRequest
-	(*LookupNumberResponse)(nil),         // 9: meetline.v1.LookupNumberResponse
-	(*JoinRoomRequest)(nil),              // 10: meetline.v1.JoinRoomRequest
-	(*JoinRoomResponse)(nil),             // 11: meetline.v1.JoinRoomResponse
-	(*ReportHandoffFailureRequest)(nil),  // 12: meetline.v1.ReportHandoffFailureRequest
-	(*ReportHandoffFailureResponse)(nil), // 13: meetline.v1.ReportHandoffFailureResponse
-	(*PhoneCommandRequest)(nil),          // 14: meetline.v1.PhoneCommandRequest
-	(*PhoneCommandResponse)(nil),         // 15: meetline.v1.PhoneCommandResponse
-	(*CallRecord)(nil),                   // 16: meetline.v1.CallRecord
-	(*RecordCallsRequest)(nil),           // 17: meetline.v1.RecordCallsRequest
-	(*RecordCallsResponse)(nil),          // 18: meetline.v1.RecordCallsResponse
-	(Role)(0),                            // 19: meetline.v1.Role
-	(*timestamppb.Timestamp)(nil),        // 20: google.protobuf.Timestamp
-	(AccessLevel)(0),                     // 21: meetline.v1.AccessLevel
-	(*durationpb.Duration)(nil),          // 22: google.protobuf.Duration
-	(Handoff)(0),                         // 23: meetline.v1.Handoff
+	(HostAction)(0),                      // 2: meetline.v1.HostAction
+	(*OpenTransferRequest)(nil),          // 3: meetline.v1.OpenTransferRequest
+	(*OpenTransferResponse)(nil),         // 4: meetline.v1.OpenTransferResponse
+	(*CloseTransferRequest)(nil),         // 5: meetline.v1.CloseTransferRequest
+	(*CloseTransferResponse)(nil),        // 6: meetline.v1.CloseTransferResponse
+	(*ResolvePinRequest)(nil),            // 7: meetline.v1.ResolvePinRequest
+	(*ResolvePinResponse)(nil),           // 8: meetline.v1.ResolvePinResponse
+	(*LookupNumberRequest)(nil),          // 9: meetline.v1.LookupNumberRequest
+	(*LookupNumberResponse)(nil),         // 10: meetline.v1.LookupNumberResponse
+	(*JoinRoomRequest)(nil),              // 11: meetline.v1.JoinRoomRequest
+	(*JoinRoomResponse)(nil),             // 12: meetline.v1.JoinRoomResponse
+	(*ReportHandoffFailureRequest)(nil),  // 13: meetline.v1.ReportHandoffFailureRequest
+	(*ReportHandoffFailureResponse)(nil), // 14: meetline.v1.ReportHandoffFailureResponse
+	(*PhoneCommandRequest)(nil),          // 15: meetline.v1.PhoneCommandRequest
+	(*PhoneCommandResponse)(nil),         // 16: meetline.v1.PhoneCommandResponse
+	(*CallRecord)(nil),                   // 17: meetline.v1.CallRecord
+	(*RecordCallsRequest)(nil),           // 18: meetline.v1.RecordCallsRequest
+	(*RecordCallsResponse)(nil),          // 19: meetline.v1.RecordCallsResponse
+	(*WatchCallRequest)(nil),             // 20: meetline.v1.WatchCallRequest
+	(*WatchCallResponse)(nil),            // 21: meetline.v1.WatchCallResponse
+	(Role)(0),                            // 22: meetline.v1.Role
+	(*timestamppb.Timestamp)(nil),        // 23: google.protobuf.Timestamp
+	(AccessLevel)(0),                     // 24: meetline.v1.AccessLevel
+	(*durationpb.Duration)(nil),          // 25: google.protobuf.Duration
+	(Handoff)(0),                         // 26: meetline.v1.Handoff
 }
 var file_meetline_v1_telephony_proto_depIdxs = []int32{
-	19, // 0: meetline.v1.OpenTransferRequest.role:type_name -> meetline.v1.Role
-	20, // 1: meetline.v1.OpenTransferResponse.expire_time:type_name -> google.protobuf.Timestamp
-	21, // 2: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
-	22, // 3: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
-	23, // 4: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
+	22, // 0: meetline.v1.OpenTransferRequest.role:type_name -> meetline.v1.Role
+	23, // 1: meetline.v1.OpenTransferResponse.expire_time:type_name -> google.protobuf.Timestamp
+	24, // 2: meetline.v1.ResolvePinResponse.access_level:type_name -> meetline.v1.AccessLevel
+	25, // 3: meetline.v1.ResolvePinResponse.retry_after:type_name -> google.protobuf.Duration
+	26, // 4: meetline.v1.LookupNumberResponse.handoff:type_name -> meetline.v1.Handoff
 	0,  // 5: meetline.v1.JoinRoomResponse.status:type_name -> meetline.v1.CallStatus
-	19, // 6: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
+	22, // 6: meetline.v1.JoinRoomResponse.role:type_name -> meetline.v1.Role
 	1,  // 7: meetline.v1.PhoneCommandRequest.command:type_name -> meetline.v1.KeypadCommand
-	20, // 8: meetline.v1.CallRecord.start_time:type_name -> google.protobuf.Timestamp
-	20, // 9: meetline.v1.CallRecord.answer_time:type_name -> google.protobuf.Timestamp
-	20, // 10: meetline.v1.CallRecord.end_time:type_name -> google.protobuf.Timestamp
-	16, // 11: meetline.v1.RecordCallsRequest.records:type_name -> meetline.v1.CallRecord
-	8,  // 12: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
-	6,  // 13: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
-	10, // 14: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
-	12, // 15: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
-	14, // 16: meetline.v1.TelephonyService.PhoneCommand:input_type -> meetline.v1.PhoneCommandRequest
-	17, // 17: meetline.v1.TelephonyService.RecordCalls:input_type -> meetline.v1.RecordCallsRequest
-	2,  // 18: meetline.v1.TelephonyService.OpenTransfer:input_type -> meetline.v1.OpenTransferRequest
-	4,  // 19: meetline.v1.TelephonyService.CloseTransfer:input_type -> meetline.v1.CloseTransferRequest
-	9,  // 20: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
-	7,  // 21: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
-	11, // 22: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
-	13, // 23: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
-	15, // 24: meetline.v1.TelephonyService.PhoneCommand:output_type -> meetline.v1.PhoneCommandResponse
-	18, // 25: meetline.v1.TelephonyService.RecordCalls:output_type -> meetline.v1.RecordCallsResponse
-	3,  // 26: meetline.v1.TelephonyService.OpenTransfer:output_type -> meetline.v1.OpenTransferResponse
-	5,  // 27: meetline.v1.TelephonyService.CloseTransfer:output_type -> meetline.v1.CloseTransferResponse
-	20, // [20:28] is the sub-list for method output_type
-	12, // [12:20] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	23, // 8: meetline.v1.CallRecord.start_time:type_name -> google.protobuf.Timestamp
+	23, // 9: meetline.v1.CallRecord.answer_time:type_name -> google.protobuf.Timestamp
+	23, // 10: meetline.v1.CallRecord.end_time:type_name -> google.protobuf.Timestamp
+	17, // 11: meetline.v1.RecordCallsRequest.records:type_name -> meetline.v1.CallRecord
+	2,  // 12: meetline.v1.WatchCallResponse.action:type_name -> meetline.v1.HostAction
+	9,  // 13: meetline.v1.TelephonyService.LookupNumber:input_type -> meetline.v1.LookupNumberRequest
+	7,  // 14: meetline.v1.TelephonyService.ResolvePin:input_type -> meetline.v1.ResolvePinRequest
+	11, // 15: meetline.v1.TelephonyService.JoinRoom:input_type -> meetline.v1.JoinRoomRequest
+	13, // 16: meetline.v1.TelephonyService.ReportHandoffFailure:input_type -> meetline.v1.ReportHandoffFailureRequest
+	15, // 17: meetline.v1.TelephonyService.PhoneCommand:input_type -> meetline.v1.PhoneCommandRequest
+	18, // 18: meetline.v1.TelephonyService.RecordCalls:input_type -> meetline.v1.RecordCallsRequest
+	3,  // 19: meetline.v1.TelephonyService.OpenTransfer:input_type -> meetline.v1.OpenTransferRequest
+	5,  // 20: meetline.v1.TelephonyService.CloseTransfer:input_type -> meetline.v1.CloseTransferRequest
+	20, // 21: meetline.v1.TelephonyService.WatchCall:input_type -> meetline.v1.WatchCallRequest
+	10, // 22: meetline.v1.TelephonyService.LookupNumber:output_type -> meetline.v1.LookupNumberResponse
+	8,  // 23: meetline.v1.TelephonyService.ResolvePin:output_type -> meetline.v1.ResolvePinResponse
+	12, // 24: meetline.v1.TelephonyService.JoinRoom:output_type -> meetline.v1.JoinRoomResponse
+	14, // 25: meetline.v1.TelephonyService.ReportHandoffFailure:output_type -> meetline.v1.ReportHandoffFailureResponse
+	16, // 26: meetline.v1.TelephonyService.PhoneCommand:output_type -> meetline.v1.PhoneCommandResponse
+	19, // 27: meetline.v1.TelephonyService.RecordCalls:output_type -> meetline.v1.RecordCallsResponse
+	4,  // 28: meetline.v1.TelephonyService.OpenTransfer:output_type -> meetline.v1.OpenTransferResponse
+	6,  // 29: meetline.v1.TelephonyService.CloseTransfer:output_type -> meetline.v1.CloseTransferResponse
+	21, // 30: meetline.v1.TelephonyService.WatchCall:output_type -> meetline.v1.WatchCallResponse
+	22, // [22:31] is the sub-list for method output_type
+	13, // [13:22] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_telephony_proto_init() }
@@ -1559,8 +1746,8 @@ func file_meetline_v1_telephony_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_telephony_proto_rawDesc), len(file_meetline_v1_telephony_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   17,
+			NumEnums:      3,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

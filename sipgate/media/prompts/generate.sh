@@ -56,7 +56,11 @@ participants_6|There are six people in the meeting.
 participants_7|There are seven people in the meeting.
 participants_8|There are eight people in the meeting.
 participants_9|There are nine people in the meeting.
-participants_many|There are more than nine people in the meeting."
+participants_many|There are more than nine people in the meeting.
+host_muted|The host muted you. Press star six to unmute.
+host_unmuted|The host unmuted you.
+removed|The host removed you from the meeting. Goodbye.
+first_participant|You are the first participant in the meeting."
 texts[fr-fr]="enter_pin|Veuillez saisir le code de la réunion, suivi de la touche dièse.
 invalid_pin|Ce code n'est pas valide.
 please_wait|Veuillez patienter.
@@ -83,7 +87,11 @@ participants_6|Il y a six personnes dans la réunion.
 participants_7|Il y a sept personnes dans la réunion.
 participants_8|Il y a huit personnes dans la réunion.
 participants_9|Il y a neuf personnes dans la réunion.
-participants_many|Il y a plus de neuf personnes dans la réunion."
+participants_many|Il y a plus de neuf personnes dans la réunion.
+host_muted|L'organisateur a coupé votre micro. Tapez étoile six pour le rétablir.
+host_unmuted|L'organisateur a rétabli votre micro.
+removed|L'organisateur vous a retiré de la réunion. Au revoir.
+first_participant|Vous êtes le premier participant à la réunion."
 texts[de-de]="enter_pin|Bitte geben Sie die Konferenz-Pin ein, gefolgt von der Rautetaste.
 invalid_pin|Diese Pin ist ungültig.
 please_wait|Bitte warten Sie.
@@ -110,7 +118,11 @@ participants_6|In der Konferenz sind sechs Personen.
 participants_7|In der Konferenz sind sieben Personen.
 participants_8|In der Konferenz sind acht Personen.
 participants_9|In der Konferenz sind neun Personen.
-participants_many|In der Konferenz sind mehr als neun Personen."
+participants_many|In der Konferenz sind mehr als neun Personen.
+host_muted|Der Moderator hat Sie stummgeschaltet. Drücken Sie Stern sechs, um Ihr Mikrofon einzuschalten.
+host_unmuted|Der Moderator hat Ihr Mikrofon eingeschaltet.
+removed|Der Moderator hat Sie aus der Konferenz entfernt. Auf Wiederhören.
+first_participant|Sie sind der erste Teilnehmer der Konferenz."
 texts[nl-nl]="enter_pin|Voer de pincode van de vergadering in, gevolgd door het hekje.
 invalid_pin|Deze pincode is ongeldig.
 please_wait|Een ogenblik geduld.
@@ -137,7 +149,11 @@ participants_6|Er zijn zes personen in de vergadering.
 participants_7|Er zijn zeven personen in de vergadering.
 participants_8|Er zijn acht personen in de vergadering.
 participants_9|Er zijn negen personen in de vergadering.
-participants_many|Er zijn meer dan negen personen in de vergadering."
+participants_many|Er zijn meer dan negen personen in de vergadering.
+host_muted|De organisator heeft uw microfoon uitgezet. Druk op sterretje zes om hem aan te zetten.
+host_unmuted|De organisator heeft uw microfoon aangezet.
+removed|De organisator heeft u uit de vergadering verwijderd. Tot ziens.
+first_participant|U bent de eerste deelnemer aan de vergadering."
 
 # to_ulaw IN OUT: 8 kHz mono 16-bit linear (trimmed, normalised to -3 dBFS,
 # telephone band), then G.711 μ-law without a header.

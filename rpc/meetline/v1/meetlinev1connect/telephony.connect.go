@@ -57,6 +57,9 @@ const (
 	// TelephonyServiceCloseTransferProcedure is the fully-qualified name of the TelephonyService's
 	// CloseTransfer RPC.
 	TelephonyServiceCloseTransferProcedure = "/meetline.v1.TelephonyService/CloseTransfer"
+	// TelephonyServiceWatchCallProcedure is the fully-qualified name of the TelephonyService's
+	// WatchCall RPC.
+	TelephonyServiceWatchCallProcedure = "/meetline.v1.TelephonyService/WatchCall"
 )
 
 // TelephonyServiceClient is a client for the meetline.v1.TelephonyService service.
@@ -118,6 +121,17 @@ type TelephonyServiceClient interface {
 	// landed or the transfer failed, so that it serves one call. Closing one
 	// already closed (or expired) succeeds.
 	CloseTransfer(context.Context, *v1.CloseTransferRequest) (*v1.CloseTransferResponse, error)
+	// WatchCall streams what hosts do to a bridged caller (mute, unmute,
+	// remove), for sipgate to tell the caller. sipgate opens it when the call
+	// is admitted and keeps it open, opening it again when it breaks, until
+	// the call ends. While it is open, a host's removal of the caller is left
+	// to sipgate, which says goodbye before it hangs up (the core removes the
+	// participant itself when nobody watches, or when sipgate has not done so
+	// after a grace period). Events sent while no stream was open wait a
+	// minute for the next one. The first message, without an action, says
+	// the watch is in place. InvalidArgument for a call id that is empty or
+	// over 256 bytes.
+	WatchCall(context.Context, *v1.WatchCallRequest) (*connect.ServerStreamForClient[v1.WatchCallResponse], error)
 }
 
 // NewTelephonyServiceClient constructs a client for the meetline.v1.TelephonyService service. By
@@ -183,6 +197,12 @@ func NewTelephonyServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		watchCall: connect.NewClient[v1.WatchCallRequest, v1.WatchCallResponse](
+			httpClient,
+			baseURL+TelephonyServiceWatchCallProcedure,
+			connect.WithSchema(telephonyServiceMethods.ByName("WatchCall")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -196,6 +216,7 @@ type telephonyServiceClient struct {
 	recordCalls          *connect.Client[v1.RecordCallsRequest, v1.RecordCallsResponse]
 	openTransfer         *connect.Client[v1.OpenTransferRequest, v1.OpenTransferResponse]
 	closeTransfer        *connect.Client[v1.CloseTransferRequest, v1.CloseTransferResponse]
+	watchCall            *connect.Client[v1.WatchCallRequest, v1.WatchCallResponse]
 }
 
 // LookupNumber calls meetline.v1.TelephonyService.LookupNumber.
@@ -266,6 +287,11 @@ func (c *telephonyServiceClient) CloseTransfer(ctx context.Context, req *v1.Clos
 	return nil, err
 }
 
+// WatchCall calls meetline.v1.TelephonyService.WatchCall.
+func (c *telephonyServiceClient) WatchCall(ctx context.Context, req *v1.WatchCallRequest) (*connect.ServerStreamForClient[v1.WatchCallResponse], error) {
+	return c.watchCall.CallServerStream(ctx, connect.NewRequest(req))
+}
+
 // TelephonyServiceHandler is an implementation of the meetline.v1.TelephonyService service.
 type TelephonyServiceHandler interface {
 	// LookupNumber says whether a called number belongs to an enabled trunk,
@@ -325,6 +351,17 @@ type TelephonyServiceHandler interface {
 	// landed or the transfer failed, so that it serves one call. Closing one
 	// already closed (or expired) succeeds.
 	CloseTransfer(context.Context, *v1.CloseTransferRequest) (*v1.CloseTransferResponse, error)
+	// WatchCall streams what hosts do to a bridged caller (mute, unmute,
+	// remove), for sipgate to tell the caller. sipgate opens it when the call
+	// is admitted and keeps it open, opening it again when it breaks, until
+	// the call ends. While it is open, a host's removal of the caller is left
+	// to sipgate, which says goodbye before it hangs up (the core removes the
+	// participant itself when nobody watches, or when sipgate has not done so
+	// after a grace period). Events sent while no stream was open wait a
+	// minute for the next one. The first message, without an action, says
+	// the watch is in place. InvalidArgument for a call id that is empty or
+	// over 256 bytes.
+	WatchCall(context.Context, *v1.WatchCallRequest, *connect.ServerStream[v1.WatchCallResponse]) error
 }
 
 // NewTelephonyServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -386,6 +423,12 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	telephonyServiceWatchCallHandler := connect.NewServerStreamHandlerSimple(
+		TelephonyServiceWatchCallProcedure,
+		svc.WatchCall,
+		connect.WithSchema(telephonyServiceMethods.ByName("WatchCall")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.TelephonyService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case TelephonyServiceLookupNumberProcedure:
@@ -404,6 +447,8 @@ func NewTelephonyServiceHandler(svc TelephonyServiceHandler, opts ...connect.Han
 			telephonyServiceOpenTransferHandler.ServeHTTP(w, r)
 		case TelephonyServiceCloseTransferProcedure:
 			telephonyServiceCloseTransferHandler.ServeHTTP(w, r)
+		case TelephonyServiceWatchCallProcedure:
+			telephonyServiceWatchCallHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -443,4 +488,8 @@ func (UnimplementedTelephonyServiceHandler) OpenTransfer(context.Context, *v1.Op
 
 func (UnimplementedTelephonyServiceHandler) CloseTransfer(context.Context, *v1.CloseTransferRequest) (*v1.CloseTransferResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.CloseTransfer is not implemented"))
+}
+
+func (UnimplementedTelephonyServiceHandler) WatchCall(context.Context, *v1.WatchCallRequest, *connect.ServerStream[v1.WatchCallResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.TelephonyService.WatchCall is not implemented"))
 }

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/telephony.proto.
  */
 export const file_meetline_v1_telephony: GenFile = /*@__PURE__*/
-  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIlgKE09wZW5UcmFuc2ZlclJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEh8KBHJvbGUYAyABKA4yES5tZWV0bGluZS52MS5Sb2xlIlwKFE9wZW5UcmFuc2ZlclJlc3BvbnNlEhMKC3RhcmdldF91c2VyGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIrChRDbG9zZVRyYW5zZmVyUmVxdWVzdBITCgt0YXJnZXRfdXNlchgBIAEoCSIXChVDbG9zZVRyYW5zZmVyUmVzcG9uc2UicwoRUmVzb2x2ZVBpblJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCRILCgNwaW4YAiABKAkSEQoJY2FsbGVyX2lkGAMgASgJEhYKDmNhbGxlcl90cnVzdGVkGAQgASgIEg8KB2NhbGxfaWQYBSABKAkiwAEKElJlc29sdmVQaW5SZXNwb25zZRIPCgdyb29tX2lkGAEgASgJEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIRCglyb29tX25hbWUYAyABKAkSLgoMYWNjZXNzX2xldmVsGAQgASgOMhgubWVldGxpbmUudjEuQWNjZXNzTGV2ZWwSEAoIbGFuZ3VhZ2UYBSABKAkSLgoLcmV0cnlfYWZ0ZXIYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iLAoTTG9va3VwTnVtYmVyUmVxdWVzdBIVCg1jYWxsZWRfbnVtYmVyGAEgASgJIoMBChRMb29rdXBOdW1iZXJSZXNwb25zZRIMCgRlMTY0GAEgASgJEhAKCHRydW5rX2lkGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEhIKCnBpbl9sZW5ndGgYBCABKAUSJQoHaGFuZG9mZhgFIAEoDjIULm1lZXRsaW5lLnYxLkhhbmRvZmYiRgoPSm9pblJvb21SZXF1ZXN0Eg8KB3Jvb21faWQYASABKAkSEQoJY2FsbGVyX2lkGAIgASgJEg8KB2NhbGxfaWQYAyABKAkiigEKEEpvaW5Sb29tUmVzcG9uc2USJwoGc3RhdHVzGAEgASgOMhcubWVldGxpbmUudjEuQ2FsbFN0YXR1cxIUCgxsaXZla2l0X3Jvb20YAiABKAkSFgoOcGFydGljaXBhbnRfaWQYAyABKAkSHwoEcm9sZRgEIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUiaAobUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXF1ZXN0EhQKDGxpdmVraXRfcm9vbRgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhIKCnNpcF9zdGF0dXMYAyABKAUSDgoGcmVhc29uGAQgASgJIh4KHFJlcG9ydEhhbmRvZmZGYWlsdXJlUmVzcG9uc2UiZAoTUGhvbmVDb21tYW5kUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJEg8KB3Jvb21faWQYAiABKAkSKwoHY29tbWFuZBgDIAEoDjIaLm1lZXRsaW5lLnYxLktleXBhZENvbW1hbmQiaAoUUGhvbmVDb21tYW5kUmVzcG9uc2USDQoFbXV0ZWQYASABKAgSEwoLaGFuZF9yYWlzZWQYAiABKAgSFgoOdW5tdXRlX3JlZnVzZWQYAyABKAgSFAoMcGFydGljaXBhbnRzGAQgASgFIvgDCgpDYWxsUmVjb3JkEgoKAmlkGAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2Fuc3dlcl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY2FsbGVkX251bWJlchgFIAEoCRIQCgh0cnVua19pZBgGIAEoCRIVCg1jYWxsZXJfbWFza2VkGAcgASgJEhMKC2NhbGxlcl9oYXNoGAggASgJEhEKCXRyYW5zcG9ydBgJIAEoCRITCgtkdG1mX21ldGhvZBgKIAEoCRITCgtwaW5fb3V0Y29tZRgLIAEoCRIPCgdyb29tX2lkGAwgASgJEhEKCWFkbWlzc2lvbhgNIAEoCRIPCgdoYW5kb2ZmGA4gASgJEhIKCmJyaWRnZWRfbXMYDyABKAMSEQoJaGFuZ3VwX2J5GBAgASgJEg8KB291dGNvbWUYESABKAkSEAoIc2lwX2NvZGUYEiABKAUSDgoGcmVhc29uGBMgASgJEhAKCGluc3RhbmNlGBQgASgJEg0KBWZpbmFsGBUgASgIEg0KBXBoYXNlGBYgASgJIj4KElJlY29yZENhbGxzUmVxdWVzdBIoCgdyZWNvcmRzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZCIiChNSZWNvcmRDYWxsc1Jlc3BvbnNlEgsKA2lkcxgBIAMoCSq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUqigEKDUtleXBhZENvbW1hbmQSHgoaS0VZUEFEX0NPTU1BTkRfVU5TUEVDSUZJRUQQABIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfTVVURRABEh4KGktFWVBBRF9DT01NQU5EX1RPR0dMRV9IQU5EEAISGQoVS0VZUEFEX0NPTU1BTkRfU1RBVFVTEAMy1gUKEFRlbGVwaG9ueVNlcnZpY2USWAoMTG9va3VwTnVtYmVyEiAubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxvb2t1cE51bWJlclJlc3BvbnNlIgOQAgESUgoKUmVzb2x2ZVBpbhIeLm1lZXRsaW5lLnYxLlJlc29sdmVQaW5SZXF1ZXN0Gh8ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlc3BvbnNlIgOQAgESSQoISm9pblJvb20SHC5tZWV0bGluZS52MS5Kb2luUm9vbVJlcXVlc3QaHS5tZWV0bGluZS52MS5Kb2luUm9vbVJlc3BvbnNlMAESawoUUmVwb3J0SGFuZG9mZkZhaWx1cmUSKC5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlcXVlc3QaKS5tZWV0bGluZS52MS5SZXBvcnRIYW5kb2ZmRmFpbHVyZVJlc3BvbnNlElMKDFBob25lQ29tbWFuZBIgLm1lZXRsaW5lLnYxLlBob25lQ29tbWFuZFJlcXVlc3QaIS5tZWV0bGluZS52MS5QaG9uZUNvbW1hbmRSZXNwb25zZRJVCgtSZWNvcmRDYWxscxIfLm1lZXRsaW5lLnYxLlJlY29yZENhbGxzUmVxdWVzdBogLm1lZXRsaW5lLnYxLlJlY29yZENhbGxzUmVzcG9uc2UiA5ACAhJTCgxPcGVuVHJhbnNmZXISIC5tZWV0bGluZS52MS5PcGVuVHJhbnNmZXJSZXF1ZXN0GiEubWVldGxpbmUudjEuT3BlblRyYW5zZmVyUmVzcG9uc2USWwoNQ2xvc2VUcmFuc2ZlchIhLm1lZXRsaW5lLnYxLkNsb3NlVHJhbnNmZXJSZXF1ZXN0GiIubWVldGxpbmUudjEuQ2xvc2VUcmFuc2ZlclJlc3BvbnNlIgOQAgJCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_trunk]);
+  fileDesc("ChttZWV0bGluZS92MS90ZWxlcGhvbnkucHJvdG8SC21lZXRsaW5lLnYxIlgKE09wZW5UcmFuc2ZlclJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEh8KBHJvbGUYAyABKA4yES5tZWV0bGluZS52MS5Sb2xlIlwKFE9wZW5UcmFuc2ZlclJlc3BvbnNlEhMKC3RhcmdldF91c2VyGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIrChRDbG9zZVRyYW5zZmVyUmVxdWVzdBITCgt0YXJnZXRfdXNlchgBIAEoCSIXChVDbG9zZVRyYW5zZmVyUmVzcG9uc2UicwoRUmVzb2x2ZVBpblJlcXVlc3QSFQoNY2FsbGVkX251bWJlchgBIAEoCRILCgNwaW4YAiABKAkSEQoJY2FsbGVyX2lkGAMgASgJEhYKDmNhbGxlcl90cnVzdGVkGAQgASgIEg8KB2NhbGxfaWQYBSABKAkiwAEKElJlc29sdmVQaW5SZXNwb25zZRIPCgdyb29tX2lkGAEgASgJEhQKDGxpdmVraXRfcm9vbRgCIAEoCRIRCglyb29tX25hbWUYAyABKAkSLgoMYWNjZXNzX2xldmVsGAQgASgOMhgubWVldGxpbmUudjEuQWNjZXNzTGV2ZWwSEAoIbGFuZ3VhZ2UYBSABKAkSLgoLcmV0cnlfYWZ0ZXIYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iLAoTTG9va3VwTnVtYmVyUmVxdWVzdBIVCg1jYWxsZWRfbnVtYmVyGAEgASgJIoMBChRMb29rdXBOdW1iZXJSZXNwb25zZRIMCgRlMTY0GAEgASgJEhAKCHRydW5rX2lkGAIgASgJEhAKCGxhbmd1YWdlGAMgASgJEhIKCnBpbl9sZW5ndGgYBCABKAUSJQoHaGFuZG9mZhgFIAEoDjIULm1lZXRsaW5lLnYxLkhhbmRvZmYiRgoPSm9pblJvb21SZXF1ZXN0Eg8KB3Jvb21faWQYASABKAkSEQoJY2FsbGVyX2lkGAIgASgJEg8KB2NhbGxfaWQYAyABKAkimQEKEEpvaW5Sb29tUmVzcG9uc2USJwoGc3RhdHVzGAEgASgOMhcubWVldGxpbmUudjEuQ2FsbFN0YXR1cxIUCgxsaXZla2l0X3Jvb20YAiABKAkSFgoOcGFydGljaXBhbnRfaWQYAyABKAkSHwoEcm9sZRgEIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUSDQoFZmlyc3QYBSABKAgiaAobUmVwb3J0SGFuZG9mZkZhaWx1cmVSZXF1ZXN0EhQKDGxpdmVraXRfcm9vbRgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhIKCnNpcF9zdGF0dXMYAyABKAUSDgoGcmVhc29uGAQgASgJIh4KHFJlcG9ydEhhbmRvZmZGYWlsdXJlUmVzcG9uc2UiZAoTUGhvbmVDb21tYW5kUmVxdWVzdBIPCgdjYWxsX2lkGAEgASgJEg8KB3Jvb21faWQYAiABKAkSKwoHY29tbWFuZBgDIAEoDjIaLm1lZXRsaW5lLnYxLktleXBhZENvbW1hbmQiaAoUUGhvbmVDb21tYW5kUmVzcG9uc2USDQoFbXV0ZWQYASABKAgSEwoLaGFuZF9yYWlzZWQYAiABKAgSFgoOdW5tdXRlX3JlZnVzZWQYAyABKAgSFAoMcGFydGljaXBhbnRzGAQgASgFIvgDCgpDYWxsUmVjb3JkEgoKAmlkGAEgASgJEi4KCnN0YXJ0X3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2Fuc3dlcl90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY2FsbGVkX251bWJlchgFIAEoCRIQCgh0cnVua19pZBgGIAEoCRIVCg1jYWxsZXJfbWFza2VkGAcgASgJEhMKC2NhbGxlcl9oYXNoGAggASgJEhEKCXRyYW5zcG9ydBgJIAEoCRITCgtkdG1mX21ldGhvZBgKIAEoCRITCgtwaW5fb3V0Y29tZRgLIAEoCRIPCgdyb29tX2lkGAwgASgJEhEKCWFkbWlzc2lvbhgNIAEoCRIPCgdoYW5kb2ZmGA4gASgJEhIKCmJyaWRnZWRfbXMYDyABKAMSEQoJaGFuZ3VwX2J5GBAgASgJEg8KB291dGNvbWUYESABKAkSEAoIc2lwX2NvZGUYEiABKAUSDgoGcmVhc29uGBMgASgJEhAKCGluc3RhbmNlGBQgASgJEg0KBWZpbmFsGBUgASgIEg0KBXBoYXNlGBYgASgJIj4KElJlY29yZENhbGxzUmVxdWVzdBIoCgdyZWNvcmRzGAEgAygLMhcubWVldGxpbmUudjEuQ2FsbFJlY29yZCIiChNSZWNvcmRDYWxsc1Jlc3BvbnNlEgsKA2lkcxgBIAMoCSIjChBXYXRjaENhbGxSZXF1ZXN0Eg8KB2NhbGxfaWQYASABKAkiUQoRV2F0Y2hDYWxsUmVzcG9uc2USJwoGYWN0aW9uGAEgASgOMhcubWVldGxpbmUudjEuSG9zdEFjdGlvbhITCgtzZWxmX3VubXV0ZRgCIAEoCCq7AQoKQ2FsbFN0YXR1cxIbChdDQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHENBTExfU1RBVFVTX1dBSVRJTkdfRk9SX0hPU1QQARIgChxDQUxMX1NUQVRVU19XQUlUSU5HX0lOX0xPQkJZEAISGAoUQ0FMTF9TVEFUVVNfQURNSVRURUQQAxIWChJDQUxMX1NUQVRVU19ERU5JRUQQBBIaChZDQUxMX1NUQVRVU19ST09NX0VOREVEEAUqigEKDUtleXBhZENvbW1hbmQSHgoaS0VZUEFEX0NPTU1BTkRfVU5TUEVDSUZJRUQQABIeChpLRVlQQURfQ09NTUFORF9UT0dHTEVfTVVURRABEh4KGktFWVBBRF9DT01NQU5EX1RPR0dMRV9IQU5EEAISGQoVS0VZUEFEX0NPTU1BTkRfU1RBVFVTEAMqcgoKSG9zdEFjdGlvbhIbChdIT1NUX0FDVElPTl9VTlNQRUNJRklFRBAAEhUKEUhPU1RfQUNUSU9OX01VVEVEEAESFwoTSE9TVF9BQ1RJT05fVU5NVVRFRBACEhcKE0hPU1RfQUNUSU9OX1JFTU9WRUQQAzKkBgoQVGVsZXBob255U2VydmljZRJYCgxMb29rdXBOdW1iZXISIC5tZWV0bGluZS52MS5Mb29rdXBOdW1iZXJSZXF1ZXN0GiEubWVldGxpbmUudjEuTG9va3VwTnVtYmVyUmVzcG9uc2UiA5ACARJSCgpSZXNvbHZlUGluEh4ubWVldGxpbmUudjEuUmVzb2x2ZVBpblJlcXVlc3QaHy5tZWV0bGluZS52MS5SZXNvbHZlUGluUmVzcG9uc2UiA5ACARJJCghKb2luUm9vbRIcLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVxdWVzdBodLm1lZXRsaW5lLnYxLkpvaW5Sb29tUmVzcG9uc2UwARJrChRSZXBvcnRIYW5kb2ZmRmFpbHVyZRIoLm1lZXRsaW5lLnYxLlJlcG9ydEhhbmRvZmZGYWlsdXJlUmVxdWVzdBopLm1lZXRsaW5lLnYxLlJlcG9ydEhhbmRvZmZGYWlsdXJlUmVzcG9uc2USUwoMUGhvbmVDb21tYW5kEiAubWVldGxpbmUudjEuUGhvbmVDb21tYW5kUmVxdWVzdBohLm1lZXRsaW5lLnYxLlBob25lQ29tbWFuZFJlc3BvbnNlElUKC1JlY29yZENhbGxzEh8ubWVldGxpbmUudjEuUmVjb3JkQ2FsbHNSZXF1ZXN0GiAubWVldGxpbmUudjEuUmVjb3JkQ2FsbHNSZXNwb25zZSIDkAICElMKDE9wZW5UcmFuc2ZlchIgLm1lZXRsaW5lLnYxLk9wZW5UcmFuc2ZlclJlcXVlc3QaIS5tZWV0bGluZS52MS5PcGVuVHJhbnNmZXJSZXNwb25zZRJbCg1DbG9zZVRyYW5zZmVyEiEubWVldGxpbmUudjEuQ2xvc2VUcmFuc2ZlclJlcXVlc3QaIi5tZWV0bGluZS52MS5DbG9zZVRyYW5zZmVyUmVzcG9uc2UiA5ACAhJMCglXYXRjaENhbGwSHS5tZWV0bGluZS52MS5XYXRjaENhbGxSZXF1ZXN0Gh4ubWVldGxpbmUudjEuV2F0Y2hDYWxsUmVzcG9uc2UwAUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_trunk]);
 
 /**
  * @generated from message meetline.v1.OpenTransferRequest
@@ -334,6 +334,14 @@ export type JoinRoomResponse = Message<"meetline.v1.JoinRoomResponse"> & {
    * @generated from field: meetline.v1.Role role = 4;
    */
   role: Role;
+
+  /**
+   * Set with ADMITTED when nobody was in the meeting (on the web or on the
+   * phone): the caller hears "You are the first participant".
+   *
+   * @generated from field: bool first = 5;
+   */
+  first: boolean;
 };
 
 /**
@@ -669,6 +677,50 @@ export const RecordCallsResponseSchema: GenMessage<RecordCallsResponse> = /*@__P
   messageDesc(file_meetline_v1_telephony, 16);
 
 /**
+ * @generated from message meetline.v1.WatchCallRequest
+ */
+export type WatchCallRequest = Message<"meetline.v1.WatchCallRequest"> & {
+  /**
+   * sipgate's id for the call, as in JoinRoomRequest.call_id (the
+   * meet.call_id attribute of the caller's participant).
+   *
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message meetline.v1.WatchCallRequest.
+ * Use `create(WatchCallRequestSchema)` to create a new message.
+ */
+export const WatchCallRequestSchema: GenMessage<WatchCallRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 17);
+
+/**
+ * @generated from message meetline.v1.WatchCallResponse
+ */
+export type WatchCallResponse = Message<"meetline.v1.WatchCallResponse"> & {
+  /**
+   * @generated from field: meetline.v1.HostAction action = 1;
+   */
+  action: HostAction;
+
+  /**
+   * With MUTED: the room lets callers a host muted unmute themselves ("*6").
+   *
+   * @generated from field: bool self_unmute = 2;
+   */
+  selfUnmute: boolean;
+};
+
+/**
+ * Describes the message meetline.v1.WatchCallResponse.
+ * Use `create(WatchCallResponseSchema)` to create a new message.
+ */
+export const WatchCallResponseSchema: GenMessage<WatchCallResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_telephony, 18);
+
+/**
  * CallStatus is where a phone caller stands on the way into a room.
  *
  * @generated from enum meetline.v1.CallStatus
@@ -760,6 +812,48 @@ export enum KeypadCommand {
  */
 export const KeypadCommandSchema: GenEnum<KeypadCommand> = /*@__PURE__*/
   enumDesc(file_meetline_v1_telephony, 1);
+
+/**
+ * HostAction is what a host did to a phone caller.
+ *
+ * @generated from enum meetline.v1.HostAction
+ */
+export enum HostAction {
+  /**
+   * Only in WatchCall's first message: the watch is in place.
+   *
+   * @generated from enum value: HOST_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A host muted the caller's microphone.
+   *
+   * @generated from enum value: HOST_ACTION_MUTED = 1;
+   */
+  MUTED = 1,
+
+  /**
+   * A host unmuted the caller's microphone.
+   *
+   * @generated from enum value: HOST_ACTION_UNMUTED = 2;
+   */
+  UNMUTED = 2,
+
+  /**
+   * A host removed the caller from the meeting: sipgate says so and hangs
+   * up both legs.
+   *
+   * @generated from enum value: HOST_ACTION_REMOVED = 3;
+   */
+  REMOVED = 3,
+}
+
+/**
+ * Describes the enum meetline.v1.HostAction.
+ */
+export const HostActionSchema: GenEnum<HostAction> = /*@__PURE__*/
+  enumDesc(file_meetline_v1_telephony, 2);
 
 /**
  * TelephonyService is for sipgate (service token "sipgate").
@@ -887,6 +981,25 @@ export const TelephonyService: GenService<{
     methodKind: "unary";
     input: typeof CloseTransferRequestSchema;
     output: typeof CloseTransferResponseSchema;
+  },
+  /**
+   * WatchCall streams what hosts do to a bridged caller (mute, unmute,
+   * remove), for sipgate to tell the caller. sipgate opens it when the call
+   * is admitted and keeps it open, opening it again when it breaks, until
+   * the call ends. While it is open, a host's removal of the caller is left
+   * to sipgate, which says goodbye before it hangs up (the core removes the
+   * participant itself when nobody watches, or when sipgate has not done so
+   * after a grace period). Events sent while no stream was open wait a
+   * minute for the next one. The first message, without an action, says
+   * the watch is in place. InvalidArgument for a call id that is empty or
+   * over 256 bytes.
+   *
+   * @generated from rpc meetline.v1.TelephonyService.WatchCall
+   */
+  watchCall: {
+    methodKind: "server_streaming";
+    input: typeof WatchCallRequestSchema;
+    output: typeof WatchCallResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_telephony, 0);
