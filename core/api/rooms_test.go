@@ -307,3 +307,40 @@ func TestLookupNumber(t *testing.T) {
 		t.Errorf("LookupNumber(garbage) = %v", err)
 	}
 }
+
+// TestRoomConfigurationSchema: CreateRoom and UpdateRoom refuse a
+// configuration with an unknown key or a value of the wrong type, and the
+// room keeps what it had.
+func TestRoomConfigurationSchema(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	cs := s.clients(s.token(t, t.Name()))
+	good, _ := structpb.NewStruct(map[string]any{"allow_self_unmute": false})
+	res, err := cs.rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{Name: testenv.Name("Schema "), Configuration: good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []map[string]any{
+		{"allow_self_umute": false},
+		{"phone_callers_first": "yes"},
+		{"can_publish_sources": []any{"telepathy"}},
+	} {
+		cfg, _ := structpb.NewStruct(bad)
+		_, err := cs.rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{Name: testenv.Name("Schema "), Configuration: cfg})
+		if connect.CodeOf(err) != connect.CodeInvalidArgument {
+			t.Errorf("CreateRoom(%v): %v, want InvalidArgument", bad, err)
+		}
+		_, err = cs.rooms.UpdateRoom(ctx, &meetlinev1.UpdateRoomRequest{Id: res.Room.Id, Configuration: cfg})
+		if connect.CodeOf(err) != connect.CodeInvalidArgument {
+			t.Errorf("UpdateRoom(%v): %v, want InvalidArgument", bad, err)
+		}
+	}
+	got, err := cs.rooms.GetRoom(ctx, &meetlinev1.GetRoomRequest{Room: res.Room.Slug})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := got.Room.Configuration.AsMap()["allow_self_unmute"]; !ok || v != false || len(got.Room.Configuration.Fields) != 1 {
+		t.Errorf("configuration after refused updates: %v", got.Room.Configuration)
+	}
+}
