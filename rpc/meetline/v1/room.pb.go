@@ -348,7 +348,10 @@ type CreateRoomRequest struct {
 	// 1 to 500 characters; the slug is derived from it.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Defaults to the creator's default access level.
-	AccessLevel   AccessLevel      `protobuf:"varint,2,opt,name=access_level,json=accessLevel,proto3,enum=meetline.v1.AccessLevel" json:"access_level,omitempty"`
+	AccessLevel AccessLevel `protobuf:"varint,2,opt,name=access_level,json=accessLevel,proto3,enum=meetline.v1.AccessLevel" json:"access_level,omitempty"`
+	// Known keys only (InvalidArgument otherwise): can_publish_sources (list
+	// of camera, microphone, screen_share, screen_share_audio),
+	// phone_callers_first (bool), allow_self_unmute (bool).
 	Configuration *structpb.Struct `protobuf:"bytes,3,opt,name=configuration,proto3" json:"configuration,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -205,6 +205,10 @@ export type CreateRoomRequest = Message<"meetline.v1.CreateRoomRequest"> & {
   accessLevel: AccessLevel;
 
   /**
+   * Known keys only (InvalidArgument otherwise): can_publish_sources (list
+   * of camera, microphone, screen_share, screen_share_audio),
+   * phone_callers_first (bool), allow_self_unmute (bool).
+   *
    * @generated from field: google.protobuf.Struct configuration = 3;
    */
   configuration?: JsonObject | undefined;
