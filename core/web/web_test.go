@@ -57,6 +57,8 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/recordings/0b9c3f7e-5d2a-4c1e-9f3b-2a6d8e4c1b7a", true}, // the "recording ready" link
 		{"GET", "/recordings/not-an-id", false},
 		{"GET", "/recordings/0b9c3f7e-5d2a-4c1e-9f3b-2a6d8e4c1b7a/x", false},
+		{"GET", "/console/settings", true}, // the person's settings
+		{"GET", "/console/settings/x", false},
 		{"GET", "/assets/app.js", true},
 		{"GET", "/console/config", true},
 		{"POST", "/", false},

@@ -5,6 +5,7 @@ import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { currentSession } from "./auth";
 import type { T } from "./i18n";
+import { AccessService } from "./gen/meetline/v1/access_pb";
 import { ConfigService } from "./gen/meetline/v1/config_pb";
 import { InvitationService } from "./gen/meetline/v1/invitation_pb";
 import { LobbyService } from "./gen/meetline/v1/lobby_pb";
@@ -37,6 +38,7 @@ export const users = createClient(UserService, transport);
 export const rooms = createClient(RoomService, transport);
 export const lobby = createClient(LobbyService, transport);
 export const recordings = createClient(RecordingService, transport);
+export const accesses = createClient(AccessService, transport);
 export const invitations = createClient(InvitationService, transport);
 export const participants = createClient(ParticipantService, transport);
 

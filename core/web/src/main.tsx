@@ -3,6 +3,7 @@
 //   /          sign-in, then the person's rooms
 //   /<slug>    a room (the address invitations link to)
 //   /recordings/<id>  a recording (the address "recording ready" links to), after sign-in
+//   /console/settings  the person's language and time zone
 import "./style.css";
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
@@ -13,6 +14,7 @@ import { I18n, initialLang, type Lang, languages, saveLang, translator } from ".
 import { RecordingPage } from "./RecordingPage";
 import { RoomPage } from "./RoomPage";
 import { RoomsPage } from "./RoomsPage";
+import { SettingsPage } from "./SettingsPage";
 import { SignIn } from "./SignIn";
 import { Link, navigate } from "./ui";
 
@@ -69,9 +71,11 @@ function App() {
   const next = new URLSearchParams(location.search).get("next") ?? "/";
   const recording = /^recordings\/([0-9a-f-]{36})$/.exec(slug)?.[1];
   let page;
-  if (recording && session) {
+  if (path === "/console/settings" && session) {
+    page = <SettingsPage onLanguage={setLang} />;
+  } else if (recording && session) {
     page = <RecordingPage key={recording} id={recording} />;
-  } else if (recording && consoleConfig) {
+  } else if ((recording || path === "/console/settings") && consoleConfig) {
     // Signed in, the page shows the recording the e-mail linked to.
     page = (
       <SignIn
@@ -84,7 +88,7 @@ function App() {
         }}
       />
     );
-  } else if (slug !== "" && !recording) {
+  } else if (slug !== "" && !recording && path !== "/console/settings") {
     page = <RoomPage key={slug} slug={slug} session={session} config={config} />;
   } else if (session) {
     page = <RoomsPage />;
@@ -116,6 +120,7 @@ function App() {
         </Link>
         <nav aria-label="meetline">
           {session && <Link href="/">{t("nav.rooms")}</Link>}
+          {session && <Link href="/console/settings">{t("nav.settings")}</Link>}
         </nav>
         <div class="me">
           <label for="lang" class="visually-hidden">
