@@ -49,3 +49,18 @@ func FuzzValidateRoomConfiguration(f *testing.F) {
 		}
 	})
 }
+
+func TestValidCallbackID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"0123456789abcdefghijkl":   true,
+		"A-b_C-d_0123456789xyzXYZ": true,
+		"0123456789abcdefghijk":    false, // 21
+		"0123456789 abcdefghijkl":  false,
+		"0123456789abcdefghijkl/":  false,
+		"":                         false,
+	} {
+		if got := core.ValidCallbackID(id); got != want {
+			t.Errorf("ValidCallbackID(%q) = %v", id, got)
+		}
+	}
+}

@@ -41,16 +41,18 @@ type Server struct {
 	LiveKit     core.LiveRooms
 	// SIPRouting keeps sipgate's trunk and rule in LiveKit; sipgate's reports of failed hand-offs trigger
 	// it. Nil when the core provisions no SIP routing.
-	SIPRouting  core.SIPRoutingKeeper
-	Recordings  core.RecordingService
-	Bucket      core.RecordingBucket
-	Lobby       core.LobbyService
-	Presence    core.Presence
-	Limiter     core.RateLimiter
-	Dedup       core.Deduplicator
-	Telephony   core.TelephonySettings
-	Recording   core.RecordingSettings
-	CallRecords core.CallRecordService
+	SIPRouting core.SIPRoutingKeeper
+	Recordings core.RecordingService
+	Bucket     core.RecordingBucket
+	Lobby      core.LobbyService
+	Presence   core.Presence
+	Limiter    core.RateLimiter
+	Dedup      core.Deduplicator
+	// RoomCallbacks hand a room created in one window to another (CreateRoom's callback_id).
+	RoomCallbacks core.RoomCallbacks
+	Telephony     core.TelephonySettings
+	Recording     core.RecordingSettings
+	CallRecords   core.CallRecordService
 	// CallRecordSettings: a call open longer than LostAfter is not live.
 	CallRecordSettings core.CallRecordSettings
 

@@ -64,6 +64,8 @@ var anonymousOK = map[string]bool{
 	meetlinev1connect.RoomServiceGetRoomProcedure:       true,
 	meetlinev1connect.LobbyServiceRequestEntryProcedure: true,
 	meetlinev1connect.LobbyServiceWatchEntryProcedure:   true,
+	// The callback id is the secret (core.RoomCallbacks).
+	meetlinev1connect.RoomServiceGetCreationCallbackProcedure: true,
 }
 
 // authenticator turns the Authorization header into the request's core.Caller
