@@ -97,6 +97,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Verifier != nil {
 		auth.verifier = newCachedVerifier(s.Verifier)
 	}
+	if ui, ok := s.Verifier.(UserInfoSource); ok {
+		auth.userinfo = newUserInfoCache(ui, s.Logger)
+	}
 	// Compressing the small messages most RPCs carry costs more than it saves.
 	s.metrics = newMetrics(s.Registry)
 	opts := connect.WithHandlerOptions(

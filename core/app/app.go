@@ -170,7 +170,7 @@ func (a *App) build(ctx context.Context) error {
 // /debug/pprof/ with CORE_PPROF, the console for its paths, and the API
 // behind it, every request's body bounded in size (limitBodies). Call it once, after any change to Server.
 func (a *App) Handler() (http.Handler, error) {
-	console := web.Config{Issuer: a.Config.OIDCIssuerURL, ClientID: a.Config.OIDCAudience}
+	console := web.Config{Issuer: a.Config.OIDCIssuerURL, ClientID: a.Config.OIDCAudience, Scopes: a.Config.OIDCScopes}
 	if a.Issuer != nil && a.Config.OIDCIssuerURL == a.Config.DevIssuerURL() { // the console signs people in as that issuer
 		console.DevKeyFile = a.Config.DevIssuerKeyFile
 	}

@@ -23,6 +23,7 @@ export function setUnauthenticatedHandler(f: () => void) {
 const bearer: Interceptor = (next) => async (req) => {
   const s = currentSession();
   if (s) req.header.set("Authorization", `Bearer ${s.token}`);
+  if (s?.accessToken) req.header.set("X-Userinfo-Token", s.accessToken);
   try {
     return await next(req);
   } catch (e) {

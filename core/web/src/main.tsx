@@ -7,8 +7,8 @@
 import "./style.css";
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { config as configService, setUnauthenticatedHandler } from "./api";
-import { type ConsoleConfig, currentSession, loadConfig, oidcCallback, type Session, signOut } from "./auth";
+import { config as configService, setUnauthenticatedHandler, users } from "./api";
+import { type ConsoleConfig, currentSession, loadConfig, oidcCallback, type Session, setSessionName, signOut } from "./auth";
 import type { GetConfigResponse } from "./gen/meetline/v1/config_pb";
 import { I18n, initialLang, type Lang, languages, saveLang, translator } from "./i18n";
 import { RecordingPage } from "./RecordingPage";
@@ -54,6 +54,15 @@ function App() {
         if (next !== null) {
           setSession(currentSession());
           navigate(next);
+          // The core signs the person in; when the token named nobody, it
+          // asked the provider's userinfo, and knows the name now.
+          users
+            .getMe({})
+            .then((me) => {
+              setSessionName(me.user?.fullName ?? "");
+              setSession(currentSession());
+            })
+            .catch(() => {});
         }
       })
       .catch((e) => setError(t("signin.failed", { msg: e instanceof Error ? e.message : String(e) })));
