@@ -29,7 +29,7 @@ export function SettingsPage({ onLanguage }: { onLanguage: (l: Lang) => void }) 
   const [me, setMe] = useState<User | null>(null);
   const [language, setLanguage] = useState("");
   const [zone, setZone] = useState("");
-  const [done, setDone] = useState("");
+  const [saved, setSaved] = useState(false);
   const [error, setError] = useState("");
 
   useEffect(() => {
@@ -46,12 +46,12 @@ export function SettingsPage({ onLanguage }: { onLanguage: (l: Lang) => void }) 
 
   async function save(e: Event) {
     e.preventDefault();
-    setDone("");
+    setSaved(false);
     setError("");
     try {
       const res = await users.updateMe({ language, timezone: zone });
       setMe(res.user ?? null);
-      setDone(t("me.saved"));
+      setSaved(true);
       const ui = mailLanguages.find((l) => l.code === language)?.ui;
       if (ui) onLanguage(ui);
     } catch (err) {
@@ -88,7 +88,7 @@ export function SettingsPage({ onLanguage }: { onLanguage: (l: Lang) => void }) 
             </button>
           </div>
           <p role="status" class="ok">
-            {done}
+            {saved && t("me.saved")}
           </p>
           {error && (
             <p class="error" role="alert">
