@@ -61,6 +61,10 @@ type AccessService interface {
 	// UserService.SignIn turns it into an access.
 	CreatePendingAccess(ctx context.Context, p *PendingAccess) error
 	FindPendingAccesses(ctx context.Context, room string) ([]*PendingAccess, error)
+	FindPendingAccessByID(ctx context.Context, id string) (*PendingAccess, error)
+	UpdatePendingAccess(ctx context.Context, id string, role Role) (*PendingAccess, error)
+	// DeletePendingAccess cancels it; one a sign-in claimed meanwhile is ENOTFOUND.
+	DeletePendingAccess(ctx context.Context, id string) error
 }
 
 // PendingAccess is a role given by e-mail to someone who has not signed in

@@ -99,8 +99,10 @@ var RecordingFrom = map[RecordingStatus][]RecordingStatus{
 
 // RecordingOptions are what the person who started it asked for.
 type RecordingOptions struct {
-	Language   string `json:"language,omitempty"`
-	Transcribe bool   `json:"transcribe,omitempty"`
+	Language string `json:"language,omitempty"`
+	// Transcribe asks for a screen recording's speech to be summarised too,
+	// as a transcript's always is (Summarised).
+	Transcribe bool `json:"transcribe,omitempty"`
 }
 
 // Recording is one recording of a room.
@@ -183,7 +185,12 @@ type ExpiryPass struct {
 	Failed  int  // recordings whose file could not be deleted
 }
 
-// KindSummaryRequest is the outbox kind that hands a saved transcript to the
+// Summarised reports whether the saved recording goes to the summary
+// service: every transcript, and a screen recording its starter asked to
+// transcribe (Meet's "record and transcribe").
+func (r *Recording) Summarised() bool { return r.Mode == ModeTranscript || r.Options.Transcribe }
+
+// KindSummaryRequest is the outbox kind that hands a saved recording to the
 // summary service; the payload (Text) is a SummaryRequest as JSON.
 const KindSummaryRequest = "summary_request"
 

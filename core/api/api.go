@@ -55,6 +55,8 @@ type Server struct {
 	Telephony   core.TelephonySettings
 	Recording   core.RecordingSettings
 	CallRecords core.CallRecordService
+	// RoomCallbacks hand a room created in one window to another (CreateRoom's callback_id).
+	RoomCallbacks core.RoomCallbacks
 	// CallRecordSettings: a call open longer than LostAfter is not live.
 	CallRecordSettings core.CallRecordSettings
 	// CallWatch tells sipgate what hosts do to its bridged callers (WatchCall).
@@ -103,6 +105,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.Verifier != nil {
 		auth.verifier = newCachedVerifier(s.Verifier)
+	}
+	if ui, ok := s.Verifier.(UserInfoSource); ok {
+		auth.userinfo = newUserInfoCache(ui, s.Logger)
 	}
 	// Compressing the small messages most RPCs carry costs more than it saves.
 	s.metrics = newMetrics(s.Registry)

@@ -76,12 +76,15 @@ var anonymousOK = map[string]bool{
 	meetlinev1connect.RoomServiceGetRoomProcedure:       true,
 	meetlinev1connect.LobbyServiceRequestEntryProcedure: true,
 	meetlinev1connect.LobbyServiceWatchEntryProcedure:   true,
+	// The callback id is the secret (core.RoomCallbacks).
+	meetlinev1connect.RoomServiceGetCreationCallbackProcedure: true,
 }
 
 // authenticator turns the Authorization header into the request's core.Caller
 // and enforces who may call which procedure; handlers check room roles.
 type authenticator struct {
 	verifier   TokenVerifier
+	userinfo   *userInfoCache // nil when the verifier cannot ask for userinfo
 	users      core.UserService
 	services   []serviceKey
 	matchEmail bool
@@ -89,7 +92,7 @@ type authenticator struct {
 	signedUp func(ctx context.Context, u *core.User)
 }
 
-func (a *authenticator) caller(ctx context.Context, header string) (*core.Caller, error) {
+func (a *authenticator) caller(ctx context.Context, header, accessToken string) (*core.Caller, error) {
 	if header == "" {
 		return &core.Caller{}, nil
 	}
@@ -107,6 +110,7 @@ func (a *authenticator) caller(ctx context.Context, header string) (*core.Caller
 	if err != nil {
 		return nil, err
 	}
+	claims = a.userinfo.fill(ctx, claims, accessToken)
 	user, err := a.users.SignIn(ctx, claims, a.matchEmail)
 	if err != nil {
 		return nil, err
@@ -177,7 +181,7 @@ func allow(procedure string, c *core.Caller) error {
 
 func (a *authenticator) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		c, err := a.caller(ctx, req.Header().Get("Authorization"))
+		c, err := a.caller(ctx, req.Header().Get("Authorization"), req.Header().Get(userInfoHeader))
 		if err == nil {
 			err = allow(req.Spec().Procedure, c)
 		}
@@ -194,7 +198,7 @@ func (a *authenticator) WrapStreamingClient(next connect.StreamingClientFunc) co
 
 func (a *authenticator) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		c, err := a.caller(ctx, conn.RequestHeader().Get("Authorization"))
+		c, err := a.caller(ctx, conn.RequestHeader().Get("Authorization"), conn.RequestHeader().Get(userInfoHeader))
 		if err == nil {
 			err = allow(conn.Spec().Procedure, c)
 		}

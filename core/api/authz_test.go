@@ -61,6 +61,7 @@ type fixture struct {
 	memberAccess string
 	adminAccess  string
 	extraUser    string // a user with no role yet
+	extraEmail   string // their address
 	number       string
 }
 
@@ -90,6 +91,9 @@ func (s *stack) principalClients(t testing.TB) (map[string]*clients, map[string]
 			t.Fatalf("GetMe as %s: %v", p, err)
 		}
 		ids[p] = me.User.Id
+		if p == "extra" {
+			ids["extra-email"] = me.User.Email
+		}
 	}
 	if _, err := cs[operator].operators.SetOperator(context.Background(), &meetlinev1.SetOperatorRequest{User: ids[opUser], Operator: true}); err != nil {
 		t.Fatalf("SetOperator: %v", err)
@@ -100,7 +104,7 @@ func (s *stack) principalClients(t testing.TB) (map[string]*clients, map[string]
 func (s *stack) newFixture(t testing.TB, cs map[string]*clients, ids map[string]string, number string) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{ids: ids, extraUser: ids["extra"], number: number}
+	f := &fixture{ids: ids, extraUser: ids["extra"], extraEmail: ids["extra-email"], number: number}
 	room, err := cs[owner].rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{
 		Name: testenv.Name("Room " + t.Name() + " "), AccessLevel: meetlinev1.AccessLevel_ACCESS_LEVEL_RESTRICTED})
 	if err != nil {
@@ -142,6 +146,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		nf    = connect.CodeNotFound
 	)
 	type call func(c *clients, f *fixture) error
+	// pending gives f's room a member role waiting for an address nobody
+	// has; its id, "" if that failed (the call then fails as InvalidArgument).
+	pending := func(f *fixture) string {
+		p, _ := cs[owner].accesses.AddAccess(ctx, &meetlinev1.AddAccessRequest{RoomId: f.room.Id,
+			Email: "nobody-yet-" + f.room.Id + "@example.org", Role: meetlinev1.Role_ROLE_MEMBER})
+		return p.GetPending().GetId()
+	}
 	rpcs := []struct {
 		name string
 		call call
@@ -209,6 +220,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := c.accesses.RemoveAccess(ctx, &meetlinev1.RemoveAccessRequest{Id: f.adminAccess})
 			return err
 		}, map[string]connect.Code{stranger: nf, member: deny}},
+		{"UpdatePendingAccess/member→administrator", func(c *clients, f *fixture) error {
+			_, err := c.accesses.UpdatePendingAccess(ctx, &meetlinev1.UpdatePendingAccessRequest{Id: pending(f), Role: meetlinev1.Role_ROLE_ADMINISTRATOR})
+			return err
+		}, map[string]connect.Code{stranger: nf, member: deny}},
+		{"UpdatePendingAccess/member→owner", func(c *clients, f *fixture) error {
+			_, err := c.accesses.UpdatePendingAccess(ctx, &meetlinev1.UpdatePendingAccessRequest{Id: pending(f), Role: meetlinev1.Role_ROLE_OWNER})
+			return err
+		}, map[string]connect.Code{stranger: nf, member: deny, admin: deny}},
+		{"RemovePendingAccess", func(c *clients, f *fixture) error {
+			_, err := c.accesses.RemovePendingAccess(ctx, &meetlinev1.RemovePendingAccessRequest{Id: pending(f)})
+			return err
+		}, map[string]connect.Code{stranger: nf, member: deny}},
+		{"FindUser", func(c *clients, f *fixture) error {
+			_, err := c.accesses.FindUser(ctx, &meetlinev1.FindUserRequest{RoomId: f.room.Id, Email: f.extraEmail})
+			return err
+		}, map[string]connect.Code{stranger: deny, member: deny}},
 		{"RequestEntry", func(c *clients, f *fixture) error {
 			_, err := c.lobby.RequestEntry(ctx, &meetlinev1.RequestEntryRequest{Room: f.room.Id, Username: "Someone"})
 			return err

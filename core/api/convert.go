@@ -42,7 +42,8 @@ func roleFromProto(field string, r meetlinev1.Role) (core.Role, error) {
 	return "", core.Invalid(field, "must be member, administrator or owner")
 }
 
-// configurationFromProto turns a Struct into JSON; nil stays nil ("unchanged").
+// configurationFromProto turns a Struct into JSON checked against the
+// room configuration's schema; nil stays nil ("unchanged").
 func configurationFromProto(s *structpb.Struct) (json.RawMessage, error) {
 	if s == nil {
 		return nil, nil
@@ -51,7 +52,7 @@ func configurationFromProto(s *structpb.Struct) (json.RawMessage, error) {
 	if err != nil {
 		return nil, core.Invalid("configuration", "cannot be encoded: %v", err)
 	}
-	return b, nil
+	return b, core.ValidateRoomConfiguration(b)
 }
 
 func configurationToProto(raw json.RawMessage) *structpb.Struct {

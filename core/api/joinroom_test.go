@@ -123,8 +123,6 @@ func TestJoinRoomPublic(t *testing.T) {
 			meetlinev1.CallStatus_CALL_STATUS_ADMITTED},
 		{"nobody", map[string]any{"phone_callers_first": false}, nil,
 			meetlinev1.CallStatus_CALL_STATUS_WAITING_FOR_HOST},
-		{"phone_callers_first not a boolean", map[string]any{"phone_callers_first": "yes"}, nil,
-			meetlinev1.CallStatus_CALL_STATUS_WAITING_FOR_HOST},
 		{"only another caller", nil, func(t *testing.T, room string) {
 			s.liveKitEvent(t, &lkproto.WebhookEvent{Event: "participant_joined", Room: &lkproto.Room{Name: room},
 				Participant: &lkproto.ParticipantInfo{Identity: "sip_other", Kind: lkproto.ParticipantInfo_SIP}})

@@ -30,7 +30,7 @@ func (h *mediaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unsupported file type", http.StatusBadRequest)
 		return
 	}
-	caller, err := h.auth.caller(r.Context(), r.Header.Get("Authorization"))
+	caller, err := h.auth.caller(r.Context(), r.Header.Get("Authorization"), "")
 	if err != nil || caller.User == nil {
 		http.Error(w, "sign in first", http.StatusUnauthorized)
 		return

@@ -115,3 +115,97 @@ func hasAccess(list *meetlinev1.ListAccessesResponse, user string, role meetline
 	}
 	return false
 }
+
+// TestPendingAccesses: a role waiting for an address is changed and
+// cancelled with the rules of a user's role (only owners touch "owner"), and
+// a cancelled one gives nothing to whoever signs in with the address later.
+func TestPendingAccesses(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	cs, ids := s.principalClients(t)
+	f := s.newFixture(t, cs, ids, "+33123456789")
+	newcomer := t.Name() + "-newcomer"
+	add, err := cs[owner].accesses.AddAccess(ctx, &meetlinev1.AddAccessRequest{RoomId: f.room.Id,
+		Email: newcomer + "@example.org", Role: meetlinev1.Role_ROLE_OWNER})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := add.Pending.Id
+	update := func(p string, role meetlinev1.Role) error {
+		_, err := cs[p].accesses.UpdatePendingAccess(ctx, &meetlinev1.UpdatePendingAccessRequest{Id: id, Role: role})
+		return err
+	}
+	remove := func(p, id string) error {
+		_, err := cs[p].accesses.RemovePendingAccess(ctx, &meetlinev1.RemovePendingAccessRequest{Id: id})
+		return err
+	}
+	steps := []struct {
+		name string
+		err  func() error
+		want connect.Code
+	}{
+		{"administrator demotes a pending owner", func() error { return update(admin, meetlinev1.Role_ROLE_MEMBER) }, connect.CodePermissionDenied},
+		{"administrator cancels a pending owner", func() error { return remove(admin, id) }, connect.CodePermissionDenied},
+		{"owner demotes it", func() error { return update(owner, meetlinev1.Role_ROLE_ADMINISTRATOR) }, 0},
+		{"administrator changes it", func() error { return update(admin, meetlinev1.Role_ROLE_MEMBER) }, 0},
+		{"no role", func() error { return update(admin, meetlinev1.Role_ROLE_UNSPECIFIED) }, connect.CodeInvalidArgument},
+		{"no id", func() error { return remove(admin, "") }, connect.CodeInvalidArgument},
+		{"unknown id", func() error { return remove(admin, "0f0e0d0c-0000-4000-8000-000000000000") }, connect.CodeNotFound},
+		{"member cancels", func() error { return remove(member, id) }, connect.CodePermissionDenied},
+		{"stranger cancels", func() error { return remove(stranger, id) }, connect.CodeNotFound},
+		{"administrator cancels", func() error { return remove(admin, id) }, 0},
+		{"cancelled twice", func() error { return remove(admin, id) }, connect.CodeNotFound},
+		{"change a cancelled one", func() error { return update(owner, meetlinev1.Role_ROLE_MEMBER) }, connect.CodeNotFound},
+	}
+	for _, st := range steps {
+		if err := st.err(); connect.CodeOf(err) != st.want && !(st.want == 0 && err == nil) {
+			t.Fatalf("%s: %v, want %v", st.name, err, st.want)
+		}
+	}
+	list, err := cs[owner].accesses.ListAccesses(ctx, &meetlinev1.ListAccessesRequest{RoomId: f.room.Id})
+	if err != nil || len(list.Pending) != 0 {
+		t.Fatalf("ListAccesses after the cancel = %v, %v", list, err)
+	}
+	nc := s.clients(s.token(t, newcomer))
+	room, err := nc.rooms.GetRoom(ctx, &meetlinev1.GetRoomRequest{Room: f.room.Slug})
+	if err != nil || room.Room.Role != meetlinev1.Role_ROLE_UNSPECIFIED {
+		t.Fatalf("the newcomer's room after a cancelled role = %v, %v", room, err)
+	}
+}
+
+// TestFindUser: a room's administrators learn who has exactly an address,
+// and their role; no partial match, no listing.
+func TestFindUser(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	cs, ids := s.principalClients(t)
+	f := s.newFixture(t, cs, ids, "+33123456789")
+	find := func(p, room, email string) (*meetlinev1.FindUserResponse, error) {
+		return cs[p].accesses.FindUser(ctx, &meetlinev1.FindUserRequest{RoomId: room, Email: email})
+	}
+	got, err := find(admin, f.room.Id, strings.ToUpper(t.Name()+"-member@example.org"))
+	if err != nil || got.UserId != ids[member] || got.Role != meetlinev1.Role_ROLE_MEMBER {
+		t.Fatalf("FindUser(member) = %v, %v", got, err)
+	}
+	got, err = find(owner, f.room.Id, t.Name()+"-extra@example.org")
+	if err != nil || got.UserId != ids["extra"] || got.Role != meetlinev1.Role_ROLE_UNSPECIFIED {
+		t.Fatalf("FindUser(extra) = %v, %v", got, err)
+	}
+	for _, tt := range []struct {
+		name, p, room, email string
+		want                 connect.Code
+	}{
+		{"prefix", owner, f.room.Id, t.Name() + "-extra", connect.CodeInvalidArgument},
+		{"wildcard", owner, f.room.Id, "%@example.org", connect.CodeNotFound},
+		{"unknown", owner, f.room.Id, "nobody@example.org", connect.CodeNotFound},
+		{"no room", owner, "", t.Name() + "-extra@example.org", connect.CodeInvalidArgument},
+		{"member", member, f.room.Id, t.Name() + "-extra@example.org", connect.CodePermissionDenied},
+		{"anonymous", anonymous, f.room.Id, t.Name() + "-extra@example.org", connect.CodeUnauthenticated},
+	} {
+		if _, err := find(tt.p, tt.room, tt.email); connect.CodeOf(err) != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}

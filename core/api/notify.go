@@ -44,7 +44,7 @@ func (s *Server) recordingSaved(ctx context.Context, rec *core.Recording) error 
 			owner = u.Email
 		}
 	}
-	if rec.Mode == core.ModeTranscript && s.Summary.URL != "" && owner != "" {
+	if rec.Summarised() && s.Summary.URL != "" && owner != "" {
 		job, err := s.summaryJob(ctx, rec, room, owner)
 		if err != nil {
 			return err

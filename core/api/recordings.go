@@ -51,6 +51,9 @@ func (s *recordingService) StartRecording(ctx context.Context, req *meetlinev1.S
 	if err != nil {
 		return nil, err
 	}
+	if req.GetOptions().GetTranscribe() && !s.Recording.TranscriptionEnabled {
+		return nil, core.Errorf(core.EPRECONDITION, "transcripts are not enabled on this deployment")
+	}
 	room, err := s.adminOf(ctx, req.RoomId)
 	if err != nil {
 		return nil, err

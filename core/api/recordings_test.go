@@ -81,6 +81,11 @@ func TestRecordingErrors(t *testing.T) {
 	}{
 		{"recording disabled", start(off.recordings(off.token(t, "x")), meetlinev1.RecordingMode_RECORDING_MODE_SCREEN_RECORDING), connect.CodeFailedPrecondition},
 		{"transcripts disabled", start(admin, meetlinev1.RecordingMode_RECORDING_MODE_TRANSCRIPT), connect.CodeFailedPrecondition},
+		{"transcription disabled", func() error {
+			_, err := admin.StartRecording(ctx, &meetlinev1.StartRecordingRequest{RoomId: f.room.Id,
+				Mode: meetlinev1.RecordingMode_RECORDING_MODE_SCREEN_RECORDING, Options: &meetlinev1.RecordingOptions{Transcribe: true}})
+			return err
+		}(), connect.CodeFailedPrecondition},
 		{"no mode", start(admin, meetlinev1.RecordingMode_RECORDING_MODE_UNSPECIFIED), connect.CodeInvalidArgument},
 		{"member starts", start(member, meetlinev1.RecordingMode_RECORDING_MODE_SCREEN_RECORDING), connect.CodePermissionDenied},
 		{"anonymous starts", start(s.recordings(""), meetlinev1.RecordingMode_RECORDING_MODE_SCREEN_RECORDING), connect.CodeUnauthenticated},

@@ -38,14 +38,45 @@ func (s *roomService) CreateRoom(ctx context.Context, req *meetlinev1.CreateRoom
 		return nil, err
 	}
 	room.Configuration = cfg
+	if req.CallbackId != "" && !core.ValidCallbackID(req.CallbackId) {
+		return nil, core.Invalid("callback_id", "must be 22 to 128 letters, digits, - or _")
+	}
 	if err := s.Limiter.Allow(ctx, "rooms:create:"+user.ID, s.RoomLimits.CreatePerUser); err != nil {
 		return nil, err
+	}
+	if req.CallbackId != "" {
+		if err := s.RoomCallbacks.Reserve(ctx, req.CallbackId, core.RoomCallbackTTL); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.Rooms.CreateRoom(ctx, room, user.ID); err != nil {
 		return nil, err
 	}
+	if req.CallbackId != "" {
+		if err := s.RoomCallbacks.Fulfil(ctx, req.CallbackId, room.ID, core.RoomCallbackTTL); err != nil {
+			return nil, err
+		}
+	}
 	r, err := s.roomView(ctx, room, core.RoleOwner)
 	return &meetlinev1.CreateRoomResponse{Room: r}, err
+}
+
+// GetCreationCallback hands the room created with a callback id to the
+// window that chose the id, once, as anyone not signed in would see it.
+func (s *roomService) GetCreationCallback(ctx context.Context, req *meetlinev1.GetCreationCallbackRequest) (*meetlinev1.GetCreationCallbackResponse, error) {
+	if !core.ValidCallbackID(req.CallbackId) {
+		return nil, core.Invalid("callback_id", "must be 22 to 128 letters, digits, - or _")
+	}
+	id, err := s.RoomCallbacks.Take(ctx, req.CallbackId)
+	if err != nil {
+		return nil, err
+	}
+	room, err := s.Rooms.FindRoom(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.roomSummary(core.WithCaller(ctx, &core.Caller{}), room, core.RoleNone)
+	return &meetlinev1.GetCreationCallbackResponse{Room: r}, err
 }
 
 func (s *roomService) GetRoom(ctx context.Context, req *meetlinev1.GetRoomRequest) (*meetlinev1.GetRoomResponse, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 	"github.com/livekit/protocol/auth"
 	lkproto "github.com/livekit/protocol/livekit"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -305,5 +306,98 @@ func TestLookupNumber(t *testing.T) {
 	}
 	if _, err := tel.LookupNumber(ctx, &meetlinev1.LookupNumberRequest{CalledNumber: "garbage"}); connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Errorf("LookupNumber(garbage) = %v", err)
+	}
+}
+
+// TestRoomConfigurationSchema: CreateRoom and UpdateRoom refuse a
+// configuration with an unknown key or a value of the wrong type, and the
+// room keeps what it had.
+func TestRoomConfigurationSchema(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	cs := s.clients(s.token(t, t.Name()))
+	good, _ := structpb.NewStruct(map[string]any{"allow_self_unmute": false})
+	res, err := cs.rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{Name: testenv.Name("Schema "), Configuration: good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []map[string]any{
+		{"allow_self_umute": false},
+		{"phone_callers_first": "yes"},
+		{"can_publish_sources": []any{"telepathy"}},
+	} {
+		cfg, _ := structpb.NewStruct(bad)
+		_, err := cs.rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{Name: testenv.Name("Schema "), Configuration: cfg})
+		if connect.CodeOf(err) != connect.CodeInvalidArgument {
+			t.Errorf("CreateRoom(%v): %v, want InvalidArgument", bad, err)
+		}
+		_, err = cs.rooms.UpdateRoom(ctx, &meetlinev1.UpdateRoomRequest{Id: res.Room.Id, Configuration: cfg})
+		if connect.CodeOf(err) != connect.CodeInvalidArgument {
+			t.Errorf("UpdateRoom(%v): %v, want InvalidArgument", bad, err)
+		}
+	}
+	got, err := cs.rooms.GetRoom(ctx, &meetlinev1.GetRoomRequest{Room: res.Room.Slug})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := got.Room.Configuration.AsMap()["allow_self_unmute"]; !ok || v != false || len(got.Room.Configuration.Fields) != 1 {
+		t.Errorf("configuration after refused updates: %v", got.Room.Configuration)
+	}
+}
+
+// TestRoomCreationCallback: a room created with a callback id is read once by
+// that id, by anyone (a calendar add-on's window, not signed in); a reused id
+// creates nothing.
+func TestRoomCreationCallback(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	ctx := context.Background()
+	cs := s.clients(s.token(t, t.Name()))
+	addOn := s.clients("").rooms
+	id := "cb_" + strings.ReplaceAll(uuid.NewString(), "-", "")
+	take := func(id string) (*meetlinev1.GetCreationCallbackResponse, error) {
+		return addOn.GetCreationCallback(ctx, &meetlinev1.GetCreationCallbackRequest{CallbackId: id})
+	}
+	if _, err := take(id); connect.CodeOf(err) != connect.CodeNotFound {
+		t.Fatalf("before the room exists: %v, want NotFound", err)
+	}
+	created, err := cs.rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{Name: testenv.Name("Planning "), CallbackId: id,
+		AccessLevel: meetlinev1.AccessLevel_ACCESS_LEVEL_RESTRICTED})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := take(id)
+	if err != nil || got.Room.Id != created.Room.Id || got.Room.Slug != created.Room.Slug || got.Room.Livekit != nil || got.Room.DialIn != nil {
+		t.Fatalf("GetCreationCallback = %v, %v; want the room %s as a stranger sees it", got, err, created.Room.Id)
+	}
+	before, err := cs.rooms.ListRooms(ctx, &meetlinev1.ListRoomsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		err  error
+		want connect.Code
+	}{
+		{"read twice", func() error { _, err := take(id); return err }(), connect.CodeNotFound},
+		{"id reused", func() error {
+			_, err := cs.rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{Name: testenv.Name("Again "), CallbackId: id})
+			return err
+		}(), connect.CodeAlreadyExists},
+		{"id too short", func() error {
+			_, err := cs.rooms.CreateRoom(ctx, &meetlinev1.CreateRoomRequest{Name: testenv.Name("Short "), CallbackId: "abc"})
+			return err
+		}(), connect.CodeInvalidArgument},
+		{"id with a space", func() error { _, err := take("0123456789 0123456789 0123456789"); return err }(), connect.CodeInvalidArgument},
+		{"no id", func() error { _, err := take(""); return err }(), connect.CodeInvalidArgument},
+	} {
+		if connect.CodeOf(tt.err) != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, tt.err, tt.want)
+		}
+	}
+	after, err := cs.rooms.ListRooms(ctx, &meetlinev1.ListRoomsRequest{})
+	if err != nil || len(after.Rooms) != len(before.Rooms) {
+		t.Errorf("refused creations made rooms: %d before, %d after (%v)", len(before.Rooms), len(after.Rooms), err)
 	}
 }

@@ -128,3 +128,49 @@ func TestSummaryService(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryFollowsTranscribe: a saved transcript goes to the summary
+// service, and so does a screen recording started with transcribe; one
+// without it does not.
+func TestSummaryFollowsTranscribe(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(srv *api.Server) {
+		srv.Summary = api.SummarySettings{URL: "http://127.0.0.1:9/summary", CallbackURL: "http://127.0.0.1:9/cb", DownloadTTL: time.Hour}
+	})
+	ctx := context.Background()
+	cs, ids := s.principalClients(t)
+	for _, tt := range []struct {
+		name        string
+		mode        core.RecordingMode
+		transcribe  bool
+		contentType string
+		jobs        int
+	}{
+		{"transcript", core.ModeTranscript, false, "audio/ogg", 1},
+		{"screen recording, transcribed", core.ModeScreenRecording, true, "video/mp4", 1},
+		{"screen recording", core.ModeScreenRecording, false, "video/mp4", 0},
+	} {
+		f := s.newFixture(t, cs, ids, "+33123456789")
+		rec := &core.Recording{RoomID: f.room.Id, Mode: tt.mode, StartedBy: ids[owner], Options: core.RecordingOptions{Transcribe: tt.transcribe}}
+		if err := s.server.Recordings.CreateRecording(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.server.Recordings.SetStatus(ctx, rec.ID, core.RecordingActive, core.RecordingInitiated); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.bucket.Client.PutObject(ctx, s.bucket.Name, rec.Key(), bytes.NewReader([]byte("media")), 5, minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if status, msg := postStorage(t, s.url, "", storageToken, minioEvent(s.bucket.Name, rec.Key(), tt.contentType)); status != 200 {
+			t.Fatalf("%s: storage webhook = %d %s", tt.name, status, msg)
+		}
+		var jobs int
+		if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = $1 AND text_body LIKE '%' || $2 || '%'`,
+			core.KindSummaryRequest, rec.ID).Scan(&jobs); err != nil {
+			t.Fatal(err)
+		}
+		if jobs != tt.jobs {
+			t.Errorf("%s: %d summary jobs, want %d", tt.name, jobs, tt.jobs)
+		}
+	}
+}

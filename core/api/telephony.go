@@ -23,6 +23,9 @@ type telephonyService struct {
 // attack it also costs the caller a tarpit, which travels as the NotFound's
 // RetryInfo. See docs/security.md.
 func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRequest) (*meetlinev1.ResolvePinResponse, error) {
+	if !s.Telephony.Enabled {
+		return nil, errTelephonyOff
+	}
 	called, err := calledNumber(req.CalledNumber, s.Telephony.DefaultRegion)
 	if err != nil {
 		return nil, err
@@ -75,6 +78,10 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 	}, nil
 }
 
+// errTelephonyOff answers sipgate when TELEPHONY_ENABLED=false: no number
+// and no PIN leads to a room.
+var errTelephonyOff = core.Errorf(core.ENOTFOUND, "telephony is disabled on this deployment")
+
 // pinLookup is FindRoomByPIN's answer.
 type pinLookup struct {
 	room  *core.Room
@@ -83,8 +90,14 @@ type pinLookup struct {
 }
 
 // LookupNumber tells sipgate whether to answer a call, in which language, and
-// how to hand the caller to LiveKit.
+// how to hand the caller to LiveKit. With telephony off no number leads
+// anywhere: sipgate answers NotFound with 404, as for a number no trunk has.
+// Not 503, which tells a carrier to try another gateway, all as off as this
+// one; and not 480, a callee's "try later", when it is the deployment's choice.
 func (s *telephonyService) LookupNumber(ctx context.Context, req *meetlinev1.LookupNumberRequest) (*meetlinev1.LookupNumberResponse, error) {
+	if !s.Telephony.Enabled {
+		return nil, errTelephonyOff
+	}
 	called, err := calledNumber(req.CalledNumber, s.Telephony.DefaultRegion)
 	if err != nil {
 		return nil, err

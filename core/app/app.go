@@ -124,14 +124,15 @@ func (a *App) build(ctx context.Context) error {
 		Users: postgres.NewUserService(db),
 		Rooms: postgres.NewRoomService(db, postgres.WithPINRetries(cfg.PINRetries),
 			postgres.WithMetrics(reg), postgres.WithLogger(log), postgres.WithTelephony(cfg.TelephonyEnabled)),
-		Accesses:    postgres.NewAccessService(db),
-		Trunks:      postgres.NewTrunkService(db),
-		PINAttempts: valkey.NewPINAttempts(kv, cfg.PIN),
-		Lobby:       valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", log), cfg.LobbyTTLs),
-		Presence:    valkey.NewPresence(kv),
-		CallWatch:   valkey.NewCallWatch(kv, valkey.NewHub(kv, "call-actions", log)),
-		Limiter:     valkey.NewRateLimiter(kv),
-		Dedup:       valkey.NewDeduplicator(kv),
+		Accesses:      postgres.NewAccessService(db),
+		Trunks:        postgres.NewTrunkService(db),
+		PINAttempts:   valkey.NewPINAttempts(kv, cfg.PIN),
+		Lobby:         valkey.NewLobbyService(kv, valkey.NewHub(kv, "lobby-events", log), cfg.LobbyTTLs),
+		Presence:      valkey.NewPresence(kv),
+		CallWatch:     valkey.NewCallWatch(kv, valkey.NewHub(kv, "call-actions", log)),
+		Limiter:       valkey.NewRateLimiter(kv),
+		Dedup:         valkey.NewDeduplicator(kv),
+		RoomCallbacks: valkey.NewRoomCallbacks(kv),
 		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log),
 			PerParticipant: cfg.LobbyPerParticipant, PerAddress: cfg.LobbyPerAddress},
 		RoomLimits: api.RoomLimits{CreatePerUser: core.AttemptLimit{Max: cfg.RoomsPerHour, Window: time.Hour},
@@ -176,7 +177,7 @@ func (a *App) build(ctx context.Context) error {
 // behind it, every request's body bounded in size (limitBodies); RPCs go straight to the API (rpcFirst).
 // Call it once, after any change to Server.
 func (a *App) Handler() (http.Handler, error) {
-	console := web.Config{Issuer: a.Config.OIDCIssuerURL, ClientID: a.Config.OIDCAudience}
+	console := web.Config{Issuer: a.Config.OIDCIssuerURL, ClientID: a.Config.OIDCAudience, Scopes: a.Config.OIDCScopes}
 	if a.Issuer != nil && a.Config.OIDCIssuerURL == a.Config.DevIssuerURL() { // the console signs people in as that issuer
 		console.DevKeyFile = a.Config.DevIssuerKeyFile
 	}

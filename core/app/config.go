@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,9 +69,12 @@ type Config struct {
 	// closes it.
 	LiveKitTransferTTL time.Duration
 
-	OIDCIssuerURL    string
-	OIDCAudience     string
-	OIDCMatchEmail   bool
+	OIDCIssuerURL  string
+	OIDCAudience   string
+	OIDCMatchEmail bool
+	// OIDCScopes are what the console asks the provider for: ProConnect, for
+	// one, wants "openid email given_name usual_name".
+	OIDCScopes       string
 	DevIssuer        bool
 	DevIssuerKeyFile string
 	ServiceTokens    string
@@ -136,6 +140,7 @@ func Defaults() Config {
 		LiveKitSIPTiming:   livekit.DefaultReconcileTiming,
 		LiveKitTransferTTL: time.Minute,
 		OIDCAudience:       "meetline",
+		OIDCScopes:         "openid email profile",
 
 		DevIssuerKeyFile: ".run/dev-issuer.pem",
 		PINRetries:       5,
@@ -219,6 +224,7 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.String(&c.OIDCIssuerURL, "OIDC_ISSUER_URL")
 	l.String(&c.OIDCAudience, "OIDC_AUDIENCE")
 	l.Bool(&c.OIDCMatchEmail, "OIDC_MATCH_EMAIL")
+	envconf.Value(l, &c.OIDCScopes, "OIDC_SCOPES", parseScopes)
 	l.Bool(&c.DevIssuer, "CORE_DEV_ISSUER")
 	l.String(&c.DevIssuerKeyFile, "CORE_DEV_ISSUER_KEY_FILE")
 	l.Secret(&c.ServiceTokens, "SERVICE_TOKENS")
@@ -416,6 +422,16 @@ func list(v string) []string {
 		}
 	}
 	return out
+}
+
+// parseScopes reads space-separated OAuth scopes (RFC 6749 §3.3), which
+// must include openid.
+func parseScopes(v string) (string, error) {
+	scopes := strings.Fields(v)
+	if !slices.Contains(scopes, "openid") {
+		return "", errors.New(`want space-separated scopes including "openid"`)
+	}
+	return strings.Join(scopes, " "), nil
 }
 
 func parseRegexp(v string) (*regexp.Regexp, error) {

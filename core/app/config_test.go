@@ -47,7 +47,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 20*time.Second ||
 		!c.MigrateOnStart || c.ValkeyPrefix != "meetline:" || c.S3Region != "us-east-1" || c.S3Bucket != "meetline" ||
 		!c.TelephonyEnabled || c.TelephonyDefaultRegion != "FR" || !c.RecordingEnabled ||
-		c.RecordingTranscriptionEnabled || c.RecordingExpirationDays != 0 || c.CallRecords.Retention != 90*24*time.Hour {
+		c.RecordingTranscriptionEnabled || c.RecordingExpirationDays != 0 || c.CallRecords.Retention != 90*24*time.Hour ||
+		c.OIDCScopes != "openid email profile" {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -55,14 +56,16 @@ func TestLoadConfigDefaults(t *testing.T) {
 func TestLoadConfigOverrides(t *testing.T) {
 	c, err := load(getenv(minimal, "CORE_ADDR", ":9999", "LOG_LEVEL", "debug", "TELEPHONY_DEFAULT_REGION", "nl",
 		"RECORDING_EXPIRATION_DAYS", "30", "TELEPHONY_ENABLED", "false", "CORE_SHUTDOWN_TIMEOUT", "3s",
-		"RECORDING_EXPIRY_INTERVAL", "10m", "CALL_RECORDS_RETENTION_DAYS", "30", "CALL_RECORDS_LOST_AFTER", "2h"))
+		"RECORDING_EXPIRY_INTERVAL", "10m", "CALL_RECORDS_RETENTION_DAYS", "30", "CALL_RECORDS_LOST_AFTER", "2h",
+		"OIDC_SCOPES", " openid  email given_name usual_name "))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != ":9999" || c.LogLevel != slog.LevelDebug || c.TelephonyDefaultRegion != "NL" ||
 		c.RecordingExpirationDays != 30 || c.TelephonyEnabled || c.ShutdownTimeout != 3*time.Second ||
 		c.RecordingExpiryInterval != 10*time.Minute ||
-		c.CallRecords.Retention != 30*24*time.Hour || c.CallRecords.LostAfter != 2*time.Hour {
+		c.CallRecords.Retention != 30*24*time.Hour || c.CallRecords.LostAfter != 2*time.Hour ||
+		c.OIDCScopes != "openid email given_name usual_name" {
 		t.Errorf("config = %+v", c)
 	}
 }
@@ -82,6 +85,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"days not a number", getenv(minimal, "RECORDING_EXPIRATION_DAYS", "ten"), `RECORDING_EXPIRATION_DAYS="ten"`},
 		{"no retention", getenv(minimal, "CALL_RECORDS_RETENTION_DAYS", "0"), `CALL_RECORDS_RETENTION_DAYS="0"`},
 		{"retention not days", getenv(minimal, "CALL_RECORDS_RETENTION_DAYS", "90d"), `CALL_RECORDS_RETENTION_DAYS="90d"`},
+		{"scopes without openid", getenv(minimal, "OIDC_SCOPES", "email profile"), `OIDC_SCOPES="email profile"`},
 		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="France"`},
 		{"unknown marketing provider", getenv(minimal, "MARKETING_PROVIDER", "mailchimp"), `MARKETING_PROVIDER="mailchimp"`},
 		{"brevo without key", getenv(minimal, "MARKETING_PROVIDER", "brevo", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `BREVO_API_KEY`},

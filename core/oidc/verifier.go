@@ -32,6 +32,9 @@ var asymmetricAlgs = []string{
 // safe for concurrent use.
 type Verifier struct {
 	verifier *gooidc.IDTokenVerifier
+	// provider and client serve UserInfo; provider is nil with a static key set.
+	provider *gooidc.Provider
+	client   *http.Client
 }
 
 // NewVerifier returns a verifier of tokens issued by issuerURL for audience
@@ -61,7 +64,7 @@ func NewVerifier(ctx context.Context, issuerURL, audience string, opts ...Option
 	if err != nil {
 		return nil, fmt.Errorf("oidc: discovering %s: %w", issuerURL, err)
 	}
-	return &Verifier{verifier: provider.Verifier(config)}, nil
+	return &Verifier{verifier: provider.Verifier(config), provider: provider, client: o.client}, nil
 }
 
 // profile holds the claims Verify reads beyond what go-oidc checks.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/meetline/meetline/core/app"
 	"github.com/meetline/meetline/core/livekit"
+	"github.com/meetline/meetline/core/mail"
 	"github.com/meetline/meetline/core/testenv"
 	"github.com/meetline/meetline/internal/standin"
 	"github.com/meetline/meetline/internal/standin/lkbus"
@@ -56,7 +57,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err != nil {
 		t.Fatalf("core/web/node_modules lacks playwright-core (%v): run `make test`, which runs npm ci in core/web", err)
 	}
-	url, gw := startStack(t)
+	url, gw, mailpit := startStack(t)
 	shots, err := filepath.Abs(filepath.Join("e2e", "screenshots"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +67,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "console.mjs"))
 	cmd.Env = append(os.Environ(), "CONSOLE_URL="+url, "SIPGATE_ADDR="+gw, "TRUNK_NUMBER="+trunkNumber,
-		"RECORDING=egress", "SCREENSHOTS="+shots, "CHROMIUM="+chromium, "SIPP="+sipp, "OPERATOR_TOKEN="+operatorToken)
+		"RECORDING=egress", "MAILPIT_URL="+mailpit, "SCREENSHOTS="+shots, "CHROMIUM="+chromium, "SIPP="+sipp, "OPERATOR_TOKEN="+operatorToken)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -100,10 +101,12 @@ func lookPath(t *testing.T, name, pkg string) string {
 }
 
 // startStack starts everything the console's tour needs and returns the
-// core's URL and sipgate's SIP address.
-func startStack(t *testing.T) (url, sipAddr string) {
+// core's URL, sipgate's SIP address, and the API of the mailpit that
+// receives the core's mail (sent by its outbox worker, as in production).
+func startStack(t *testing.T) (url, sipAddr, mailpit string) {
 	t.Helper()
 	ctx := context.Background()
+	mp := testenv.Mailpit(t)
 	var h testenv.Handler
 	url = testenv.Serve(t, nil, &h)
 	redis := testenv.ValkeyServer(t)
@@ -113,10 +116,15 @@ func startStack(t *testing.T) (url, sipAddr string) {
 		c.PIN.Source.Max = 10 // the tour enters wrong PINs on purpose
 		c.LobbyPerAddress.Max = 10000
 		c.RecordingExpirationDays = 30
+		c.SMTP = mail.Config{Host: mp.SMTPHost, Port: mp.SMTPPort, TLS: mail.TLSNone, From: "meet@example.org", Timeout: 10 * time.Second}
+		c.MailPollInterval = 200 * time.Millisecond
 	}), testenv.WithApp(func(a *app.App) {
 		lk := a.Config.LiveKit()
 		lk.EgressURL = lkcfg.EgressURL // egress through the stand-in
 		a.Server.LiveKit = livekit.New(lk)
+		wctx, stop := context.WithCancel(context.Background())
+		t.Cleanup(stop)
+		a.Start(wctx) // the outbox worker sends to mailpit
 	}))
 
 	trunks := meetlinev1connect.NewTrunkServiceClient(testenv.Client(operatorToken), url)
@@ -129,7 +137,7 @@ func startStack(t *testing.T) (url, sipAddr string) {
 		AllowedAddresses: []string{"127.0.0.1"}, AuthUsername: sipUser, AuthPassword: sipPassword}); err != nil {
 		t.Fatalf("EnsureSIPRouting: %v", err)
 	}
-	return url, startSIP(t, url, lkcfg, redis)
+	return url, startSIP(t, url, lkcfg, redis), mp.APIURL
 }
 
 // startSIP starts the stand-in for LiveKit's SIP service and sipgate, and

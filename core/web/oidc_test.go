@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,42 @@ import (
 // provider's published keys. The provider is the test's own (provider below).
 func TestConsoleOIDCSignIn(t *testing.T) {
 	t.Parallel()
+	idp := newProvider(t, "meetline")
+	signInThrough(t, idp, "")
+	if n := idp.tokens(); n != 1 {
+		t.Errorf("the provider issued %d tokens, want 1", n)
+	}
+}
+
+// TestConsoleOIDCUserinfo signs in through a provider like ProConnect: the
+// console asks for the scopes OIDC_SCOPES names, the identity token names
+// nobody, and the core asks the userinfo endpoint (a signed JWT) with the
+// console's access token for given_name and usual_name, once.
+func TestConsoleOIDCUserinfo(t *testing.T) {
+	t.Parallel()
+	idp := newProvider(t, "meetline")
+	idp.namesInUserinfo = true
+	const scopes = "openid email given_name usual_name"
+	c := signInThrough(t, idp, scopes)
+	if got := idp.requestedScope(); got != scopes {
+		t.Errorf("the console asked for scopes %q, want %q", got, scopes)
+	}
+	if n := idp.userinfoCalls(); n != 1 {
+		t.Errorf("the core called userinfo %d times, want 1", n)
+	}
+	var full, short string
+	if err := c.DB.Pool.QueryRow(context.Background(), `SELECT full_name, short_name FROM users WHERE sub = 'olga'`).Scan(&full, &short); err != nil {
+		t.Fatal(err)
+	}
+	if full != "Olga Provider" || short != "Olga" {
+		t.Errorf("the user is %q (%q), want Olga Provider (Olga)", full, short)
+	}
+}
+
+// signInThrough serves a core whose users sign in through idp (asking for
+// scopes, unless ""), and runs e2e/oidc.mjs against it in Chromium.
+func signInThrough(t *testing.T, idp *provider, scopes string) *testenv.CoreServer {
+	t.Helper()
 	node := lookPath(t, "node", "Node.js")
 	chromium := os.Getenv("CHROMIUM")
 	if chromium == "" {
@@ -36,45 +73,50 @@ func TestConsoleOIDCSignIn(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("no Chromium at %s (%v): run `make test`, which installs Debian's chromium", chromium, err)
 	}
-	idp := newProvider(t, "meetline")
-	ctx := context.Background()
 	// The core as production configures it: its users' tokens come from the provider.
 	c := testenv.Core(t, testenv.WithConfig(func(c *app.Config) {
 		c.DevIssuer, c.OIDCIssuerURL, c.OIDCAudience = false, idp.url, "meetline"
+		if scopes != "" {
+			c.OIDCScopes = scopes
+		}
 	}))
-
 	shots, err := filepath.Abs(filepath.Join("e2e", "screenshots"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, node, filepath.Join("e2e", "oidc.mjs"))
 	cmd.Env = append(os.Environ(), "CONSOLE_URL="+c.URL, "PROVIDER_URL="+idp.url, "EXPECT_NAME=Olga Provider",
-		"SCREENSHOTS="+shots, "CHROMIUM="+chromium)
+		"SCREENSHOTS="+shots, "SHOT_PREFIX="+t.Name(), "CHROMIUM="+chromium)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s(in %v)", out, time.Since(start).Round(100*time.Millisecond))
 	if err != nil {
 		t.Fatalf("e2e/oidc.mjs: %v", err)
 	}
-	if n := idp.tokens(); n != 1 {
-		t.Errorf("the provider issued %d tokens, want 1", n)
-	}
+	return c
 }
 
 // provider is a minimal OpenID provider: discovery, an authorization
 // endpoint that signs "olga" in at once (no login form), a token endpoint
 // that checks the PKCE verifier (RFC 7636) and returns an ES256 identity
 // token with the request's nonce, and its key set. Browsers reach it from
-// the console's origin, so it answers with CORS headers.
+// the console's origin, so it answers with CORS headers. With
+// namesInUserinfo it acts as ProConnect: no names in the identity token, and
+// a userinfo endpoint that answers the access tokens it issued with a signed
+// JWT that has them.
 type provider struct {
-	url, clientID string
-	key           *ecdsa.PrivateKey
-	keys          *oidc.DevIssuer // serves the public key as a JWK set
-	mu            sync.Mutex
-	codes         map[string]grant
-	issued        int
+	url, clientID   string
+	key             *ecdsa.PrivateKey
+	keys            *oidc.DevIssuer // serves the public key as a JWK set
+	namesInUserinfo bool
+	mu              sync.Mutex
+	codes           map[string]grant
+	access          map[string]bool // access tokens issued
+	issued          int
+	scope           string // the last authorization request's
+	userinfo        int
 }
 
 type grant struct{ challenge, nonce, redirect string }
@@ -85,7 +127,7 @@ func newProvider(t *testing.T, clientID string) *provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &provider{clientID: clientID, key: key, codes: map[string]grant{}}
+	p := &provider{clientID: clientID, key: key, codes: map[string]grant{}, access: map[string]bool{}}
 	hs := httptest.NewServer(p)
 	t.Cleanup(hs.Close)
 	p.url = hs.URL
@@ -99,13 +141,25 @@ func (p *provider) tokens() int {
 	return p.issued
 }
 
+func (p *provider) requestedScope() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.scope
+}
+
+func (p *provider) userinfoCalls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.userinfo
+}
+
 func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	switch r.URL.Path {
 	case "/.well-known/openid-configuration":
 		json.NewEncoder(w).Encode(map[string]any{
 			"issuer": p.url, "authorization_endpoint": p.url + "/authorize", "token_endpoint": p.url + "/token",
-			"jwks_uri": p.url + "/jwks", "response_types_supported": []string{"code"},
+			"jwks_uri": p.url + "/jwks", "userinfo_endpoint": p.url + "/userinfo", "response_types_supported": []string{"code"},
 			"id_token_signing_alg_values_supported": []string{"ES256"}, "subject_types_supported": []string{"public"},
 			"code_challenge_methods_supported": []string{"S256"},
 		})
@@ -120,6 +174,7 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		code := rand.Text()
 		p.mu.Lock()
+		p.scope = q.Get("scope")
 		p.codes[code] = grant{challenge: q.Get("code_challenge"), nonce: q.Get("nonce"), redirect: q.Get("redirect_uri")}
 		p.mu.Unlock()
 		back, err := url.Parse(q.Get("redirect_uri"))
@@ -131,6 +186,8 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, back.String(), http.StatusFound)
 	case "/token":
 		p.token(w, r)
+	case "/userinfo":
+		p.userInfo(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -152,19 +209,49 @@ func (p *provider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	tok, err := signES256(p.key, map[string]any{
+	claims := map[string]any{
 		"iss": p.url, "aud": p.clientID, "sub": "olga", "email": "olga@example.org", "given_name": "Olga",
 		"usual_name": "Provider", "nonce": g.nonce, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-	})
+	}
+	if p.namesInUserinfo {
+		delete(claims, "given_name")
+		delete(claims, "usual_name")
+	}
+	tok, err := signES256(p.key, claims)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	access := rand.Text()
 	p.mu.Lock()
 	p.issued++
+	p.access[access] = true
 	p.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"id_token": tok, "access_token": rand.Text(), "token_type": "Bearer", "expires_in": 3600})
+	json.NewEncoder(w).Encode(map[string]any{"id_token": tok, "access_token": access, "token_type": "Bearer", "expires_in": 3600})
+}
+
+// userInfo answers as ProConnect does: a JWT signed with the provider's key.
+func (p *provider) userInfo(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	p.mu.Lock()
+	ok = ok && p.access[token]
+	if ok {
+		p.userinfo++
+	}
+	p.mu.Unlock()
+	if !ok {
+		http.Error(w, `{"error":"invalid_token"}`, http.StatusUnauthorized)
+		return
+	}
+	jwt, err := signES256(p.key, map[string]any{"iss": p.url, "aud": p.clientID, "sub": "olga",
+		"given_name": "Olga", "usual_name": "Provider"})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwt")
+	w.Write([]byte(jwt))
 }
 
 // signES256 makes a compact JWS (RFC 7515) of claims, signed with key.

@@ -75,6 +75,7 @@ type handler struct {
 //	GET /, GET /<slug>       the app (index.html): its start page, and a room's page (the links in invitations)
 //	GET /recordings/<id>     the app's page of a recording (the link in "your recording is ready")
 //	GET /operator/<page>     the operators' pages: trunks, live, calls
+//	GET /console/settings    the app's page of the person's language and time zone
 //	GET /assets/…            the app's script and style sheet
 //	GET /console/config      how to sign in, as JSON
 //	POST /console/dev-token  a development identity token (with DevKeyFile only)
@@ -158,6 +159,10 @@ var recordingPath = regexp.MustCompile(`^/recordings/[0-9a-f]{8}-[0-9a-f]{4}-[0-
 // operatorPath is one of the operators' pages.
 var operatorPath = regexp.MustCompile(`^/operator/(trunks|live|calls)$`)
 
+// settingsPath is the signed-in person's settings page, under /console/ so
+// that no room's slug takes it.
+const settingsPath = "/console/settings"
+
 // apiPaths are the API's paths of one segment, which look like slugs.
 var apiPaths = map[string]bool{"healthz": true, "readyz": true, "metrics": true, "media-auth": true}
 
@@ -178,7 +183,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.serve(w, r, a)
-	case get && (p == "/" || isRoomPath(p) || recordingPath.MatchString(p) || operatorPath.MatchString(p)):
+	case get && (p == "/" || p == settingsPath || isRoomPath(p) || recordingPath.MatchString(p) || operatorPath.MatchString(p)):
 		setPageHeaders(w.Header())
 		h.serve(w, r, h.assets["/index.html"])
 	default:

@@ -61,6 +61,8 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/operator/live", true},
 		{"GET", "/operator/calls", true},
 		{"GET", "/operator/other", false},
+		{"GET", "/console/settings", true}, // the person's settings
+		{"GET", "/console/settings/x", false},
 		{"GET", "/assets/app.js", true},
 		{"GET", "/console/config", true},
 		{"POST", "/", false},

@@ -4,10 +4,13 @@
 // that PIN arrive; records the meeting; invites someone; a visitor (a second
 // browser context, not signed in) joins under a name; then a restricted
 // room's lobby: that visitor and a phone caller wait, and the owner admits
-// both; last, an operator, given the role with the operator token, adds a
-// trunk, watches a phone call live, finds it in the history and downloads
-// the history as CSV. A screenshot of each step goes to $SCREENSHOTS for a
-// person to look at.
+// both; someone the owner adds by e-mail, who never signed in before, enters
+// that room without waiting. The owner chose French and Paris time on the
+// settings page, so the "recording ready" e-mail mailpit received is in French
+// with Paris time, and its link opens the recording's page. Last, an operator,
+// given the role with the operator token, adds a trunk, watches a phone call
+// live, finds it in the history and downloads the history as CSV. A screenshot
+// of each step goes to $SCREENSHOTS for a person to look at.
 //
 // core/web's Go test (e2e_test.go) starts the whole stack and runs this. It
 // also runs against `make up`:
@@ -23,6 +26,8 @@
 //	OPERATOR_TOKEN  the core's operator service token, which grants the operator role (required)
 //	RECORDING     "egress" (default): start, stop, and download the saved file;
 //	              "unavailable": the start fails and the page says so (no egress in `make run`)
+//	MAILPIT_URL   mailpit's API, where the core's mail lands (with RECORDING=egress: the e-mail's link
+//	              is followed); without it the e-mail steps are skipped
 //	SCREENSHOTS   where the screenshots go (default: e2e/screenshots beside this file)
 //	CHROMIUM      the browser (default /usr/bin/chromium); SIPP the sipp binary (default: sipp on PATH)
 import { spawn } from "node:child_process";
@@ -45,6 +50,7 @@ const sipgate = need("SIPGATE_ADDR");
 const trunkNumber = need("TRUNK_NUMBER");
 const operatorToken = need("OPERATOR_TOKEN");
 const recordingMode = process.env.RECORDING || "egress";
+const mailpit = (process.env.MAILPIT_URL || "").replace(/\/$/, "");
 const shots = process.env.SCREENSHOTS || join(here, "screenshots");
 const timeout = 30_000;
 const started = Date.now();
@@ -144,11 +150,59 @@ async function newPage(who, options = {}) {
   return page;
 }
 
+/** The first message mailpit received for to whose subject is subject, waiting for it. */
+async function mailTo(to, subject) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${mailpit}/api/v1/search?query=${encodeURIComponent(`to:${to} subject:"${subject}"`)}`);
+    const list = await res.json();
+    if (list.messages?.length > 0) {
+      const msg = await (await fetch(`${mailpit}/api/v1/message/${list.messages[0].ID}`)).json();
+      return msg;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no message "${subject}" to ${to} in mailpit`);
+}
+
 /** The text of the participants list, once it contains want. */
 async function participantsWith(page, want) {
   const list = page.getByTestId("participants");
   await list.getByText(want).first().waitFor();
   return list.innerText();
+}
+
+/**
+ * recordingEmail reads the "recording ready" message mailpit received for
+ * Alice: French, as she chose, with the time the recording started in Paris
+ * (not UTC). Its link, opened as from a mail client (a new browser, signed
+ * out), asks her to sign in, then shows the recording's page.
+ */
+async function recordingEmail(started, roomName) {
+  const msg = await mailTo("alice@example.org", "Votre enregistrement est prêt");
+  const text = msg.Text;
+  const at = (zone, d) =>
+    new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(d);
+  const minutes = [-1, 0, 1, 2].map((m) => new Date(started.getTime() + m * 60_000));
+  const time = /\sà\s(\d\d:\d\d)\s/.exec(text)?.[1];
+  if (!text.includes(roomName) || !minutes.some((d) => at("Europe/Paris", d) === time)) {
+    throw new Error(`the e-mail is not French with Paris time (recording started ${started.toISOString()}):\n${text}`);
+  }
+  const link = /https?:\/\/\S+\/recordings\/[0-9a-f-]{36}/.exec(text)?.[0];
+  if (!link) throw new Error(`no recording link in the e-mail:\n${text}`);
+  log(`the e-mail: "${msg.Subject}", started at ${time} Paris time`);
+  const reader = await newPage("alice, from the e-mail");
+  await reader.goto(link);
+  await reader.getByRole("heading", { name: "Sign in" }).waitFor();
+  await reader.getByLabel("Your name").fill("Alice Martin");
+  await reader.getByLabel("E-mail address").fill("alice@example.org");
+  await reader.getByRole("button", { name: "Sign in" }).click();
+  const card = reader.getByTestId("recording-page");
+  await card.getByRole("heading", { name: `Recording of ${roomName}` }).waitFor();
+  await card.getByRole("link", { name: "Download" }).waitFor();
+  await shot(reader, "recording-page-from-email");
+  await reader.context().close();
+  log("the e-mail's link opened the recording's page after sign-in:", link);
 }
 
 try {
@@ -163,6 +217,20 @@ try {
   await owner.getByRole("heading", { name: "My rooms" }).waitFor();
   await owner.getByTestId("me").getByText("Alice Martin").waitFor();
   log("signed in as Alice Martin");
+
+  // 1b. Her settings: her e-mail in French, with times in Paris. The console
+  //     follows the language she chose; the header's menu switches it back.
+  await owner.getByRole("link", { name: "My settings" }).click();
+  await owner.getByRole("heading", { name: "My settings", level: 1 }).waitFor();
+  await owner.locator("#me-language").selectOption("fr-fr");
+  await owner.locator("#me-timezone").selectOption("Europe/Paris");
+  await owner.getByRole("button", { name: "Save", exact: true }).click();
+  await owner.getByText("Enregistré.").waitFor();
+  await shot(owner, "settings-french-paris");
+  await owner.locator("#lang").selectOption("en");
+  await owner.getByRole("link", { name: "My rooms" }).click();
+  await owner.getByRole("heading", { name: "My rooms" }).waitFor();
+  log("Alice chose French and Europe/Paris for her e-mail");
 
   // 2. Create a public room; its page shows the dial-in number and the PIN.
   const roomName = `Weekly sync ${Date.now() % 100000}`;
@@ -189,7 +257,7 @@ try {
 
   // 4. A phone caller types the PIN: the host is there, so sipgate hands the
   //    call to LiveKit and it appears as "Phone ••• 42", marked as a phone.
-  const firstCall = call(pin, 20_000); // long enough for the host controls on a loaded machine
+  const firstCall = call(pin, 20_000); // long enough for a loaded machine to mute, unmute and rename
   const seen = await Promise.race([
     participantsWith(owner, "Phone ••• 42"),
     firstCall.then(() => {
@@ -229,6 +297,7 @@ try {
   log("the phone caller muted itself (*6) and raised its hand (*9)");
 
   // 5. Record: start, stop, and download what egress saved.
+  const recordingStarted = new Date();
   await owner.getByRole("button", { name: "Start recording" }).click();
   if (recordingMode === "egress") {
     await owner.getByText("Recording in progress.").waitFor();
@@ -242,6 +311,7 @@ try {
     if (!res.ok || body.length === 0) throw new Error(`download ${href}: ${res.status}, ${body.length} bytes`);
     log(`recording saved and downloaded: ${body.length} bytes`);
     await shot(owner, "recording-saved");
+    if (mailpit) await recordingEmail(recordingStarted, roomName);
   } else {
     await owner.getByText(/The recording could not start/).waitFor();
     log("recording: the page says it could not start:", await owner.getByRole("alert").first().innerText());
@@ -319,6 +389,35 @@ try {
   await participantsWith(owner, "Bob Guest");
   await shot(owner, "phone-admitted");
   log("the owner admitted the phone caller, who joined the meeting");
+
+  // 8c. Members: the owner adds Dave by e-mail. Nobody has signed in with
+  //     that address, so the role waits; Dave signs in for the first time and
+  //     enters the restricted room at once, without the lobby.
+  const members = owner.getByTestId("members");
+  await owner.getByLabel("Add someone by e-mail address").fill("dave@example.org");
+  await owner.getByRole("button", { name: "Who is this?" }).click();
+  await owner.getByTestId("member-lookup").getByText(/Nobody has signed in with this address yet/).waitFor();
+  await owner.getByRole("button", { name: "Add", exact: true }).click();
+  await owner.getByText("dave@example.org gets the role at their first sign-in.").waitFor();
+  await members.getByTestId("pending").getByText("dave@example.org", { exact: true }).waitFor();
+  await shot(owner, "member-added-by-email");
+  const dave = await newPage("dave");
+  await dave.goto(base + "/");
+  await dave.getByLabel("Your name").fill("Dave Dupont");
+  await dave.getByLabel("E-mail address").fill("dave@example.org");
+  await dave.getByRole("button", { name: "Sign in" }).click();
+  await dave.getByRole("heading", { name: "My rooms" }).waitFor();
+  await dave.goto(boardURL);
+  await dave.getByRole("heading", { name: boardName, level: 1 }).waitFor();
+  await dave.getByRole("button", { name: "Join the meeting" }).click();
+  await dave.getByText("You are in the meeting.").waitFor();
+  await participantsWith(owner, "Dave Dupont");
+  await shot(dave, "member-joined-without-lobby");
+  await dave.getByRole("button", { name: "Leave the meeting" }).click();
+  await owner.reload();
+  await members.getByTestId("member").getByText("Dave Dupont", { exact: true }).waitFor();
+  await shot(owner, "members");
+  log("Dave, added by e-mail before he ever signed in, entered the restricted room without waiting");
 
   // 9. The same page in French, and on a phone-sized screen, while the caller is still there.
   await owner.getByLabel("Language").selectOption("fr");

@@ -3,6 +3,7 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { useState } from "preact/hooks";
 import { errorText, invitations } from "./api";
+import { Role } from "./gen/meetline/v1/common_pb";
 import { useT } from "./i18n";
 
 export function InviteForm({ roomId }: { roomId: string }) {
@@ -10,6 +11,7 @@ export function InviteForm({ roomId }: { roomId: string }) {
   const [emails, setEmails] = useState("");
   const [start, setStart] = useState("");
   const [message, setMessage] = useState("");
+  const [grant, setGrant] = useState(false);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState("");
   const [error, setError] = useState("");
@@ -25,6 +27,7 @@ export function InviteForm({ roomId }: { roomId: string }) {
         emails: emails.split(/[\s,;]+/).filter(Boolean),
         message: message.trim(),
         startTime: start ? timestampFromDate(new Date(start)) : undefined,
+        grantRole: grant ? Role.MEMBER : Role.UNSPECIFIED,
       });
       setDone(t("invite.sent", { n: res.queued }));
       setEmails("");
@@ -63,6 +66,10 @@ export function InviteForm({ roomId }: { roomId: string }) {
           value={message}
           onInput={(e) => setMessage(e.currentTarget.value)}
         />
+        <label class="check">
+          <input type="checkbox" checked={grant} onChange={(e) => setGrant(e.currentTarget.checked)} />{" "}
+          {t("invite.grant")}
+        </label>
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>
             {t("invite.submit")}

@@ -13,6 +13,7 @@ import { GuestEntry } from "./Guest";
 import { useT } from "./i18n";
 import { InviteForm } from "./Invite";
 import { LobbyPanel } from "./Lobby";
+import { MembersPanel } from "./Members";
 import { Meeting } from "./Meeting";
 import { RecordingPanel } from "./Recordings";
 import { Card, CopyButton } from "./ui";
@@ -93,6 +94,7 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
         <div class="col">
           {room.dialIn && <DialInCard room={room} dialIn={room.dialIn} />}
           {admin && <RecordingPanel roomId={room.id} config={config?.recording} />}
+          {admin && <MembersPanel roomId={room.id} myRole={room.role} />}
           {admin && <InviteForm roomId={room.id} />}
           {admin && <Settings room={room} onSaved={setRoom} />}
         </div>

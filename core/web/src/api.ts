@@ -6,6 +6,7 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { currentSession } from "./auth";
 import type { T } from "./i18n";
 import { CallService } from "./gen/meetline/v1/call_pb";
+import { AccessService } from "./gen/meetline/v1/access_pb";
 import { ConfigService } from "./gen/meetline/v1/config_pb";
 import { InvitationService } from "./gen/meetline/v1/invitation_pb";
 import { LobbyService } from "./gen/meetline/v1/lobby_pb";
@@ -24,6 +25,7 @@ export function setUnauthenticatedHandler(f: () => void) {
 const bearer: Interceptor = (next) => async (req) => {
   const s = currentSession();
   if (s) req.header.set("Authorization", `Bearer ${s.token}`);
+  if (s?.accessToken) req.header.set("X-Userinfo-Token", s.accessToken);
   try {
     return await next(req);
   } catch (e) {
@@ -39,6 +41,7 @@ export const users = createClient(UserService, transport);
 export const rooms = createClient(RoomService, transport);
 export const lobby = createClient(LobbyService, transport);
 export const recordings = createClient(RecordingService, transport);
+export const accesses = createClient(AccessService, transport);
 export const invitations = createClient(InvitationService, transport);
 export const participants = createClient(ParticipantService, transport);
 export const trunks = createClient(TrunkService, transport);

@@ -26,6 +26,8 @@ export interface Session {
   expiresAt: number;
   name: string;
   email: string;
+  /** The provider's access token: the core asks the provider's userinfo with it when the token names nobody. */
+  accessToken?: string;
 }
 
 const sessionKey = "meetline.session";
@@ -73,13 +75,20 @@ function claims(token: string): Claims {
   return JSON.parse(new TextDecoder().decode(bytes)) as Claims;
 }
 
-function store(token: string): Session {
+function store(token: string, accessToken?: string): Session {
   const c = claims(token);
   const name =
     c.name || [c.given_name, c.usual_name ?? c.family_name].filter(Boolean).join(" ") || c.email || "";
-  const s: Session = { token, expiresAt: (c.exp ?? 0) * 1000, name, email: c.email ?? "" };
+  const s: Session = { token, expiresAt: (c.exp ?? 0) * 1000, name, email: c.email ?? "", accessToken };
   sessionStorage.setItem(sessionKey, JSON.stringify(s));
   return s;
+}
+
+/** Shows the name the core knows (from the provider's userinfo) when the token named nobody. */
+export function setSessionName(name: string) {
+  const s = currentSession();
+  if (!s || !name) return;
+  sessionStorage.setItem(sessionKey, JSON.stringify({ ...s, name }));
 }
 
 /** Signs in with the development issuer. */
@@ -178,9 +187,9 @@ export async function oidcCallback(cfg: ConsoleConfig): Promise<string | null> {
     }),
   });
   if (!res.ok) throw new Error(`token endpoint: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { id_token?: string };
+  const body = (await res.json()) as { id_token?: string; access_token?: string };
   if (!body.id_token) throw new Error("the provider returned no id_token");
   if (claims(body.id_token).nonce !== pending.nonce) throw new Error("the identity token's nonce does not match");
-  store(body.id_token);
+  store(body.id_token, body.access_token);
   return pending.returnTo || "/";
 }

@@ -4,11 +4,12 @@
 //   /<slug>    a room (the address invitations link to)
 //   /recordings/<id>  a recording (the address "recording ready" links to), after sign-in
 //   /operator/trunks, /operator/live, /operator/calls  the operators' pages, after sign-in
+//   /console/settings  the person's language and time zone
 import "./style.css";
 import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { config as configService, setUnauthenticatedHandler, users } from "./api";
-import { type ConsoleConfig, currentSession, loadConfig, oidcCallback, type Session, signOut } from "./auth";
+import { type ConsoleConfig, currentSession, loadConfig, oidcCallback, type Session, setSessionName, signOut } from "./auth";
 import type { GetConfigResponse } from "./gen/meetline/v1/config_pb";
 import { I18n, initialLang, type Lang, languages, saveLang, translator } from "./i18n";
 import { OperatorCalls } from "./OperatorCalls";
@@ -18,6 +19,7 @@ import { OperatorTrunks } from "./OperatorTrunks";
 import { RecordingPage } from "./RecordingPage";
 import { RoomPage } from "./RoomPage";
 import { RoomsPage } from "./RoomsPage";
+import { SettingsPage } from "./SettingsPage";
 import { SignIn } from "./SignIn";
 import { Link, navigate } from "./ui";
 
@@ -66,6 +68,15 @@ function App() {
         if (next !== null) {
           setSession(currentSession());
           navigate(next);
+          // The core signs the person in; when the token named nobody, it
+          // asked the provider's userinfo, and knows the name now.
+          users
+            .getMe({})
+            .then((me) => {
+              setSessionName(me.user?.fullName ?? "");
+              setSession(currentSession());
+            })
+            .catch(() => {});
         }
       })
       .catch((e) => setError(t("signin.failed", { msg: e instanceof Error ? e.message : String(e) })));
@@ -84,12 +95,14 @@ function App() {
   const recording = /^recordings\/([0-9a-f-]{36})$/.exec(slug)?.[1];
   const opPage = operatorPages.find((p) => slug === `operator/${p}`);
   let page;
-  if (recording && session) {
+  if (path === "/console/settings" && session) {
+    page = <SettingsPage onLanguage={setLang} />;
+  } else if (recording && session) {
     page = <RecordingPage key={recording} id={recording} />;
   } else if (opPage && session) {
     page = operatorPage(opPage);
-  } else if ((recording || opPage) && consoleConfig) {
-    // Signed in, the page shows the recording the e-mail linked to, or the operator's page.
+  } else if ((recording || opPage || path === "/console/settings") && consoleConfig) {
+    // Signed in, the page shows the recording the e-mail linked to, the operator's page, or the settings.
     page = (
       <SignIn
         config={consoleConfig}
@@ -101,7 +114,7 @@ function App() {
         }}
       />
     );
-  } else if (slug !== "" && !recording && !opPage) {
+  } else if (slug !== "" && !recording && !opPage && path !== "/console/settings") {
     page = <RoomPage key={slug} slug={slug} session={session} config={config} />;
   } else if (session) {
     page = <RoomsPage />;
@@ -134,6 +147,7 @@ function App() {
         <nav aria-label="meetline">
           {session && <Link href="/">{t("nav.rooms")}</Link>}
           {session && operator && <Link href="/operator/live">{t("nav.operator")}</Link>}
+          {session && <Link href="/console/settings">{t("nav.settings")}</Link>}
         </nav>
         <div class="me">
           <label for="lang" class="visually-hidden">

@@ -489,6 +489,304 @@ func (*RemoveAccessResponse) Descriptor() ([]byte, []int) {
 	return file_meetline_v1_access_proto_rawDescGZIP(), []int{8}
 }
 
+type UpdatePendingAccessRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Role          Role                   `protobuf:"varint,2,opt,name=role,proto3,enum=meetline.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePendingAccessRequest) Reset() {
+	*x = UpdatePendingAccessRequest{}
+	mi := &file_meetline_v1_access_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePendingAccessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePendingAccessRequest) ProtoMessage() {}
+
+func (x *UpdatePendingAccessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_access_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePendingAccessRequest.ProtoReflect.Descriptor instead.
+func (*UpdatePendingAccessRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdatePendingAccessRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdatePendingAccessRequest) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+type UpdatePendingAccessResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pending       *PendingAccess         `protobuf:"bytes,1,opt,name=pending,proto3" json:"pending,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdatePendingAccessResponse) Reset() {
+	*x = UpdatePendingAccessResponse{}
+	mi := &file_meetline_v1_access_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePendingAccessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePendingAccessResponse) ProtoMessage() {}
+
+func (x *UpdatePendingAccessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_access_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePendingAccessResponse.ProtoReflect.Descriptor instead.
+func (*UpdatePendingAccessResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UpdatePendingAccessResponse) GetPending() *PendingAccess {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+type RemovePendingAccessRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemovePendingAccessRequest) Reset() {
+	*x = RemovePendingAccessRequest{}
+	mi := &file_meetline_v1_access_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemovePendingAccessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemovePendingAccessRequest) ProtoMessage() {}
+
+func (x *RemovePendingAccessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_access_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemovePendingAccessRequest.ProtoReflect.Descriptor instead.
+func (*RemovePendingAccessRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RemovePendingAccessRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type RemovePendingAccessResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemovePendingAccessResponse) Reset() {
+	*x = RemovePendingAccessResponse{}
+	mi := &file_meetline_v1_access_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemovePendingAccessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemovePendingAccessResponse) ProtoMessage() {}
+
+func (x *RemovePendingAccessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_access_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemovePendingAccessResponse.ProtoReflect.Descriptor instead.
+func (*RemovePendingAccessResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{12}
+}
+
+type FindUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The room the caller administers, and would add the user to.
+	RoomId        string `protobuf:"bytes,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Email         string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindUserRequest) Reset() {
+	*x = FindUserRequest{}
+	mi := &file_meetline_v1_access_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindUserRequest) ProtoMessage() {}
+
+func (x *FindUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_access_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindUserRequest.ProtoReflect.Descriptor instead.
+func (*FindUserRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *FindUserRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *FindUserRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+type FindUserResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	UserId    string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	FullName  string                 `protobuf:"bytes,2,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
+	ShortName string                 `protobuf:"bytes,3,opt,name=short_name,json=shortName,proto3" json:"short_name,omitempty"`
+	// The user's role in the room; unspecified when they have none.
+	Role          Role `protobuf:"varint,4,opt,name=role,proto3,enum=meetline.v1.Role" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindUserResponse) Reset() {
+	*x = FindUserResponse{}
+	mi := &file_meetline_v1_access_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindUserResponse) ProtoMessage() {}
+
+func (x *FindUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_access_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindUserResponse.ProtoReflect.Descriptor instead.
+func (*FindUserResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_access_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *FindUserResponse) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *FindUserResponse) GetFullName() string {
+	if x != nil {
+		return x.FullName
+	}
+	return ""
+}
+
+func (x *FindUserResponse) GetShortName() string {
+	if x != nil {
+		return x.ShortName
+	}
+	return ""
+}
+
+func (x *FindUserResponse) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
 var File_meetline_v1_access_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_access_proto_rawDesc = "" +
@@ -519,12 +817,32 @@ const file_meetline_v1_access_proto_rawDesc = "" +
 	"\x06access\x18\x01 \x01(\v2\x17.meetline.v1.RoomAccessR\x06access\"%\n" +
 	"\x13RemoveAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"\x16\n" +
-	"\x14RemoveAccessResponse2\xe4\x02\n" +
+	"\x14RemoveAccessResponse\"S\n" +
+	"\x1aUpdatePendingAccessRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12%\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"S\n" +
+	"\x1bUpdatePendingAccessResponse\x124\n" +
+	"\apending\x18\x01 \x01(\v2\x1a.meetline.v1.PendingAccessR\apending\",\n" +
+	"\x1aRemovePendingAccessRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x1d\n" +
+	"\x1bRemovePendingAccessResponse\"@\n" +
+	"\x0fFindUserRequest\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\tR\x06roomId\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\"\x8e\x01\n" +
+	"\x10FindUserResponse\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1b\n" +
+	"\tfull_name\x18\x02 \x01(\tR\bfullName\x12\x1d\n" +
+	"\n" +
+	"short_name\x18\x03 \x01(\tR\tshortName\x12%\n" +
+	"\x04role\x18\x04 \x01(\x0e2\x11.meetline.v1.RoleR\x04role2\x8b\x05\n" +
 	"\rAccessService\x12X\n" +
 	"\fListAccesses\x12 .meetline.v1.ListAccessesRequest\x1a!.meetline.v1.ListAccessesResponse\"\x03\x90\x02\x01\x12J\n" +
 	"\tAddAccess\x12\x1d.meetline.v1.AddAccessRequest\x1a\x1e.meetline.v1.AddAccessResponse\x12S\n" +
 	"\fUpdateAccess\x12 .meetline.v1.UpdateAccessRequest\x1a!.meetline.v1.UpdateAccessResponse\x12X\n" +
-	"\fRemoveAccess\x12 .meetline.v1.RemoveAccessRequest\x1a!.meetline.v1.RemoveAccessResponse\"\x03\x90\x02\x02B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\fRemoveAccess\x12 .meetline.v1.RemoveAccessRequest\x1a!.meetline.v1.RemoveAccessResponse\"\x03\x90\x02\x02\x12h\n" +
+	"\x13UpdatePendingAccess\x12'.meetline.v1.UpdatePendingAccessRequest\x1a(.meetline.v1.UpdatePendingAccessResponse\x12m\n" +
+	"\x13RemovePendingAccess\x12'.meetline.v1.RemovePendingAccessRequest\x1a(.meetline.v1.RemovePendingAccessResponse\"\x03\x90\x02\x02\x12L\n" +
+	"\bFindUser\x12\x1c.meetline.v1.FindUserRequest\x1a\x1d.meetline.v1.FindUserResponse\"\x03\x90\x02\x01B9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_access_proto_rawDescOnce sync.Once
@@ -538,42 +856,57 @@ func file_meetline_v1_access_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_access_proto_rawDescData
 }
 
-var file_meetline_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_meetline_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_meetline_v1_access_proto_goTypes = []any{
-	(*ListAccessesRequest)(nil),  // 0: meetline.v1.ListAccessesRequest
-	(*ListAccessesResponse)(nil), // 1: meetline.v1.ListAccessesResponse
-	(*AddAccessRequest)(nil),     // 2: meetline.v1.AddAccessRequest
-	(*AddAccessResponse)(nil),    // 3: meetline.v1.AddAccessResponse
-	(*PendingAccess)(nil),        // 4: meetline.v1.PendingAccess
-	(*UpdateAccessRequest)(nil),  // 5: meetline.v1.UpdateAccessRequest
-	(*UpdateAccessResponse)(nil), // 6: meetline.v1.UpdateAccessResponse
-	(*RemoveAccessRequest)(nil),  // 7: meetline.v1.RemoveAccessRequest
-	(*RemoveAccessResponse)(nil), // 8: meetline.v1.RemoveAccessResponse
-	(*RoomAccess)(nil),           // 9: meetline.v1.RoomAccess
-	(Role)(0),                    // 10: meetline.v1.Role
+	(*ListAccessesRequest)(nil),         // 0: meetline.v1.ListAccessesRequest
+	(*ListAccessesResponse)(nil),        // 1: meetline.v1.ListAccessesResponse
+	(*AddAccessRequest)(nil),            // 2: meetline.v1.AddAccessRequest
+	(*AddAccessResponse)(nil),           // 3: meetline.v1.AddAccessResponse
+	(*PendingAccess)(nil),               // 4: meetline.v1.PendingAccess
+	(*UpdateAccessRequest)(nil),         // 5: meetline.v1.UpdateAccessRequest
+	(*UpdateAccessResponse)(nil),        // 6: meetline.v1.UpdateAccessResponse
+	(*RemoveAccessRequest)(nil),         // 7: meetline.v1.RemoveAccessRequest
+	(*RemoveAccessResponse)(nil),        // 8: meetline.v1.RemoveAccessResponse
+	(*UpdatePendingAccessRequest)(nil),  // 9: meetline.v1.UpdatePendingAccessRequest
+	(*UpdatePendingAccessResponse)(nil), // 10: meetline.v1.UpdatePendingAccessResponse
+	(*RemovePendingAccessRequest)(nil),  // 11: meetline.v1.RemovePendingAccessRequest
+	(*RemovePendingAccessResponse)(nil), // 12: meetline.v1.RemovePendingAccessResponse
+	(*FindUserRequest)(nil),             // 13: meetline.v1.FindUserRequest
+	(*FindUserResponse)(nil),            // 14: meetline.v1.FindUserResponse
+	(*RoomAccess)(nil),                  // 15: meetline.v1.RoomAccess
+	(Role)(0),                           // 16: meetline.v1.Role
 }
 var file_meetline_v1_access_proto_depIdxs = []int32{
-	9,  // 0: meetline.v1.ListAccessesResponse.accesses:type_name -> meetline.v1.RoomAccess
+	15, // 0: meetline.v1.ListAccessesResponse.accesses:type_name -> meetline.v1.RoomAccess
 	4,  // 1: meetline.v1.ListAccessesResponse.pending:type_name -> meetline.v1.PendingAccess
-	10, // 2: meetline.v1.AddAccessRequest.role:type_name -> meetline.v1.Role
-	9,  // 3: meetline.v1.AddAccessResponse.access:type_name -> meetline.v1.RoomAccess
+	16, // 2: meetline.v1.AddAccessRequest.role:type_name -> meetline.v1.Role
+	15, // 3: meetline.v1.AddAccessResponse.access:type_name -> meetline.v1.RoomAccess
 	4,  // 4: meetline.v1.AddAccessResponse.pending:type_name -> meetline.v1.PendingAccess
-	10, // 5: meetline.v1.PendingAccess.role:type_name -> meetline.v1.Role
-	10, // 6: meetline.v1.UpdateAccessRequest.role:type_name -> meetline.v1.Role
-	9,  // 7: meetline.v1.UpdateAccessResponse.access:type_name -> meetline.v1.RoomAccess
-	0,  // 8: meetline.v1.AccessService.ListAccesses:input_type -> meetline.v1.ListAccessesRequest
-	2,  // 9: meetline.v1.AccessService.AddAccess:input_type -> meetline.v1.AddAccessRequest
-	5,  // 10: meetline.v1.AccessService.UpdateAccess:input_type -> meetline.v1.UpdateAccessRequest
-	7,  // 11: meetline.v1.AccessService.RemoveAccess:input_type -> meetline.v1.RemoveAccessRequest
-	1,  // 12: meetline.v1.AccessService.ListAccesses:output_type -> meetline.v1.ListAccessesResponse
-	3,  // 13: meetline.v1.AccessService.AddAccess:output_type -> meetline.v1.AddAccessResponse
-	6,  // 14: meetline.v1.AccessService.UpdateAccess:output_type -> meetline.v1.UpdateAccessResponse
-	8,  // 15: meetline.v1.AccessService.RemoveAccess:output_type -> meetline.v1.RemoveAccessResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	16, // 5: meetline.v1.PendingAccess.role:type_name -> meetline.v1.Role
+	16, // 6: meetline.v1.UpdateAccessRequest.role:type_name -> meetline.v1.Role
+	15, // 7: meetline.v1.UpdateAccessResponse.access:type_name -> meetline.v1.RoomAccess
+	16, // 8: meetline.v1.UpdatePendingAccessRequest.role:type_name -> meetline.v1.Role
+	4,  // 9: meetline.v1.UpdatePendingAccessResponse.pending:type_name -> meetline.v1.PendingAccess
+	16, // 10: meetline.v1.FindUserResponse.role:type_name -> meetline.v1.Role
+	0,  // 11: meetline.v1.AccessService.ListAccesses:input_type -> meetline.v1.ListAccessesRequest
+	2,  // 12: meetline.v1.AccessService.AddAccess:input_type -> meetline.v1.AddAccessRequest
+	5,  // 13: meetline.v1.AccessService.UpdateAccess:input_type -> meetline.v1.UpdateAccessRequest
+	7,  // 14: meetline.v1.AccessService.RemoveAccess:input_type -> meetline.v1.RemoveAccessRequest
+	9,  // 15: meetline.v1.AccessService.UpdatePendingAccess:input_type -> meetline.v1.UpdatePendingAccessRequest
+	11, // 16: meetline.v1.AccessService.RemovePendingAccess:input_type -> meetline.v1.RemovePendingAccessRequest
+	13, // 17: meetline.v1.AccessService.FindUser:input_type -> meetline.v1.FindUserRequest
+	1,  // 18: meetline.v1.AccessService.ListAccesses:output_type -> meetline.v1.ListAccessesResponse
+	3,  // 19: meetline.v1.AccessService.AddAccess:output_type -> meetline.v1.AddAccessResponse
+	6,  // 20: meetline.v1.AccessService.UpdateAccess:output_type -> meetline.v1.UpdateAccessResponse
+	8,  // 21: meetline.v1.AccessService.RemoveAccess:output_type -> meetline.v1.RemoveAccessResponse
+	10, // 22: meetline.v1.AccessService.UpdatePendingAccess:output_type -> meetline.v1.UpdatePendingAccessResponse
+	12, // 23: meetline.v1.AccessService.RemovePendingAccess:output_type -> meetline.v1.RemovePendingAccessResponse
+	14, // 24: meetline.v1.AccessService.FindUser:output_type -> meetline.v1.FindUserResponse
+	18, // [18:25] is the sub-list for method output_type
+	11, // [11:18] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_access_proto_init() }
@@ -589,7 +922,7 @@ func file_meetline_v1_access_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_access_proto_rawDesc), len(file_meetline_v1_access_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

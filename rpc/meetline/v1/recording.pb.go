@@ -98,8 +98,10 @@ func (RecordingStatus) EnumDescriptor() ([]byte, []int) {
 type RecordingOptions struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Language of the speech, for transcripts ("fr").
-	Language      string `protobuf:"bytes,1,opt,name=language,proto3" json:"language,omitempty"`
-	Transcribe    bool   `protobuf:"varint,2,opt,name=transcribe,proto3" json:"transcribe,omitempty"`
+	Language string `protobuf:"bytes,1,opt,name=language,proto3" json:"language,omitempty"`
+	// A screen recording also goes to the summary service, as a transcript
+	// does (needs transcription enabled: FailedPrecondition otherwise).
+	Transcribe    bool `protobuf:"varint,2,opt,name=transcribe,proto3" json:"transcribe,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

@@ -348,8 +348,14 @@ type CreateRoomRequest struct {
 	// 1 to 500 characters; the slug is derived from it.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Defaults to the creator's default access level.
-	AccessLevel   AccessLevel      `protobuf:"varint,2,opt,name=access_level,json=accessLevel,proto3,enum=meetline.v1.AccessLevel" json:"access_level,omitempty"`
+	AccessLevel AccessLevel `protobuf:"varint,2,opt,name=access_level,json=accessLevel,proto3,enum=meetline.v1.AccessLevel" json:"access_level,omitempty"`
+	// Known keys only (InvalidArgument otherwise): can_publish_sources (list
+	// of camera, microphone, screen_share, screen_share_audio),
+	// phone_callers_first (bool), allow_self_unmute (bool).
 	Configuration *structpb.Struct `protobuf:"bytes,3,opt,name=configuration,proto3" json:"configuration,omitempty"`
+	// Optional: 22 to 128 letters, digits, "-" or "_", random and known only to
+	// whoever reads the room with GetCreationCallback.
+	CallbackId    string `protobuf:"bytes,4,opt,name=callback_id,json=callbackId,proto3" json:"callback_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -403,6 +409,13 @@ func (x *CreateRoomRequest) GetConfiguration() *structpb.Struct {
 		return x.Configuration
 	}
 	return nil
+}
+
+func (x *CreateRoomRequest) GetCallbackId() string {
+	if x != nil {
+		return x.CallbackId
+	}
+	return ""
 }
 
 type CreateRoomResponse struct {
@@ -924,6 +937,95 @@ func (x *RegeneratePinResponse) GetRoom() *Room {
 	return nil
 }
 
+type GetCreationCallbackRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CallbackId    string                 `protobuf:"bytes,1,opt,name=callback_id,json=callbackId,proto3" json:"callback_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCreationCallbackRequest) Reset() {
+	*x = GetCreationCallbackRequest{}
+	mi := &file_meetline_v1_room_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCreationCallbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCreationCallbackRequest) ProtoMessage() {}
+
+func (x *GetCreationCallbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_room_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCreationCallbackRequest.ProtoReflect.Descriptor instead.
+func (*GetCreationCallbackRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_room_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetCreationCallbackRequest) GetCallbackId() string {
+	if x != nil {
+		return x.CallbackId
+	}
+	return ""
+}
+
+type GetCreationCallbackResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What anyone sees of the room: id, name, slug, access level.
+	Room          *Room `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCreationCallbackResponse) Reset() {
+	*x = GetCreationCallbackResponse{}
+	mi := &file_meetline_v1_room_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCreationCallbackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCreationCallbackResponse) ProtoMessage() {}
+
+func (x *GetCreationCallbackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_room_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCreationCallbackResponse.ProtoReflect.Descriptor instead.
+func (*GetCreationCallbackResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_room_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetCreationCallbackResponse) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
 var File_meetline_v1_room_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_room_proto_rawDesc = "" +
@@ -957,11 +1059,13 @@ const file_meetline_v1_room_proto_rawDesc = "" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12$\n" +
 	"\x0euser_full_name\x18\x03 \x01(\tR\fuserFullName\x12&\n" +
 	"\x0fuser_short_name\x18\x04 \x01(\tR\ruserShortName\x12%\n" +
-	"\x04role\x18\x05 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"\xa3\x01\n" +
+	"\x04role\x18\x05 \x01(\x0e2\x11.meetline.v1.RoleR\x04role\"\xc4\x01\n" +
 	"\x11CreateRoomRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
 	"\faccess_level\x18\x02 \x01(\x0e2\x18.meetline.v1.AccessLevelR\vaccessLevel\x12=\n" +
-	"\rconfiguration\x18\x03 \x01(\v2\x17.google.protobuf.StructR\rconfiguration\";\n" +
+	"\rconfiguration\x18\x03 \x01(\v2\x17.google.protobuf.StructR\rconfiguration\x12\x1f\n" +
+	"\vcallback_id\x18\x04 \x01(\tR\n" +
+	"callbackId\";\n" +
 	"\x12CreateRoomResponse\x12%\n" +
 	"\x04room\x18\x01 \x01(\v2\x11.meetline.v1.RoomR\x04room\"$\n" +
 	"\x0eGetRoomRequest\x12\x12\n" +
@@ -990,7 +1094,12 @@ const file_meetline_v1_room_proto_rawDesc = "" +
 	"\x14RegeneratePinRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\">\n" +
 	"\x15RegeneratePinResponse\x12%\n" +
-	"\x04room\x18\x01 \x01(\v2\x11.meetline.v1.RoomR\x04room2\xf3\x03\n" +
+	"\x04room\x18\x01 \x01(\v2\x11.meetline.v1.RoomR\x04room\"=\n" +
+	"\x1aGetCreationCallbackRequest\x12\x1f\n" +
+	"\vcallback_id\x18\x01 \x01(\tR\n" +
+	"callbackId\"D\n" +
+	"\x1bGetCreationCallbackResponse\x12%\n" +
+	"\x04room\x18\x01 \x01(\v2\x11.meetline.v1.RoomR\x04room2\xdd\x04\n" +
 	"\vRoomService\x12M\n" +
 	"\n" +
 	"CreateRoom\x12\x1e.meetline.v1.CreateRoomRequest\x1a\x1f.meetline.v1.CreateRoomResponse\x12I\n" +
@@ -1000,7 +1109,8 @@ const file_meetline_v1_room_proto_rawDesc = "" +
 	"UpdateRoom\x12\x1e.meetline.v1.UpdateRoomRequest\x1a\x1f.meetline.v1.UpdateRoomResponse\x12R\n" +
 	"\n" +
 	"DeleteRoom\x12\x1e.meetline.v1.DeleteRoomRequest\x1a\x1f.meetline.v1.DeleteRoomResponse\"\x03\x90\x02\x02\x12V\n" +
-	"\rRegeneratePin\x12!.meetline.v1.RegeneratePinRequest\x1a\".meetline.v1.RegeneratePinResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\rRegeneratePin\x12!.meetline.v1.RegeneratePinRequest\x1a\".meetline.v1.RegeneratePinResponse\x12h\n" +
+	"\x13GetCreationCallback\x12'.meetline.v1.GetCreationCallbackRequest\x1a(.meetline.v1.GetCreationCallbackResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_room_proto_rawDescOnce sync.Once
@@ -1014,67 +1124,72 @@ func file_meetline_v1_room_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_room_proto_rawDescData
 }
 
-var file_meetline_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_meetline_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_meetline_v1_room_proto_goTypes = []any{
-	(*Room)(nil),                  // 0: meetline.v1.Room
-	(*DialIn)(nil),                // 1: meetline.v1.DialIn
-	(*LiveKitConnection)(nil),     // 2: meetline.v1.LiveKitConnection
-	(*RoomAccess)(nil),            // 3: meetline.v1.RoomAccess
-	(*CreateRoomRequest)(nil),     // 4: meetline.v1.CreateRoomRequest
-	(*CreateRoomResponse)(nil),    // 5: meetline.v1.CreateRoomResponse
-	(*GetRoomRequest)(nil),        // 6: meetline.v1.GetRoomRequest
-	(*GetRoomResponse)(nil),       // 7: meetline.v1.GetRoomResponse
-	(*ListRoomsRequest)(nil),      // 8: meetline.v1.ListRoomsRequest
-	(*ListRoomsResponse)(nil),     // 9: meetline.v1.ListRoomsResponse
-	(*UpdateRoomRequest)(nil),     // 10: meetline.v1.UpdateRoomRequest
-	(*UpdateRoomResponse)(nil),    // 11: meetline.v1.UpdateRoomResponse
-	(*DeleteRoomRequest)(nil),     // 12: meetline.v1.DeleteRoomRequest
-	(*DeleteRoomResponse)(nil),    // 13: meetline.v1.DeleteRoomResponse
-	(*RegeneratePinRequest)(nil),  // 14: meetline.v1.RegeneratePinRequest
-	(*RegeneratePinResponse)(nil), // 15: meetline.v1.RegeneratePinResponse
-	(AccessLevel)(0),              // 16: meetline.v1.AccessLevel
-	(*structpb.Struct)(nil),       // 17: google.protobuf.Struct
-	(Role)(0),                     // 18: meetline.v1.Role
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*DialInNumber)(nil),          // 20: meetline.v1.DialInNumber
+	(*Room)(nil),                        // 0: meetline.v1.Room
+	(*DialIn)(nil),                      // 1: meetline.v1.DialIn
+	(*LiveKitConnection)(nil),           // 2: meetline.v1.LiveKitConnection
+	(*RoomAccess)(nil),                  // 3: meetline.v1.RoomAccess
+	(*CreateRoomRequest)(nil),           // 4: meetline.v1.CreateRoomRequest
+	(*CreateRoomResponse)(nil),          // 5: meetline.v1.CreateRoomResponse
+	(*GetRoomRequest)(nil),              // 6: meetline.v1.GetRoomRequest
+	(*GetRoomResponse)(nil),             // 7: meetline.v1.GetRoomResponse
+	(*ListRoomsRequest)(nil),            // 8: meetline.v1.ListRoomsRequest
+	(*ListRoomsResponse)(nil),           // 9: meetline.v1.ListRoomsResponse
+	(*UpdateRoomRequest)(nil),           // 10: meetline.v1.UpdateRoomRequest
+	(*UpdateRoomResponse)(nil),          // 11: meetline.v1.UpdateRoomResponse
+	(*DeleteRoomRequest)(nil),           // 12: meetline.v1.DeleteRoomRequest
+	(*DeleteRoomResponse)(nil),          // 13: meetline.v1.DeleteRoomResponse
+	(*RegeneratePinRequest)(nil),        // 14: meetline.v1.RegeneratePinRequest
+	(*RegeneratePinResponse)(nil),       // 15: meetline.v1.RegeneratePinResponse
+	(*GetCreationCallbackRequest)(nil),  // 16: meetline.v1.GetCreationCallbackRequest
+	(*GetCreationCallbackResponse)(nil), // 17: meetline.v1.GetCreationCallbackResponse
+	(AccessLevel)(0),                    // 18: meetline.v1.AccessLevel
+	(*structpb.Struct)(nil),             // 19: google.protobuf.Struct
+	(Role)(0),                           // 20: meetline.v1.Role
+	(*timestamppb.Timestamp)(nil),       // 21: google.protobuf.Timestamp
+	(*DialInNumber)(nil),                // 22: meetline.v1.DialInNumber
 }
 var file_meetline_v1_room_proto_depIdxs = []int32{
-	16, // 0: meetline.v1.Room.access_level:type_name -> meetline.v1.AccessLevel
-	17, // 1: meetline.v1.Room.configuration:type_name -> google.protobuf.Struct
-	18, // 2: meetline.v1.Room.role:type_name -> meetline.v1.Role
+	18, // 0: meetline.v1.Room.access_level:type_name -> meetline.v1.AccessLevel
+	19, // 1: meetline.v1.Room.configuration:type_name -> google.protobuf.Struct
+	20, // 2: meetline.v1.Room.role:type_name -> meetline.v1.Role
 	1,  // 3: meetline.v1.Room.dial_in:type_name -> meetline.v1.DialIn
 	2,  // 4: meetline.v1.Room.livekit:type_name -> meetline.v1.LiveKitConnection
 	3,  // 5: meetline.v1.Room.accesses:type_name -> meetline.v1.RoomAccess
-	19, // 6: meetline.v1.Room.create_time:type_name -> google.protobuf.Timestamp
-	19, // 7: meetline.v1.Room.update_time:type_name -> google.protobuf.Timestamp
-	20, // 8: meetline.v1.DialIn.numbers:type_name -> meetline.v1.DialInNumber
-	18, // 9: meetline.v1.RoomAccess.role:type_name -> meetline.v1.Role
-	16, // 10: meetline.v1.CreateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
-	17, // 11: meetline.v1.CreateRoomRequest.configuration:type_name -> google.protobuf.Struct
+	21, // 6: meetline.v1.Room.create_time:type_name -> google.protobuf.Timestamp
+	21, // 7: meetline.v1.Room.update_time:type_name -> google.protobuf.Timestamp
+	22, // 8: meetline.v1.DialIn.numbers:type_name -> meetline.v1.DialInNumber
+	20, // 9: meetline.v1.RoomAccess.role:type_name -> meetline.v1.Role
+	18, // 10: meetline.v1.CreateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
+	19, // 11: meetline.v1.CreateRoomRequest.configuration:type_name -> google.protobuf.Struct
 	0,  // 12: meetline.v1.CreateRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 13: meetline.v1.GetRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 14: meetline.v1.ListRoomsResponse.rooms:type_name -> meetline.v1.Room
-	16, // 15: meetline.v1.UpdateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
-	17, // 16: meetline.v1.UpdateRoomRequest.configuration:type_name -> google.protobuf.Struct
+	18, // 15: meetline.v1.UpdateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
+	19, // 16: meetline.v1.UpdateRoomRequest.configuration:type_name -> google.protobuf.Struct
 	0,  // 17: meetline.v1.UpdateRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 18: meetline.v1.RegeneratePinResponse.room:type_name -> meetline.v1.Room
-	4,  // 19: meetline.v1.RoomService.CreateRoom:input_type -> meetline.v1.CreateRoomRequest
-	6,  // 20: meetline.v1.RoomService.GetRoom:input_type -> meetline.v1.GetRoomRequest
-	8,  // 21: meetline.v1.RoomService.ListRooms:input_type -> meetline.v1.ListRoomsRequest
-	10, // 22: meetline.v1.RoomService.UpdateRoom:input_type -> meetline.v1.UpdateRoomRequest
-	12, // 23: meetline.v1.RoomService.DeleteRoom:input_type -> meetline.v1.DeleteRoomRequest
-	14, // 24: meetline.v1.RoomService.RegeneratePin:input_type -> meetline.v1.RegeneratePinRequest
-	5,  // 25: meetline.v1.RoomService.CreateRoom:output_type -> meetline.v1.CreateRoomResponse
-	7,  // 26: meetline.v1.RoomService.GetRoom:output_type -> meetline.v1.GetRoomResponse
-	9,  // 27: meetline.v1.RoomService.ListRooms:output_type -> meetline.v1.ListRoomsResponse
-	11, // 28: meetline.v1.RoomService.UpdateRoom:output_type -> meetline.v1.UpdateRoomResponse
-	13, // 29: meetline.v1.RoomService.DeleteRoom:output_type -> meetline.v1.DeleteRoomResponse
-	15, // 30: meetline.v1.RoomService.RegeneratePin:output_type -> meetline.v1.RegeneratePinResponse
-	25, // [25:31] is the sub-list for method output_type
-	19, // [19:25] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	0,  // 19: meetline.v1.GetCreationCallbackResponse.room:type_name -> meetline.v1.Room
+	4,  // 20: meetline.v1.RoomService.CreateRoom:input_type -> meetline.v1.CreateRoomRequest
+	6,  // 21: meetline.v1.RoomService.GetRoom:input_type -> meetline.v1.GetRoomRequest
+	8,  // 22: meetline.v1.RoomService.ListRooms:input_type -> meetline.v1.ListRoomsRequest
+	10, // 23: meetline.v1.RoomService.UpdateRoom:input_type -> meetline.v1.UpdateRoomRequest
+	12, // 24: meetline.v1.RoomService.DeleteRoom:input_type -> meetline.v1.DeleteRoomRequest
+	14, // 25: meetline.v1.RoomService.RegeneratePin:input_type -> meetline.v1.RegeneratePinRequest
+	16, // 26: meetline.v1.RoomService.GetCreationCallback:input_type -> meetline.v1.GetCreationCallbackRequest
+	5,  // 27: meetline.v1.RoomService.CreateRoom:output_type -> meetline.v1.CreateRoomResponse
+	7,  // 28: meetline.v1.RoomService.GetRoom:output_type -> meetline.v1.GetRoomResponse
+	9,  // 29: meetline.v1.RoomService.ListRooms:output_type -> meetline.v1.ListRoomsResponse
+	11, // 30: meetline.v1.RoomService.UpdateRoom:output_type -> meetline.v1.UpdateRoomResponse
+	13, // 31: meetline.v1.RoomService.DeleteRoom:output_type -> meetline.v1.DeleteRoomResponse
+	15, // 32: meetline.v1.RoomService.RegeneratePin:output_type -> meetline.v1.RegeneratePinResponse
+	17, // 33: meetline.v1.RoomService.GetCreationCallback:output_type -> meetline.v1.GetCreationCallbackResponse
+	27, // [27:34] is the sub-list for method output_type
+	20, // [20:27] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_room_proto_init() }
@@ -1091,7 +1206,7 @@ func file_meetline_v1_room_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_room_proto_rawDesc), len(file_meetline_v1_room_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -44,6 +44,14 @@ const (
 	// AccessServiceRemoveAccessProcedure is the fully-qualified name of the AccessService's
 	// RemoveAccess RPC.
 	AccessServiceRemoveAccessProcedure = "/meetline.v1.AccessService/RemoveAccess"
+	// AccessServiceUpdatePendingAccessProcedure is the fully-qualified name of the AccessService's
+	// UpdatePendingAccess RPC.
+	AccessServiceUpdatePendingAccessProcedure = "/meetline.v1.AccessService/UpdatePendingAccess"
+	// AccessServiceRemovePendingAccessProcedure is the fully-qualified name of the AccessService's
+	// RemovePendingAccess RPC.
+	AccessServiceRemovePendingAccessProcedure = "/meetline.v1.AccessService/RemovePendingAccess"
+	// AccessServiceFindUserProcedure is the fully-qualified name of the AccessService's FindUser RPC.
+	AccessServiceFindUserProcedure = "/meetline.v1.AccessService/FindUser"
 )
 
 // AccessServiceClient is a client for the meetline.v1.AccessService service.
@@ -52,6 +60,16 @@ type AccessServiceClient interface {
 	AddAccess(context.Context, *v1.AddAccessRequest) (*v1.AddAccessResponse, error)
 	UpdateAccess(context.Context, *v1.UpdateAccessRequest) (*v1.UpdateAccessResponse, error)
 	RemoveAccess(context.Context, *v1.RemoveAccessRequest) (*v1.RemoveAccessResponse, error)
+	// UpdatePendingAccess changes the role waiting for an address, with the
+	// rules of UpdateAccess.
+	UpdatePendingAccess(context.Context, *v1.UpdatePendingAccessRequest) (*v1.UpdatePendingAccessResponse, error)
+	// RemovePendingAccess cancels a role waiting for an address; one already
+	// claimed by a sign-in is NotFound (the person is in ListAccesses now).
+	RemovePendingAccess(context.Context, *v1.RemovePendingAccessRequest) (*v1.RemovePendingAccessResponse, error)
+	// FindUser tells a room's administrators who has exactly this e-mail
+	// address (compared case-insensitively), so they see whom they add. There
+	// is no listing and no partial match: an unknown address is NotFound.
+	FindUser(context.Context, *v1.FindUserRequest) (*v1.FindUserResponse, error)
 }
 
 // NewAccessServiceClient constructs a client for the meetline.v1.AccessService service. By default,
@@ -91,15 +109,38 @@ func NewAccessServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		updatePendingAccess: connect.NewClient[v1.UpdatePendingAccessRequest, v1.UpdatePendingAccessResponse](
+			httpClient,
+			baseURL+AccessServiceUpdatePendingAccessProcedure,
+			connect.WithSchema(accessServiceMethods.ByName("UpdatePendingAccess")),
+			connect.WithClientOptions(opts...),
+		),
+		removePendingAccess: connect.NewClient[v1.RemovePendingAccessRequest, v1.RemovePendingAccessResponse](
+			httpClient,
+			baseURL+AccessServiceRemovePendingAccessProcedure,
+			connect.WithSchema(accessServiceMethods.ByName("RemovePendingAccess")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		findUser: connect.NewClient[v1.FindUserRequest, v1.FindUserResponse](
+			httpClient,
+			baseURL+AccessServiceFindUserProcedure,
+			connect.WithSchema(accessServiceMethods.ByName("FindUser")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // accessServiceClient implements AccessServiceClient.
 type accessServiceClient struct {
-	listAccesses *connect.Client[v1.ListAccessesRequest, v1.ListAccessesResponse]
-	addAccess    *connect.Client[v1.AddAccessRequest, v1.AddAccessResponse]
-	updateAccess *connect.Client[v1.UpdateAccessRequest, v1.UpdateAccessResponse]
-	removeAccess *connect.Client[v1.RemoveAccessRequest, v1.RemoveAccessResponse]
+	listAccesses        *connect.Client[v1.ListAccessesRequest, v1.ListAccessesResponse]
+	addAccess           *connect.Client[v1.AddAccessRequest, v1.AddAccessResponse]
+	updateAccess        *connect.Client[v1.UpdateAccessRequest, v1.UpdateAccessResponse]
+	removeAccess        *connect.Client[v1.RemoveAccessRequest, v1.RemoveAccessResponse]
+	updatePendingAccess *connect.Client[v1.UpdatePendingAccessRequest, v1.UpdatePendingAccessResponse]
+	removePendingAccess *connect.Client[v1.RemovePendingAccessRequest, v1.RemovePendingAccessResponse]
+	findUser            *connect.Client[v1.FindUserRequest, v1.FindUserResponse]
 }
 
 // ListAccesses calls meetline.v1.AccessService.ListAccesses.
@@ -138,12 +179,49 @@ func (c *accessServiceClient) RemoveAccess(ctx context.Context, req *v1.RemoveAc
 	return nil, err
 }
 
+// UpdatePendingAccess calls meetline.v1.AccessService.UpdatePendingAccess.
+func (c *accessServiceClient) UpdatePendingAccess(ctx context.Context, req *v1.UpdatePendingAccessRequest) (*v1.UpdatePendingAccessResponse, error) {
+	response, err := c.updatePendingAccess.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RemovePendingAccess calls meetline.v1.AccessService.RemovePendingAccess.
+func (c *accessServiceClient) RemovePendingAccess(ctx context.Context, req *v1.RemovePendingAccessRequest) (*v1.RemovePendingAccessResponse, error) {
+	response, err := c.removePendingAccess.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// FindUser calls meetline.v1.AccessService.FindUser.
+func (c *accessServiceClient) FindUser(ctx context.Context, req *v1.FindUserRequest) (*v1.FindUserResponse, error) {
+	response, err := c.findUser.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // AccessServiceHandler is an implementation of the meetline.v1.AccessService service.
 type AccessServiceHandler interface {
 	ListAccesses(context.Context, *v1.ListAccessesRequest) (*v1.ListAccessesResponse, error)
 	AddAccess(context.Context, *v1.AddAccessRequest) (*v1.AddAccessResponse, error)
 	UpdateAccess(context.Context, *v1.UpdateAccessRequest) (*v1.UpdateAccessResponse, error)
 	RemoveAccess(context.Context, *v1.RemoveAccessRequest) (*v1.RemoveAccessResponse, error)
+	// UpdatePendingAccess changes the role waiting for an address, with the
+	// rules of UpdateAccess.
+	UpdatePendingAccess(context.Context, *v1.UpdatePendingAccessRequest) (*v1.UpdatePendingAccessResponse, error)
+	// RemovePendingAccess cancels a role waiting for an address; one already
+	// claimed by a sign-in is NotFound (the person is in ListAccesses now).
+	RemovePendingAccess(context.Context, *v1.RemovePendingAccessRequest) (*v1.RemovePendingAccessResponse, error)
+	// FindUser tells a room's administrators who has exactly this e-mail
+	// address (compared case-insensitively), so they see whom they add. There
+	// is no listing and no partial match: an unknown address is NotFound.
+	FindUser(context.Context, *v1.FindUserRequest) (*v1.FindUserResponse, error)
 }
 
 // NewAccessServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -179,6 +257,26 @@ func NewAccessServiceHandler(svc AccessServiceHandler, opts ...connect.HandlerOp
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	accessServiceUpdatePendingAccessHandler := connect.NewUnaryHandlerSimple(
+		AccessServiceUpdatePendingAccessProcedure,
+		svc.UpdatePendingAccess,
+		connect.WithSchema(accessServiceMethods.ByName("UpdatePendingAccess")),
+		connect.WithHandlerOptions(opts...),
+	)
+	accessServiceRemovePendingAccessHandler := connect.NewUnaryHandlerSimple(
+		AccessServiceRemovePendingAccessProcedure,
+		svc.RemovePendingAccess,
+		connect.WithSchema(accessServiceMethods.ByName("RemovePendingAccess")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	accessServiceFindUserHandler := connect.NewUnaryHandlerSimple(
+		AccessServiceFindUserProcedure,
+		svc.FindUser,
+		connect.WithSchema(accessServiceMethods.ByName("FindUser")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.AccessService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AccessServiceListAccessesProcedure:
@@ -189,6 +287,12 @@ func NewAccessServiceHandler(svc AccessServiceHandler, opts ...connect.HandlerOp
 			accessServiceUpdateAccessHandler.ServeHTTP(w, r)
 		case AccessServiceRemoveAccessProcedure:
 			accessServiceRemoveAccessHandler.ServeHTTP(w, r)
+		case AccessServiceUpdatePendingAccessProcedure:
+			accessServiceUpdatePendingAccessHandler.ServeHTTP(w, r)
+		case AccessServiceRemovePendingAccessProcedure:
+			accessServiceRemovePendingAccessHandler.ServeHTTP(w, r)
+		case AccessServiceFindUserProcedure:
+			accessServiceFindUserHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -212,4 +316,16 @@ func (UnimplementedAccessServiceHandler) UpdateAccess(context.Context, *v1.Updat
 
 func (UnimplementedAccessServiceHandler) RemoveAccess(context.Context, *v1.RemoveAccessRequest) (*v1.RemoveAccessResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.AccessService.RemoveAccess is not implemented"))
+}
+
+func (UnimplementedAccessServiceHandler) UpdatePendingAccess(context.Context, *v1.UpdatePendingAccessRequest) (*v1.UpdatePendingAccessResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.AccessService.UpdatePendingAccess is not implemented"))
+}
+
+func (UnimplementedAccessServiceHandler) RemovePendingAccess(context.Context, *v1.RemovePendingAccessRequest) (*v1.RemovePendingAccessResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.AccessService.RemovePendingAccess is not implemented"))
+}
+
+func (UnimplementedAccessServiceHandler) FindUser(context.Context, *v1.FindUserRequest) (*v1.FindUserResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.AccessService.FindUser is not implemented"))
 }

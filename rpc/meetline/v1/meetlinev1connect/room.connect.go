@@ -46,6 +46,9 @@ const (
 	// RoomServiceRegeneratePinProcedure is the fully-qualified name of the RoomService's RegeneratePin
 	// RPC.
 	RoomServiceRegeneratePinProcedure = "/meetline.v1.RoomService/RegeneratePin"
+	// RoomServiceGetCreationCallbackProcedure is the fully-qualified name of the RoomService's
+	// GetCreationCallback RPC.
+	RoomServiceGetCreationCallbackProcedure = "/meetline.v1.RoomService/GetCreationCallback"
 )
 
 // RoomServiceClient is a client for the meetline.v1.RoomService service.
@@ -64,6 +67,12 @@ type RoomServiceClient interface {
 	// RegeneratePin gives the room a new PIN, for administrators and owners
 	// whose PIN leaked. The old PIN stops working at once.
 	RegeneratePin(context.Context, *v1.RegeneratePinRequest) (*v1.RegeneratePinResponse, error)
+	// GetCreationCallback returns, once, the room created with callback_id
+	// (CreateRoomRequest.callback_id) within the last ten minutes: a calendar
+	// add-on opens the console with an id only it knows, and reads the room the
+	// person created there. Anyone may call it: the id is the secret. NotFound
+	// when there is no such room (yet, or any more).
+	GetCreationCallback(context.Context, *v1.GetCreationCallbackRequest) (*v1.GetCreationCallbackResponse, error)
 }
 
 // NewRoomServiceClient constructs a client for the meetline.v1.RoomService service. By default, it
@@ -116,17 +125,24 @@ func NewRoomServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(roomServiceMethods.ByName("RegeneratePin")),
 			connect.WithClientOptions(opts...),
 		),
+		getCreationCallback: connect.NewClient[v1.GetCreationCallbackRequest, v1.GetCreationCallbackResponse](
+			httpClient,
+			baseURL+RoomServiceGetCreationCallbackProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("GetCreationCallback")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // roomServiceClient implements RoomServiceClient.
 type roomServiceClient struct {
-	createRoom    *connect.Client[v1.CreateRoomRequest, v1.CreateRoomResponse]
-	getRoom       *connect.Client[v1.GetRoomRequest, v1.GetRoomResponse]
-	listRooms     *connect.Client[v1.ListRoomsRequest, v1.ListRoomsResponse]
-	updateRoom    *connect.Client[v1.UpdateRoomRequest, v1.UpdateRoomResponse]
-	deleteRoom    *connect.Client[v1.DeleteRoomRequest, v1.DeleteRoomResponse]
-	regeneratePin *connect.Client[v1.RegeneratePinRequest, v1.RegeneratePinResponse]
+	createRoom          *connect.Client[v1.CreateRoomRequest, v1.CreateRoomResponse]
+	getRoom             *connect.Client[v1.GetRoomRequest, v1.GetRoomResponse]
+	listRooms           *connect.Client[v1.ListRoomsRequest, v1.ListRoomsResponse]
+	updateRoom          *connect.Client[v1.UpdateRoomRequest, v1.UpdateRoomResponse]
+	deleteRoom          *connect.Client[v1.DeleteRoomRequest, v1.DeleteRoomResponse]
+	regeneratePin       *connect.Client[v1.RegeneratePinRequest, v1.RegeneratePinResponse]
+	getCreationCallback *connect.Client[v1.GetCreationCallbackRequest, v1.GetCreationCallbackResponse]
 }
 
 // CreateRoom calls meetline.v1.RoomService.CreateRoom.
@@ -183,6 +199,15 @@ func (c *roomServiceClient) RegeneratePin(ctx context.Context, req *v1.Regenerat
 	return nil, err
 }
 
+// GetCreationCallback calls meetline.v1.RoomService.GetCreationCallback.
+func (c *roomServiceClient) GetCreationCallback(ctx context.Context, req *v1.GetCreationCallbackRequest) (*v1.GetCreationCallbackResponse, error) {
+	response, err := c.getCreationCallback.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // RoomServiceHandler is an implementation of the meetline.v1.RoomService service.
 type RoomServiceHandler interface {
 	// CreateRoom makes the signed-in caller the room's owner and gives the room a
@@ -199,6 +224,12 @@ type RoomServiceHandler interface {
 	// RegeneratePin gives the room a new PIN, for administrators and owners
 	// whose PIN leaked. The old PIN stops working at once.
 	RegeneratePin(context.Context, *v1.RegeneratePinRequest) (*v1.RegeneratePinResponse, error)
+	// GetCreationCallback returns, once, the room created with callback_id
+	// (CreateRoomRequest.callback_id) within the last ten minutes: a calendar
+	// add-on opens the console with an id only it knows, and reads the room the
+	// person created there. Anyone may call it: the id is the secret. NotFound
+	// when there is no such room (yet, or any more).
+	GetCreationCallback(context.Context, *v1.GetCreationCallbackRequest) (*v1.GetCreationCallbackResponse, error)
 }
 
 // NewRoomServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -247,6 +278,12 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(roomServiceMethods.ByName("RegeneratePin")),
 		connect.WithHandlerOptions(opts...),
 	)
+	roomServiceGetCreationCallbackHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceGetCreationCallbackProcedure,
+		svc.GetCreationCallback,
+		connect.WithSchema(roomServiceMethods.ByName("GetCreationCallback")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.RoomService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoomServiceCreateRoomProcedure:
@@ -261,6 +298,8 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 			roomServiceDeleteRoomHandler.ServeHTTP(w, r)
 		case RoomServiceRegeneratePinProcedure:
 			roomServiceRegeneratePinHandler.ServeHTTP(w, r)
+		case RoomServiceGetCreationCallbackProcedure:
+			roomServiceGetCreationCallbackHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -292,4 +331,8 @@ func (UnimplementedRoomServiceHandler) DeleteRoom(context.Context, *v1.DeleteRoo
 
 func (UnimplementedRoomServiceHandler) RegeneratePin(context.Context, *v1.RegeneratePinRequest) (*v1.RegeneratePinResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.RoomService.RegeneratePin is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) GetCreationCallback(context.Context, *v1.GetCreationCallbackRequest) (*v1.GetCreationCallbackResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.RoomService.GetCreationCallback is not implemented"))
 }

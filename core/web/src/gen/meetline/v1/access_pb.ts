@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/access.proto.
  */
 export const file_meetline_v1_access: GenFile = /*@__PURE__*/
-  fileDesc("ChhtZWV0bGluZS92MS9hY2Nlc3MucHJvdG8SC21lZXRsaW5lLnYxIiYKE0xpc3RBY2Nlc3Nlc1JlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCSJuChRMaXN0QWNjZXNzZXNSZXNwb25zZRIpCghhY2Nlc3NlcxgBIAMoCzIXLm1lZXRsaW5lLnYxLlJvb21BY2Nlc3MSKwoHcGVuZGluZxgCIAMoCzIaLm1lZXRsaW5lLnYxLlBlbmRpbmdBY2Nlc3MiZAoQQWRkQWNjZXNzUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSHwoEcm9sZRgDIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUSDQoFZW1haWwYBCABKAkiaQoRQWRkQWNjZXNzUmVzcG9uc2USJwoGYWNjZXNzGAEgASgLMhcubWVldGxpbmUudjEuUm9vbUFjY2VzcxIrCgdwZW5kaW5nGAIgASgLMhoubWVldGxpbmUudjEuUGVuZGluZ0FjY2VzcyJcCg1QZW5kaW5nQWNjZXNzEgoKAmlkGAEgASgJEg8KB3Jvb21faWQYAiABKAkSDQoFZW1haWwYAyABKAkSHwoEcm9sZRgEIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUiQgoTVXBkYXRlQWNjZXNzUmVxdWVzdBIKCgJpZBgBIAEoCRIfCgRyb2xlGAIgASgOMhEubWVldGxpbmUudjEuUm9sZSI/ChRVcGRhdGVBY2Nlc3NSZXNwb25zZRInCgZhY2Nlc3MYASABKAsyFy5tZWV0bGluZS52MS5Sb29tQWNjZXNzIiEKE1JlbW92ZUFjY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkiFgoUUmVtb3ZlQWNjZXNzUmVzcG9uc2Uy5AIKDUFjY2Vzc1NlcnZpY2USWAoMTGlzdEFjY2Vzc2VzEiAubWVldGxpbmUudjEuTGlzdEFjY2Vzc2VzUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxpc3RBY2Nlc3Nlc1Jlc3BvbnNlIgOQAgESSgoJQWRkQWNjZXNzEh0ubWVldGxpbmUudjEuQWRkQWNjZXNzUmVxdWVzdBoeLm1lZXRsaW5lLnYxLkFkZEFjY2Vzc1Jlc3BvbnNlElMKDFVwZGF0ZUFjY2VzcxIgLm1lZXRsaW5lLnYxLlVwZGF0ZUFjY2Vzc1JlcXVlc3QaIS5tZWV0bGluZS52MS5VcGRhdGVBY2Nlc3NSZXNwb25zZRJYCgxSZW1vdmVBY2Nlc3MSIC5tZWV0bGluZS52MS5SZW1vdmVBY2Nlc3NSZXF1ZXN0GiEubWVldGxpbmUudjEuUmVtb3ZlQWNjZXNzUmVzcG9uc2UiA5ACAkI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_meetline_v1_common, file_meetline_v1_room]);
+  fileDesc("ChhtZWV0bGluZS92MS9hY2Nlc3MucHJvdG8SC21lZXRsaW5lLnYxIiYKE0xpc3RBY2Nlc3Nlc1JlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCSJuChRMaXN0QWNjZXNzZXNSZXNwb25zZRIpCghhY2Nlc3NlcxgBIAMoCzIXLm1lZXRsaW5lLnYxLlJvb21BY2Nlc3MSKwoHcGVuZGluZxgCIAMoCzIaLm1lZXRsaW5lLnYxLlBlbmRpbmdBY2Nlc3MiZAoQQWRkQWNjZXNzUmVxdWVzdBIPCgdyb29tX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSHwoEcm9sZRgDIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUSDQoFZW1haWwYBCABKAkiaQoRQWRkQWNjZXNzUmVzcG9uc2USJwoGYWNjZXNzGAEgASgLMhcubWVldGxpbmUudjEuUm9vbUFjY2VzcxIrCgdwZW5kaW5nGAIgASgLMhoubWVldGxpbmUudjEuUGVuZGluZ0FjY2VzcyJcCg1QZW5kaW5nQWNjZXNzEgoKAmlkGAEgASgJEg8KB3Jvb21faWQYAiABKAkSDQoFZW1haWwYAyABKAkSHwoEcm9sZRgEIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUiQgoTVXBkYXRlQWNjZXNzUmVxdWVzdBIKCgJpZBgBIAEoCRIfCgRyb2xlGAIgASgOMhEubWVldGxpbmUudjEuUm9sZSI/ChRVcGRhdGVBY2Nlc3NSZXNwb25zZRInCgZhY2Nlc3MYASABKAsyFy5tZWV0bGluZS52MS5Sb29tQWNjZXNzIiEKE1JlbW92ZUFjY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkiFgoUUmVtb3ZlQWNjZXNzUmVzcG9uc2UiSQoaVXBkYXRlUGVuZGluZ0FjY2Vzc1JlcXVlc3QSCgoCaWQYASABKAkSHwoEcm9sZRgCIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUiSgobVXBkYXRlUGVuZGluZ0FjY2Vzc1Jlc3BvbnNlEisKB3BlbmRpbmcYASABKAsyGi5tZWV0bGluZS52MS5QZW5kaW5nQWNjZXNzIigKGlJlbW92ZVBlbmRpbmdBY2Nlc3NSZXF1ZXN0EgoKAmlkGAEgASgJIh0KG1JlbW92ZVBlbmRpbmdBY2Nlc3NSZXNwb25zZSIxCg9GaW5kVXNlclJlcXVlc3QSDwoHcm9vbV9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCSJrChBGaW5kVXNlclJlc3BvbnNlEg8KB3VzZXJfaWQYASABKAkSEQoJZnVsbF9uYW1lGAIgASgJEhIKCnNob3J0X25hbWUYAyABKAkSHwoEcm9sZRgEIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUyiwUKDUFjY2Vzc1NlcnZpY2USWAoMTGlzdEFjY2Vzc2VzEiAubWVldGxpbmUudjEuTGlzdEFjY2Vzc2VzUmVxdWVzdBohLm1lZXRsaW5lLnYxLkxpc3RBY2Nlc3Nlc1Jlc3BvbnNlIgOQAgESSgoJQWRkQWNjZXNzEh0ubWVldGxpbmUudjEuQWRkQWNjZXNzUmVxdWVzdBoeLm1lZXRsaW5lLnYxLkFkZEFjY2Vzc1Jlc3BvbnNlElMKDFVwZGF0ZUFjY2VzcxIgLm1lZXRsaW5lLnYxLlVwZGF0ZUFjY2Vzc1JlcXVlc3QaIS5tZWV0bGluZS52MS5VcGRhdGVBY2Nlc3NSZXNwb25zZRJYCgxSZW1vdmVBY2Nlc3MSIC5tZWV0bGluZS52MS5SZW1vdmVBY2Nlc3NSZXF1ZXN0GiEubWVldGxpbmUudjEuUmVtb3ZlQWNjZXNzUmVzcG9uc2UiA5ACAhJoChNVcGRhdGVQZW5kaW5nQWNjZXNzEicubWVldGxpbmUudjEuVXBkYXRlUGVuZGluZ0FjY2Vzc1JlcXVlc3QaKC5tZWV0bGluZS52MS5VcGRhdGVQZW5kaW5nQWNjZXNzUmVzcG9uc2USbQoTUmVtb3ZlUGVuZGluZ0FjY2VzcxInLm1lZXRsaW5lLnYxLlJlbW92ZVBlbmRpbmdBY2Nlc3NSZXF1ZXN0GigubWVldGxpbmUudjEuUmVtb3ZlUGVuZGluZ0FjY2Vzc1Jlc3BvbnNlIgOQAgISTAoIRmluZFVzZXISHC5tZWV0bGluZS52MS5GaW5kVXNlclJlcXVlc3QaHS5tZWV0bGluZS52MS5GaW5kVXNlclJlc3BvbnNlIgOQAgFCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_meetline_v1_common, file_meetline_v1_room]);
 
 /**
  * @generated from message meetline.v1.ListAccessesRequest
@@ -224,6 +224,133 @@ export const RemoveAccessResponseSchema: GenMessage<RemoveAccessResponse> = /*@_
   messageDesc(file_meetline_v1_access, 8);
 
 /**
+ * @generated from message meetline.v1.UpdatePendingAccessRequest
+ */
+export type UpdatePendingAccessRequest = Message<"meetline.v1.UpdatePendingAccessRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: meetline.v1.Role role = 2;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message meetline.v1.UpdatePendingAccessRequest.
+ * Use `create(UpdatePendingAccessRequestSchema)` to create a new message.
+ */
+export const UpdatePendingAccessRequestSchema: GenMessage<UpdatePendingAccessRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_access, 9);
+
+/**
+ * @generated from message meetline.v1.UpdatePendingAccessResponse
+ */
+export type UpdatePendingAccessResponse = Message<"meetline.v1.UpdatePendingAccessResponse"> & {
+  /**
+   * @generated from field: meetline.v1.PendingAccess pending = 1;
+   */
+  pending?: PendingAccess | undefined;
+};
+
+/**
+ * Describes the message meetline.v1.UpdatePendingAccessResponse.
+ * Use `create(UpdatePendingAccessResponseSchema)` to create a new message.
+ */
+export const UpdatePendingAccessResponseSchema: GenMessage<UpdatePendingAccessResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_access, 10);
+
+/**
+ * @generated from message meetline.v1.RemovePendingAccessRequest
+ */
+export type RemovePendingAccessRequest = Message<"meetline.v1.RemovePendingAccessRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message meetline.v1.RemovePendingAccessRequest.
+ * Use `create(RemovePendingAccessRequestSchema)` to create a new message.
+ */
+export const RemovePendingAccessRequestSchema: GenMessage<RemovePendingAccessRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_access, 11);
+
+/**
+ * @generated from message meetline.v1.RemovePendingAccessResponse
+ */
+export type RemovePendingAccessResponse = Message<"meetline.v1.RemovePendingAccessResponse"> & {
+};
+
+/**
+ * Describes the message meetline.v1.RemovePendingAccessResponse.
+ * Use `create(RemovePendingAccessResponseSchema)` to create a new message.
+ */
+export const RemovePendingAccessResponseSchema: GenMessage<RemovePendingAccessResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_access, 12);
+
+/**
+ * @generated from message meetline.v1.FindUserRequest
+ */
+export type FindUserRequest = Message<"meetline.v1.FindUserRequest"> & {
+  /**
+   * The room the caller administers, and would add the user to.
+   *
+   * @generated from field: string room_id = 1;
+   */
+  roomId: string;
+
+  /**
+   * @generated from field: string email = 2;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message meetline.v1.FindUserRequest.
+ * Use `create(FindUserRequestSchema)` to create a new message.
+ */
+export const FindUserRequestSchema: GenMessage<FindUserRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_access, 13);
+
+/**
+ * @generated from message meetline.v1.FindUserResponse
+ */
+export type FindUserResponse = Message<"meetline.v1.FindUserResponse"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string full_name = 2;
+   */
+  fullName: string;
+
+  /**
+   * @generated from field: string short_name = 3;
+   */
+  shortName: string;
+
+  /**
+   * The user's role in the room; unspecified when they have none.
+   *
+   * @generated from field: meetline.v1.Role role = 4;
+   */
+  role: Role;
+};
+
+/**
+ * Describes the message meetline.v1.FindUserResponse.
+ * Use `create(FindUserResponseSchema)` to create a new message.
+ */
+export const FindUserResponseSchema: GenMessage<FindUserResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_access, 14);
+
+/**
  * AccessService manages who has which role in a room. Administrators and
  * owners manage members and administrators; only owners grant or change
  * "owner"; a room always keeps at least one owner.
@@ -262,6 +389,40 @@ export const AccessService: GenService<{
     methodKind: "unary";
     input: typeof RemoveAccessRequestSchema;
     output: typeof RemoveAccessResponseSchema;
+  },
+  /**
+   * UpdatePendingAccess changes the role waiting for an address, with the
+   * rules of UpdateAccess.
+   *
+   * @generated from rpc meetline.v1.AccessService.UpdatePendingAccess
+   */
+  updatePendingAccess: {
+    methodKind: "unary";
+    input: typeof UpdatePendingAccessRequestSchema;
+    output: typeof UpdatePendingAccessResponseSchema;
+  },
+  /**
+   * RemovePendingAccess cancels a role waiting for an address; one already
+   * claimed by a sign-in is NotFound (the person is in ListAccesses now).
+   *
+   * @generated from rpc meetline.v1.AccessService.RemovePendingAccess
+   */
+  removePendingAccess: {
+    methodKind: "unary";
+    input: typeof RemovePendingAccessRequestSchema;
+    output: typeof RemovePendingAccessResponseSchema;
+  },
+  /**
+   * FindUser tells a room's administrators who has exactly this e-mail
+   * address (compared case-insensitively), so they see whom they add. There
+   * is no listing and no partial match: an unknown address is NotFound.
+   *
+   * @generated from rpc meetline.v1.AccessService.FindUser
+   */
+  findUser: {
+    methodKind: "unary";
+    input: typeof FindUserRequestSchema;
+    output: typeof FindUserResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_access, 0);

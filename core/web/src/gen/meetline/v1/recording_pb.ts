@@ -30,6 +30,9 @@ export type RecordingOptions = Message<"meetline.v1.RecordingOptions"> & {
   language: string;
 
   /**
+   * A screen recording also goes to the summary service, as a transcript
+   * does (needs transcription enabled: FailedPrecondition otherwise).
+   *
    * @generated from field: bool transcribe = 2;
    */
   transcribe: boolean;

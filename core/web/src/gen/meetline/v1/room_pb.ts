@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/room.proto.
  */
 export const file_meetline_v1_room: GenFile = /*@__PURE__*/
-  fileDesc("ChZtZWV0bGluZS92MS9yb29tLnByb3RvEgttZWV0bGluZS52MSKTAwoEUm9vbRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBHNsdWcYAyABKAkSLgoMYWNjZXNzX2xldmVsGAQgASgOMhgubWVldGxpbmUudjEuQWNjZXNzTGV2ZWwSLgoNY29uZmlndXJhdGlvbhgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSHwoEcm9sZRgGIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUSJAoHZGlhbF9pbhgHIAEoCzITLm1lZXRsaW5lLnYxLkRpYWxJbhIvCgdsaXZla2l0GAggASgLMh4ubWVldGxpbmUudjEuTGl2ZUtpdENvbm5lY3Rpb24SKQoIYWNjZXNzZXMYCSADKAsyFy5tZWV0bGluZS52MS5Sb29tQWNjZXNzEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQQoGRGlhbEluEgsKA3BpbhgBIAEoCRIqCgdudW1iZXJzGAIgAygLMhkubWVldGxpbmUudjEuRGlhbEluTnVtYmVyIj0KEUxpdmVLaXRDb25uZWN0aW9uEgsKA3VybBgBIAEoCRIMCgRyb29tGAIgASgJEg0KBXRva2VuGAMgASgJInsKClJvb21BY2Nlc3MSCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIWCg51c2VyX2Z1bGxfbmFtZRgDIAEoCRIXCg91c2VyX3Nob3J0X25hbWUYBCABKAkSHwoEcm9sZRgFIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUigQEKEUNyZWF0ZVJvb21SZXF1ZXN0EgwKBG5hbWUYASABKAkSLgoMYWNjZXNzX2xldmVsGAIgASgOMhgubWVldGxpbmUudjEuQWNjZXNzTGV2ZWwSLgoNY29uZmlndXJhdGlvbhgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiNQoSQ3JlYXRlUm9vbVJlc3BvbnNlEh8KBHJvb20YASABKAsyES5tZWV0bGluZS52MS5Sb29tIh4KDkdldFJvb21SZXF1ZXN0EgwKBHJvb20YASABKAkiMgoPR2V0Um9vbVJlc3BvbnNlEh8KBHJvb20YASABKAsyES5tZWV0bGluZS52MS5Sb29tIjkKEExpc3RSb29tc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiTgoRTGlzdFJvb21zUmVzcG9uc2USIAoFcm9vbXMYASADKAsyES5tZWV0bGluZS52MS5Sb29tEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKxAQoRVXBkYXRlUm9vbVJlcXVlc3QSCgoCaWQYASABKAkSEQoEbmFtZRgCIAEoCUgAiAEBEjMKDGFjY2Vzc19sZXZlbBgDIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsSAGIAQESLgoNY29uZmlndXJhdGlvbhgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCBwoFX25hbWVCDwoNX2FjY2Vzc19sZXZlbCI1ChJVcGRhdGVSb29tUmVzcG9uc2USHwoEcm9vbRgBIAEoCzIRLm1lZXRsaW5lLnYxLlJvb20iHwoRRGVsZXRlUm9vbVJlcXVlc3QSCgoCaWQYASABKAkiFAoSRGVsZXRlUm9vbVJlc3BvbnNlIiIKFFJlZ2VuZXJhdGVQaW5SZXF1ZXN0EgoKAmlkGAEgASgJIjgKFVJlZ2VuZXJhdGVQaW5SZXNwb25zZRIfCgRyb29tGAEgASgLMhEubWVldGxpbmUudjEuUm9vbTLzAwoLUm9vbVNlcnZpY2USTQoKQ3JlYXRlUm9vbRIeLm1lZXRsaW5lLnYxLkNyZWF0ZVJvb21SZXF1ZXN0Gh8ubWVldGxpbmUudjEuQ3JlYXRlUm9vbVJlc3BvbnNlEkkKB0dldFJvb20SGy5tZWV0bGluZS52MS5HZXRSb29tUmVxdWVzdBocLm1lZXRsaW5lLnYxLkdldFJvb21SZXNwb25zZSIDkAIBEk8KCUxpc3RSb29tcxIdLm1lZXRsaW5lLnYxLkxpc3RSb29tc1JlcXVlc3QaHi5tZWV0bGluZS52MS5MaXN0Um9vbXNSZXNwb25zZSIDkAIBEk0KClVwZGF0ZVJvb20SHi5tZWV0bGluZS52MS5VcGRhdGVSb29tUmVxdWVzdBofLm1lZXRsaW5lLnYxLlVwZGF0ZVJvb21SZXNwb25zZRJSCgpEZWxldGVSb29tEh4ubWVldGxpbmUudjEuRGVsZXRlUm9vbVJlcXVlc3QaHy5tZWV0bGluZS52MS5EZWxldGVSb29tUmVzcG9uc2UiA5ACAhJWCg1SZWdlbmVyYXRlUGluEiEubWVldGxpbmUudjEuUmVnZW5lcmF0ZVBpblJlcXVlc3QaIi5tZWV0bGluZS52MS5SZWdlbmVyYXRlUGluUmVzcG9uc2VCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_config]);
+  fileDesc("ChZtZWV0bGluZS92MS9yb29tLnByb3RvEgttZWV0bGluZS52MSKTAwoEUm9vbRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEgwKBHNsdWcYAyABKAkSLgoMYWNjZXNzX2xldmVsGAQgASgOMhgubWVldGxpbmUudjEuQWNjZXNzTGV2ZWwSLgoNY29uZmlndXJhdGlvbhgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSHwoEcm9sZRgGIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUSJAoHZGlhbF9pbhgHIAEoCzITLm1lZXRsaW5lLnYxLkRpYWxJbhIvCgdsaXZla2l0GAggASgLMh4ubWVldGxpbmUudjEuTGl2ZUtpdENvbm5lY3Rpb24SKQoIYWNjZXNzZXMYCSADKAsyFy5tZWV0bGluZS52MS5Sb29tQWNjZXNzEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQQoGRGlhbEluEgsKA3BpbhgBIAEoCRIqCgdudW1iZXJzGAIgAygLMhkubWVldGxpbmUudjEuRGlhbEluTnVtYmVyIj0KEUxpdmVLaXRDb25uZWN0aW9uEgsKA3VybBgBIAEoCRIMCgRyb29tGAIgASgJEg0KBXRva2VuGAMgASgJInsKClJvb21BY2Nlc3MSCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIWCg51c2VyX2Z1bGxfbmFtZRgDIAEoCRIXCg91c2VyX3Nob3J0X25hbWUYBCABKAkSHwoEcm9sZRgFIAEoDjIRLm1lZXRsaW5lLnYxLlJvbGUilgEKEUNyZWF0ZVJvb21SZXF1ZXN0EgwKBG5hbWUYASABKAkSLgoMYWNjZXNzX2xldmVsGAIgASgOMhgubWVldGxpbmUudjEuQWNjZXNzTGV2ZWwSLgoNY29uZmlndXJhdGlvbhgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEwoLY2FsbGJhY2tfaWQYBCABKAkiNQoSQ3JlYXRlUm9vbVJlc3BvbnNlEh8KBHJvb20YASABKAsyES5tZWV0bGluZS52MS5Sb29tIh4KDkdldFJvb21SZXF1ZXN0EgwKBHJvb20YASABKAkiMgoPR2V0Um9vbVJlc3BvbnNlEh8KBHJvb20YASABKAsyES5tZWV0bGluZS52MS5Sb29tIjkKEExpc3RSb29tc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiTgoRTGlzdFJvb21zUmVzcG9uc2USIAoFcm9vbXMYASADKAsyES5tZWV0bGluZS52MS5Sb29tEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKxAQoRVXBkYXRlUm9vbVJlcXVlc3QSCgoCaWQYASABKAkSEQoEbmFtZRgCIAEoCUgAiAEBEjMKDGFjY2Vzc19sZXZlbBgDIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsSAGIAQESLgoNY29uZmlndXJhdGlvbhgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCBwoFX25hbWVCDwoNX2FjY2Vzc19sZXZlbCI1ChJVcGRhdGVSb29tUmVzcG9uc2USHwoEcm9vbRgBIAEoCzIRLm1lZXRsaW5lLnYxLlJvb20iHwoRRGVsZXRlUm9vbVJlcXVlc3QSCgoCaWQYASABKAkiFAoSRGVsZXRlUm9vbVJlc3BvbnNlIiIKFFJlZ2VuZXJhdGVQaW5SZXF1ZXN0EgoKAmlkGAEgASgJIjgKFVJlZ2VuZXJhdGVQaW5SZXNwb25zZRIfCgRyb29tGAEgASgLMhEubWVldGxpbmUudjEuUm9vbSIxChpHZXRDcmVhdGlvbkNhbGxiYWNrUmVxdWVzdBITCgtjYWxsYmFja19pZBgBIAEoCSI+ChtHZXRDcmVhdGlvbkNhbGxiYWNrUmVzcG9uc2USHwoEcm9vbRgBIAEoCzIRLm1lZXRsaW5lLnYxLlJvb20y3QQKC1Jvb21TZXJ2aWNlEk0KCkNyZWF0ZVJvb20SHi5tZWV0bGluZS52MS5DcmVhdGVSb29tUmVxdWVzdBofLm1lZXRsaW5lLnYxLkNyZWF0ZVJvb21SZXNwb25zZRJJCgdHZXRSb29tEhsubWVldGxpbmUudjEuR2V0Um9vbVJlcXVlc3QaHC5tZWV0bGluZS52MS5HZXRSb29tUmVzcG9uc2UiA5ACARJPCglMaXN0Um9vbXMSHS5tZWV0bGluZS52MS5MaXN0Um9vbXNSZXF1ZXN0Gh4ubWVldGxpbmUudjEuTGlzdFJvb21zUmVzcG9uc2UiA5ACARJNCgpVcGRhdGVSb29tEh4ubWVldGxpbmUudjEuVXBkYXRlUm9vbVJlcXVlc3QaHy5tZWV0bGluZS52MS5VcGRhdGVSb29tUmVzcG9uc2USUgoKRGVsZXRlUm9vbRIeLm1lZXRsaW5lLnYxLkRlbGV0ZVJvb21SZXF1ZXN0Gh8ubWVldGxpbmUudjEuRGVsZXRlUm9vbVJlc3BvbnNlIgOQAgISVgoNUmVnZW5lcmF0ZVBpbhIhLm1lZXRsaW5lLnYxLlJlZ2VuZXJhdGVQaW5SZXF1ZXN0GiIubWVldGxpbmUudjEuUmVnZW5lcmF0ZVBpblJlc3BvbnNlEmgKE0dldENyZWF0aW9uQ2FsbGJhY2sSJy5tZWV0bGluZS52MS5HZXRDcmVhdGlvbkNhbGxiYWNrUmVxdWVzdBooLm1lZXRsaW5lLnYxLkdldENyZWF0aW9uQ2FsbGJhY2tSZXNwb25zZUI5WjdnaXRodWIuY29tL21lZXRsaW5lL21lZXRsaW5lL3JwYy9tZWV0bGluZS92MTttZWV0bGluZXYxYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_meetline_v1_common, file_meetline_v1_config]);
 
 /**
  * @generated from message meetline.v1.Room
@@ -205,9 +205,21 @@ export type CreateRoomRequest = Message<"meetline.v1.CreateRoomRequest"> & {
   accessLevel: AccessLevel;
 
   /**
+   * Known keys only (InvalidArgument otherwise): can_publish_sources (list
+   * of camera, microphone, screen_share, screen_share_audio),
+   * phone_callers_first (bool), allow_self_unmute (bool).
+   *
    * @generated from field: google.protobuf.Struct configuration = 3;
    */
   configuration?: JsonObject | undefined;
+
+  /**
+   * Optional: 22 to 128 letters, digits, "-" or "_", random and known only to
+   * whoever reads the room with GetCreationCallback.
+   *
+   * @generated from field: string callback_id = 4;
+   */
+  callbackId: string;
 };
 
 /**
@@ -432,6 +444,42 @@ export const RegeneratePinResponseSchema: GenMessage<RegeneratePinResponse> = /*
   messageDesc(file_meetline_v1_room, 15);
 
 /**
+ * @generated from message meetline.v1.GetCreationCallbackRequest
+ */
+export type GetCreationCallbackRequest = Message<"meetline.v1.GetCreationCallbackRequest"> & {
+  /**
+   * @generated from field: string callback_id = 1;
+   */
+  callbackId: string;
+};
+
+/**
+ * Describes the message meetline.v1.GetCreationCallbackRequest.
+ * Use `create(GetCreationCallbackRequestSchema)` to create a new message.
+ */
+export const GetCreationCallbackRequestSchema: GenMessage<GetCreationCallbackRequest> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_room, 16);
+
+/**
+ * @generated from message meetline.v1.GetCreationCallbackResponse
+ */
+export type GetCreationCallbackResponse = Message<"meetline.v1.GetCreationCallbackResponse"> & {
+  /**
+   * What anyone sees of the room: id, name, slug, access level.
+   *
+   * @generated from field: meetline.v1.Room room = 1;
+   */
+  room?: Room | undefined;
+};
+
+/**
+ * Describes the message meetline.v1.GetCreationCallbackResponse.
+ * Use `create(GetCreationCallbackResponseSchema)` to create a new message.
+ */
+export const GetCreationCallbackResponseSchema: GenMessage<GetCreationCallbackResponse> = /*@__PURE__*/
+  messageDesc(file_meetline_v1_room, 17);
+
+/**
  * RoomService manages meeting rooms. Anyone may read a room's public fields;
  * its PIN, dial-in and LiveKit connection only those allowed to enter it
  * without the lobby; its accesses only its administrators and owners.
@@ -500,6 +548,20 @@ export const RoomService: GenService<{
     methodKind: "unary";
     input: typeof RegeneratePinRequestSchema;
     output: typeof RegeneratePinResponseSchema;
+  },
+  /**
+   * GetCreationCallback returns, once, the room created with callback_id
+   * (CreateRoomRequest.callback_id) within the last ten minutes: a calendar
+   * add-on opens the console with an id only it knows, and reads the room the
+   * person created there. Anyone may call it: the id is the secret. NotFound
+   * when there is no such room (yet, or any more).
+   *
+   * @generated from rpc meetline.v1.RoomService.GetCreationCallback
+   */
+  getCreationCallback: {
+    methodKind: "unary";
+    input: typeof GetCreationCallbackRequestSchema;
+    output: typeof GetCreationCallbackResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_meetline_v1_room, 0);
