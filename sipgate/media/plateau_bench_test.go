@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,6 +58,7 @@ func benchPlateau(b *testing.B, calls int, rtcp, receive bool) {
 	defer wg.Wait()
 	defer cancel()
 	before := runtime.NumGoroutine()
+	var got atomic.Int64 // packets read
 	ss := make([]*Session, calls)
 	for i := range ss {
 		var opts []SessionOption
@@ -75,13 +77,14 @@ func benchPlateau(b *testing.B, calls int, rtcp, receive bool) {
 		ss[i] = s
 		wg.Go(func() {
 			if receive {
-				_ = s.Receive(ctx, func([]byte, *rtp.Packet) bool { return true })
+				_ = s.Receive(ctx, func([]byte, *rtp.Packet) bool { got.Add(1); return true })
 				return
 			}
 			for {
 				if _, err := s.ReadPacket(ctx); err != nil {
 					return
 				}
+				got.Add(1)
 			}
 		})
 		wg.Go(func() { _ = Loop(ctx, s, music, PCMU) })
@@ -91,12 +94,13 @@ func benchPlateau(b *testing.B, calls int, rtcp, receive bool) {
 	goroutines := runtime.NumGoroutine() - before
 
 	b.ResetTimer()
-	cpu := cpuTime(b)
+	cpu, read := cpuTime(b), got.Load()
 	sendFrames(b, caller, ss, time.Duration(b.N)*time.Second/time.Duration(calls))
 	used := cpuTime(b) - cpu
 	b.StopTimer()
 	b.ReportMetric(float64(used)/float64(time.Millisecond)/float64(b.N), "cpu-ms/call-s")
 	b.ReportMetric(float64(goroutines)/float64(calls), "goroutines/call")
+	b.ReportMetric(float64(got.Load()-read), "packets-read")
 	b.ReportMetric(0, "ns/op")
 }
 
