@@ -25,17 +25,14 @@ func (c *call) readDigits() (stop func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		var tones inband
-		for {
-			p, err := c.media.ReadPacket(ctx)
-			if err != nil {
-				return
-			}
+		_ = c.media.Receive(ctx, func(_ []byte, p *rtp.Packet) bool {
 			if c.evPT.Load() == 0 {
 				tones.feed(c, p)
-				continue
+			} else {
+				c.takeEvent(p)
 			}
-			c.takeEvent(p)
-		}
+			return true
+		})
 	})
 	return func() { cancel(); wg.Wait() }
 }

@@ -17,8 +17,9 @@
 //	p, _ := prompts.Get(trunk.Language, media.EnterPIN)
 //	err = media.Play(ctx, s, p, ans.Codec) // cancel ctx when a digit arrives: barge-in
 //
-// A reader goroutine loops on ReadPacket (digits, LastReceived for the no-RTP
-// timeout) while prompts are written. A re-INVITE applies its answer with
+// A reader goroutine runs Receive (digits, LastReceived for the no-RTP
+// timeout; one system call per packet on Linux, where ReadPacket costs two)
+// while prompts are written. A re-INVITE applies its answer with
 // SetRemote, SetRTCPRemote and SetHold. RTCP is terminated on each leg (see
 // rtcp.go for why): the session reports to its peer and keeps the peer's
 // reports (RTCPStats, whose LastReport shows a held caller is still there). Once the caller is bridged to a second leg (offered

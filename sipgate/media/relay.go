@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+
+	"github.com/pion/rtp"
 )
 
 // RelayStats is what a relay forwarded each way.
@@ -107,28 +109,25 @@ func (c *relayConfig) tap(b []byte) {
 func forward(ctx context.Context, from, to *Session, write func(*Session, []byte) (relayResult, error), tap func([]byte)) (st FlowStats) {
 	foreign := from.Foreign()
 	defer func() { st.Dropped = from.Foreign() - foreign }()
-	buf := make([]byte, maxDatagram)
-	for {
-		n, err := from.ReadRTP(ctx, buf)
-		if err != nil {
-			return st
-		}
+	_ = from.Receive(ctx, func(b []byte, _ *rtp.Packet) bool {
 		if tap != nil {
-			tap(buf[:n])
+			tap(b)
 		}
-		res, err := write(to, buf[:n])
+		res, err := write(to, b)
 		switch {
 		case errors.Is(err, net.ErrClosed):
-			return st
+			return false
 		case err != nil:
 			st.WriteErrors++
 		case res == relaySent:
 			st.Packets++
-			st.Bytes += uint64(n)
+			st.Bytes += uint64(len(b))
 		case res == relayPaused:
 			st.Paused++
 		default:
 			st.Held++
 		}
-	}
+		return true
+	})
+	return st
 }

@@ -18,9 +18,10 @@ import (
 // own, as Asterisk's res_rtp_asterisk does on each leg of a bridge and
 // FreeSWITCH does outside proxy mode. Each session with RTCP on:
 //
-//   - reads RTCP from its peer: on port+1 (WithRTCP, RFC 3550 §11), and on
+//   - reads RTCP from its peer: on port+1 (WithRTCP, RFC 3550 §11), taken
+//     just before each report at the kernel's arrival time, and on
 //     the RTP port from the RTP peer (RFC 5761 §4 demultiplexing by packet
-//     type 192-223), which is never handed to ReadPacket or a relay; it keeps
+//     type 192-223), which is never handed to ReadPacket, Receive or a relay; it keeps
 //     the peer's last SR (for LSR/DLSR), its report about our stream (loss,
 //     jitter, round-trip time) and when RTCP last came (RTCPStats);
 //   - sends a compound SR (when it has sent RTP since the last report) or RR,

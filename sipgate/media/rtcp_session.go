@@ -3,29 +3,30 @@ package media
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // rtcpSession is a session's RTCP: its socket, where reports go, and the
-// state of both directions.
+// state of both directions. No goroutine waits on it: a timer sends each
+// report, and takes what the RTCP socket received just before (drain).
 type rtcpSession struct {
 	s        *Session
 	conn     *net.UDPConn // port+1; nil when only multiplexed
+	raw      syscall.RawConn
 	mux      bool
 	interval time.Duration
 	cname    string
-	done     chan struct{}
-	exited   chan struct{}
 	stopOnce sync.Once
-	rbuf     [rtcpMaxDatagram]byte // the run goroutine
 
 	mu     sync.Mutex // guards everything below
-	wbuf   [256]byte  // our reports take ~110 bytes
+	timer  *time.Timer
+	closed bool
+	wbuf   [256]byte // our reports take ~110 bytes
 	remote netip.AddrPort
 	recv   reception
 	start  time.Time // the arrival clock of recv
@@ -44,7 +45,7 @@ func (s *Session) rtcpOn() *rtcpSession {
 	for i := range id {
 		id[i] = byte(rand.Uint32())
 	}
-	s.rtcp = &rtcpSession{s: s, interval: rtcpMinInterval, cname: hex.EncodeToString(id[:]), done: make(chan struct{}), exited: make(chan struct{}), start: time.Now()}
+	s.rtcp = &rtcpSession{s: s, interval: rtcpMinInterval, cname: hex.EncodeToString(id[:]), start: time.Now()}
 	return s.rtcp
 }
 
@@ -56,58 +57,77 @@ func (r *rtcpSession) next() time.Duration {
 }
 
 // run starts the session's RTCP, once NewSession has applied its options:
-// a goroutine that sends reports until close and reads the RTCP socket
-// meanwhile.
+// the first report after half an interval (§6.2), on a timer.
 func (r *rtcpSession) run() {
-	if r != nil {
-		go r.loop()
+	if r == nil {
+		return
 	}
+	if r.conn != nil {
+		if raw, err := r.conn.SyscallConn(); err == nil {
+			r.raw = raw
+			stampArrivals(raw)
+		}
+	}
+	r.mu.Lock()
+	r.timer = time.AfterFunc(r.next()/2, r.tick)
+	r.mu.Unlock()
 }
 
-func (r *rtcpSession) loop() {
-	defer close(r.exited)
-	due := time.Now().Add(r.next() / 2) // the first one after half (§6.2)
-	for {
-		if !r.wait(due) {
-			return
-		}
-		if now := time.Now(); !now.Before(due) {
-			r.report(now, false)
-			due = now.Add(r.next())
-		}
+// tick takes what came to the RTCP socket, sends a report and sets the
+// timer for the next one. Between reports nothing runs: a goroutine per
+// session waiting on its RTCP socket cost more than the few datagrams a
+// peer sends there (one per 5 s), and what arrived meanwhile is taken at
+// the kernel's arrival time (stampArrivals), so the round-trip time does
+// not suffer from the wait.
+func (r *rtcpSession) tick() {
+	r.drain()
+	r.report(time.Now(), false)
+	r.mu.Lock()
+	if !r.closed {
+		r.timer.Reset(r.next())
 	}
+	r.mu.Unlock()
 }
 
-// wait returns after due or after a datagram on the RTCP socket, which it
-// takes, and false once the session is closing.
-func (r *rtcpSession) wait(due time.Time) bool {
-	if r.conn == nil {
-		t := time.NewTimer(time.Until(due))
-		defer t.Stop()
-		select {
-		case <-r.done:
-			return false
-		case <-t.C:
-			return true
+// drain takes every datagram waiting on the RTCP socket, without blocking.
+func (r *rtcpSession) drain() {
+	if r.raw == nil {
+		return
+	}
+	buf := rtcpBufs.Get().(*rtcpBuf)
+	defer rtcpBufs.Put(buf)
+	_ = r.raw.Read(func(fd uintptr) bool {
+		for {
+			n, oobn, _, from, err := syscall.Recvmsg(int(fd), buf.data[:], buf.oob[:], syscall.MSG_DONTWAIT)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				return true // EAGAIN: nothing more; any other error: the next report tries again
+			}
+			if src, ok := sockaddrAddrPort(from); ok {
+				r.take(src, buf.data[:n], true, arrivedAt(buf.oob[:oobn]))
+			}
 		}
+	})
+}
+
+// rtcpBuf is what drain reads into, shared by all sessions.
+type rtcpBuf struct {
+	data [rtcpMaxDatagram]byte
+	oob  [64]byte // one SCM_TIMESTAMPNS
+}
+
+var rtcpBufs = sync.Pool{New: func() any { return new(rtcpBuf) }}
+
+func sockaddrAddrPort(sa syscall.Sockaddr) (netip.AddrPort, bool) {
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)), true
+	case *syscall.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), uint16(sa.Port)), true
 	}
-	_ = r.conn.SetReadDeadline(due)
-	n, src, err := r.conn.ReadFromUDPAddrPort(r.rbuf[:])
-	var timeout net.Error
-	switch {
-	case err == nil:
-		r.take(unmap(src), r.rbuf[:n], true)
-		return true
-	case errors.As(err, &timeout) && timeout.Timeout():
-		return true
-	}
-	select {
-	case <-r.done:
-		return false
-	default:
-		time.Sleep(10 * time.Millisecond) // a transient error (ICMP from the peer): go on
-		return true
-	}
+	return netip.AddrPort{}, false
 }
 
 // received counts an RTP packet from the peer, valid RTP packet b. It
@@ -131,16 +151,15 @@ func (r *rtcpSession) demux(s *Session, src netip.AddrPort, b []byte) bool {
 		return false
 	}
 	if r != nil && src == s.Remote() {
-		r.take(src, b, false)
+		r.take(src, b, false, time.Now())
 	}
 	return true
 }
 
-// take handles compound RTCP datagram b from src; onPort says it came to
-// the RTCP socket, whose source may latch.
-func (r *rtcpSession) take(src netip.AddrPort, b []byte, onPort bool) {
+// take handles compound RTCP datagram b from src, arrived at now; onPort
+// says it came to the RTCP socket, whose source may latch.
+func (r *rtcpSession) take(src netip.AddrPort, b []byte, onPort bool, now time.Time) {
 	info, err := parseRTCP(b, r.s.SSRC())
-	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
@@ -176,6 +195,9 @@ func (r *rtcpSession) report(now time.Time, bye bool) {
 	ssrc, si := r.s.senderInfo(now)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed && !bye { // a tick that lost the race with close: the BYE was the last word
+		return
+	}
 	dst := r.remote
 	if r.mux || r.conn == nil {
 		dst = r.s.Remote()
@@ -204,19 +226,21 @@ func (r *rtcpSession) report(now time.Time, bye bool) {
 	_, _ = conn.WriteToUDPAddrPort(pkt, dst)
 }
 
-// close says BYE, stops the reports and closes the RTCP socket; it returns
-// once the run goroutine has.
+// close says BYE, stops the reports and closes the RTCP socket.
 func (r *rtcpSession) close() {
 	if r == nil {
 		return
 	}
 	r.stopOnce.Do(func() {
-		close(r.done)
+		r.drain() // the peer's last words: a BYE of its own, its last report
+		r.mu.Lock()
+		r.closed = true
+		r.timer.Stop()
+		r.mu.Unlock()
 		r.report(time.Now(), true)
 		if r.conn != nil {
 			r.conn.Close()
 		}
-		<-r.exited
 	})
 }
 

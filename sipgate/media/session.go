@@ -26,7 +26,7 @@ const maxDatagram = 2048
 // Nothing is sent while the address is unspecified (c=0.0.0.0 hold) or the
 // peer holds the stream (SetHold).
 //
-// One goroutine reads (ReadPacket or ReadRTP); writes (WritePacket,
+// One goroutine reads (ReadPacket or Receive); writes (WritePacket,
 // WriteFrame, WriteRTP and the player) may come from several. The remote
 // address and the hold flag are atomics, not a mutex, because a relay reads
 // one session and writes the other from two goroutines, per packet. Close
@@ -47,6 +47,7 @@ type Session struct {
 	rpkt  rtp.Packet
 	rctx  readWatch
 	trial trial
+	rx    *rxBatch // Receive's, on first use (Linux)
 
 	rtcp *rtcpSession // nil without RTCP (rtcp.go)
 

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -15,21 +16,13 @@ import (
 // source the session does not accept (see latch.go). The packet and its payload live in
 // buffers the session reuses: they are valid until the next call, and the
 // hot path allocates nothing. It returns ctx.Err() once ctx is done, and an
-// error wrapping net.ErrClosed after Close. Only one goroutine may read.
+// error wrapping net.ErrClosed after Close. Only one goroutine may read, with
+// this method or Receive, which costs a packet one system call less.
 func (s *Session) ReadPacket(ctx context.Context) (*rtp.Packet, error) {
 	if _, err := s.read(ctx, s.rbuf[:]); err != nil {
 		return nil, err
 	}
 	return &s.rpkt, nil
-}
-
-// ReadRTP is ReadPacket for a relay, which forwards bytes and has no use
-// for a parsed packet: it reads the next packet ReadPacket would return into
-// b, as received, and returns its length. b should be 2048 bytes, the most
-// ReadPacket takes: the socket truncates a longer datagram. Only one
-// goroutine may read, with either method.
-func (s *Session) ReadRTP(ctx context.Context, b []byte) (int, error) {
-	return s.read(ctx, b)
 }
 
 // read reads into b until a datagram is an RTP packet from the peer, which
@@ -46,16 +39,26 @@ func (s *Session) read(ctx context.Context, b []byte) (int, error) {
 			}
 			return 0, err
 		}
-		if s.rtcp.demux(s, unmap(src), b[:n]) { // RFC 5761 §4
-			continue
-		}
-		now := s.now()
-		if s.accept(unmap(src), b[:n], now) {
-			s.last.Store(now)
-			s.rtcp.received(b[:n])
+		if s.take(unmap(src), b[:n]) {
 			return n, nil
 		}
 	}
+}
+
+// take reports whether datagram b from src is an RTP packet from the peer,
+// which it leaves parsed in s.rpkt, counted for RTCP and in LastReceived;
+// RTCP on the RTP port (RFC 5761 §4) goes to the session's RTCP.
+func (s *Session) take(src netip.AddrPort, b []byte) bool {
+	if s.rtcp.demux(s, src, b) {
+		return false
+	}
+	now := s.now()
+	if !s.accept(src, b, now) {
+		return false
+	}
+	s.last.Store(now)
+	s.rtcp.received(b)
+	return true
 }
 
 // isRTP parses b into p and reports whether it is RTP (version 2, RFC 3550

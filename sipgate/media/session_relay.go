@@ -31,7 +31,7 @@ const (
 	relayPaused             // PauseRelay
 )
 
-// writeRelayed sends b, a packet ReadRTP read on another leg, as the next
+// writeRelayed sends b, a packet Receive read on another leg, as the next
 // packet of the session's own stream, rewriting its header in place. A
 // packet not sent (held, paused) ends the splice, so that the next one sent
 // starts a talkspurt.

@@ -16,7 +16,7 @@ func (s *Session) WritePacket(p *rtp.Packet) error {
 	return s.send(p)
 }
 
-// WriteRTP sends b, a packet ReadRTP read on another leg, to the remote as
+// WriteRTP sends b, a packet Receive read on another leg, to the remote as
 // it is, and reports whether it did: nothing is sent, and false, nil
 // returned, while WritePacket would send nothing. It takes no lock (there is
 // no packet to marshal), so a relay never waits for a prompt being written.
