@@ -336,6 +336,24 @@ func TestComposeWiring(t *testing.T) {
 	if ngx["CORE_URL"] != "http://core:"+corePort {
 		t.Errorf("nginx's CORE_URL %s is not the core", ngx["CORE_URL"])
 	}
+	// The admin listener (metrics, profiles, detailed readiness) is the host's alone: nginx never proxies it.
+	adminPort := port(t, core["CORE_ADMIN_ADDR"])
+	for _, p := range svc["core"].Ports {
+		if strings.HasSuffix(p, ":"+adminPort) && p != "127.0.0.1:"+adminPort+":"+adminPort {
+			t.Errorf("core: the admin port is published as %s, want 127.0.0.1 only", p)
+		}
+	}
+	for _, f := range []string{"deploy/compose/nginx/meetline.conf.template", "deploy/nginx/media-auth.conf"} {
+		if conf := string(read(t, f)); strings.Contains(conf, ":"+adminPort) || strings.Contains(conf, "/metrics") ||
+			strings.Contains(conf, "pprof") {
+			t.Errorf("%s reaches the core's admin listener", f)
+		}
+	}
+	for k, v := range ngx {
+		if strings.Contains(v, ":"+adminPort) {
+			t.Errorf("nginx's %s=%s reaches the core's admin listener", k, v)
+		}
+	}
 
 	// Stopping sipgate waits for its drain.
 	if svc["sipgate"].StopGracePeriod == "" {

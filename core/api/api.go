@@ -1,7 +1,8 @@
 // Package api serves the core over HTTP: the Connect services (Connect, gRPC,
-// gRPC-Web and JSON on one port), gRPC health and reflection, health and
-// readiness probes, Prometheus metrics, and the LiveKit, storage and summary
-// webhooks. It translates protobuf to domain types and domain errors to
+// gRPC-Web and JSON on one port), gRPC health, health and readiness probes,
+// and the LiveKit, storage and summary webhooks (Handler); and, for operators
+// only, Prometheus metrics, detailed readiness and gRPC reflection
+// (AdminHandler). It translates protobuf to domain types and domain errors to
 // Connect codes; the rules live in package core, and it reaches every
 // dependency through core's interfaces (core/app fills them in).
 package api
@@ -77,7 +78,7 @@ type Server struct {
 
 	// Checks are the dependencies /readyz and gRPC health report on.
 	Checks []Check
-	// Registry receives the server's metrics and is served on /metrics.
+	// Registry receives the server's metrics; AdminHandler serves it on /metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 
@@ -102,13 +103,6 @@ func (s *Server) Handler() http.Handler {
 		connect.WithCompressMinBytes(1024),
 		connect.WithReadMaxBytes(MaxMessageBytes),
 	)
-	services := []string{
-		meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,
-		meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
-		meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName, meetlinev1connect.InvitationServiceName,
-		meetlinev1connect.ParticipantServiceName,
-		meetlinev1connect.CallServiceName,
-	}
 	mux.Handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
 	mux.Handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
 	mux.Handle(meetlinev1connect.NewRoomServiceHandler(&roomService{s}, opts))
@@ -126,12 +120,33 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /media-auth", &mediaAuth{Server: s, auth: auth})
 
 	mux.Handle(grpchealth.NewHandler(&healthChecker{checks: s.Checks, services: services}))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", &readiness{checks: s.Checks})
+	return mux
+}
+
+// services are the Connect services the core serves, as gRPC health and
+// reflection name them.
+var services = []string{
+	meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,
+	meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
+	meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName, meetlinev1connect.InvitationServiceName,
+	meetlinev1connect.ParticipantServiceName,
+	meetlinev1connect.CallServiceName,
+}
+
+// AdminHandler returns the operators' endpoints, for the admin listener
+// (CORE_ADMIN_ADDR), never the public one: /metrics, /readyz with each
+// dependency's status and error, and gRPC reflection. Each tells an outsider
+// something about the inside (dependency addresses in errors, load, every
+// procedure and message) and none is needed by users.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", &readiness{checks: s.Checks, detailed: true})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
 	reflector := grpcreflect.NewStaticReflector(services...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-
-	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", &readiness{checks: s.Checks})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
 	return mux
 }

@@ -28,6 +28,7 @@ type stack struct {
 	// instead of being recovered by net/http.
 	handler http.Handler
 	url     string
+	admin   string          // the admin listener: metrics, detailed readiness, reflection
 	bucket  *storage.Bucket // the API's bucket, for what tests put in it
 	lk      *livekit.Client // the shared livekit-server, for rooms tests open
 }
@@ -89,7 +90,7 @@ func newStackWithLiveKit(t testing.TB) *stack {
 }
 
 func stackOf(c *testenv.CoreServer) *stack {
-	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, handler: c.HTTP, url: c.URL, bucket: c.Bucket, lk: c.LiveKit}
+	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, handler: c.HTTP, url: c.URL, admin: c.AdminURL, bucket: c.Bucket, lk: c.LiveKit}
 }
 
 // token signs an identity token for sub, as the identity provider would.

@@ -23,7 +23,11 @@ import (
 // Config is everything the core reads from its environment; LoadConfig names
 // each variable and its default, and README.md lists them for operators.
 type Config struct {
-	Addr            string
+	Addr string
+	// AdminAddr (CORE_ADMIN_ADDR) serves the operators' endpoints: metrics,
+	// detailed readiness, reflection and profiles (App.AdminHandler). Keep it
+	// off any proxy and off the internet.
+	AdminAddr       string
 	PublicURL       string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
@@ -34,9 +38,6 @@ type Config struct {
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
 	MigrateOnStart    bool
-	// Pprof (CORE_PPROF) serves net/http/pprof's profiles under
-	// /debug/pprof/, for load tests; off by default (see debugRoutes).
-	Pprof bool
 
 	DatabaseURL string
 
@@ -116,6 +117,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Addr:              "127.0.0.1:8080",
+		AdminAddr:         "127.0.0.1:9090",
 		LogLevel:          slog.LevelInfo,
 		ShutdownTimeout:   20 * time.Second,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -173,6 +175,7 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Require("DATABASE_URL", "VALKEY_ADDR", "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY",
 		"LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
 	l.String(&c.Addr, "CORE_ADDR")
+	l.String(&c.AdminAddr, "CORE_ADMIN_ADDR")
 	l.String(&c.PublicURL, "CORE_PUBLIC_URL")
 	envconf.Value(l, &c.LogLevel, "LOG_LEVEL", parseLevel)
 	l.Duration(&c.ShutdownTimeout, "CORE_SHUTDOWN_TIMEOUT")
@@ -180,7 +183,6 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.ReadTimeout, "CORE_READ_TIMEOUT")
 	l.Duration(&c.IdleTimeout, "CORE_IDLE_TIMEOUT")
 	l.Bool(&c.MigrateOnStart, "CORE_MIGRATE_ON_START")
-	l.Bool(&c.Pprof, "CORE_PPROF")
 
 	l.String(&c.DatabaseURL, "DATABASE_URL")
 	l.String(&c.ValkeyAddr, "VALKEY_ADDR")
@@ -309,6 +311,10 @@ func (c *Config) check(l *envconf.Loader) {
 		need("SMTP_HOST", "an SMTP server: the outbox worker that calls the summary service runs with mail")
 	case c.SummaryURL != "" && (c.SummaryToken == "" || c.SummaryCallbackTok == ""):
 		need("SUMMARY_TOKEN", "the summary service's token and SUMMARY_CALLBACK_TOKEN, since SUMMARY_URL is set")
+	}
+	if c.AdminAddr == c.Addr {
+		l.Fail("CORE_ADMIN_ADDR", c.AdminAddr, errors.New("want an address other than CORE_ADDR's: "+
+			"metrics, profiles and detailed readiness are for operators only"))
 	}
 	c.checkSecrets(l)
 	switch sip := c.LiveKitSIP; {

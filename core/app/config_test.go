@@ -44,7 +44,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 20*time.Second ||
+	if c.Addr != "127.0.0.1:8080" || c.AdminAddr != "127.0.0.1:9090" || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 20*time.Second ||
 		!c.MigrateOnStart || c.ValkeyPrefix != "meetline:" || c.S3Region != "us-east-1" || c.S3Bucket != "meetline" ||
 		!c.TelephonyEnabled || c.TelephonyDefaultRegion != "FR" || !c.RecordingEnabled ||
 		c.RecordingTranscriptionEnabled || c.RecordingExpirationDays != 0 || c.CallRecords.Retention != 90*24*time.Hour {
@@ -88,6 +88,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"brevo without mail", getenv(minimal, "MARKETING_PROVIDER", "brevo", "BREVO_API_KEY", "k"), `SMTP_HOST`},
 		{"bad list ids", getenv(minimal, "BREVO_LIST_IDS", "1,two"), `BREVO_LIST_IDS="1,two"`},
 		{"mail without sender", getenv(minimal, "SMTP_HOST", "smtp.example.org"), `MAIL_FROM`},
+		{"admin on the public address", getenv(minimal, "CORE_ADDR", ":8080", "CORE_ADMIN_ADDR", ":8080"), `CORE_ADMIN_ADDR=":8080"`},
 		{"summary without tokens", getenv(minimal, "SUMMARY_URL", "https://s", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `SUMMARY_TOKEN`},
 	}
 	for _, tt := range tests {
