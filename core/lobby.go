@@ -65,6 +65,9 @@ type LobbyService interface {
 	FindEntry(ctx context.Context, room, id string) (*LobbyEntry, error)
 	// FindWaiting lists the room's waiting entries, oldest first.
 	FindWaiting(ctx context.Context, room string) ([]*LobbyEntry, error)
+	// CountWaiting counts the room's waiting entries, cheaply: the lobby's
+	// cap is checked on every new entry.
+	CountWaiting(ctx context.Context, room string) (int, error)
 	// RemoveEntry forgets an entry at once, whatever its status (its person
 	// went away), and notifies the room's watchers.
 	RemoveEntry(ctx context.Context, room, id string) error
@@ -124,6 +127,22 @@ type RateLimiter interface {
 	// Allow counts one event for key and returns an ELIMITED error, with
 	// RetryAfter, when key went over limit in the current window.
 	Allow(ctx context.Context, key string, limit AttemptLimit) error
+}
+
+// StreamLimit bounds how many streams may be open at once under Key.
+type StreamLimit struct {
+	Key string
+	Max int
+}
+
+// StreamSlots counts long-lived streams (WatchEntry) per key across every
+// replica, so that one ticket, user or address cannot hold hundreds of
+// them, each polling the stores.
+type StreamSlots interface {
+	// Hold takes a slot under every limit's key until ctx ends, or returns
+	// an ELIMITED error, holding nothing, when one of them is full. Slots of
+	// a replica that died expire on their own.
+	Hold(ctx context.Context, limits ...StreamLimit) error
 }
 
 // Deduplicator remembers ids it has seen, so redelivered events are no-ops.

@@ -48,6 +48,7 @@ type Server struct {
 	Lobby       core.LobbyService
 	Presence    core.Presence
 	Limiter     core.RateLimiter
+	Streams     core.StreamSlots
 	Dedup       core.Deduplicator
 	Telephony   core.TelephonySettings
 	Recording   core.RecordingSettings
@@ -64,6 +65,10 @@ type Server struct {
 	Summary SummarySettings
 	// Webhooks says how LiveKit's webhooks are taken in.
 	Webhooks WebhookSettings
+
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (rate limits per address).
+	TrustedProxies TrustedProxies
 
 	// Verifier checks users' bearer tokens; nil accepts service tokens only.
 	Verifier TokenVerifier

@@ -2,10 +2,8 @@ package api
 
 import (
 	"context"
-	"net"
 	"time"
 
-	"connectrpc.com/connect"
 	"github.com/google/uuid"
 
 	"github.com/meetline/meetline/core"
@@ -17,9 +15,21 @@ type LobbySettings struct {
 	TTLs core.LobbyTTLs
 	// TicketSecret signs lobby tickets; every replica needs the same one.
 	TicketSecret []byte
-	// PerParticipant and PerAddress bound RequestEntry calls.
+	// PerParticipant and PerAddress bound RequestEntry calls. Requests
+	// without a ticket (each would be a new participant) count
+	// PerParticipant under their address.
 	PerParticipant, PerAddress core.AttemptLimit
+	// MaxWaiting caps a room's waiting entries: past it, new people are
+	// refused until some are decided or leave.
+	MaxWaiting int
+	// StreamsPerTicket, StreamsPerUser and StreamsPerAddress cap the
+	// WatchEntry streams open at once.
+	StreamsPerTicket, StreamsPerUser, StreamsPerAddress int
 }
+
+// announceEvery is the least time between two "someone waits" notices to a
+// live room: a flood of entries makes one notice, not one each.
+const announceEvery = 2 * time.Second
 
 // lobbyService implements meetline.v1.LobbyService.
 type lobbyService struct {
@@ -55,7 +65,7 @@ func (s *lobbyService) RequestEntry(ctx context.Context, req *meetlinev1.Request
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limit(ctx, id); err != nil {
+	if err := s.limit(ctx, id, req.Ticket == ""); err != nil {
 		return nil, err
 	}
 	e, err := s.entry(ctx, room, id, req.Username)
@@ -85,22 +95,35 @@ func (s *lobbyService) participantID(room, ticket string) (string, error) {
 	return s.tickets.open(room, ticket)
 }
 
-// limit applies RequestEntry's rate limits: per participant (or signed-in
-// user) and per source address.
-func (s *lobbyService) limit(ctx context.Context, participant string) error {
+// limit applies RequestEntry's rate limits: per participant (the signed-in
+// user; else the ticket's participant; else, for a first request, which
+// has no participant yet, its address) and per client address.
+func (s *lobbyService) limit(ctx context.Context, participant string, first bool) error {
+	addr := s.clientKey(ctx)
 	who := "lobby:p:" + participant
-	if u := core.CallerFrom(ctx).User; u != nil {
+	switch u := core.CallerFrom(ctx).User; {
+	case u != nil:
 		who = "lobby:u:" + u.ID
+	case first && addr != "":
+		who = "lobby:n:" + addr
 	}
 	if err := s.Limiter.Allow(ctx, who, s.LobbySettings.PerParticipant); err != nil {
 		return err
 	}
-	if info, ok := connect.CallInfoForHandlerContext(ctx); ok {
-		if host, _, err := net.SplitHostPort(info.Peer().Addr); err == nil {
-			return s.Limiter.Allow(ctx, "lobby:a:"+host, s.LobbySettings.PerAddress)
-		}
+	if addr == "" {
+		return nil
 	}
-	return nil
+	return s.Limiter.Allow(ctx, "lobby:a:"+addr, s.LobbySettings.PerAddress)
+}
+
+// roomFull refuses a new entry when the room's lobby holds MaxWaiting.
+func (s *lobbyService) roomFull(ctx context.Context, room string) error {
+	n, err := s.Lobby.CountWaiting(ctx, room)
+	if err != nil || n < s.LobbySettings.MaxWaiting {
+		return err
+	}
+	return &core.Error{Code: core.ELIMITED, Message: "the lobby of this room is full; try again later",
+		RetryAfter: s.LobbySettings.TTLs.Waiting}
 }
 
 // entry decides a request: people who may enter at once are accepted and
@@ -125,6 +148,9 @@ func (s *lobbyService) entry(ctx context.Context, room *core.Room, id, username 
 	case core.Code(err) != core.ENOTFOUND:
 		return nil, err
 	}
+	if err := s.roomFull(ctx, room.ID); err != nil {
+		return nil, err
+	}
 	if err := s.Lobby.PutEntry(ctx, e); err != nil {
 		return nil, err
 	}
@@ -133,13 +159,18 @@ func (s *lobbyService) entry(ctx context.Context, room *core.Room, id, username 
 }
 
 // announceWaiting tells the people in a live room that someone waits, with
-// LiveKit's reliable data channel. It runs in the background: LiveKit answers
-// slowly for rooms that just ended, and a lost notice is no error (the
-// administrators' WatchWaiting stream shows the list anyway).
+// LiveKit's reliable data channel, at most once per announceEvery across
+// replicas (the notice names nobody: one says it for a crowd). It runs in
+// the background: LiveKit answers slowly for rooms that just ended, and a
+// lost notice is no error (the administrators' WatchWaiting stream shows the
+// list anyway).
 func (s *Server) announceWaiting(room string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if first, err := s.Dedup.FirstSeen(ctx, "lobby-announce:"+room, announceEvery); err != nil || !first {
+			return
+		}
 		p, err := s.Presence.RoomPresence(ctx, room)
 		if err != nil || !p.Live {
 			return

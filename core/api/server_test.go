@@ -55,7 +55,8 @@ const (
 func ruleSettings(c *app.Config) {
 	c.LobbyTTLs = lobbyTTLs
 	c.PIN = testPINPolicy
-	c.LobbyPerAddress.Max = 10000
+	c.LobbyPerAddress.Max = 10000 // every test's requests come from loopback
+	c.LobbyStreams.PerAddress = 10000
 	c.InvitationsPerHour = 5
 	c.RecordingExpirationDays = 30
 	c.RecordingStartTimeout = 3 * time.Second

@@ -76,7 +76,14 @@ type Config struct {
 	LobbyTTLs           core.LobbyTTLs
 	LobbyPerParticipant core.AttemptLimit
 	LobbyPerAddress     core.AttemptLimit
-	WebhookRoomFilter   *regexp.Regexp
+	// LobbyMaxWaiting caps a room's waiting entries; LobbyStreams caps the
+	// WatchEntry streams per ticket, user and address (api.LobbySettings).
+	LobbyMaxWaiting int
+	LobbyStreams    struct{ PerTicket, PerUser, PerAddress int }
+	// TrustedProxies (TRUSTED_PROXIES) are the proxies whose
+	// X-Forwarded-For names the client.
+	TrustedProxies    api.TrustedProxies
+	WebhookRoomFilter *regexp.Regexp
 
 	SMTP               mail.Config
 	MailBrand          mail.Brand
@@ -138,6 +145,8 @@ func Defaults() Config {
 
 		LobbyPerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute},
 		LobbyPerAddress:     core.AttemptLimit{Max: 1500, Window: time.Minute},
+		LobbyMaxWaiting:     100,
+		LobbyStreams:        struct{ PerTicket, PerUser, PerAddress int }{2, 5, 50},
 		PIN: core.PINPolicy{
 			Source:     core.AttemptLimit{Max: 5, Window: 15 * time.Minute},
 			Number:     core.AttemptLimit{Max: 100, Window: time.Minute},
@@ -230,6 +239,11 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.LobbyTTLs.Denied, "LOBBY_DENIED_TTL")
 	l.Int(&c.LobbyPerParticipant.Max, "LOBBY_REQUESTS_PER_MINUTE", 1, 1000000)
 	l.Int(&c.LobbyPerAddress.Max, "LOBBY_REQUESTS_PER_ADDRESS_PER_MINUTE", 1, 10000000)
+	l.Int(&c.LobbyMaxWaiting, "LOBBY_MAX_WAITING", 1, 100000)
+	l.Int(&c.LobbyStreams.PerTicket, "LOBBY_STREAMS_PER_TICKET", 1, 1000)
+	l.Int(&c.LobbyStreams.PerUser, "LOBBY_STREAMS_PER_USER", 1, 1000)
+	l.Int(&c.LobbyStreams.PerAddress, "LOBBY_STREAMS_PER_ADDRESS", 1, 100000)
+	envconf.Value(l, &c.TrustedProxies, "TRUSTED_PROXIES", parseProxies)
 
 	l.String(&c.SMTP.Host, "SMTP_HOST")
 	l.Int(&c.SMTP.Port, "SMTP_PORT", 0, 65535)
@@ -398,6 +412,24 @@ func parseAddresses(v string) ([]string, error) {
 		if _, err := lkproto.ParseSIPAllowedAddress(f); err != nil {
 			return nil, errors.New("want comma-separated IP addresses or CIDR blocks")
 		}
+	}
+	return out, nil
+}
+
+// parseProxies reads comma-separated CIDR blocks or addresses (one address:
+// a block of one).
+func parseProxies(v string) (api.TrustedProxies, error) {
+	var out api.TrustedProxies
+	for _, f := range list(v) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, errors.New("want comma-separated CIDR blocks or IP addresses")
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
 	}
 	return out, nil
 }

@@ -176,6 +176,16 @@ func (l *LobbyService) FindWaiting(ctx context.Context, room string) ([]*core.Lo
 	return entries, nil
 }
 
+// CountWaiting counts the waiting index's members that have not expired.
+func (l *LobbyService) CountWaiting(ctx context.Context, room string) (int, error) {
+	now := strconv.FormatInt(l.now().UnixMilli(), 10)
+	n, err := l.c.Do(ctx, l.c.B().Zcount().Key(l.waitingKey(room)).Min(now).Max("+inf").Build()).AsInt64()
+	if err != nil {
+		return 0, fmt.Errorf("lobby: count: %w", err)
+	}
+	return int(n), nil
+}
+
 func (l *LobbyService) RemoveEntry(ctx context.Context, room, id string) error {
 	b := l.c.B()
 	if err := firstError(l.c.DoMulti(ctx,
