@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -67,6 +68,16 @@ func TestLoadConfigOverrides(t *testing.T) {
 	}
 }
 
+func TestLoadConfigTrustedProxies(t *testing.T) {
+	c, err := load(getenv(minimal, "TRUSTED_PROXIES", " 10.1.2.3/8, 192.0.2.7 ,2001:db8::/32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.TrustedProxies); got != "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]" {
+		t.Errorf("TrustedProxies = %s", got)
+	}
+}
+
 func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -89,6 +100,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad list ids", getenv(minimal, "BREVO_LIST_IDS", "1,two"), `BREVO_LIST_IDS="1,two"`},
 		{"mail without sender", getenv(minimal, "SMTP_HOST", "smtp.example.org"), `MAIL_FROM`},
 		{"admin on the public address", getenv(minimal, "CORE_ADDR", ":8080", "CORE_ADMIN_ADDR", ":8080"), `CORE_ADMIN_ADDR=":8080"`},
+		{"bad trusted proxy", getenv(minimal, "TRUSTED_PROXIES", "10.0.0.0/8,nginx"), `TRUSTED_PROXIES="10.0.0.0/8,nginx"`},
 		{"summary without tokens", getenv(minimal, "SUMMARY_URL", "https://s", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `SUMMARY_TOKEN`},
 	}
 	for _, tt := range tests {
