@@ -15,6 +15,8 @@ type LobbySettings struct {
 	TTLs core.LobbyTTLs
 	// TicketSecret signs lobby tickets; every replica needs the same one.
 	TicketSecret []byte
+	// TicketTTL is how long a ticket opens after it is issued.
+	TicketTTL time.Duration
 	// PerParticipant and PerAddress bound RequestEntry calls. Requests
 	// without a ticket (each would be a new participant) count
 	// PerParticipant under their address.
