@@ -30,7 +30,16 @@ type LobbyEntry struct {
 	Color    string
 	Status   EntryStatus
 	Kind     ParticipantKind
+	// UserID and Email are the signed-in account's that asked (Username is
+	// then its name); empty for guests and phone callers.
+	UserID string
+	Email  string
 }
+
+// GuestIDPrefix begins every guest's participant id, which is their LiveKit
+// identity: an identity provider's subject would have to begin so too to
+// collide with one (signed-in users enter LiveKit under their subject).
+const GuestIDPrefix = "guest-"
 
 // LobbyTTLs say how long entries live in each status: waiting ones expire
 // unless refreshed (the person left), accepted ones as long as a LiveKit

@@ -114,7 +114,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(meetlinev1connect.NewAccessServiceHandler(&accessService{s}, opts))
 	mux.Handle(meetlinev1connect.NewTrunkServiceHandler(&trunkService{s}, opts))
 	mux.Handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
-	mux.Handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
+	mux.Handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s}, opts))
 	mux.Handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
 	mux.Handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
 	mux.Handle(meetlinev1connect.NewParticipantServiceHandler(&participantService{s}, opts))

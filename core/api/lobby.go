@@ -36,7 +36,19 @@ const announceEvery = 2 * time.Second
 // lobbyService implements meetline.v1.LobbyService.
 type lobbyService struct {
 	*Server
-	tickets tickets
+}
+
+// tickets signs and opens tickets with the settings in force.
+func (s *lobbyService) tickets() tickets {
+	return tickets{secret: s.LobbySettings.TicketSecret, ttl: s.LobbySettings.TicketTTL}
+}
+
+// subject is what a ticket is bound to: the signed-in user's id, or "".
+func subject(ctx context.Context) string {
+	if u := core.CallerFrom(ctx).User; u != nil {
+		return u.ID
+	}
+	return ""
 }
 
 var entryStatuses = map[core.EntryStatus]meetlinev1.EntryStatus{
@@ -50,9 +62,15 @@ var participantKinds = map[core.ParticipantKind]meetlinev1.ParticipantKind{
 	core.KindPhone: meetlinev1.ParticipantKind_PARTICIPANT_KIND_PHONE,
 }
 
-func entryToProto(e *core.LobbyEntry) *meetlinev1.LobbyParticipant {
-	return &meetlinev1.LobbyParticipant{Id: e.ID, Username: e.Username, Status: entryStatuses[e.Status],
-		Color: e.Color, Kind: participantKinds[e.Kind]}
+// entryToProto converts e; the e-mail goes only to the room's administrators
+// (withEmail), never back to the person asking.
+func entryToProto(e *core.LobbyEntry, withEmail bool) *meetlinev1.LobbyParticipant {
+	p := &meetlinev1.LobbyParticipant{Id: e.ID, Username: e.Username, Status: entryStatuses[e.Status],
+		Color: e.Color, Kind: participantKinds[e.Kind], SignedIn: e.UserID != ""}
+	if withEmail {
+		p.Email = e.Email
+	}
+	return p
 }
 
 func (s *lobbyService) RequestEntry(ctx context.Context, req *meetlinev1.RequestEntryRequest) (*meetlinev1.RequestEntryResponse, error) {
@@ -63,7 +81,7 @@ func (s *lobbyService) RequestEntry(ctx context.Context, req *meetlinev1.Request
 	if err != nil {
 		return nil, err
 	}
-	id, err := s.participantID(room.ID, req.Ticket)
+	id, err := s.participantID(ctx, room.ID, req.Ticket)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +92,8 @@ func (s *lobbyService) RequestEntry(ctx context.Context, req *meetlinev1.Request
 	if err != nil {
 		return nil, err
 	}
-	res := &meetlinev1.RequestEntryResponse{Participant: entryToProto(e), Ticket: s.tickets.issue(room.ID, id)}
+	res := &meetlinev1.RequestEntryResponse{Participant: entryToProto(e, false),
+		Ticket: s.tickets().issue(room.ID, id, subject(ctx), time.Now())}
 	if e.Status == core.EntryAccepted {
 		res.Livekit, err = s.lobbyConnection(ctx, room, e)
 	}
@@ -89,12 +108,17 @@ func (s *lobbyService) findRoom(ctx context.Context, idOrSlug string) (*core.Roo
 	return s.Rooms.FindRoom(ctx, idOrSlug)
 }
 
-// participantID opens the ticket, or makes a new id for a first request.
-func (s *lobbyService) participantID(room, ticket string) (string, error) {
-	if ticket == "" {
-		return uuid.NewString(), nil
+// participantID opens the ticket, or makes a new id for a first request:
+// a guest's is prefixed (core.GuestIDPrefix), since it becomes their
+// LiveKit identity.
+func (s *lobbyService) participantID(ctx context.Context, room, ticket string) (string, error) {
+	switch {
+	case ticket != "":
+		return s.tickets().open(room, subject(ctx), ticket, time.Now())
+	case subject(ctx) != "":
+		return "user-" + uuid.NewString(), nil
 	}
-	return s.tickets.open(room, ticket)
+	return core.GuestIDPrefix + uuid.NewString(), nil
 }
 
 // limit applies RequestEntry's rate limits: per participant (the signed-in
@@ -137,6 +161,9 @@ func (s *lobbyService) entry(ctx context.Context, room *core.Room, id, username 
 		return nil, err
 	}
 	e := &core.LobbyEntry{ID: id, RoomID: room.ID, Username: username, Color: core.ColorFor(id), Status: core.EntryWaiting, Kind: core.KindWeb}
+	if u := core.CallerFrom(ctx).User; u != nil {
+		e.Username, e.UserID, e.Email = accountName(u, username), u.ID, u.Email
+	}
 	if core.CanEnter(room.AccessLevel, role, core.CallerFrom(ctx).Authenticated()) {
 		e.Status = core.EntryAccepted
 		return e, nil
@@ -158,6 +185,20 @@ func (s *lobbyService) entry(ctx context.Context, room *core.Room, id, username 
 	}
 	s.announceWaiting(room.ID)
 	return e, nil
+}
+
+// accountName is the name a signed-in user waits under: their account's,
+// whatever they typed, so that nobody signs in to ask as "Owner". An account
+// without a name keeps the typed one; the administrators see beside it that
+// the person is signed in, and their e-mail.
+func accountName(u *core.User, typed string) string {
+	switch {
+	case u.FullName != "":
+		return u.FullName
+	case u.ShortName != "":
+		return u.ShortName
+	}
+	return typed
 }
 
 // announceWaiting tells the people in a live room that someone waits, with

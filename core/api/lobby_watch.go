@@ -19,7 +19,7 @@ func (s *lobbyService) WatchEntry(ctx context.Context, req *meetlinev1.WatchEntr
 	if err != nil {
 		return err
 	}
-	id, err := s.tickets.open(room.ID, req.Ticket)
+	id, err := s.tickets().open(room.ID, subject(ctx), req.Ticket, time.Now())
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (s *lobbyService) WatchEntry(ctx context.Context, req *meetlinev1.WatchEntr
 			return err
 		}
 		if e.Status != last {
-			res := &meetlinev1.WatchEntryResponse{Participant: entryToProto(e)}
+			res := &meetlinev1.WatchEntryResponse{Participant: entryToProto(e, false)}
 			if e.Status == core.EntryAccepted {
 				if res.Livekit, err = s.lobbyConnection(ctx, room, e); err != nil {
 					return err
@@ -127,7 +127,7 @@ func (s *lobbyService) waiting(ctx context.Context, room string) ([]*meetlinev1.
 	}
 	out := make([]*meetlinev1.LobbyParticipant, len(entries))
 	for i, e := range entries {
-		out[i] = entryToProto(e)
+		out[i] = entryToProto(e, true) // for administrators only (adminRoom)
 	}
 	return out, nil
 }

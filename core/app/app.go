@@ -131,7 +131,7 @@ func (a *App) build(ctx context.Context) error {
 		Limiter:     valkey.NewRateLimiter(kv),
 		Streams:     valkey.NewStreamSlots(kv, 30*time.Second),
 		Dedup:       valkey.NewDeduplicator(kv),
-		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log),
+		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log), TicketTTL: cfg.LobbyTicketTTL,
 			PerParticipant: cfg.LobbyPerParticipant, PerAddress: cfg.LobbyPerAddress, MaxWaiting: cfg.LobbyMaxWaiting,
 			StreamsPerTicket: cfg.LobbyStreams.PerTicket, StreamsPerUser: cfg.LobbyStreams.PerUser,
 			StreamsPerAddress: cfg.LobbyStreams.PerAddress},

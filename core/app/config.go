@@ -72,7 +72,9 @@ type Config struct {
 	PINRetries       int
 	PIN              core.PINPolicy // docs/security.md
 
-	LobbyTicketSecret   string
+	LobbyTicketSecret string
+	// LobbyTicketTTL (LOBBY_TICKET_TTL, 1 h) is how long a lobby ticket opens.
+	LobbyTicketTTL      time.Duration
 	LobbyTTLs           core.LobbyTTLs
 	LobbyPerParticipant core.AttemptLimit
 	LobbyPerAddress     core.AttemptLimit
@@ -146,6 +148,7 @@ func Defaults() Config {
 		LobbyPerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute},
 		LobbyPerAddress:     core.AttemptLimit{Max: 1500, Window: time.Minute},
 		LobbyMaxWaiting:     100,
+		LobbyTicketTTL:      time.Hour,
 		LobbyStreams:        struct{ PerTicket, PerUser, PerAddress int }{2, 5, 50},
 		PIN: core.PINPolicy{
 			Source:     core.AttemptLimit{Max: 5, Window: 15 * time.Minute},
@@ -234,6 +237,7 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.PIN.TarpitStep, "PIN_TARPIT_STEP")
 	l.Duration(&c.PIN.TarpitMax, "PIN_TARPIT_MAX")
 	l.Secret(&c.LobbyTicketSecret, "LOBBY_TICKET_SECRET")
+	l.Duration(&c.LobbyTicketTTL, "LOBBY_TICKET_TTL")
 	l.Duration(&c.LobbyTTLs.Waiting, "LOBBY_WAITING_TTL")
 	l.Duration(&c.LobbyTTLs.Accepted, "LOBBY_ACCEPTED_TTL")
 	l.Duration(&c.LobbyTTLs.Denied, "LOBBY_DENIED_TTL")
