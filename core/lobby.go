@@ -136,6 +136,18 @@ type RateLimiter interface {
 	// Allow counts one event for key and returns an ELIMITED error, with
 	// RetryAfter, when key went over limit in the current window.
 	Allow(ctx context.Context, key string, limit AttemptLimit) error
+	// AllowN counts n events under every budget, or none: when one would go
+	// over its limit, nothing is counted and the error is that budget's
+	// (ELIMITED, its Message, RetryAfter).
+	AllowN(ctx context.Context, n int, budgets ...Budget) error
+}
+
+// Budget is a limit on the events counted under Key, for AllowN; Message
+// says which budget is spent, for the person refused.
+type Budget struct {
+	Key     string
+	Limit   AttemptLimit
+	Message string
 }
 
 // StreamLimit bounds how many streams may be open at once under Key.

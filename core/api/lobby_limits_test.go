@@ -172,8 +172,9 @@ func (c *countingRooms) SendData(context.Context, string, []byte) error {
 }
 
 // TestLobbyAnnounceCoalesced: 30 people arriving at once in a live room's
-// lobby make one "participantWaiting" message, not 30; one arriving after
-// the quiet interval makes another.
+// lobby make one "participantWaiting" message per 2 s (one, unless the
+// machine is slow), not 30; one arriving after the quiet interval makes
+// another.
 func TestLobbyAnnounceCoalesced(t *testing.T) {
 	t.Parallel()
 	rooms := new(countingRooms)
@@ -185,6 +186,7 @@ func TestLobbyAnnounceCoalesced(t *testing.T) {
 		t.Fatal(err)
 	}
 	guest := s.lobby("")
+	start := time.Now()
 	for range 30 {
 		if _, err := guest.RequestEntry(ctx, &meetlinev1.RequestEntryRequest{Room: f.room.Id, Username: "Crowd"}); err != nil {
 			t.Fatal(err)
@@ -192,14 +194,16 @@ func TestLobbyAnnounceCoalesced(t *testing.T) {
 	}
 	waitFor(t, func() bool { return rooms.sent.Load() >= 1 })
 	time.Sleep(500 * time.Millisecond) // let any stragglers send
-	if n := rooms.sent.Load(); n != 1 {
-		t.Fatalf("30 arrivals sent %d messages, want 1", n)
+	want := 1 + int64(time.Since(start)/(2*time.Second))
+	if n := rooms.sent.Load(); n > want {
+		t.Fatalf("30 arrivals in %v sent %d messages, want at most %d", time.Since(start), n, want)
 	}
+	sent := rooms.sent.Load()
 	time.Sleep(2100 * time.Millisecond)
 	if _, err := guest.RequestEntry(ctx, &meetlinev1.RequestEntryRequest{Room: f.room.Id, Username: "Later"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return rooms.sent.Load() == 2 })
+	waitFor(t, func() bool { return rooms.sent.Load() == sent+1 })
 }
 
 // TestLobbyBehindNginx runs the location block of the compose deployment's

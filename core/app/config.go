@@ -92,6 +92,9 @@ type Config struct {
 	MailPollInterval   time.Duration
 	MailMaxAttempts    int
 	InvitationsPerHour int
+	// InvitationRecipients bound the addresses invitations go to
+	// (INVITATION_RECIPIENTS_*, INVITATION_DOMAINS).
+	InvitationRecipients api.RecipientLimits
 	// RoomsPerHour and PINRegenerationsPerHour bound each user's
 	// CreateRoom and RegeneratePin calls.
 	RoomsPerHour            int
@@ -163,6 +166,7 @@ func Defaults() Config {
 		MailPollInterval:        2 * time.Second,
 		MailMaxAttempts:         8,
 		InvitationsPerHour:      20,
+		InvitationRecipients:    api.RecipientLimits{PerHour: 100, PerDay: 300, GlobalPerHour: 5000},
 		RoomsPerHour:            60,
 		PINRegenerationsPerHour: 20,
 		SummaryTimeout:          30 * time.Second,
@@ -264,6 +268,10 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.MailPollInterval, "MAIL_POLL_INTERVAL")
 	l.Int(&c.MailMaxAttempts, "MAIL_MAX_ATTEMPTS", 1, 100)
 	l.Int(&c.InvitationsPerHour, "INVITATIONS_PER_HOUR", 1, 100000)
+	l.Int(&c.InvitationRecipients.PerHour, "INVITATION_RECIPIENTS_PER_HOUR", 1, 1000000)
+	l.Int(&c.InvitationRecipients.PerDay, "INVITATION_RECIPIENTS_PER_DAY", 1, 10000000)
+	l.Int(&c.InvitationRecipients.GlobalPerHour, "INVITATION_RECIPIENTS_GLOBAL_PER_HOUR", 1, 100000000)
+	envconf.Value(l, &c.InvitationRecipients.Domains, "INVITATION_DOMAINS", parseDomains)
 	l.Int(&c.RoomsPerHour, "ROOMS_PER_HOUR", 1, 100000)
 	l.Int(&c.PINRegenerationsPerHour, "PIN_REGENERATIONS_PER_HOUR", 1, 100000)
 	l.String(&c.SummaryURL, "SUMMARY_URL")
@@ -415,6 +423,17 @@ func parseAddresses(v string) ([]string, error) {
 	for _, f := range out {
 		if _, err := lkproto.ParseSIPAllowedAddress(f); err != nil {
 			return nil, errors.New("want comma-separated IP addresses or CIDR blocks")
+		}
+	}
+	return out, nil
+}
+
+// parseDomains reads comma-separated domain names, lowercased.
+func parseDomains(v string) ([]string, error) {
+	out := list(strings.ToLower(v))
+	for _, d := range out {
+		if strings.ContainsAny(d, "@/: ") || !strings.Contains(d, ".") {
+			return nil, errors.New("want comma-separated domain names such as example.org")
 		}
 	}
 	return out, nil

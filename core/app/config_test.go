@@ -76,6 +76,10 @@ func TestLoadConfigTrustedProxies(t *testing.T) {
 	if got := fmt.Sprint(c.TrustedProxies); got != "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]" {
 		t.Errorf("TrustedProxies = %s", got)
 	}
+	c, err = load(getenv(minimal, "INVITATION_DOMAINS", "Example.org, example.net"))
+	if err != nil || fmt.Sprint(c.InvitationRecipients.Domains) != "[example.org example.net]" {
+		t.Errorf("INVITATION_DOMAINS = %v, %v", c.InvitationRecipients.Domains, err)
+	}
 }
 
 func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
@@ -100,6 +104,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad list ids", getenv(minimal, "BREVO_LIST_IDS", "1,two"), `BREVO_LIST_IDS="1,two"`},
 		{"mail without sender", getenv(minimal, "SMTP_HOST", "smtp.example.org"), `MAIL_FROM`},
 		{"admin on the public address", getenv(minimal, "CORE_ADDR", ":8080", "CORE_ADMIN_ADDR", ":8080"), `CORE_ADMIN_ADDR=":8080"`},
+		{"bad invitation domain", getenv(minimal, "INVITATION_DOMAINS", "example.org, @evil"), `INVITATION_DOMAINS="example.org, @evil"`},
 		{"bad trusted proxy", getenv(minimal, "TRUSTED_PROXIES", "10.0.0.0/8,nginx"), `TRUSTED_PROXIES="10.0.0.0/8,nginx"`},
 		{"summary without tokens", getenv(minimal, "SUMMARY_URL", "https://s", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `SUMMARY_TOKEN`},
 	}
