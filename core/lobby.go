@@ -30,7 +30,16 @@ type LobbyEntry struct {
 	Color    string
 	Status   EntryStatus
 	Kind     ParticipantKind
+	// UserID and Email are the signed-in account's that asked (Username is
+	// then its name); empty for guests and phone callers.
+	UserID string
+	Email  string
 }
+
+// GuestIDPrefix begins every guest's participant id, which is their LiveKit
+// identity: an identity provider's subject would have to begin so too to
+// collide with one (signed-in users enter LiveKit under their subject).
+const GuestIDPrefix = "guest-"
 
 // LobbyTTLs say how long entries live in each status: waiting ones expire
 // unless refreshed (the person left), accepted ones as long as a LiveKit
@@ -65,6 +74,9 @@ type LobbyService interface {
 	FindEntry(ctx context.Context, room, id string) (*LobbyEntry, error)
 	// FindWaiting lists the room's waiting entries, oldest first.
 	FindWaiting(ctx context.Context, room string) ([]*LobbyEntry, error)
+	// CountWaiting counts the room's waiting entries, cheaply: the lobby's
+	// cap is checked on every new entry.
+	CountWaiting(ctx context.Context, room string) (int, error)
 	// RemoveEntry forgets an entry at once, whatever its status (its person
 	// went away), and notifies the room's watchers.
 	RemoveEntry(ctx context.Context, room, id string) error
@@ -124,6 +136,34 @@ type RateLimiter interface {
 	// Allow counts one event for key and returns an ELIMITED error, with
 	// RetryAfter, when key went over limit in the current window.
 	Allow(ctx context.Context, key string, limit AttemptLimit) error
+	// AllowN counts n events under every budget, or none: when one would go
+	// over its limit, nothing is counted and the error is that budget's
+	// (ELIMITED, its Message, RetryAfter).
+	AllowN(ctx context.Context, n int, budgets ...Budget) error
+}
+
+// Budget is a limit on the events counted under Key, for AllowN; Message
+// says which budget is spent, for the person refused.
+type Budget struct {
+	Key     string
+	Limit   AttemptLimit
+	Message string
+}
+
+// StreamLimit bounds how many streams may be open at once under Key.
+type StreamLimit struct {
+	Key string
+	Max int
+}
+
+// StreamSlots counts long-lived streams (WatchEntry) per key across every
+// replica, so that one ticket, user or address cannot hold hundreds of
+// them, each polling the stores.
+type StreamSlots interface {
+	// Hold takes a slot under every limit's key until ctx ends, or returns
+	// an ELIMITED error, holding nothing, when one of them is full. Slots of
+	// a replica that died expire on their own.
+	Hold(ctx context.Context, limits ...StreamLimit) error
 }
 
 // Deduplicator remembers ids it has seen, so redelivered events are no-ops.

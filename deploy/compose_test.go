@@ -22,8 +22,16 @@ type composeFile struct {
 	Name     string                    `json:"name"`
 	XCoreEnv map[string]string         `json:"x-core-env"`
 	Services map[string]composeService `json:"services"`
-	Networks map[string]struct{}       `json:"networks"`
+	Networks map[string]composeNetwork `json:"networks"`
 	Volumes  map[string]struct{}       `json:"volumes"`
+}
+
+type composeNetwork struct {
+	IPAM *struct {
+		Config []struct {
+			Subnet string `json:"subnet"`
+		} `json:"config"`
+	} `json:"ipam"`
 }
 
 type composeService struct {
@@ -335,6 +343,29 @@ func TestComposeWiring(t *testing.T) {
 	}
 	if ngx["CORE_URL"] != "http://core:"+corePort {
 		t.Errorf("nginx's CORE_URL %s is not the core", ngx["CORE_URL"])
+	}
+	// nginx's X-Forwarded-For is believed: TRUSTED_PROXIES is the network nginx and the core share.
+	if n := c.Networks["meetline"]; n.IPAM == nil || len(n.IPAM.Config) != 1 || n.IPAM.Config[0].Subnet != core["TRUSTED_PROXIES"] ||
+		!slices.Contains(svc["nginx"].Networks, "meetline") {
+		t.Errorf("TRUSTED_PROXIES %q is not the meetline network's subnet, which nginx is on", core["TRUSTED_PROXIES"])
+	}
+	// The admin listener (metrics, profiles, detailed readiness) is the host's alone: nginx never proxies it.
+	adminPort := port(t, core["CORE_ADMIN_ADDR"])
+	for _, p := range svc["core"].Ports {
+		if strings.HasSuffix(p, ":"+adminPort) && p != "127.0.0.1:"+adminPort+":"+adminPort {
+			t.Errorf("core: the admin port is published as %s, want 127.0.0.1 only", p)
+		}
+	}
+	for _, f := range []string{"deploy/compose/nginx/meetline.conf.template", "deploy/nginx/media-auth.conf"} {
+		if conf := string(read(t, f)); strings.Contains(conf, ":"+adminPort) || strings.Contains(conf, "/metrics") ||
+			strings.Contains(conf, "pprof") {
+			t.Errorf("%s reaches the core's admin listener", f)
+		}
+	}
+	for k, v := range ngx {
+		if strings.Contains(v, ":"+adminPort) {
+			t.Errorf("nginx's %s=%s reaches the core's admin listener", k, v)
+		}
 	}
 
 	// Stopping sipgate waits for its drain.

@@ -278,6 +278,16 @@ func TestKubernetesBase(t *testing.T) {
 	if itoa(svc.Spec.Ports[0].Port) != port(t, coreEnv["CORE_ADDR"]) {
 		t.Errorf("core Service port %d is not CORE_ADDR's", svc.Spec.Ports[0].Port)
 	}
+	// The admin listener is Prometheus's, never the Service's.
+	admin := port(t, coreEnv["CORE_ADMIN_ADDR"])
+	for _, p := range svc.Spec.Ports {
+		if itoa(p.Port) == admin || p.TargetPort.String() == admin || p.TargetPort.String() == "admin" {
+			t.Errorf("core Service exposes the admin listener (%s)", admin)
+		}
+	}
+	if dep := find[*appsv1.Deployment](t, objs, "Deployment", "core"); dep.Spec.Template.Annotations["prometheus.io/port"] != admin {
+		t.Errorf("Prometheus scrapes port %s, not CORE_ADMIN_ADDR's %s", dep.Spec.Template.Annotations["prometheus.io/port"], admin)
+	}
 }
 
 // TestKubernetesProduction decodes the production overlay and checks that each

@@ -1,7 +1,8 @@
 // Package api serves the core over HTTP: the Connect services (Connect, gRPC,
-// gRPC-Web and JSON on one port), gRPC health and reflection, health and
-// readiness probes, Prometheus metrics, and the LiveKit, storage and summary
-// webhooks. It translates protobuf to domain types and domain errors to
+// gRPC-Web and JSON on one port), gRPC health, health and readiness probes,
+// and the LiveKit, storage and summary webhooks (Handler); and, for operators
+// only, Prometheus metrics, detailed readiness and gRPC reflection
+// (AdminHandler). It translates protobuf to domain types and domain errors to
 // Connect codes; the rules live in package core, and it reaches every
 // dependency through core's interfaces (core/app fills them in).
 package api
@@ -51,6 +52,7 @@ type Server struct {
 	Lobby       core.LobbyService
 	Presence    core.Presence
 	Limiter     core.RateLimiter
+	Streams     core.StreamSlots
 	Dedup       core.Deduplicator
 	Telephony   core.TelephonySettings
 	Recording   core.RecordingSettings
@@ -75,6 +77,10 @@ type Server struct {
 	// Webhooks says how LiveKit's webhooks are taken in.
 	Webhooks WebhookSettings
 
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (rate limits per address).
+	TrustedProxies TrustedProxies
+
 	// Verifier checks users' bearer tokens; nil accepts service tokens only.
 	Verifier TokenVerifier
 	// ServiceTokens authenticate sipgate and operators.
@@ -88,7 +94,7 @@ type Server struct {
 
 	// Checks are the dependencies /readyz and gRPC health report on.
 	Checks []Check
-	// Registry receives the server's metrics and is served on /metrics.
+	// Registry receives the server's metrics; AdminHandler serves it on /metrics.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 
@@ -116,13 +122,6 @@ func (s *Server) Handler() http.Handler {
 		connect.WithCompressMinBytes(1024),
 		connect.WithReadMaxBytes(MaxMessageBytes),
 	)
-	services := []string{
-		meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,
-		meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
-		meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName, meetlinev1connect.InvitationServiceName,
-		meetlinev1connect.ParticipantServiceName,
-		meetlinev1connect.CallServiceName, meetlinev1connect.OperatorServiceName,
-	}
 	rpc := rpcRouter{next: mux}
 	rpc.handle(meetlinev1connect.NewConfigServiceHandler(&configService{s}, opts))
 	rpc.handle(meetlinev1connect.NewUserServiceHandler(&userService{s}, opts))
@@ -130,7 +129,7 @@ func (s *Server) Handler() http.Handler {
 	rpc.handle(meetlinev1connect.NewAccessServiceHandler(&accessService{s}, opts))
 	rpc.handle(meetlinev1connect.NewTrunkServiceHandler(&trunkService{s}, opts))
 	rpc.handle(meetlinev1connect.NewTelephonyServiceHandler(&telephonyService{s}, opts))
-	rpc.handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s, tickets: tickets{s.LobbySettings.TicketSecret}}, opts))
+	rpc.handle(meetlinev1connect.NewLobbyServiceHandler(&lobbyService{Server: s}, opts))
 	rpc.handle(meetlinev1connect.NewRecordingServiceHandler(&recordingService{s}, opts))
 	rpc.handle(meetlinev1connect.NewInvitationServiceHandler(&invitationService{s}, opts))
 	rpc.handle(meetlinev1connect.NewParticipantServiceHandler(&participantService{s}, opts))
@@ -142,12 +141,33 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /media-auth", &mediaAuth{Server: s, auth: auth})
 
 	mux.Handle(grpchealth.NewHandler(&healthChecker{checks: s.Checks, services: services}))
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", &readiness{checks: s.Checks})
+	return &rpc
+}
+
+// services are the Connect services the core serves, as gRPC health and
+// reflection name them.
+var services = []string{
+	meetlinev1connect.ConfigServiceName, meetlinev1connect.UserServiceName, meetlinev1connect.RoomServiceName,
+	meetlinev1connect.AccessServiceName, meetlinev1connect.TrunkServiceName, meetlinev1connect.TelephonyServiceName,
+	meetlinev1connect.LobbyServiceName, meetlinev1connect.RecordingServiceName, meetlinev1connect.InvitationServiceName,
+	meetlinev1connect.ParticipantServiceName,
+	meetlinev1connect.CallServiceName, meetlinev1connect.OperatorServiceName,
+}
+
+// AdminHandler returns the operators' endpoints, for the admin listener
+// (CORE_ADMIN_ADDR), never the public one: /metrics, /readyz with each
+// dependency's status and error, and gRPC reflection. Each tells an outsider
+// something about the inside (dependency addresses in errors, load, every
+// procedure and message) and none is needed by users.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", &readiness{checks: s.Checks, detailed: true})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
 	reflector := grpcreflect.NewStaticReflector(services...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-
-	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", &readiness{checks: s.Checks})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
-	return &rpc
+	return mux
 }

@@ -70,7 +70,7 @@ func TestPostgresRestart(t *testing.T) {
 	if connect.CodeOf(err) != connect.CodeUnavailable {
 		t.Errorf("LookupNumber with Postgres down: %v, want Unavailable", err)
 	}
-	code, body := getReady(t, s.url)
+	code, body := getReady(t, s.admin)
 	if code != http.StatusServiceUnavailable || body.Checks["postgres"].OK || !body.Checks["valkey"].OK {
 		t.Errorf("Postgres down: /readyz = %d %+v, want 503 on postgres alone", code, body)
 	}
@@ -81,7 +81,7 @@ func TestPostgresRestart(t *testing.T) {
 		return err == nil
 	})
 	t.Logf("RPCs answer %s after Postgres returned", took)
-	if code, body := getReady(t, s.url); code != http.StatusOK {
+	if code, body := getReady(t, s.admin); code != http.StatusOK {
 		t.Errorf("Postgres back: /readyz = %d %+v", code, body)
 	}
 	list, err := op.ListTrunks(ctx, &meetlinev1.ListTrunksRequest{})
@@ -138,7 +138,7 @@ func TestValkeyRestartEmpty(t *testing.T) {
 	if connect.CodeOf(err) != connect.CodeUnavailable {
 		t.Errorf("ResolvePin with Valkey down: %v, want Unavailable", err)
 	}
-	code, body := getReady(t, s.url)
+	code, body := getReady(t, s.admin)
 	if code != http.StatusServiceUnavailable || body.Checks["valkey"].OK || !body.Checks["postgres"].OK {
 		t.Errorf("Valkey down: /readyz = %d %+v, want 503 on valkey alone", code, body)
 	}
@@ -154,7 +154,7 @@ func TestValkeyRestartEmpty(t *testing.T) {
 	if entries[0].Id != entry {
 		t.Errorf("entry %s after the restart, want the caller's own %s", entries[0].Id, entry)
 	}
-	if code, body := getReady(t, s.url); code != http.StatusOK {
+	if code, body := getReady(t, s.admin); code != http.StatusOK {
 		t.Errorf("Valkey back: /readyz = %d %+v", code, body)
 	}
 	if _, err := owner.lobby.Decide(ctx, &meetlinev1.DecideRequest{RoomId: room, ParticipantId: entries[0].Id, Allow: true}); err != nil {

@@ -55,14 +55,14 @@ func TestReportHandoffFailure(t *testing.T) {
 		}
 		return len(res.Items)
 	}
-	code, body := getReady(t, s.url)
+	code, body := getReady(t, s.admin)
 	if sip := body.Checks["livekit_sip"]; code != http.StatusOK || !sip.OK || sip.LastOK == "" || sip.LastOK == "never" {
 		t.Fatalf("at start: /readyz = %d %+v", code, body)
 	}
 
 	v.Stop()
 	report()
-	waitReady(t, s.url, http.StatusServiceUnavailable, func(b readyBody) bool {
+	waitReady(t, s.admin, http.StatusServiceUnavailable, func(b readyBody) bool {
 		return !b.Checks["livekit_sip"].OK && strings.Contains(b.Checks["livekit_sip"].Error, "last check")
 	})
 	v.Start() // empty: the trunk and rule are gone
@@ -78,8 +78,8 @@ func TestReportHandoffFailure(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("routing back %s after LiveKit's Valkey returned empty", time.Since(start))
-	waitReady(t, s.url, http.StatusOK, func(b readyBody) bool { return b.Checks["livekit_sip"].OK })
-	res, err := http.Get(s.url + "/metrics")
+	waitReady(t, s.admin, http.StatusOK, func(b readyBody) bool { return b.Checks["livekit_sip"].OK })
+	res, err := http.Get(s.admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,17 +79,23 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// readiness answers 200 when every dependency answers and 503 otherwise, with
-// each dependency's status in the body so an operator sees which one is down.
+// readiness answers 200 when every dependency answers and 503 otherwise.
+// Detailed (the admin listener) it adds each dependency's status so an
+// operator sees which one is down; the public one says no more than ready or
+// not, since error texts name hosts, ports and users.
 type readiness struct {
-	checks []Check
+	checks   []Check
+	detailed bool
 }
 
 func (h *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, ok := runChecks(r.Context(), h.checks)
+	if !h.detailed {
+		status = nil
+	}
 	body := struct {
 		Status string                 `json:"status"`
-		Checks map[string]checkStatus `json:"checks"`
+		Checks map[string]checkStatus `json:"checks,omitempty"`
 	}{"ready", status}
 	code := http.StatusOK
 	if !ok {

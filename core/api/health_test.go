@@ -61,7 +61,7 @@ func TestHealthz(t *testing.T) {
 func TestReadyzAllUp(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
-	code, body := getReady(t, s.url)
+	code, body := getReady(t, s.admin)
 	if code != http.StatusOK || body.Status != "ready" {
 		t.Fatalf("/readyz = %d %+v", code, body)
 	}
@@ -90,12 +90,12 @@ func TestReadyzFollowsValkey(t *testing.T) {
 			}
 		}
 	})
-	if code, body := getReady(t, s.url); code != http.StatusOK {
+	if code, body := getReady(t, s.admin); code != http.StatusOK {
 		t.Fatalf("before: /readyz = %d %+v", code, body)
 	}
 
 	v.Stop()
-	code, body := getReady(t, s.url)
+	code, body := getReady(t, s.admin)
 	if code != http.StatusServiceUnavailable || body.Status != "unavailable" || body.Checks["valkey"].OK || body.Checks["valkey"].Error == "" {
 		t.Fatalf("valkey down: /readyz = %d %+v", code, body)
 	}
@@ -108,7 +108,7 @@ func TestReadyzFollowsValkey(t *testing.T) {
 	v.Start()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		code, body := getReady(t, s.url)
+		code, body := getReady(t, s.admin)
 		if code == http.StatusOK {
 			break
 		}
@@ -150,7 +150,7 @@ func TestGRPCHealthNotServing(t *testing.T) {
 func TestReflection(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
-	c := grpcreflect.NewClient(h2c(), s.url)
+	c := grpcreflect.NewClient(h2c(), s.admin)
 	stream := c.NewStream(context.Background())
 	defer stream.Close()
 	names, err := stream.ListServices()
@@ -173,7 +173,7 @@ func TestMetricsCountRPCs(t *testing.T) {
 	if _, err := c.GetConfig(context.Background(), &meetlinev1.GetConfigRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.Get(s.url + "/metrics")
+	res, err := http.Get(s.admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,6 +25,18 @@ type Mailer struct {
 	RoomURL string
 	// PerInviter bounds invitations sent by one person.
 	PerInviter core.AttemptLimit
+	// Recipients bound how many addresses invitations go to, so that the
+	// core is no spam relay.
+	Recipients RecipientLimits
+}
+
+// RecipientLimits bound invitation recipients: per inviter an hour and a
+// day (a new account gets its own, hence the global cap), and for everyone
+// together an hour. Domains, when set, are the only domains invitations may
+// go to, besides people who have an account.
+type RecipientLimits struct {
+	PerHour, PerDay, GlobalPerHour int
+	Domains                        []string
 }
 
 const (
@@ -72,11 +85,17 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	if err != nil {
 		return nil, err
 	}
-	if err := s.grantInvitees(ctx, room.ID, emails, grant); err != nil {
-		return nil, err
-	}
 	known, err := s.Users.FindUsersByEmail(ctx, emails)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.Mailer.Recipients.check(emails, known); err != nil {
+		return nil, err
+	}
+	if err := s.countRecipients(ctx, inviter.ID, len(emails)); err != nil {
+		return nil, err
+	}
+	if err := s.grantInvitees(ctx, room.ID, emails, grant); err != nil {
 		return nil, err
 	}
 	msgs := make([]*core.Message, 0, len(emails))
@@ -96,6 +115,36 @@ func (s *invitationService) Invite(ctx context.Context, req *meetlinev1.InviteRe
 	}
 	s.Mailer.Notify()
 	return &meetlinev1.InviteResponse{Queued: int32(len(msgs))}, nil
+}
+
+// check refuses, with Domains set, an address outside them that is no
+// user's, naming it by its index.
+func (l RecipientLimits) check(emails []string, known map[string]*core.User) error {
+	if len(l.Domains) == 0 {
+		return nil
+	}
+	for i, e := range emails {
+		_, domain, _ := strings.Cut(strings.ToLower(e), "@")
+		if slices.Contains(l.Domains, domain) || known[strings.ToLower(e)] != nil {
+			continue
+		}
+		return core.Errorf(core.EFORBIDDEN, "emails[%d]: invitations go only to addresses at %s, or to people with an account here",
+			i, strings.Join(l.Domains, ", "))
+	}
+	return nil
+}
+
+// countRecipients counts n recipients against the inviter's hourly and
+// daily budgets and the global one, all or none.
+func (s *invitationService) countRecipients(ctx context.Context, inviter string, n int) error {
+	l := s.Mailer.Recipients
+	return s.Limiter.AllowN(ctx, n,
+		core.Budget{Key: "invite:to:h:" + inviter, Limit: core.AttemptLimit{Max: l.PerHour, Window: time.Hour},
+			Message: fmt.Sprintf("you may invite at most %d people an hour; try again later", l.PerHour)},
+		core.Budget{Key: "invite:to:d:" + inviter, Limit: core.AttemptLimit{Max: l.PerDay, Window: 24 * time.Hour},
+			Message: fmt.Sprintf("you may invite at most %d people a day; try again tomorrow", l.PerDay)},
+		core.Budget{Key: "invite:to:all", Limit: core.AttemptLimit{Max: l.GlobalPerHour, Window: time.Hour},
+			Message: "too many invitations are being sent right now; try again later"})
 }
 
 // grantInvitees gives each invitee role in room (none: nothing to do);

@@ -437,7 +437,7 @@ func TestJoinRoomHangUp(t *testing.T) {
 	if _, err := s.server.Lobby.FindEntry(ctx, room, id); core.Code(err) != core.ENOTFOUND {
 		t.Errorf("entry after the hang-up: %v", err)
 	}
-	if body := scrape(t, s.url); !strings.Contains(body, `meetline_phone_joins_total{outcome="abandoned"} 1`) {
+	if body := scrape(t, s.admin); !strings.Contains(body, `meetline_phone_joins_total{outcome="abandoned"} 1`) {
 		t.Errorf("abandoned call not counted:\n%s", body)
 	}
 }

@@ -20,7 +20,10 @@ import (
 // people, as a busy webinar's would.
 func benchLobby(b *testing.B) (*stack, string) {
 	s := newStack(b, func(srv *api.Server) {
+		// Every request comes from loopback: lift the address's budgets and the room's cap.
 		srv.LobbySettings.PerAddress = core.AttemptLimit{Max: 1 << 30, Window: time.Minute}
+		srv.LobbySettings.PerParticipant = core.AttemptLimit{Max: 1 << 30, Window: time.Minute}
+		srv.LobbySettings.MaxWaiting, srv.LobbySettings.StreamsPerAddress = 1<<30, 1<<30
 		srv.LobbySettings.TTLs.Waiting = 10 * time.Minute
 	})
 	ctx := context.Background()

@@ -19,8 +19,11 @@ func (s *lobbyService) WatchEntry(ctx context.Context, req *meetlinev1.WatchEntr
 	if err != nil {
 		return err
 	}
-	id, err := s.tickets.open(room.ID, req.Ticket)
+	id, err := s.tickets().open(room.ID, subject(ctx), req.Ticket, time.Now())
 	if err != nil {
+		return err
+	}
+	if err := s.holdStream(ctx, id); err != nil {
 		return err
 	}
 	signals, err := s.Lobby.WatchLobby(ctx, room.ID)
@@ -36,7 +39,7 @@ func (s *lobbyService) WatchEntry(ctx context.Context, req *meetlinev1.WatchEntr
 			return err
 		}
 		if e.Status != last {
-			res := &meetlinev1.WatchEntryResponse{Participant: entryToProto(e)}
+			res := &meetlinev1.WatchEntryResponse{Participant: entryToProto(e, false)}
 			if e.Status == core.EntryAccepted {
 				if res.Livekit, err = s.lobbyConnection(ctx, room, e); err != nil {
 					return err
@@ -60,6 +63,20 @@ func (s *lobbyService) WatchEntry(ctx context.Context, req *meetlinev1.WatchEntr
 			}
 		}
 	}
+}
+
+// holdStream takes a WatchEntry slot for the ticket's participant, the
+// signed-in user and the client address, for as long as ctx lasts.
+func (s *lobbyService) holdStream(ctx context.Context, participant string) error {
+	set := s.LobbySettings
+	limits := []core.StreamLimit{{Key: "lobby:p:" + participant, Max: set.StreamsPerTicket}}
+	if u := core.CallerFrom(ctx).User; u != nil {
+		limits = append(limits, core.StreamLimit{Key: "lobby:u:" + u.ID, Max: set.StreamsPerUser})
+	}
+	if addr := s.clientKey(ctx); addr != "" {
+		limits = append(limits, core.StreamLimit{Key: "lobby:a:" + addr, Max: set.StreamsPerAddress})
+	}
+	return s.Streams.Hold(ctx, limits...)
 }
 
 // currentEntry is the entry as it stands, with the bypass re-evaluated (the
@@ -110,7 +127,7 @@ func (s *lobbyService) waiting(ctx context.Context, room string) ([]*meetlinev1.
 	}
 	out := make([]*meetlinev1.LobbyParticipant, len(entries))
 	for i, e := range entries {
-		out[i] = entryToProto(e)
+		out[i] = entryToProto(e, true) // for administrators only (adminRoom)
 	}
 	return out, nil
 }

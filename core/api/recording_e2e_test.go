@@ -95,7 +95,7 @@ func TestRecordingEndToEnd(t *testing.T) {
 		t.Fatalf("egress file output = %v, want %s as mp4 in %s at %s", out, rec.Key, cfg.Bucket, cfg.Endpoint)
 	}
 
-	storageBefore := webhookCount(t, s.url, "storage", "object")
+	storageBefore := webhookCount(t, s.admin, "storage", "object")
 	stopped, err := rc.StopRecording(ctx, &meetlinev1.StopRecordingRequest{RoomId: f.room.Id})
 	if err != nil || stopped.Recording.Status != meetlinev1.RecordingStatus_RECORDING_STATUS_STOPPED {
 		t.Fatalf("StopRecording = %v, %v", stopped, err)
@@ -109,8 +109,8 @@ func TestRecordingEndToEnd(t *testing.T) {
 	// Both finalisers arrive (the later one finds the work done); waiting
 	// for them also keeps the stand-in's webhooks inside the test.
 	eventually(t, wctx, "egress_ended and the storage event to be taken", func() bool {
-		return webhookCount(t, s.url, "livekit", "egress_ended") == 1 &&
-			webhookCount(t, s.url, "storage", "object") > storageBefore
+		return webhookCount(t, s.admin, "livekit", "egress_ended") == 1 &&
+			webhookCount(t, s.admin, "storage", "object") > storageBefore
 	})
 
 	dl, err := s.recordings(s.token(t, t.Name()+"-owner")).GetDownloadUrl(ctx, &meetlinev1.GetDownloadUrlRequest{Id: rec.Id})

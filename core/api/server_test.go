@@ -28,6 +28,7 @@ type stack struct {
 	// instead of being recovered by net/http.
 	handler http.Handler
 	url     string
+	admin   string          // the admin listener: metrics, detailed readiness, reflection
 	bucket  *storage.Bucket // the API's bucket, for what tests put in it
 	lk      *livekit.Client // the shared livekit-server, for rooms tests open
 }
@@ -54,7 +55,8 @@ const (
 func ruleSettings(c *app.Config) {
 	c.LobbyTTLs = lobbyTTLs
 	c.PIN = testPINPolicy
-	c.LobbyPerAddress.Max = 10000
+	c.LobbyPerAddress.Max = 10000 // every test's requests come from loopback
+	c.LobbyStreams.PerAddress = 10000
 	c.InvitationsPerHour = 5
 	c.RecordingExpirationDays = 30
 	c.RecordingStartTimeout = 3 * time.Second
@@ -89,7 +91,7 @@ func newStackWithLiveKit(t testing.TB) *stack {
 }
 
 func stackOf(c *testenv.CoreServer) *stack {
-	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, handler: c.HTTP, url: c.URL, bucket: c.Bucket, lk: c.LiveKit}
+	return &stack{core: c, db: c.DB, kv: c.KV, server: c.Server, handler: c.HTTP, url: c.URL, admin: c.AdminURL, bucket: c.Bucket, lk: c.LiveKit}
 }
 
 // token signs an identity token for sub, as the identity provider would.

@@ -160,7 +160,7 @@ func TestLiveKitWebhookEvents(t *testing.T) {
 	if _, err := s.server.Lobby.FindEntry(ctx, f.room.Id, guest.Participant.Id); err == nil {
 		t.Error("room_finished left the lobby entry")
 	}
-	if body := scrape(t, s.url); !strings.Contains(body, `meetline_webhook_events_total{event="track_published",source="livekit",status="OK"} 1`) {
+	if body := scrape(t, s.admin); !strings.Contains(body, `meetline_webhook_events_total{event="track_published",source="livekit",status="OK"} 1`) {
 		t.Errorf("webhook metric missing:\n%s", body)
 	}
 }

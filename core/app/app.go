@@ -131,10 +131,14 @@ func (a *App) build(ctx context.Context) error {
 		Presence:      valkey.NewPresence(kv),
 		CallWatch:     valkey.NewCallWatch(kv, valkey.NewHub(kv, "call-actions", log)),
 		Limiter:       valkey.NewRateLimiter(kv),
+		Streams:       valkey.NewStreamSlots(kv, 30*time.Second),
 		Dedup:         valkey.NewDeduplicator(kv),
 		RoomCallbacks: valkey.NewRoomCallbacks(kv),
-		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log),
-			PerParticipant: cfg.LobbyPerParticipant, PerAddress: cfg.LobbyPerAddress},
+		LobbySettings: api.LobbySettings{TTLs: cfg.LobbyTTLs, TicketSecret: ticketSecret(cfg, log), TicketTTL: cfg.LobbyTicketTTL,
+			PerParticipant: cfg.LobbyPerParticipant, PerAddress: cfg.LobbyPerAddress, MaxWaiting: cfg.LobbyMaxWaiting,
+			StreamsPerTicket: cfg.LobbyStreams.PerTicket, StreamsPerUser: cfg.LobbyStreams.PerUser,
+			StreamsPerAddress: cfg.LobbyStreams.PerAddress},
+		TrustedProxies: cfg.TrustedProxies,
 		RoomLimits: api.RoomLimits{CreatePerUser: core.AttemptLimit{Max: cfg.RoomsPerHour, Window: time.Hour},
 			RegeneratePINPerUser: core.AttemptLimit{Max: cfg.PINRegenerationsPerHour, Window: time.Hour}},
 		Webhooks: api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(cfg.LiveKitAPIKey, cfg.LiveKitAPISecret),
@@ -172,10 +176,11 @@ func (a *App) build(ctx context.Context) error {
 	return nil
 }
 
-// Handler returns the core's HTTP handler: the development issuer when on,
-// /debug/pprof/ with CORE_PPROF, the console for its paths, and the API
-// behind it, every request's body bounded in size (limitBodies); RPCs go straight to the API (rpcFirst).
-// Call it once, after any change to Server.
+// Handler returns the core's public HTTP handler: the development issuer
+// when on, the console for its paths, and the API behind it, every
+// request's body bounded in size (limitBodies); RPCs go straight to the API
+// (rpcFirst). Call it once, after any change to Server, and before
+// AdminHandler.
 func (a *App) Handler() (http.Handler, error) {
 	console := web.Config{Issuer: a.Config.OIDCIssuerURL, ClientID: a.Config.OIDCAudience, Scopes: a.Config.OIDCScopes}
 	if a.Issuer != nil && a.Config.OIDCIssuerURL == a.Config.DevIssuerURL() { // the console signs people in as that issuer
@@ -187,8 +192,17 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	a.mux.Handle("/", h)
-	debugRoutes(a.mux, a.Config.Pprof)
 	return limitBodies(rpcFirst{rpc: rpc, rest: a.mux}), nil
+}
+
+// AdminHandler returns the operators' handler, served on CORE_ADMIN_ADDR
+// only: the API's admin endpoints (metrics, detailed readiness, reflection)
+// and Go's profiles under /debug/pprof/.
+func (a *App) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", a.Server.AdminHandler())
+	debugRoutes(mux)
+	return limitBodies(mux)
 }
 
 // Start runs the core's background work until ctx ends: the outbox worker
@@ -214,16 +228,13 @@ func (a *App) Close() {
 	a.closers = nil
 }
 
-// debugRoutes adds net/http/pprof's profiles under /debug/pprof/ to mux when
-// on (CORE_PPROF): a load test takes CPU and heap profiles of the live core
-// there. Off by default, so the routes do not exist: profiles show the
-// core's internals to whoever reaches its port, and a CPU profile costs CPU
-// while it runs. The routes go on mux itself, since the pprof package's init
-// only fills http.DefaultServeMux, which the core never serves.
-func debugRoutes(mux *http.ServeMux, on bool) {
-	if !on {
-		return
-	}
+// debugRoutes adds net/http/pprof's profiles under /debug/pprof/ to mux (the
+// admin listener's): a load test takes CPU and heap profiles of the live
+// core there. Never on the public listener: profiles show the core's
+// internals, and a CPU profile costs CPU while it runs. The routes go on mux
+// itself, since the pprof package's init only fills http.DefaultServeMux,
+// which the core never serves.
+func debugRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // heap, goroutine, allocs, mutex…
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile) // CPU, ?seconds=N

@@ -24,7 +24,11 @@ import (
 // Config is everything the core reads from its environment; LoadConfig names
 // each variable and its default, and README.md lists them for operators.
 type Config struct {
-	Addr            string
+	Addr string
+	// AdminAddr (CORE_ADMIN_ADDR) serves the operators' endpoints: metrics,
+	// detailed readiness, reflection and profiles (App.AdminHandler). Keep it
+	// off any proxy and off the internet.
+	AdminAddr       string
 	PublicURL       string
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
@@ -35,9 +39,6 @@ type Config struct {
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
 	MigrateOnStart    bool
-	// Pprof (CORE_PPROF) serves net/http/pprof's profiles under
-	// /debug/pprof/, for load tests; off by default (see debugRoutes).
-	Pprof bool
 
 	DatabaseURL string
 
@@ -81,17 +82,29 @@ type Config struct {
 	PINRetries       int
 	PIN              core.PINPolicy // docs/security.md
 
-	LobbyTicketSecret   string
+	LobbyTicketSecret string
+	// LobbyTicketTTL (LOBBY_TICKET_TTL, 1 h) is how long a lobby ticket opens.
+	LobbyTicketTTL      time.Duration
 	LobbyTTLs           core.LobbyTTLs
 	LobbyPerParticipant core.AttemptLimit
 	LobbyPerAddress     core.AttemptLimit
-	WebhookRoomFilter   *regexp.Regexp
+	// LobbyMaxWaiting caps a room's waiting entries; LobbyStreams caps the
+	// WatchEntry streams per ticket, user and address (api.LobbySettings).
+	LobbyMaxWaiting int
+	LobbyStreams    struct{ PerTicket, PerUser, PerAddress int }
+	// TrustedProxies (TRUSTED_PROXIES) are the proxies whose
+	// X-Forwarded-For names the client.
+	TrustedProxies    api.TrustedProxies
+	WebhookRoomFilter *regexp.Regexp
 
 	SMTP               mail.Config
 	MailBrand          mail.Brand
 	MailPollInterval   time.Duration
 	MailMaxAttempts    int
 	InvitationsPerHour int
+	// InvitationRecipients bound the addresses invitations go to
+	// (INVITATION_RECIPIENTS_*, INVITATION_DOMAINS).
+	InvitationRecipients api.RecipientLimits
 	// RoomsPerHour and PINRegenerationsPerHour bound each user's
 	// CreateRoom and RegeneratePin calls.
 	RoomsPerHour            int
@@ -126,6 +139,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Addr:               "127.0.0.1:8080",
+		AdminAddr:          "127.0.0.1:9090",
 		LogLevel:           slog.LevelInfo,
 		ShutdownTimeout:    20 * time.Second,
 		ReadHeaderTimeout:  10 * time.Second,
@@ -148,6 +162,9 @@ func Defaults() Config {
 
 		LobbyPerParticipant: core.AttemptLimit{Max: 150, Window: time.Minute},
 		LobbyPerAddress:     core.AttemptLimit{Max: 1500, Window: time.Minute},
+		LobbyMaxWaiting:     100,
+		LobbyTicketTTL:      time.Hour,
+		LobbyStreams:        struct{ PerTicket, PerUser, PerAddress int }{2, 5, 50},
 		PIN: core.PINPolicy{
 			Source:     core.AttemptLimit{Max: 5, Window: 15 * time.Minute},
 			Number:     core.AttemptLimit{Max: 100, Window: time.Minute},
@@ -161,6 +178,7 @@ func Defaults() Config {
 		MailPollInterval:        2 * time.Second,
 		MailMaxAttempts:         8,
 		InvitationsPerHour:      20,
+		InvitationRecipients:    api.RecipientLimits{PerHour: 100, PerDay: 300, GlobalPerHour: 5000},
 		RoomsPerHour:            60,
 		PINRegenerationsPerHour: 20,
 		SummaryTimeout:          30 * time.Second,
@@ -185,6 +203,7 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Require("DATABASE_URL", "VALKEY_ADDR", "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY",
 		"LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
 	l.String(&c.Addr, "CORE_ADDR")
+	l.String(&c.AdminAddr, "CORE_ADMIN_ADDR")
 	l.String(&c.PublicURL, "CORE_PUBLIC_URL")
 	envconf.Value(l, &c.LogLevel, "LOG_LEVEL", parseLevel)
 	l.Duration(&c.ShutdownTimeout, "CORE_SHUTDOWN_TIMEOUT")
@@ -192,7 +211,6 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.ReadTimeout, "CORE_READ_TIMEOUT")
 	l.Duration(&c.IdleTimeout, "CORE_IDLE_TIMEOUT")
 	l.Bool(&c.MigrateOnStart, "CORE_MIGRATE_ON_START")
-	l.Bool(&c.Pprof, "CORE_PPROF")
 
 	l.String(&c.DatabaseURL, "DATABASE_URL")
 	l.String(&c.ValkeyAddr, "VALKEY_ADDR")
@@ -238,11 +256,17 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.PIN.TarpitStep, "PIN_TARPIT_STEP")
 	l.Duration(&c.PIN.TarpitMax, "PIN_TARPIT_MAX")
 	l.Secret(&c.LobbyTicketSecret, "LOBBY_TICKET_SECRET")
+	l.Duration(&c.LobbyTicketTTL, "LOBBY_TICKET_TTL")
 	l.Duration(&c.LobbyTTLs.Waiting, "LOBBY_WAITING_TTL")
 	l.Duration(&c.LobbyTTLs.Accepted, "LOBBY_ACCEPTED_TTL")
 	l.Duration(&c.LobbyTTLs.Denied, "LOBBY_DENIED_TTL")
 	l.Int(&c.LobbyPerParticipant.Max, "LOBBY_REQUESTS_PER_MINUTE", 1, 1000000)
 	l.Int(&c.LobbyPerAddress.Max, "LOBBY_REQUESTS_PER_ADDRESS_PER_MINUTE", 1, 10000000)
+	l.Int(&c.LobbyMaxWaiting, "LOBBY_MAX_WAITING", 1, 100000)
+	l.Int(&c.LobbyStreams.PerTicket, "LOBBY_STREAMS_PER_TICKET", 1, 1000)
+	l.Int(&c.LobbyStreams.PerUser, "LOBBY_STREAMS_PER_USER", 1, 1000)
+	l.Int(&c.LobbyStreams.PerAddress, "LOBBY_STREAMS_PER_ADDRESS", 1, 100000)
+	envconf.Value(l, &c.TrustedProxies, "TRUSTED_PROXIES", parseProxies)
 
 	l.String(&c.SMTP.Host, "SMTP_HOST")
 	l.Int(&c.SMTP.Port, "SMTP_PORT", 0, 65535)
@@ -259,6 +283,10 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.MailPollInterval, "MAIL_POLL_INTERVAL")
 	l.Int(&c.MailMaxAttempts, "MAIL_MAX_ATTEMPTS", 1, 100)
 	l.Int(&c.InvitationsPerHour, "INVITATIONS_PER_HOUR", 1, 100000)
+	l.Int(&c.InvitationRecipients.PerHour, "INVITATION_RECIPIENTS_PER_HOUR", 1, 1000000)
+	l.Int(&c.InvitationRecipients.PerDay, "INVITATION_RECIPIENTS_PER_DAY", 1, 10000000)
+	l.Int(&c.InvitationRecipients.GlobalPerHour, "INVITATION_RECIPIENTS_GLOBAL_PER_HOUR", 1, 100000000)
+	envconf.Value(l, &c.InvitationRecipients.Domains, "INVITATION_DOMAINS", parseDomains)
 	l.Int(&c.RoomsPerHour, "ROOMS_PER_HOUR", 1, 100000)
 	l.Int(&c.PINRegenerationsPerHour, "PIN_REGENERATIONS_PER_HOUR", 1, 100000)
 	l.String(&c.SummaryURL, "SUMMARY_URL")
@@ -324,6 +352,10 @@ func (c *Config) check(l *envconf.Loader) {
 		need("SMTP_HOST", "an SMTP server: the outbox worker that calls the summary service runs with mail")
 	case c.SummaryURL != "" && (c.SummaryToken == "" || c.SummaryCallbackTok == ""):
 		need("SUMMARY_TOKEN", "the summary service's token and SUMMARY_CALLBACK_TOKEN, since SUMMARY_URL is set")
+	}
+	if c.AdminAddr == c.Addr {
+		l.Fail("CORE_ADMIN_ADDR", c.AdminAddr, errors.New("want an address other than CORE_ADDR's: "+
+			"metrics, profiles and detailed readiness are for operators only"))
 	}
 	c.checkSecrets(l)
 	switch sip := c.LiveKitSIP; {
@@ -409,6 +441,35 @@ func parseAddresses(v string) ([]string, error) {
 		if _, err := lkproto.ParseSIPAllowedAddress(f); err != nil {
 			return nil, errors.New("want comma-separated IP addresses or CIDR blocks")
 		}
+	}
+	return out, nil
+}
+
+// parseDomains reads comma-separated domain names, lowercased.
+func parseDomains(v string) ([]string, error) {
+	out := list(strings.ToLower(v))
+	for _, d := range out {
+		if strings.ContainsAny(d, "@/: ") || !strings.Contains(d, ".") {
+			return nil, errors.New("want comma-separated domain names such as example.org")
+		}
+	}
+	return out, nil
+}
+
+// parseProxies reads comma-separated CIDR blocks or addresses (one address:
+// a block of one).
+func parseProxies(v string) (api.TrustedProxies, error) {
+	var out api.TrustedProxies
+	for _, f := range list(v) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, errors.New("want comma-separated CIDR blocks or IP addresses")
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
 	}
 	return out, nil
 }

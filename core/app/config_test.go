@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -44,7 +45,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 20*time.Second ||
+	if c.Addr != "127.0.0.1:8080" || c.AdminAddr != "127.0.0.1:9090" || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 20*time.Second ||
 		!c.MigrateOnStart || c.ValkeyPrefix != "meetline:" || c.S3Region != "us-east-1" || c.S3Bucket != "meetline" ||
 		!c.TelephonyEnabled || c.TelephonyDefaultRegion != "FR" || !c.RecordingEnabled ||
 		c.RecordingTranscriptionEnabled || c.RecordingExpirationDays != 0 || c.CallRecords.Retention != 90*24*time.Hour ||
@@ -70,6 +71,20 @@ func TestLoadConfigOverrides(t *testing.T) {
 	}
 }
 
+func TestLoadConfigTrustedProxies(t *testing.T) {
+	c, err := load(getenv(minimal, "TRUSTED_PROXIES", " 10.1.2.3/8, 192.0.2.7 ,2001:db8::/32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.TrustedProxies); got != "[10.0.0.0/8 192.0.2.7/32 2001:db8::/32]" {
+		t.Errorf("TrustedProxies = %s", got)
+	}
+	c, err = load(getenv(minimal, "INVITATION_DOMAINS", "Example.org, example.net"))
+	if err != nil || fmt.Sprint(c.InvitationRecipients.Domains) != "[example.org example.net]" {
+		t.Errorf("INVITATION_DOMAINS = %v, %v", c.InvitationRecipients.Domains, err)
+	}
+}
+
 func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -92,6 +107,9 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"brevo without mail", getenv(minimal, "MARKETING_PROVIDER", "brevo", "BREVO_API_KEY", "k"), `SMTP_HOST`},
 		{"bad list ids", getenv(minimal, "BREVO_LIST_IDS", "1,two"), `BREVO_LIST_IDS="1,two"`},
 		{"mail without sender", getenv(minimal, "SMTP_HOST", "smtp.example.org"), `MAIL_FROM`},
+		{"admin on the public address", getenv(minimal, "CORE_ADDR", ":8080", "CORE_ADMIN_ADDR", ":8080"), `CORE_ADMIN_ADDR=":8080"`},
+		{"bad invitation domain", getenv(minimal, "INVITATION_DOMAINS", "example.org, @evil"), `INVITATION_DOMAINS="example.org, @evil"`},
+		{"bad trusted proxy", getenv(minimal, "TRUSTED_PROXIES", "10.0.0.0/8,nginx"), `TRUSTED_PROXIES="10.0.0.0/8,nginx"`},
 		{"summary without tokens", getenv(minimal, "SUMMARY_URL", "https://s", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `SUMMARY_TOKEN`},
 	}
 	for _, tt := range tests {

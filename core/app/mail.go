@@ -24,7 +24,7 @@ func (a *App) mail(reg prometheus.Registerer) (api.Mailer, error) {
 	}
 	outbox := postgres.NewOutbox(a.DB)
 	m := api.Mailer{Renderer: renderer, Enqueue: outbox.Enqueue, Notify: func() {}, RoomURL: cfg.MailBrand.BaseURL,
-		PerInviter: core.AttemptLimit{Max: cfg.InvitationsPerHour, Window: time.Hour}}
+		PerInviter: core.AttemptLimit{Max: cfg.InvitationsPerHour, Window: time.Hour}, Recipients: cfg.InvitationRecipients}
 	if cfg.SMTP.Host == "" {
 		a.Log.Warn("no SMTP_HOST: mail is queued in the outbox but not sent")
 		return m, nil

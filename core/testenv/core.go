@@ -26,6 +26,9 @@ type CoreServer struct {
 	*app.App
 	URL  string
 	HTTP http.Handler // what URL serves, for tests (fuzz targets) that call it directly
+	// AdminURL serves App.AdminHandler: metrics, detailed readiness,
+	// reflection and profiles.
+	AdminURL string
 }
 
 // CoreOption adjusts a test core.
@@ -131,7 +134,8 @@ func Core(t testing.TB, opts ...CoreOption) *CoreServer {
 		t.Fatalf("testenv: core handler: %v", err)
 	}
 	h.Set(handler)
-	return &CoreServer{App: a, URL: url, HTTP: handler}
+	admin := serve(t, nil, a.AdminHandler())
+	return &CoreServer{App: a, URL: url, HTTP: handler, AdminURL: admin.URL}
 }
 
 // Token signs an identity token for sub with the core's development issuer,

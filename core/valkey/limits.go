@@ -40,6 +40,39 @@ func (r *RateLimiter) Allow(ctx context.Context, key string, limit core.AttemptL
 		RetryAfter: max(time.Duration(ttl)*time.Millisecond, time.Second)}
 }
 
+// AllowN adds n to every budget's counter (starting each window at its
+// first event, as Allow), and takes them all back when one went over.
+func (r *RateLimiter) AllowN(ctx context.Context, n int, budgets ...core.Budget) error {
+	b := r.c.B()
+	cmds := make(valkey.Commands, 0, 3*len(budgets))
+	for _, bu := range budgets {
+		k := r.c.Key("rate:" + bu.Key)
+		cmds = append(cmds, b.Incrby().Key(k).Increment(int64(n)).Build(),
+			b.Expire().Key(k).Seconds(max(int64(bu.Limit.Window/time.Second), 1)).Nx().Build(),
+			b.Pttl().Key(k).Build())
+	}
+	res := r.c.DoMulti(ctx, cmds...)
+	if err := firstError(res); err != nil {
+		return wrap("rate limit", err)
+	}
+	for i, bu := range budgets {
+		if total, _ := res[3*i].AsInt64(); total <= int64(bu.Limit.Max) {
+			continue
+		}
+		undo := make(valkey.Commands, len(budgets))
+		for j, bu := range budgets {
+			undo[j] = b.Decrby().Key(r.c.Key("rate:" + bu.Key)).Decrement(int64(n)).Build()
+		}
+		if err := firstError(r.c.DoMulti(ctx, undo...)); err != nil {
+			return wrap("rate limit", err)
+		}
+		ttl, _ := res[3*i+2].AsInt64()
+		return &core.Error{Code: core.ELIMITED, Message: bu.Message,
+			RetryAfter: max(time.Duration(ttl)*time.Millisecond, time.Second)}
+	}
+	return nil
+}
+
 // Deduplicator implements core.Deduplicator with SET NX.
 type Deduplicator struct {
 	c *Client

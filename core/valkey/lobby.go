@@ -40,6 +40,8 @@ type storedEntry struct {
 	Status   core.EntryStatus     `json:"s"`
 	Kind     core.ParticipantKind `json:"k"`
 	Since    int64                `json:"t"` // first request, Unix ms: the list's order
+	UserID   string               `json:"a,omitempty"`
+	Email    string               `json:"m,omitempty"`
 }
 
 func (l *LobbyService) entryKey(room, id string) string { return l.c.Key("lobby:{" + room + "}:" + id) }
@@ -53,7 +55,7 @@ func (l *LobbyService) PutEntry(ctx context.Context, e *core.LobbyEntry) error {
 		since, changed = old.since, old.Status != e.Status
 	}
 	ttl := l.ttls.TTL(e.Status)
-	v, err := json.Marshal(storedEntry{e.Username, e.Color, e.Status, e.Kind, since})
+	v, err := json.Marshal(storedEntry{e.Username, e.Color, e.Status, e.Kind, since, e.UserID, e.Email})
 	if err != nil {
 		return err
 	}
@@ -131,7 +133,8 @@ func decodeEntry(room, id, v string) (*found, error) {
 	if err := json.Unmarshal([]byte(v), &s); err != nil {
 		return nil, fmt.Errorf("lobby: entry %s: %w", id, err)
 	}
-	return &found{&core.LobbyEntry{ID: id, RoomID: room, Username: s.Username, Color: s.Color, Status: s.Status, Kind: s.Kind}, s.Since}, nil
+	return &found{&core.LobbyEntry{ID: id, RoomID: room, Username: s.Username, Color: s.Color, Status: s.Status, Kind: s.Kind,
+		UserID: s.UserID, Email: s.Email}, s.Since}, nil
 }
 
 func (l *LobbyService) FindWaiting(ctx context.Context, room string) ([]*core.LobbyEntry, error) {
@@ -174,6 +177,16 @@ func (l *LobbyService) FindWaiting(ctx context.Context, room string) ([]*core.Lo
 		entries[i] = e.LobbyEntry
 	}
 	return entries, nil
+}
+
+// CountWaiting counts the waiting index's members that have not expired.
+func (l *LobbyService) CountWaiting(ctx context.Context, room string) (int, error) {
+	now := strconv.FormatInt(l.now().UnixMilli(), 10)
+	n, err := l.c.Do(ctx, l.c.B().Zcount().Key(l.waitingKey(room)).Min(now).Max("+inf").Build()).AsInt64()
+	if err != nil {
+		return 0, fmt.Errorf("lobby: count: %w", err)
+	}
+	return int(n), nil
 }
 
 func (l *LobbyService) RemoveEntry(ctx context.Context, room, id string) error {

@@ -41,7 +41,8 @@ source "$RUN/env"
 cat >&2 <<MSG
 
   meetline is up. Open the web console: $CORE_URL/
-    core     $CORE_URL   (Connect, gRPC, gRPC-Web, JSON; /healthz /readyz /metrics)
+    core     $CORE_URL   (Connect, gRPC, gRPC-Web, JSON; /healthz /readyz)
+    admin    $CORE_ADMIN_URL   (/metrics, /readyz with each dependency, reflection, /debug/pprof/)
     sipgate  sip:$SIPGATE_ADDR (UDP and TCP); http://$SIPGATE_HTTP_ADDR/healthz
     LiveKit  $LIVEKIT_URL (key $LIVEKIT_API_KEY); its SIP service's stand-in on sip:$LKSIP_ADDR
 
@@ -49,7 +50,7 @@ cat >&2 <<MSG
   (LiveKit room $DEMO_ROOM_NAME), or let sipp do it: deploy/local/call-demo.sh
   Or look around:
     curl -s -H 'Content-Type: application/json' -d '{}' $CORE_URL/meetline.v1.ConfigService/GetConfig
-    curl -s $CORE_URL/readyz
+    curl -s $CORE_ADMIN_URL/readyz
     TOKEN=\$(bin/core token --sub alice --email alice@example.org)
 
 MSG

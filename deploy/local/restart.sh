@@ -46,7 +46,7 @@ livekit) stop livekit && start_livekit ;;
 mailpit) stop mailpit && start_mail ;;
 core) app core core "$CORE_URL/healthz" ;;
 core-2)
-	extra=("CORE_ADDR=127.0.0.1:$CORE2_PORT" "${extra[@]}")
+	extra=("CORE_ADDR=127.0.0.1:$CORE2_PORT" "CORE_ADMIN_ADDR=127.0.0.1:$CORE2_ADMIN_PORT" "${extra[@]}")
 	app core-2 core "http://127.0.0.1:$CORE2_PORT/healthz"
 	;;
 sipgate) app sipgate sipgate "http://$SIPGATE_HTTP_ADDR/healthz" ;;

@@ -150,6 +150,9 @@ export SIPGATE_LIVEKIT_SIP_USERNAME='sipgate'
 export SIPGATE_LIVEKIT_SIP_PASSWORD='$LIVEKIT_SIP_PASSWORD'
 export CORE_ADDR='127.0.0.1:$CORE_PORT'
 export CORE_URL='http://127.0.0.1:$CORE_PORT'
+# The admin listener: /metrics, detailed /readyz, reflection, /debug/pprof/.
+export CORE_ADMIN_ADDR='127.0.0.1:$CORE_ADMIN_PORT'
+export CORE_ADMIN_URL='http://127.0.0.1:$CORE_ADMIN_PORT'
 # make chaos: a second core replica's address (deploy/local/restart.sh core-2).
 export CORE2_ADDR='127.0.0.1:$CORE2_PORT'
 export SIPGATE_ADDR='127.0.0.1:$SIPGATE_SIP_PORT'
@@ -169,9 +172,8 @@ export SIPGATE_MAX_CALLS='$SIPGATE_MAX_CALLS'
 # Every call leaves a record, which the operators' console pages show (and make loadtest pays for, as production).
 export SIPGATE_CALL_RECORDS_DIR='$RUN/call-records'
 export SIPGATE_CALL_RECORDS_KEY='$CALL_RECORDS_KEY'
-# Profiles under /debug/pprof/ on loopback, which make loadtest captures.
+# Profiles under /debug/pprof/ on loopback, which make loadtest captures (the core's are on CORE_ADMIN_ADDR).
 export SIPGATE_PPROF=true
-export CORE_PPROF=true
 export LOBBY_TICKET_SECRET='$LOBBY_TICKET_SECRET'
 # make loadtest creates hundreds of rooms as one user: the local stack lifts the per-user room budget.
 export ROOMS_PER_HOUR=100000

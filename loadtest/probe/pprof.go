@@ -24,7 +24,7 @@ func Profile(ctx context.Context, hc *http.Client, base, what, path string) erro
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("probe: pprof %s: %s (is SIPGATE_PPROF / CORE_PPROF on?)", what, res.Status)
+		return fmt.Errorf("probe: pprof %s: %s (is SIPGATE_PPROF on, or is this the core's admin listener?)", what, res.Status)
 	}
 	f, err := os.Create(path)
 	if err != nil {

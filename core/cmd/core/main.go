@@ -1,5 +1,6 @@
 // Command core serves meetline's control plane: the Connect services, the
-// webhooks, health, readiness and metrics, on one HTTP port. The core itself
+// webhooks, health and readiness on CORE_ADDR; metrics, detailed readiness,
+// reflection and profiles on CORE_ADMIN_ADDR. The core itself
 // is composed in core/app; this main reads the environment, adds LiveKit's
 // SIP routing (siprouting.go) and serves.
 //
@@ -95,8 +96,26 @@ func serve(ctx context.Context, cfg app.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	admin, err := listenAdmin(cfg, a.AdminHandler(), log)
+	if err != nil {
+		return err
+	}
+	defer admin.Close() // after the public listener drained: metrics see the drain
 	a.Start(ctx)
 	return listenAndServe(ctx, cfg, h, log)
+}
+
+// listenAdmin serves the operators' handler on cfg.AdminAddr in the
+// background, until the returned server is closed.
+func listenAdmin(cfg app.Config, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		return nil, fmt.Errorf("CORE_ADMIN_ADDR: %w", err)
+	}
+	hs := app.HTTPServer(cfg, h, log)
+	log.Info("core admin serving", "addr", ln.Addr().String())
+	go hs.Serve(ln)
+	return hs, nil
 }
 
 // listenAndServe serves h on cfg.Addr (HTTP/1.1 and cleartext HTTP/2, which

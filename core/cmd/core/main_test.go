@@ -23,10 +23,17 @@ func TestServe(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminAddr := adminLn.Addr().String()
+	adminLn.Close()
 	s3 := testenv.StorageConfig(t)
 	keyFile := filepath.Join(t.TempDir(), "issuer.pem")
 	env := getenv(map[string]string{
 		"CORE_ADDR":                addr,
+		"CORE_ADMIN_ADDR":          adminAddr,
 		"DATABASE_URL":             testenv.DatabaseURL(t),
 		"VALKEY_ADDR":              testenv.Getenv(t, "VALKEY_ADDR"),
 		"VALKEY_PREFIX":            testenv.Name("serve:") + ":",
@@ -104,6 +111,17 @@ func TestServe(t *testing.T) {
 		t.Fatalf("discovery: %v %v", res, err)
 	}
 	res.Body.Close()
+	// Metrics on the admin listener only.
+	for _, tt := range []struct {
+		base string
+		want int
+	}{{url, 404}, {"http://" + adminAddr, 200}} {
+		if res, err = http.Get(tt.base + "/metrics"); err != nil || res.StatusCode != tt.want {
+			t.Errorf("%s/metrics: %v %v, want %d", tt.base, res, err, tt.want)
+		} else {
+			res.Body.Close()
+		}
+	}
 
 	cancel()
 	select {

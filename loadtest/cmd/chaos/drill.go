@@ -52,9 +52,9 @@ type placed struct {
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	d := &drill{cfg: cfg, log: log, rng: rand.New(rand.NewPCG(18, 4))}
 	// Longer than the core's own bound on each check (2 s): a slow check is an answer, not an outage.
-	d.readyz = &readyzPoller{url: cfg.coreURL + "/readyz", http: &http.Client{Timeout: 5 * time.Second}}
+	d.readyz = &readyzPoller{url: cfg.adminURL + "/readyz", http: &http.Client{Timeout: 5 * time.Second}}
 	if s := d.readyz.poll(ctx); s.code != http.StatusOK {
-		return fmt.Errorf("%s/readyz: %s (run make up)", cfg.coreURL, s.state())
+		return fmt.Errorf("%s/readyz: %s (run make up)", cfg.adminURL, s.state())
 	}
 	if err := d.setUp(ctx); err != nil {
 		d.tearDown()

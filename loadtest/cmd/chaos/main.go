@@ -8,7 +8,7 @@
 // whether an invitation e-mail queued during the outage reached the SMTP sink. It writes the table to
 // -out/chaos.md and stops by itself (about seven minutes).
 //
-// The environment is the stack's (.run/env): SIPGATE_ADDR, CORE_URL, OPERATOR_TOKEN, MAILPIT_URL, CORE2_ADDR; the
+// The environment is the stack's (.run/env): SIPGATE_ADDR, CORE_URL, CORE_ADMIN_URL, OPERATOR_TOKEN, MAILPIT_URL, CORE2_ADDR; the
 // deploy/local scripts it runs read the same MEETLINE_RUN and port overrides, so a private stack (every
 // port shifted, MEETLINE_RUN elsewhere) is drilled the same way.
 package main
@@ -39,6 +39,8 @@ type config struct {
 	mailWait    time.Duration
 
 	sipgateAddr, coreURL, operatorToken, mailpitURL, core2Addr string
+	// adminURL is the core's admin listener, whose /readyz names the failing checks (the public one does not).
+	adminURL string
 }
 
 func main() {
@@ -96,8 +98,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if len(missing) > 0 {
 		return c, fmt.Errorf("%s not set: run `make up` and `source .run/env` (make chaos does both)", strings.Join(missing, ", "))
 	}
+	if c.adminURL = getenv("CORE_ADMIN_URL"); c.adminURL == "" {
+		c.adminURL = c.coreURL
+	}
 	if c.core2Addr = getenv("CORE2_ADDR"); c.core2Addr == "" {
-		c.core2Addr = "127.0.0.1:18082" // deploy/local/lib.sh's default
+		c.core2Addr = "127.0.0.1:18083" // deploy/local/lib.sh's default
 	}
 	return c, nil
 }

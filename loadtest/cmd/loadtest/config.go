@@ -43,9 +43,11 @@ type config struct {
 	rooms, waitRooms, numbers int
 
 	sipgateAddr, sipgateHTTP, coreURL string
-	operatorToken, userToken          string
-	maxCalls                          int
-	rtpPorts                          string
+	// coreAdminURL is the core's admin listener: its metrics and profiles.
+	coreAdminURL             string
+	operatorToken, userToken string
+	maxCalls                 int
+	rtpPorts                 string
 
 	cpuProfile string // the generator's own CPU profile
 
@@ -151,10 +153,11 @@ func parsePhases(s string) (map[string]bool, error) {
 // readEnv takes the stack's addresses and tokens from the environment (.run/env).
 func (c *config) readEnv(getenv func(string) string) error {
 	c.sipgateAddr, c.sipgateHTTP, c.coreURL = getenv("SIPGATE_ADDR"), getenv("SIPGATE_HTTP_ADDR"), getenv("CORE_URL")
+	c.coreAdminURL = getenv("CORE_ADMIN_URL")
 	c.operatorToken, c.userToken = getenv("OPERATOR_TOKEN"), getenv("LOADTEST_USER_TOKEN")
 	var missing []string
 	for name, v := range map[string]string{"SIPGATE_ADDR": c.sipgateAddr, "SIPGATE_HTTP_ADDR": c.sipgateHTTP,
-		"CORE_URL": c.coreURL, "OPERATOR_TOKEN": c.operatorToken} {
+		"CORE_URL": c.coreURL, "CORE_ADMIN_URL": c.coreAdminURL, "OPERATOR_TOKEN": c.operatorToken} {
 		if v == "" {
 			missing = append(missing, name)
 		}

@@ -12,7 +12,7 @@ import (
 // stackEnv is what .run/env exports that the load test reads.
 func stackEnv(name string) string {
 	return map[string]string{"SIPGATE_ADDR": "127.0.0.1:15060", "SIPGATE_HTTP_ADDR": "127.0.0.1:18081",
-		"CORE_URL": "http://127.0.0.1:18080", "OPERATOR_TOKEN": "op", "SIPGATE_MAX_CALLS": "1500",
+		"CORE_URL": "http://127.0.0.1:18080", "CORE_ADMIN_URL": "http://127.0.0.1:18082", "OPERATOR_TOKEN": "op", "SIPGATE_MAX_CALLS": "1500",
 		"SIPGATE_RTP_PORTS": "20000-23999"}[name]
 }
 

@@ -16,7 +16,7 @@
 //  4. bench: the core's ResolvePin and CreateRoom benchmarks, Connect against the store alone.
 //
 // It writes -out/report.md, report.json, chart.svg and the profiles. The environment is the local
-// stack's (.run/env): SIPGATE_ADDR, SIPGATE_HTTP_ADDR, CORE_URL, OPERATOR_TOKEN, SIPGATE_MAX_CALLS,
+// stack's (.run/env): SIPGATE_ADDR, SIPGATE_HTTP_ADDR, CORE_URL, CORE_ADMIN_URL, OPERATOR_TOKEN, SIPGATE_MAX_CALLS,
 // SIPGATE_RTP_PORTS; LOADTEST_USER_TOKEN, when set, is the rooms' owner's token (else `bin/core token
 // --sub loadtest` makes one).
 package main

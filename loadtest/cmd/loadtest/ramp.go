@@ -141,7 +141,7 @@ func (t *loadTest) profileSustain(ctx context.Context, length time.Duration) {
 		t.mu.Unlock()
 	})
 	wg.Go(func() { t.profile(ctx, "sipgate", "http://"+t.cfg.sipgateHTTP, "sustained", "cpu", what) })
-	wg.Go(func() { t.profile(ctx, "core", t.cfg.coreURL, "sustained", "cpu", what) })
+	wg.Go(func() { t.profile(ctx, "core", t.cfg.coreAdminURL, "sustained", "cpu", what) })
 	wg.Wait()
 	drops, sv := subDrops(probe.SocketDrops("/proc", t.targets), before), served(hist, t.resolvePinHistogram(ctx))
 	t.mu.Lock()

@@ -152,7 +152,7 @@ func (t *loadTest) startSampler(ctx context.Context) {
 	}
 	t.rep.Components = append(t.rep.Components, kernelIRQ, others)
 	t.sampler = &probe.Sampler{Proc: "/proc", Targets: t.targets, SipgatePID: pid("sipgate"),
-		SipgateURL: "http://" + t.cfg.sipgateHTTP + "/metrics", CoreURL: t.cfg.coreURL + "/metrics", HTTP: &http.Client{Timeout: 2 * time.Second},
+		SipgateURL: "http://" + t.cfg.sipgateHTTP + "/metrics", CoreURL: t.cfg.coreAdminURL + "/metrics", HTTP: &http.Client{Timeout: 2 * time.Second},
 		InFlight: func() int64 {
 			if t.runner == nil {
 				return 0
@@ -287,7 +287,7 @@ func (t *loadTest) watchCore(ctx context.Context, d time.Duration) report.Waits 
 	defer tick.Stop()
 	end := time.After(d)
 	for {
-		if g, err := probe.Goroutines(ctx, t.http, t.cfg.coreURL); err == nil {
+		if g, err := probe.Goroutines(ctx, t.http, t.cfg.coreAdminURL); err == nil {
 			w.Samples++
 			w.Total, w.Postgres, w.Valkey = max(w.Total, g.Total), max(w.Postgres, g.Postgres), max(w.Valkey, g.Valkey)
 		}
@@ -303,7 +303,7 @@ func (t *loadTest) watchCore(ctx context.Context, d time.Duration) report.Waits 
 
 // resolvePinHistogram is the core's ResolvePin duration histogram now (nil when its metrics cannot be read).
 func (t *loadTest) resolvePinHistogram(ctx context.Context) []probe.Bucket {
-	m, err := probe.Scrape(ctx, t.http, t.cfg.coreURL+"/metrics")
+	m, err := probe.Scrape(ctx, t.http, t.cfg.coreAdminURL+"/metrics")
 	if err != nil {
 		return nil
 	}

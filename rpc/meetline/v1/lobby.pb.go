@@ -128,8 +128,14 @@ type LobbyParticipant struct {
 	Username string                 `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
 	Status   EntryStatus            `protobuf:"varint,3,opt,name=status,proto3,enum=meetline.v1.EntryStatus" json:"status,omitempty"`
 	// A colour that stays the same for this participant.
-	Color         string          `protobuf:"bytes,4,opt,name=color,proto3" json:"color,omitempty"`
-	Kind          ParticipantKind `protobuf:"varint,5,opt,name=kind,proto3,enum=meetline.v1.ParticipantKind" json:"kind,omitempty"`
+	Color string          `protobuf:"bytes,4,opt,name=color,proto3" json:"color,omitempty"`
+	Kind  ParticipantKind `protobuf:"varint,5,opt,name=kind,proto3,enum=meetline.v1.ParticipantKind" json:"kind,omitempty"`
+	// The person is signed in: username is the name their account gives
+	// (whatever they typed), and they enter LiveKit under their own identity.
+	SignedIn bool `protobuf:"varint,6,opt,name=signed_in,json=signedIn,proto3" json:"signed_in,omitempty"`
+	// A signed-in person's verified e-mail address, in ListWaiting and
+	// WatchWaiting only (for the room's administrators and owners).
+	Email         string `protobuf:"bytes,7,opt,name=email,proto3" json:"email,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -199,6 +205,20 @@ func (x *LobbyParticipant) GetKind() ParticipantKind {
 	return ParticipantKind_PARTICIPANT_KIND_UNSPECIFIED
 }
 
+func (x *LobbyParticipant) GetSignedIn() bool {
+	if x != nil {
+		return x.SignedIn
+	}
+	return false
+}
+
+func (x *LobbyParticipant) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
 type RequestEntryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The room's id or slug.
@@ -265,7 +285,10 @@ func (x *RequestEntryRequest) GetTicket() string {
 type RequestEntryResponse struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Participant *LobbyParticipant      `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
-	// Send it back with later calls; it proves who is asking.
+	// Send it back with later calls; it proves who is asking. It is bound to
+	// the room and to the signed-in account (or to no account), and expires
+	// (LOBBY_TICKET_TTL, 1 hour by default): each RequestEntry returns a
+	// fresh one.
 	Ticket string `protobuf:"bytes,2,opt,name=ticket,proto3" json:"ticket,omitempty"`
 	// Set once accepted.
 	Livekit       *LiveKitConnection `protobuf:"bytes,3,opt,name=livekit,proto3" json:"livekit,omitempty"`
@@ -705,13 +728,15 @@ var File_meetline_v1_lobby_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_lobby_proto_rawDesc = "" +
 	"\n" +
-	"\x17meetline/v1/lobby.proto\x12\vmeetline.v1\x1a\x16meetline/v1/room.proto\"\xb8\x01\n" +
+	"\x17meetline/v1/lobby.proto\x12\vmeetline.v1\x1a\x16meetline/v1/room.proto\"\xeb\x01\n" +
 	"\x10LobbyParticipant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x120\n" +
 	"\x06status\x18\x03 \x01(\x0e2\x18.meetline.v1.EntryStatusR\x06status\x12\x14\n" +
 	"\x05color\x18\x04 \x01(\tR\x05color\x120\n" +
-	"\x04kind\x18\x05 \x01(\x0e2\x1c.meetline.v1.ParticipantKindR\x04kind\"]\n" +
+	"\x04kind\x18\x05 \x01(\x0e2\x1c.meetline.v1.ParticipantKindR\x04kind\x12\x1b\n" +
+	"\tsigned_in\x18\x06 \x01(\bR\bsignedIn\x12\x14\n" +
+	"\x05email\x18\a \x01(\tR\x05email\"]\n" +
 	"\x13RequestEntryRequest\x12\x12\n" +
 	"\x04room\x18\x01 \x01(\tR\x04room\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12\x16\n" +
