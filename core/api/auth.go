@@ -64,6 +64,7 @@ var anonymousOK = map[string]bool{
 	meetlinev1connect.RoomServiceGetRoomProcedure:       true,
 	meetlinev1connect.LobbyServiceRequestEntryProcedure: true,
 	meetlinev1connect.LobbyServiceWatchEntryProcedure:   true,
+	meetlinev1connect.RoomServiceRefreshTokenProcedure:  true,
 }
 
 // authenticator turns the Authorization header into the request's core.Caller

@@ -108,9 +108,16 @@ func (s *roomService) UpdateRoom(ctx context.Context, req *meetlinev1.UpdateRoom
 	if upd.Configuration, err = configurationFromProto(req.Configuration); err != nil {
 		return nil, err
 	}
+	before, err := s.Rooms.FindRoom(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
 	room, err := s.Rooms.UpdateRoom(ctx, req.Id, upd)
 	if err != nil {
 		return nil, err
+	}
+	if core.Tighter(before.AccessLevel, room.AccessLevel) {
+		s.removeLive(ctx, room.ID, "tightened", func(p core.LiveParticipant) bool { return !core.MayStay(room.AccessLevel, p) })
 	}
 	// People waiting to enter look again: the access level or
 	// phone_callers_first may let them in. The update is saved whatever
@@ -175,6 +182,7 @@ func (s *roomService) DeleteRoom(ctx context.Context, req *meetlinev1.DeleteRoom
 	if err := s.Lobby.ClearLobby(ctx, req.Id); err != nil {
 		s.Logger.Warn("lobby not cleared after a deletion", "room", req.Id, "err", err)
 	}
+	s.closeLive(ctx, req.Id)
 	return &meetlinev1.DeleteRoomResponse{}, nil
 }
 

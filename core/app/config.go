@@ -125,7 +125,7 @@ func Defaults() Config {
 		ValkeyPrefix:      "meetline:",
 		S3Region:          "us-east-1",
 		S3Bucket:          "meetline",
-		LiveKitTokenTTL:   6 * time.Hour,
+		LiveKitTokenTTL:   livekit.DefaultTokenTTL,
 		LiveKitSIP:        livekit.SIPRouting{TrunkName: "meetline-sipgate"},
 		LiveKitSIPTiming:  livekit.DefaultReconcileTiming,
 		OIDCAudience:      "meetline",

@@ -924,6 +924,113 @@ func (x *RegeneratePinResponse) GetRoom() *Room {
 	return nil
 }
 
+type RefreshTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The room's id or slug.
+	Room string `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	// The lobby ticket of a guest a host admitted; empty otherwise.
+	Ticket        string `protobuf:"bytes,2,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshTokenRequest) Reset() {
+	*x = RefreshTokenRequest{}
+	mi := &file_meetline_v1_room_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshTokenRequest) ProtoMessage() {}
+
+func (x *RefreshTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_room_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshTokenRequest.ProtoReflect.Descriptor instead.
+func (*RefreshTokenRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_room_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RefreshTokenRequest) GetRoom() string {
+	if x != nil {
+		return x.Room
+	}
+	return ""
+}
+
+func (x *RefreshTokenRequest) GetTicket() string {
+	if x != nil {
+		return x.Ticket
+	}
+	return ""
+}
+
+type RefreshTokenResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Livekit *LiveKitConnection     `protobuf:"bytes,1,opt,name=livekit,proto3" json:"livekit,omitempty"`
+	// When the token expires: refresh before.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshTokenResponse) Reset() {
+	*x = RefreshTokenResponse{}
+	mi := &file_meetline_v1_room_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshTokenResponse) ProtoMessage() {}
+
+func (x *RefreshTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_room_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshTokenResponse.ProtoReflect.Descriptor instead.
+func (*RefreshTokenResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_room_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RefreshTokenResponse) GetLivekit() *LiveKitConnection {
+	if x != nil {
+		return x.Livekit
+	}
+	return nil
+}
+
+func (x *RefreshTokenResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 var File_meetline_v1_room_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_room_proto_rawDesc = "" +
@@ -990,7 +1097,14 @@ const file_meetline_v1_room_proto_rawDesc = "" +
 	"\x14RegeneratePinRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\">\n" +
 	"\x15RegeneratePinResponse\x12%\n" +
-	"\x04room\x18\x01 \x01(\v2\x11.meetline.v1.RoomR\x04room2\xf3\x03\n" +
+	"\x04room\x18\x01 \x01(\v2\x11.meetline.v1.RoomR\x04room\"A\n" +
+	"\x13RefreshTokenRequest\x12\x12\n" +
+	"\x04room\x18\x01 \x01(\tR\x04room\x12\x16\n" +
+	"\x06ticket\x18\x02 \x01(\tR\x06ticket\"\x8d\x01\n" +
+	"\x14RefreshTokenResponse\x128\n" +
+	"\alivekit\x18\x01 \x01(\v2\x1e.meetline.v1.LiveKitConnectionR\alivekit\x12;\n" +
+	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime2\xc8\x04\n" +
 	"\vRoomService\x12M\n" +
 	"\n" +
 	"CreateRoom\x12\x1e.meetline.v1.CreateRoomRequest\x1a\x1f.meetline.v1.CreateRoomResponse\x12I\n" +
@@ -1000,7 +1114,8 @@ const file_meetline_v1_room_proto_rawDesc = "" +
 	"UpdateRoom\x12\x1e.meetline.v1.UpdateRoomRequest\x1a\x1f.meetline.v1.UpdateRoomResponse\x12R\n" +
 	"\n" +
 	"DeleteRoom\x12\x1e.meetline.v1.DeleteRoomRequest\x1a\x1f.meetline.v1.DeleteRoomResponse\"\x03\x90\x02\x02\x12V\n" +
-	"\rRegeneratePin\x12!.meetline.v1.RegeneratePinRequest\x1a\".meetline.v1.RegeneratePinResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\rRegeneratePin\x12!.meetline.v1.RegeneratePinRequest\x1a\".meetline.v1.RegeneratePinResponse\x12S\n" +
+	"\fRefreshToken\x12 .meetline.v1.RefreshTokenRequest\x1a!.meetline.v1.RefreshTokenResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_room_proto_rawDescOnce sync.Once
@@ -1014,7 +1129,7 @@ func file_meetline_v1_room_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_room_proto_rawDescData
 }
 
-var file_meetline_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_meetline_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_meetline_v1_room_proto_goTypes = []any{
 	(*Room)(nil),                  // 0: meetline.v1.Room
 	(*DialIn)(nil),                // 1: meetline.v1.DialIn
@@ -1032,49 +1147,55 @@ var file_meetline_v1_room_proto_goTypes = []any{
 	(*DeleteRoomResponse)(nil),    // 13: meetline.v1.DeleteRoomResponse
 	(*RegeneratePinRequest)(nil),  // 14: meetline.v1.RegeneratePinRequest
 	(*RegeneratePinResponse)(nil), // 15: meetline.v1.RegeneratePinResponse
-	(AccessLevel)(0),              // 16: meetline.v1.AccessLevel
-	(*structpb.Struct)(nil),       // 17: google.protobuf.Struct
-	(Role)(0),                     // 18: meetline.v1.Role
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*DialInNumber)(nil),          // 20: meetline.v1.DialInNumber
+	(*RefreshTokenRequest)(nil),   // 16: meetline.v1.RefreshTokenRequest
+	(*RefreshTokenResponse)(nil),  // 17: meetline.v1.RefreshTokenResponse
+	(AccessLevel)(0),              // 18: meetline.v1.AccessLevel
+	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
+	(Role)(0),                     // 20: meetline.v1.Role
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*DialInNumber)(nil),          // 22: meetline.v1.DialInNumber
 }
 var file_meetline_v1_room_proto_depIdxs = []int32{
-	16, // 0: meetline.v1.Room.access_level:type_name -> meetline.v1.AccessLevel
-	17, // 1: meetline.v1.Room.configuration:type_name -> google.protobuf.Struct
-	18, // 2: meetline.v1.Room.role:type_name -> meetline.v1.Role
+	18, // 0: meetline.v1.Room.access_level:type_name -> meetline.v1.AccessLevel
+	19, // 1: meetline.v1.Room.configuration:type_name -> google.protobuf.Struct
+	20, // 2: meetline.v1.Room.role:type_name -> meetline.v1.Role
 	1,  // 3: meetline.v1.Room.dial_in:type_name -> meetline.v1.DialIn
 	2,  // 4: meetline.v1.Room.livekit:type_name -> meetline.v1.LiveKitConnection
 	3,  // 5: meetline.v1.Room.accesses:type_name -> meetline.v1.RoomAccess
-	19, // 6: meetline.v1.Room.create_time:type_name -> google.protobuf.Timestamp
-	19, // 7: meetline.v1.Room.update_time:type_name -> google.protobuf.Timestamp
-	20, // 8: meetline.v1.DialIn.numbers:type_name -> meetline.v1.DialInNumber
-	18, // 9: meetline.v1.RoomAccess.role:type_name -> meetline.v1.Role
-	16, // 10: meetline.v1.CreateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
-	17, // 11: meetline.v1.CreateRoomRequest.configuration:type_name -> google.protobuf.Struct
+	21, // 6: meetline.v1.Room.create_time:type_name -> google.protobuf.Timestamp
+	21, // 7: meetline.v1.Room.update_time:type_name -> google.protobuf.Timestamp
+	22, // 8: meetline.v1.DialIn.numbers:type_name -> meetline.v1.DialInNumber
+	20, // 9: meetline.v1.RoomAccess.role:type_name -> meetline.v1.Role
+	18, // 10: meetline.v1.CreateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
+	19, // 11: meetline.v1.CreateRoomRequest.configuration:type_name -> google.protobuf.Struct
 	0,  // 12: meetline.v1.CreateRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 13: meetline.v1.GetRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 14: meetline.v1.ListRoomsResponse.rooms:type_name -> meetline.v1.Room
-	16, // 15: meetline.v1.UpdateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
-	17, // 16: meetline.v1.UpdateRoomRequest.configuration:type_name -> google.protobuf.Struct
+	18, // 15: meetline.v1.UpdateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
+	19, // 16: meetline.v1.UpdateRoomRequest.configuration:type_name -> google.protobuf.Struct
 	0,  // 17: meetline.v1.UpdateRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 18: meetline.v1.RegeneratePinResponse.room:type_name -> meetline.v1.Room
-	4,  // 19: meetline.v1.RoomService.CreateRoom:input_type -> meetline.v1.CreateRoomRequest
-	6,  // 20: meetline.v1.RoomService.GetRoom:input_type -> meetline.v1.GetRoomRequest
-	8,  // 21: meetline.v1.RoomService.ListRooms:input_type -> meetline.v1.ListRoomsRequest
-	10, // 22: meetline.v1.RoomService.UpdateRoom:input_type -> meetline.v1.UpdateRoomRequest
-	12, // 23: meetline.v1.RoomService.DeleteRoom:input_type -> meetline.v1.DeleteRoomRequest
-	14, // 24: meetline.v1.RoomService.RegeneratePin:input_type -> meetline.v1.RegeneratePinRequest
-	5,  // 25: meetline.v1.RoomService.CreateRoom:output_type -> meetline.v1.CreateRoomResponse
-	7,  // 26: meetline.v1.RoomService.GetRoom:output_type -> meetline.v1.GetRoomResponse
-	9,  // 27: meetline.v1.RoomService.ListRooms:output_type -> meetline.v1.ListRoomsResponse
-	11, // 28: meetline.v1.RoomService.UpdateRoom:output_type -> meetline.v1.UpdateRoomResponse
-	13, // 29: meetline.v1.RoomService.DeleteRoom:output_type -> meetline.v1.DeleteRoomResponse
-	15, // 30: meetline.v1.RoomService.RegeneratePin:output_type -> meetline.v1.RegeneratePinResponse
-	25, // [25:31] is the sub-list for method output_type
-	19, // [19:25] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	2,  // 19: meetline.v1.RefreshTokenResponse.livekit:type_name -> meetline.v1.LiveKitConnection
+	21, // 20: meetline.v1.RefreshTokenResponse.expire_time:type_name -> google.protobuf.Timestamp
+	4,  // 21: meetline.v1.RoomService.CreateRoom:input_type -> meetline.v1.CreateRoomRequest
+	6,  // 22: meetline.v1.RoomService.GetRoom:input_type -> meetline.v1.GetRoomRequest
+	8,  // 23: meetline.v1.RoomService.ListRooms:input_type -> meetline.v1.ListRoomsRequest
+	10, // 24: meetline.v1.RoomService.UpdateRoom:input_type -> meetline.v1.UpdateRoomRequest
+	12, // 25: meetline.v1.RoomService.DeleteRoom:input_type -> meetline.v1.DeleteRoomRequest
+	14, // 26: meetline.v1.RoomService.RegeneratePin:input_type -> meetline.v1.RegeneratePinRequest
+	16, // 27: meetline.v1.RoomService.RefreshToken:input_type -> meetline.v1.RefreshTokenRequest
+	5,  // 28: meetline.v1.RoomService.CreateRoom:output_type -> meetline.v1.CreateRoomResponse
+	7,  // 29: meetline.v1.RoomService.GetRoom:output_type -> meetline.v1.GetRoomResponse
+	9,  // 30: meetline.v1.RoomService.ListRooms:output_type -> meetline.v1.ListRoomsResponse
+	11, // 31: meetline.v1.RoomService.UpdateRoom:output_type -> meetline.v1.UpdateRoomResponse
+	13, // 32: meetline.v1.RoomService.DeleteRoom:output_type -> meetline.v1.DeleteRoomResponse
+	15, // 33: meetline.v1.RoomService.RegeneratePin:output_type -> meetline.v1.RegeneratePinResponse
+	17, // 34: meetline.v1.RoomService.RefreshToken:output_type -> meetline.v1.RefreshTokenResponse
+	28, // [28:35] is the sub-list for method output_type
+	21, // [21:28] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_room_proto_init() }
@@ -1091,7 +1212,7 @@ func file_meetline_v1_room_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_room_proto_rawDesc), len(file_meetline_v1_room_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

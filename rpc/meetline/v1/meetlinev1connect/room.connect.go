@@ -46,6 +46,9 @@ const (
 	// RoomServiceRegeneratePinProcedure is the fully-qualified name of the RoomService's RegeneratePin
 	// RPC.
 	RoomServiceRegeneratePinProcedure = "/meetline.v1.RoomService/RegeneratePin"
+	// RoomServiceRefreshTokenProcedure is the fully-qualified name of the RoomService's RefreshToken
+	// RPC.
+	RoomServiceRefreshTokenProcedure = "/meetline.v1.RoomService/RefreshToken"
 )
 
 // RoomServiceClient is a client for the meetline.v1.RoomService service.
@@ -64,6 +67,12 @@ type RoomServiceClient interface {
 	// RegeneratePin gives the room a new PIN, for administrators and owners
 	// whose PIN leaked. The old PIN stops working at once.
 	RegeneratePin(context.Context, *v1.RegeneratePinRequest) (*v1.RegeneratePinResponse, error)
+	// RefreshToken re-checks that the caller may still be in the room and
+	// mints a fresh LiveKit token: clients call it before theirs expires
+	// (LIVEKIT_TOKEN_TTL) and before joining again after a disconnection. Guests
+	// a host admitted from the lobby prove it with their lobby ticket. Anyone who
+	// may no longer enter gets permission_denied.
+	RefreshToken(context.Context, *v1.RefreshTokenRequest) (*v1.RefreshTokenResponse, error)
 }
 
 // NewRoomServiceClient constructs a client for the meetline.v1.RoomService service. By default, it
@@ -116,6 +125,12 @@ func NewRoomServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(roomServiceMethods.ByName("RegeneratePin")),
 			connect.WithClientOptions(opts...),
 		),
+		refreshToken: connect.NewClient[v1.RefreshTokenRequest, v1.RefreshTokenResponse](
+			httpClient,
+			baseURL+RoomServiceRefreshTokenProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("RefreshToken")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -127,6 +142,7 @@ type roomServiceClient struct {
 	updateRoom    *connect.Client[v1.UpdateRoomRequest, v1.UpdateRoomResponse]
 	deleteRoom    *connect.Client[v1.DeleteRoomRequest, v1.DeleteRoomResponse]
 	regeneratePin *connect.Client[v1.RegeneratePinRequest, v1.RegeneratePinResponse]
+	refreshToken  *connect.Client[v1.RefreshTokenRequest, v1.RefreshTokenResponse]
 }
 
 // CreateRoom calls meetline.v1.RoomService.CreateRoom.
@@ -183,6 +199,15 @@ func (c *roomServiceClient) RegeneratePin(ctx context.Context, req *v1.Regenerat
 	return nil, err
 }
 
+// RefreshToken calls meetline.v1.RoomService.RefreshToken.
+func (c *roomServiceClient) RefreshToken(ctx context.Context, req *v1.RefreshTokenRequest) (*v1.RefreshTokenResponse, error) {
+	response, err := c.refreshToken.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // RoomServiceHandler is an implementation of the meetline.v1.RoomService service.
 type RoomServiceHandler interface {
 	// CreateRoom makes the signed-in caller the room's owner and gives the room a
@@ -199,6 +224,12 @@ type RoomServiceHandler interface {
 	// RegeneratePin gives the room a new PIN, for administrators and owners
 	// whose PIN leaked. The old PIN stops working at once.
 	RegeneratePin(context.Context, *v1.RegeneratePinRequest) (*v1.RegeneratePinResponse, error)
+	// RefreshToken re-checks that the caller may still be in the room and
+	// mints a fresh LiveKit token: clients call it before theirs expires
+	// (LIVEKIT_TOKEN_TTL) and before joining again after a disconnection. Guests
+	// a host admitted from the lobby prove it with their lobby ticket. Anyone who
+	// may no longer enter gets permission_denied.
+	RefreshToken(context.Context, *v1.RefreshTokenRequest) (*v1.RefreshTokenResponse, error)
 }
 
 // NewRoomServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -247,6 +278,12 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(roomServiceMethods.ByName("RegeneratePin")),
 		connect.WithHandlerOptions(opts...),
 	)
+	roomServiceRefreshTokenHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceRefreshTokenProcedure,
+		svc.RefreshToken,
+		connect.WithSchema(roomServiceMethods.ByName("RefreshToken")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.RoomService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoomServiceCreateRoomProcedure:
@@ -261,6 +298,8 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 			roomServiceDeleteRoomHandler.ServeHTTP(w, r)
 		case RoomServiceRegeneratePinProcedure:
 			roomServiceRegeneratePinHandler.ServeHTTP(w, r)
+		case RoomServiceRefreshTokenProcedure:
+			roomServiceRefreshTokenHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -292,4 +331,8 @@ func (UnimplementedRoomServiceHandler) DeleteRoom(context.Context, *v1.DeleteRoo
 
 func (UnimplementedRoomServiceHandler) RegeneratePin(context.Context, *v1.RegeneratePinRequest) (*v1.RegeneratePinResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.RoomService.RegeneratePin is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) RefreshToken(context.Context, *v1.RefreshTokenRequest) (*v1.RefreshTokenResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.RoomService.RefreshToken is not implemented"))
 }
