@@ -74,8 +74,6 @@ type authenticator struct {
 	users      core.UserService
 	services   []ServiceToken
 	matchEmail bool
-	// signedUp runs after a user's first sign-in; its failure never fails it.
-	signedUp func(ctx context.Context, u *core.User)
 }
 
 func (a *authenticator) caller(ctx context.Context, header string) (*core.Caller, error) {
@@ -99,9 +97,6 @@ func (a *authenticator) caller(ctx context.Context, header string) (*core.Caller
 	user, err := a.users.SignIn(ctx, claims, a.matchEmail)
 	if err != nil {
 		return nil, err
-	}
-	if user.Created && a.signedUp != nil {
-		a.signedUp(ctx, user)
 	}
 	return &core.Caller{User: user}, nil
 }

@@ -86,14 +86,21 @@ type Config struct {
 	// CreateRoom and RegeneratePin calls.
 	RoomsPerHour            int
 	PINRegenerationsPerHour int
-	SummaryURL              string
-	SummaryToken            string
-	SummaryCallbackTok      string
-	SummaryTimeout          time.Duration
-	MarketingProvider       string
-	BrevoURL                string
-	BrevoAPIKey             string
-	BrevoListIDs            []int64
+	// RoomDefaultAccessLevel is the access level of a room created without
+	// one by a user who chose no default (ROOM_DEFAULT_ACCESS_LEVEL).
+	RoomDefaultAccessLevel core.AccessLevel
+	// MailRetention is how long sent mail stays in the outbox
+	// (MAIL_RETENTION_DAYS); MailPurgeInterval how often it is purged.
+	MailRetention      time.Duration
+	MailPurgeInterval  time.Duration
+	SummaryURL         string
+	SummaryToken       string
+	SummaryCallbackTok string
+	SummaryTimeout     time.Duration
+	MarketingProvider  string
+	BrevoURL           string
+	BrevoAPIKey        string
+	BrevoListIDs       []int64
 
 	TelephonyEnabled       bool
 	TelephonyDefaultRegion string
@@ -151,6 +158,9 @@ func Defaults() Config {
 		InvitationsPerHour:      20,
 		RoomsPerHour:            60,
 		PINRegenerationsPerHour: 20,
+		RoomDefaultAccessLevel:  core.AccessRestricted,
+		MailRetention:           30 * 24 * time.Hour,
+		MailPurgeInterval:       time.Hour,
 		SummaryTimeout:          30 * time.Second,
 		TelephonyEnabled:        true,
 		TelephonyDefaultRegion:  "FR",
@@ -246,6 +256,9 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Int(&c.InvitationsPerHour, "INVITATIONS_PER_HOUR", 1, 100000)
 	l.Int(&c.RoomsPerHour, "ROOMS_PER_HOUR", 1, 100000)
 	l.Int(&c.PINRegenerationsPerHour, "PIN_REGENERATIONS_PER_HOUR", 1, 100000)
+	envconf.Value(l, &c.RoomDefaultAccessLevel, "ROOM_DEFAULT_ACCESS_LEVEL", parseAccessLevel)
+	envconf.Value(l, &c.MailRetention, "MAIL_RETENTION_DAYS", parseDays)
+	l.Duration(&c.MailPurgeInterval, "MAIL_PURGE_INTERVAL")
 	l.String(&c.SummaryURL, "SUMMARY_URL")
 	l.Secret(&c.SummaryToken, "SUMMARY_TOKEN")
 	l.Secret(&c.SummaryCallbackTok, "SUMMARY_CALLBACK_TOKEN")
@@ -429,6 +442,14 @@ func (c Config) LiveKit() livekit.Config {
 
 // parseDays reads a whole number of days, at least one: records kept for no
 // day at all would be dropped before an operator could read them.
+// parseAccessLevel reads public, trusted or restricted.
+func parseAccessLevel(v string) (core.AccessLevel, error) {
+	if l := core.AccessLevel(v); l.Valid() {
+		return l, nil
+	}
+	return "", errors.New("want public, trusted or restricted")
+}
+
 func parseDays(v string) (time.Duration, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 3660 {
