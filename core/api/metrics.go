@@ -23,8 +23,6 @@ type metrics struct {
 	// revocations counts participants removed from LiveKit because a change
 	// took their right to be there away.
 	revocations *prometheus.CounterVec
-	// mailPurged counts sent messages the purge deleted.
-	mailPurged prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -58,16 +56,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "meetline_revocations_total",
 			Help: "Participants removed from a live meeting because they lost the right to be there, by event: access_removed, access_lowered, denied, tightened, room_deleted, join_refused.",
 		}, []string{"event"}),
-		mailPurged: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "meetline_mail_purged_total",
-			Help: "Sent messages deleted from the outbox once MAIL_RETENTION passed.",
-		}),
 	}
 	m.pins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "meetline_pin_attempts_total",
 		Help: "ResolvePin attempts by result: found, wrong, wrong_under_attack (the number passed PIN_ATTACK_FAILURES: tarpitted), paced (the number's budget is spent: not looked at yet), limited (the caller's own budget or tarpit).",
 	}, []string{"result"})
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries, m.revocations, m.mailPurged)
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries, m.revocations)
 	return m
 }
 

@@ -46,6 +46,7 @@ type App struct {
 
 	mux     *http.ServeMux
 	worker  *mail.Worker
+	purger  *mailPurger
 	closers []func()
 }
 
@@ -115,6 +116,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Issuer = issuer
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.purger = newMailPurger(a, reg)
 	mailer, err := a.mail(reg)
 	if err != nil {
 		return err
@@ -184,8 +186,8 @@ func (a *App) Handler() (http.Handler, error) {
 }
 
 // Start runs the core's background work until ctx ends: the outbox worker
-// (with SMTP_HOST), the periodic reconciliation of presence with LiveKit and
-// the expiry of recordings.
+// (with SMTP_HOST), the periodic reconciliation of presence with LiveKit, the
+// expiry of recordings, the upkeep of call records and the purge of sent mail.
 func (a *App) Start(ctx context.Context) {
 	if a.worker != nil {
 		go a.worker.Run(ctx)
@@ -193,6 +195,7 @@ func (a *App) Start(ctx context.Context) {
 	go a.reconcilePresence(ctx)
 	go a.expireRecordings(ctx)
 	go a.maintainCallRecords(ctx)
+	go a.purgeMail(ctx)
 }
 
 // Close closes the connections New opened, last opened first.
