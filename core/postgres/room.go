@@ -265,20 +265,42 @@ func (s *RoomService) updateRoom(ctx context.Context, id string, upd core.RoomUp
 	return r, nil
 }
 
-// DeleteRoom deletes the room with its accesses; the count trigger
-// gives its PIN back to the trunk. Its slugs stay taken (room_slugs).
+// DeleteRoom deletes the room with its accesses and recordings; the count
+// trigger gives its PIN back to the trunk, and its slugs stay taken
+// (room_slugs). The files of its recordings are queued for deletion from the
+// bucket in the same transaction (core.ObjectDeletion): none is forgotten,
+// whatever S3 answers later.
 func (s *RoomService) DeleteRoom(ctx context.Context, id string) error {
 	if !isUUID(id) {
 		return core.Errorf(core.ENOTFOUND, "room not found")
 	}
-	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM rooms WHERE id = $1`, id)
-	if err != nil {
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+recordingColumns+` FROM recordings
+			WHERE room_id = $1 AND expired_at IS NULL FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*core.Recording, error) { return scanRecording(row) })
+		if err != nil {
+			return err
+		}
+		jobs := make([]*core.Message, len(recs))
+		for i, r := range recs {
+			jobs[i] = core.ObjectDeletion(r.Key())
+		}
+		if err := (&Outbox{db: s.db}).EnqueueTx(ctx, tx, jobs...); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM rooms WHERE id = $1`, id)
+		if err == nil && tag.RowsAffected() == 0 {
+			return core.Errorf(core.ENOTFOUND, "room not found")
+		}
+		return err
+	})
+	if err != nil && core.Code(err) != core.ENOTFOUND {
 		return fmt.Errorf("delete room: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return core.Errorf(core.ENOTFOUND, "room not found")
-	}
-	return nil
+	return err
 }
 
 func deref(s *string) string {
