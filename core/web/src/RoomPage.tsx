@@ -23,6 +23,7 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
   const [error, setError] = useState("");
   const [missing, setMissing] = useState(false);
   const [admitted, setAdmitted] = useState<LiveKitConnection | null>(null);
+  const [ticket, setTicket] = useState("");
 
   useEffect(() => {
     let live = true;
@@ -31,7 +32,12 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
     setMissing(false);
     rooms
       .getRoom({ room: slug })
-      .then((res) => live && setRoom(res.room ?? null))
+      .then((res) => {
+        if (!live) return;
+        // An old link (the room was renamed) leads here: show the current one.
+        if (res.room && res.room.slug !== slug) history.replaceState(null, "", `/${res.room.slug}${location.search}`);
+        setRoom(res.room ?? null);
+      })
       .catch((e) => {
         if (!live) return;
         if (isCode(e, Code.NotFound)) setMissing(true);
@@ -84,9 +90,23 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
       <div class="grid">
         <div class="col">
           {connection ? (
-            <Meeting key={room.id} connection={connection} autoJoin={!!admitted} roomId={room.id} admin={admin} />
+            <Meeting
+              key={room.id}
+              connection={connection}
+              autoJoin={!!admitted}
+              roomId={room.id}
+              admin={admin}
+              refresh={() => rooms.refreshToken({ room: room.id, ticket }).then((r) => r.livekit ?? connection)}
+            />
           ) : (
-            <GuestEntry room={room} session={session} onAdmitted={setAdmitted} />
+            <GuestEntry
+              room={room}
+              session={session}
+              onAdmitted={(c, tk) => {
+                setTicket(tk);
+                setAdmitted(c);
+              }}
+            />
           )}
           {admin && <LobbyPanel roomId={room.id} open={room.accessLevel === AccessLevel.PUBLIC} />}
         </div>
