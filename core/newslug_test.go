@@ -37,3 +37,14 @@ func TestNewSlug(t *testing.T) {
 		t.Fatalf("UUID-shaped draw: %q, %v", s, err)
 	}
 }
+
+func TestIsSlug(t *testing.T) {
+	for s, want := range map[string]bool{
+		"weekly-sync-k3f9q2ab": true, "a": true, "": false, "Weekly": false, "a b": false,
+		"\x00": false, "é": false, strings.Repeat("a", MaxSlugLength): true, strings.Repeat("a", MaxSlugLength+1): false,
+	} {
+		if IsSlug(s) != want {
+			t.Errorf("IsSlug(%q) = %v", s, !want)
+		}
+	}
+}

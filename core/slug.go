@@ -125,3 +125,18 @@ func NewSlug(name string, random io.Reader) (string, error) {
 		}
 	}
 }
+
+// IsSlug reports whether s could be a slug: 1 to MaxSlugLength lower-case
+// ASCII letters, digits and dashes. Anything else names no room, and is not
+// worth a query (a NUL byte would not even reach Postgres).
+func IsSlug(s string) bool {
+	if s == "" || len(s) > MaxSlugLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

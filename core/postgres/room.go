@@ -204,8 +204,11 @@ func roomWriteError(err error, slug string) error {
 // never are), by any slug it ever had otherwise.
 func (s *RoomService) FindRoom(ctx context.Context, idOrSlug string) (*core.Room, error) {
 	query := `SELECT ` + roomColumns + ` FROM room_slugs h JOIN rooms r ON r.id = h.room_id WHERE h.slug = $1`
-	if isUUID(idOrSlug) {
+	switch {
+	case isUUID(idOrSlug):
 		query = `SELECT ` + roomColumns + ` FROM rooms r WHERE r.id = $1`
+	case !core.IsSlug(idOrSlug):
+		return nil, core.Errorf(core.ENOTFOUND, "room not found")
 	}
 	r, err := scanRoom(s.db.Pool.QueryRow(ctx, query, idOrSlug))
 	if err != nil {
