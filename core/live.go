@@ -26,6 +26,8 @@ type LiveRooms interface {
 	// RemoveParticipant disconnects a participant; their token still works
 	// until it expires unless what it grants changes.
 	RemoveParticipant(ctx context.Context, room, identity string) error
+	// DeleteRoom ends room's meeting, disconnecting everyone in it.
+	DeleteRoom(ctx context.Context, room string) error
 	// UpdateParticipant changes what others see of a participant.
 	UpdateParticipant(ctx context.Context, room, identity string, u ParticipantUpdate) error
 
@@ -48,7 +50,14 @@ type LiveParticipant struct {
 	Role Role
 	// CallID is sipgate's id of a phone caller's call, "" on the web.
 	CallID string
-	Tracks []LiveTrack
+	// Service: a participant LiveKit runs itself (a recording's egress, an
+	// ingress, an agent), with no token of the core's.
+	Service bool
+	// Authenticated and LobbyEntry are what their web token said
+	// (Participant).
+	Authenticated bool
+	LobbyEntry    string
+	Tracks        []LiveTrack
 }
 
 // LiveTrack is a track a participant publishes.

@@ -14,6 +14,29 @@ type Participant struct {
 	Role          Role
 	Authenticated bool
 	Color         string
+	// LobbyEntry is the lobby entry a host admitted them by, "" when they
+	// entered without one: a denial of that entry removes them, a tighter
+	// access level does not.
+	LobbyEntry string
+}
+
+// Attributes of a web participant's LiveKit token (core/livekit.Token): the
+// role it was given, whether the bearer signed in, and the lobby entry a host
+// admitted them by.
+const (
+	AttrWebRole       = "room_role"
+	AttrAuthenticated = "is_authenticated"
+	AttrLobbyEntry    = "lobby_entry"
+)
+
+// WebParticipant is what a web participant's token attributes say of them.
+func WebParticipant(identity string, attrs map[string]string) LiveParticipant {
+	p := LiveParticipant{Identity: identity, Attributes: attrs,
+		Authenticated: attrs[AttrAuthenticated] == "true", LobbyEntry: attrs[AttrLobbyEntry]}
+	if r := Role(attrs[AttrWebRole]); r.Valid() {
+		p.Role = r
+	}
+	return p
 }
 
 // PublishSources are the LiveKit track sources participants may publish by default.

@@ -135,6 +135,19 @@ func (r *Recording) Readable(user string, role Role) bool {
 // RecordingFolder is where recordings are kept in the bucket.
 const RecordingFolder = "recordings"
 
+// KindObjectDeletion is the outbox kind of a recording file to delete from
+// the bucket (its key in Text): DeleteRoom queues one per file in the
+// transaction that deletes the room, and the outbox worker retries each
+// until the bucket says it is gone.
+const KindObjectDeletion = "object_deletion"
+
+// ObjectDeletion is the outbox job that deletes key from the bucket. The
+// outbox wants a recipient address: this one is reserved (RFC 2606), and
+// the worker routes the kind to the bucket, never to SMTP.
+func ObjectDeletion(key string) *Message {
+	return &Message{Kind: KindObjectDeletion, To: "bucket@meetline.invalid", Subject: "delete " + key, Text: key}
+}
+
 // Key is the recording's object key: recordings/<id>.<ext>.
 func (r *Recording) Key() string { return RecordingFolder + "/" + r.ID + "." + r.Mode.Extension() }
 

@@ -61,9 +61,11 @@ type Page struct {
 type RoomService interface {
 	// CreateRoom stores room (ID, Slug and PIN are filled in) with owner as
 	// its owner. The PIN comes from the least-loaded enabled trunk; when every
-	// namespace is full the room is created without one. A taken slug → ECONFLICT.
+	// namespace is full the room is created without one. The slug is the name
+	// with a random suffix, never given before (core.NewSlug).
 	CreateRoom(ctx context.Context, room *Room, owner string) error
-	// FindRoom finds a room by id or slug.
+	// FindRoom finds a room by id or by any slug it ever had (a rename
+	// keeps the old links working; a deleted room's slugs find nothing).
 	FindRoom(ctx context.Context, idOrSlug string) (*Room, error)
 	// FindRoomsByUser lists the rooms user has a role in, newest first.
 	FindRoomsByUser(ctx context.Context, user string, page Page) (rooms []*Room, next string, err error)

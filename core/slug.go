@@ -1,6 +1,8 @@
 package core
 
 import (
+	"fmt"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -89,4 +91,52 @@ func checkName(field, name string, max int) error {
 		return Invalid(field, "must not contain control characters")
 	}
 	return nil
+}
+
+// slugSuffix is the alphabet of a slug's random suffix: lower-case letters and
+// digits without the look-alikes 0/o and 1/l, as people retype links.
+const slugSuffix = "abcdefghijkmnpqrstuvwxyz23456789"
+
+// SlugSuffixLength is the length of a slug's random suffix: 32^8 ≈ 10^12
+// suffixes per name, so a slug nobody was given cannot be guessed and a
+// collision (retried by the store) practically never happens.
+const SlugSuffixLength = 8
+
+// NewSlug returns a room's slug: Slugify(name), shortened to leave room, a
+// dash and a random suffix read from random. Slugs are never reused (the
+// store keeps every slug ever given), so the suffix is what lets two rooms,
+// or a room and a deleted one, share a name.
+func NewSlug(name string, random io.Reader) (string, error) {
+	base, err := Slugify(name)
+	if err != nil {
+		return "", err
+	}
+	base = strings.TrimRight(base[:min(len(base), MaxSlugLength-SlugSuffixLength-1)], "-")
+	for {
+		b := make([]byte, SlugSuffixLength)
+		if _, err := io.ReadFull(random, b); err != nil {
+			return "", fmt.Errorf("slug: %w", err)
+		}
+		for i := range b {
+			b[i] = slugSuffix[int(b[i])%len(slugSuffix)]
+		}
+		if slug := base + "-" + string(b); !looksLikeUUID(slug) {
+			return slug, nil
+		}
+	}
+}
+
+// IsSlug reports whether s could be a slug: 1 to MaxSlugLength lower-case
+// ASCII letters, digits and dashes. Anything else names no room, and is not
+// worth a query (a NUL byte would not even reach Postgres).
+func IsSlug(s string) bool {
+	if s == "" || len(s) > MaxSlugLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -8,14 +8,18 @@ import (
 
 // User is a person who signed in through the identity provider at least once.
 type User struct {
-	ID                 string
-	Sub                string // the identity provider's subject; unique
-	Email              string
-	FullName           string
-	ShortName          string
-	Language           string // one of Languages
-	TimeZone           string // IANA name
+	ID        string
+	Sub       string // the identity provider's subject; unique
+	Email     string
+	FullName  string
+	ShortName string
+	Language  string // one of Languages
+	TimeZone  string // IANA name
+	// DefaultAccessLevel is the level of the rooms they create when
+	// CreateRoom says none; "" until they choose: the deployment's default.
 	DefaultAccessLevel AccessLevel
+	// MarketingConsent: they agreed to join the marketing list.
+	MarketingConsent bool
 	// LanguageChosen and TimeZoneChosen say the user chose them (UpdateMe):
 	// sign-in then leaves them as they are.
 	LanguageChosen bool
@@ -69,6 +73,7 @@ type UserUpdate struct {
 	Language           *string
 	TimeZone           *string
 	DefaultAccessLevel *AccessLevel
+	MarketingConsent   *bool
 }
 
 // UserService stores users.

@@ -89,8 +89,12 @@ func (s *accessService) UpdateAccess(ctx context.Context, req *meetlinev1.Update
 	if !core.CanGrant(mine, a.Role) || !core.CanGrant(mine, target) {
 		return nil, core.Errorf(core.EFORBIDDEN, "only owners may grant or change the owner role")
 	}
+	was := a.Role
 	if a, err = s.Accesses.UpdateAccess(ctx, req.Id, target); err != nil {
 		return nil, err
+	}
+	if was.AtLeast(target) && was != target {
+		s.removeUser(ctx, a.RoomID, a.UserID, "access_lowered")
 	}
 	return &meetlinev1.UpdateAccessResponse{Access: accessToProto(a)}, nil
 }
@@ -109,6 +113,7 @@ func (s *accessService) RemoveAccess(ctx context.Context, req *meetlinev1.Remove
 	if err := s.Accesses.DeleteAccess(ctx, req.Id); err != nil {
 		return nil, err
 	}
+	s.removeUser(ctx, a.RoomID, a.UserID, "access_removed")
 	return &meetlinev1.RemoveAccessResponse{}, nil
 }
 

@@ -88,8 +88,9 @@ type Server struct {
 	// MatchEmail lets a new identity-provider subject take over the user with
 	// the same e-mail address (for a change of provider).
 	MatchEmail bool
-	// MarketingSignUp queues, on a user's first sign-in, their addition to the
-	// marketing list (the outbox worker's contact transport sends it).
+	// MarketingSignUp queues a user's addition to the marketing list when
+	// they consent (UpdateMe marketing_consent; the outbox worker's contact
+	// transport sends it). Nobody is added without consenting.
 	MarketingSignUp bool
 
 	// Checks are the dependencies /readyz and gRPC health report on.
@@ -106,9 +107,6 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	auth := &authenticator{users: s.Users, services: serviceKeys(s.ServiceTokens), matchEmail: s.MatchEmail}
-	if s.MarketingSignUp {
-		auth.signedUp = s.queueContact
-	}
 	if s.Verifier != nil {
 		auth.verifier = newCachedVerifier(s.Verifier)
 	}

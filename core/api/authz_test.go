@@ -196,6 +196,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, err := c.rooms.RegeneratePin(ctx, &meetlinev1.RegeneratePinRequest{Id: f.room.Id})
 			return err
 		}, map[string]connect.Code{stranger: deny, member: deny}},
+		{"RefreshToken", func(c *clients, f *fixture) error {
+			_, err := c.rooms.RefreshToken(ctx, &meetlinev1.RefreshTokenRequest{Room: f.room.Id})
+			return err
+		}, map[string]connect.Code{anonymous: deny, stranger: deny}},
 		{"ListAccesses", func(c *clients, f *fixture) error {
 			_, err := c.accesses.ListAccesses(ctx, &meetlinev1.ListAccessesRequest{RoomId: f.room.Id})
 			return err

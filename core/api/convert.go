@@ -63,7 +63,9 @@ func configurationToProto(raw json.RawMessage) *structpb.Struct {
 	return s
 }
 
-func userToProto(u *core.User) *meetlinev1.User {
+// userToProto shows u with the access level their rooms get by default:
+// their own choice, or the deployment's.
+func userToProto(u *core.User, defaultLevel core.AccessLevel) *meetlinev1.User {
 	return &meetlinev1.User{
 		Id:                     u.ID,
 		Sub:                    u.Sub,
@@ -72,8 +74,9 @@ func userToProto(u *core.User) *meetlinev1.User {
 		ShortName:              u.ShortName,
 		Language:               u.Language,
 		Timezone:               u.TimeZone,
-		DefaultRoomAccessLevel: accessLevels[u.DefaultAccessLevel],
+		DefaultRoomAccessLevel: accessLevels[defaultLevel],
 		Operator:               u.Operator,
+		MarketingConsent:       u.MarketingConsent,
 	}
 }
 

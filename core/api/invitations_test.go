@@ -143,10 +143,10 @@ func TestInviteErrors(t *testing.T) {
 	}
 }
 
-// TestMarketingSignUp: a user's first sign-in queues their addition to the
-// marketing list, later ones do not, and the outbox worker hands it to the
-// provider's API (a local server that checks the request).
-func TestMarketingSignUp(t *testing.T) {
+// TestMarketingConsent: nobody is queued for the marketing list at sign-in;
+// turning marketing_consent on queues the user once, and the outbox worker
+// hands them to the provider's API (a local server that checks the request).
+func TestMarketingConsent(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, func(srv *api.Server) { srv.MarketingSignUp = true })
 	ctx := context.Background()
@@ -163,15 +163,36 @@ func TestMarketingSignUp(t *testing.T) {
 	}))
 	defer brevoSrv.Close()
 
-	tok := s.token(t, "newcomer")
-	for range 3 {
-		if _, err := s.clients(tok).users.GetMe(ctx, &meetlinev1.GetMeRequest{}); err != nil {
+	queued := func() int {
+		t.Helper()
+		var n int
+		if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = $1`, core.KindMarketingContact).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
+		return n
 	}
-	var queued int
-	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = $1`, core.KindMarketingContact).Scan(&queued); err != nil || queued != 1 {
-		t.Fatalf("contacts queued = %d, %v; want 1 for the first sign-in only", queued, err)
+	c := s.clients(s.token(t, "newcomer"))
+	for range 3 {
+		me, err := c.users.GetMe(ctx, &meetlinev1.GetMeRequest{})
+		if err != nil || me.User.MarketingConsent {
+			t.Fatalf("GetMe = %v, %v: consent must be off until given", me, err)
+		}
+	}
+	no, yes := false, true
+	if _, err := c.users.UpdateMe(ctx, &meetlinev1.UpdateMeRequest{MarketingConsent: &no}); err != nil {
+		t.Fatal(err)
+	}
+	if n := queued(); n != 0 {
+		t.Fatalf("contacts queued without consent: %d", n)
+	}
+	for range 2 {
+		me, err := c.users.UpdateMe(ctx, &meetlinev1.UpdateMeRequest{MarketingConsent: &yes})
+		if err != nil || !me.User.MarketingConsent {
+			t.Fatalf("UpdateMe consent = %v, %v", me, err)
+		}
+	}
+	if n := queued(); n != 1 {
+		t.Fatalf("contacts queued = %d; want 1, when consent was given", n)
 	}
 	router := mail.Router{ByKind: map[string]mail.Transport{
 		core.KindMarketingContact: mail.ContactTransport{List: brevo.NewClient(brevoSrv.URL, "brevo-key", nil)}}}

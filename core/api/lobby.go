@@ -225,11 +225,20 @@ func (s *Server) announceWaiting(room string) {
 }
 
 // lobbyConnection is the LiveKit connection of an accepted entry; signed-in
-// users keep their own identity.
+// users keep their own identity. The token names the entry when a host
+// admitted it (it is stored as accepted), so that denying it later removes
+// them and a tighter access level does not.
 func (s *lobbyService) lobbyConnection(ctx context.Context, room *core.Room, e *core.LobbyEntry) (*meetlinev1.LiveKitConnection, error) {
 	p := core.Participant{Identity: e.ID, Name: e.Username, Color: e.Color}
 	if u := core.CallerFrom(ctx).User; u != nil {
 		p.Identity, p.Authenticated = u.Sub, true
+	}
+	stored, err := s.Lobby.FindEntry(ctx, room.ID, e.ID)
+	switch {
+	case err == nil && stored.Status == core.EntryAccepted:
+		p.LobbyEntry = e.ID
+	case err != nil && core.Code(err) != core.ENOTFOUND:
+		return nil, err
 	}
 	token, err := s.LiveKit.Token(room, p)
 	if err != nil {

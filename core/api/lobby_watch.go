@@ -196,5 +196,11 @@ func (s *lobbyService) Decide(ctx context.Context, req *meetlinev1.DecideRequest
 	if req.Allow {
 		e.Status = core.EntryAccepted
 	}
-	return &meetlinev1.DecideResponse{}, s.Lobby.PutEntry(ctx, e)
+	if err := s.Lobby.PutEntry(ctx, e); err != nil {
+		return nil, err
+	}
+	if !req.Allow { // a host may deny someone they admitted earlier
+		s.removeLive(ctx, room.ID, "denied", func(p core.LiveParticipant) bool { return !p.SIP && p.LobbyEntry == e.ID })
+	}
+	return &meetlinev1.DecideResponse{}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"time"
 
 	"github.com/meetline/meetline/core"
 )
@@ -52,6 +53,9 @@ func (h *mediaAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !rec.Status.Saved():
 		http.Error(w, "not saved yet", http.StatusForbidden)
 		return
+	case h.expired(rec):
+		http.Error(w, "expired", http.StatusGone)
+		return
 	}
 	headers, err := h.Bucket.SignedGetHeaders(m[1])
 	if err != nil {
@@ -73,4 +77,11 @@ func recordingOf(rawURL string) []string {
 		return nil
 	}
 	return mediaPath.FindStringSubmatch(u.EscapedPath())
+}
+
+// expired reports whether rec is past its expiry: deleted by the expiry job,
+// or due and waiting for the job's next pass (its file may still be there).
+func (s *Server) expired(rec *core.Recording) bool {
+	at, ok := rec.ExpiresAt(s.Recording.ExpirationDays)
+	return !rec.ExpiredAt.IsZero() || (ok && time.Now().After(at))
 }

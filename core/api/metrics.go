@@ -22,6 +22,9 @@ type metrics struct {
 	expiries        *prometheus.CounterVec
 	// transfers counts the REFER transfers opened and closed.
 	transfers *prometheus.CounterVec
+	// revocations counts participants removed from LiveKit because a change
+	// took their right to be there away.
+	revocations *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -51,6 +54,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "meetline_recordings_expired_total",
 			Help: "Recordings the expiry job handled, by outcome: expired (file deleted), failed (kept, tried again), error (the pass failed).",
 		}, []string{"outcome"}),
+		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "meetline_revocations_total",
+			Help: "Participants removed from a live meeting because they lost the right to be there, by event: access_removed, access_lowered, denied, tightened, room_deleted, join_refused.",
+		}, []string{"event"}),
 	}
 	m.transfers = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "meetline_transfers_total",
@@ -60,7 +67,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "meetline_pin_attempts_total",
 		Help: "ResolvePin attempts by result: found, wrong, wrong_under_attack (the number passed PIN_ATTACK_FAILURES: tarpitted), paced (the number's budget is spent: not looked at yet), limited (the caller's own budget or tarpit).",
 	}, []string{"result"})
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries, m.transfers)
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries, m.transfers, m.revocations)
 	return m
 }
 

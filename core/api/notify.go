@@ -92,9 +92,9 @@ func (s *Server) recordingAudience(ctx context.Context, rec *core.Recording) ([]
 	return users, nil
 }
 
-// queueContact queues a new user's addition to the marketing list through
-// the outbox. A failure is logged without the address and never blocks the
-// sign-in that caused it.
+// queueContact queues the addition of a user who just consented to the
+// marketing list through the outbox. A failure is logged without the address
+// and never fails the UpdateMe that caused it.
 func (s *Server) queueContact(ctx context.Context, u *core.User) {
 	if u.Email == "" {
 		return

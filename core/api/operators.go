@@ -20,7 +20,7 @@ func (s *operatorService) SetOperator(ctx context.Context, req *meetlinev1.SetOp
 		return nil, err
 	}
 	s.Logger.Info("operator role changed", "user_id", u.ID, "operator", u.Operator)
-	return &meetlinev1.SetOperatorResponse{User: userToProto(u)}, nil
+	return &meetlinev1.SetOperatorResponse{User: userToProto(u, s.RoomLimits.defaultAccessLevel(u))}, nil
 }
 
 // ListOperators lists the users with the operator role.
@@ -31,7 +31,7 @@ func (s *operatorService) ListOperators(ctx context.Context, _ *meetlinev1.ListO
 	}
 	res := &meetlinev1.ListOperatorsResponse{Operators: make([]*meetlinev1.User, len(users))}
 	for i, u := range users {
-		res.Operators[i] = userToProto(u)
+		res.Operators[i] = userToProto(u, s.RoomLimits.defaultAccessLevel(u))
 	}
 	return res, nil
 }

@@ -197,7 +197,7 @@ func (s *recordingService) GetDownloadUrl(ctx context.Context, req *meetlinev1.G
 	if !rec.Status.Saved() {
 		return nil, core.Errorf(core.EPRECONDITION, "the recording is %s: there is no file to download yet", rec.Status)
 	}
-	if at, ok := rec.ExpiresAt(s.Recording.ExpirationDays); (ok && time.Now().After(at)) || !rec.ExpiredAt.IsZero() {
+	if s.expired(rec) {
 		return nil, core.Errorf(core.EPRECONDITION, "the recording expired")
 	}
 	u, err := s.Bucket.PresignedGet(ctx, rec.Key(), s.Recorder.DownloadTTL)

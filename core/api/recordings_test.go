@@ -344,6 +344,16 @@ func TestMediaAuth(t *testing.T) {
 	f := s.newFixture(t, cs, ids, "+33123456789")
 	saved := s.seedRecording(t, f.room.Id, core.ModeScreenRecording, core.RecordingSaved)
 	active := s.seedRecording(t, s.newFixture(t, cs, ids, "+33123456789").room.Id, core.ModeScreenRecording, core.RecordingActive)
+	// Past RECORDING_EXPIRATION_DAYS (30 in ruleSettings), its file still
+	// there: the expiry job has not passed yet.
+	due := s.seedRecording(t, f.room.Id, core.ModeScreenRecording, core.RecordingSaved)
+	s.age(t, due, 31)
+	s.putFile(t, due)
+	// Expired by the job.
+	gone := s.seedRecording(t, f.room.Id, core.ModeScreenRecording, core.RecordingSaved)
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE recordings SET expired_at = now() WHERE id = $1`, gone.ID); err != nil {
+		t.Fatal(err)
+	}
 	content := []byte("fake mp4")
 	if _, err := s.bucket.Client.PutObject(ctx, s.bucket.Name, saved.Key(), bytes.NewReader(content), int64(len(content)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
@@ -374,6 +384,8 @@ func TestMediaAuth(t *testing.T) {
 		{"mode mismatch", "/media/recordings/" + saved.ID + ".ogg", ownerTok, 404},
 		{"member", "/media/" + saved.Key(), s.token(t, t.Name()+"-member"), 403},
 		{"not saved", "/media/" + active.Key(), ownerTok, 403},
+		{"due to expire", "/media/" + due.Key(), ownerTok, 410},
+		{"expired", "/media/" + gone.Key(), ownerTok, 410},
 	} {
 		if res := ask(tt.path, tt.token); res.StatusCode != tt.status {
 			t.Errorf("%s: %d, want %d", tt.name, res.StatusCode, tt.status)

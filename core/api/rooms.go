@@ -17,15 +17,30 @@ type roomService struct {
 }
 
 // RoomLimits bound what one user may write: each room and each PIN is a
-// row, and each new PIN is a search for a free one on the trunk.
+// row, and each new PIN is a search for a free one on the trunk. They also
+// hold the deployment's default access level.
 type RoomLimits struct {
 	CreatePerUser        core.AttemptLimit
 	RegeneratePINPerUser core.AttemptLimit
+	// DefaultAccessLevel is the level of rooms created without one by users
+	// who chose no default (ROOM_DEFAULT_ACCESS_LEVEL); restricted when empty.
+	DefaultAccessLevel core.AccessLevel
+}
+
+// defaultAccessLevel is the level of u's new rooms when CreateRoom says none.
+func (l RoomLimits) defaultAccessLevel(u *core.User) core.AccessLevel {
+	switch {
+	case u.DefaultAccessLevel != "":
+		return u.DefaultAccessLevel
+	case l.DefaultAccessLevel != "":
+		return l.DefaultAccessLevel
+	}
+	return core.AccessRestricted
 }
 
 func (s *roomService) CreateRoom(ctx context.Context, req *meetlinev1.CreateRoomRequest) (*meetlinev1.CreateRoomResponse, error) {
 	user := core.CallerFrom(ctx).User
-	room := &core.Room{Name: req.Name, AccessLevel: user.DefaultAccessLevel}
+	room := &core.Room{Name: req.Name, AccessLevel: s.RoomLimits.defaultAccessLevel(user)}
 	if req.AccessLevel != meetlinev1.AccessLevel_ACCESS_LEVEL_UNSPECIFIED {
 		l, err := accessLevelFromProto("access_level", req.AccessLevel)
 		if err != nil {
@@ -139,9 +154,16 @@ func (s *roomService) UpdateRoom(ctx context.Context, req *meetlinev1.UpdateRoom
 	if upd.Configuration, err = configurationFromProto(req.Configuration); err != nil {
 		return nil, err
 	}
+	before, err := s.Rooms.FindRoom(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
 	room, err := s.Rooms.UpdateRoom(ctx, req.Id, upd)
 	if err != nil {
 		return nil, err
+	}
+	if core.Tighter(before.AccessLevel, room.AccessLevel) {
+		s.removeLive(ctx, room.ID, "tightened", func(p core.LiveParticipant) bool { return !core.MayStay(room.AccessLevel, p) })
 	}
 	// People waiting to enter look again: the access level or
 	// phone_callers_first may let them in. The update is saved whatever
@@ -206,6 +228,7 @@ func (s *roomService) DeleteRoom(ctx context.Context, req *meetlinev1.DeleteRoom
 	if err := s.Lobby.ClearLobby(ctx, req.Id); err != nil {
 		s.Logger.Warn("lobby not cleared after a deletion", "room", req.Id, "err", err)
 	}
+	s.closeLive(ctx, req.Id)
 	return &meetlinev1.DeleteRoomResponse{}, nil
 }
 
@@ -254,22 +277,24 @@ func (s *Server) requireRole(ctx context.Context, room string, want core.Role) (
 }
 
 // roomSummary is what the caller may see of room, without a LiveKit token or
-// the access list: anyone sees the public fields; those who may enter without
-// the lobby also see the PIN and dial-in.
+// the access list. Those the lobby stands before see what asking to enter
+// takes: id, name, current slug (an old one redirects to it) and access
+// level. Those who may enter without it also see the configuration (the
+// meeting's metadata shows it to everyone in it anyway), the dates, the PIN
+// and the dial-in.
 func (s *Server) roomSummary(ctx context.Context, room *core.Room, role core.Role) (*meetlinev1.Room, error) {
 	r := &meetlinev1.Room{
-		Id:            room.ID,
-		Name:          room.Name,
-		Slug:          room.Slug,
-		AccessLevel:   accessLevels[room.AccessLevel],
-		Configuration: configurationToProto(room.Configuration),
-		Role:          roles[role],
-		CreateTime:    timestamppb.New(room.CreatedAt),
-		UpdateTime:    timestamppb.New(room.UpdatedAt),
+		Id:          room.ID,
+		Name:        room.Name,
+		Slug:        room.Slug,
+		AccessLevel: accessLevels[room.AccessLevel],
+		Role:        roles[role],
 	}
 	if !core.CanEnter(room.AccessLevel, role, core.CallerFrom(ctx).Authenticated()) {
 		return r, nil
 	}
+	r.Configuration = configurationToProto(room.Configuration)
+	r.CreateTime, r.UpdateTime = timestamppb.New(room.CreatedAt), timestamppb.New(room.UpdatedAt)
 	dialIn, err := s.dialIn(ctx, room)
 	r.DialIn = dialIn
 	return r, err

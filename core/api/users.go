@@ -13,11 +13,12 @@ type userService struct {
 }
 
 func (s *userService) GetMe(ctx context.Context, _ *meetlinev1.GetMeRequest) (*meetlinev1.GetMeResponse, error) {
-	return &meetlinev1.GetMeResponse{User: userToProto(core.CallerFrom(ctx).User)}, nil
+	u := core.CallerFrom(ctx).User
+	return &meetlinev1.GetMeResponse{User: userToProto(u, s.RoomLimits.defaultAccessLevel(u))}, nil
 }
 
 func (s *userService) UpdateMe(ctx context.Context, req *meetlinev1.UpdateMeRequest) (*meetlinev1.UpdateMeResponse, error) {
-	upd := core.UserUpdate{Language: req.Language, TimeZone: req.Timezone}
+	upd := core.UserUpdate{Language: req.Language, TimeZone: req.Timezone, MarketingConsent: req.MarketingConsent}
 	if req.DefaultRoomAccessLevel != nil {
 		l, err := accessLevelFromProto("default_room_access_level", req.GetDefaultRoomAccessLevel())
 		if err != nil {
@@ -25,9 +26,13 @@ func (s *userService) UpdateMe(ctx context.Context, req *meetlinev1.UpdateMeRequ
 		}
 		upd.DefaultAccessLevel = &l
 	}
-	u, err := s.Users.UpdateUser(ctx, core.CallerFrom(ctx).User.ID, upd)
+	was := core.CallerFrom(ctx).User
+	u, err := s.Users.UpdateUser(ctx, was.ID, upd)
 	if err != nil {
 		return nil, err
 	}
-	return &meetlinev1.UpdateMeResponse{User: userToProto(u)}, nil
+	if s.MarketingSignUp && u.MarketingConsent && !was.MarketingConsent {
+		s.queueContact(ctx, u)
+	}
+	return &meetlinev1.UpdateMeResponse{User: userToProto(u, s.RoomLimits.defaultAccessLevel(u))}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/webhook"
@@ -116,6 +117,9 @@ func (h *liveKitWebhook) apply(ctx context.Context, ev *livekit.WebhookEvent, ro
 		}
 		return h.Lobby.ClearLobby(ctx, room)
 	case ev.Event == webhook.EventParticipantJoined && web:
+		if err := h.checkJoin(ctx, room, ev.GetParticipant()); err != nil {
+			return err
+		}
 		err = h.Presence.ParticipantJoined(ctx, room, ev.GetParticipant().GetIdentity())
 	case ev.Event == webhook.EventParticipantLeft && web:
 		err = h.Presence.ParticipantLeft(ctx, room, ev.GetParticipant().GetIdentity())
@@ -128,6 +132,31 @@ func (h *liveKitWebhook) apply(ctx context.Context, ev *livekit.WebhookEvent, ro
 		return err
 	}
 	return h.Lobby.Notify(ctx, room)
+}
+
+// checkJoin removes someone who joined with a token the room no longer
+// honours: that of a deleted room (the meeting ends), or one that a tighter
+// access level revoked (core.MayStay). A token outlives its revocation by at
+// most LIVEKIT_TOKEN_TTL; this closes that gap for these two events.
+func (h *liveKitWebhook) checkJoin(ctx context.Context, room string, info *livekit.ParticipantInfo) error {
+	if uuid.Validate(room) != nil || info.GetKind() != livekit.ParticipantInfo_STANDARD {
+		return nil // not a room of the core's (named by their id), or LiveKit's own participant
+	}
+	r, err := h.Rooms.FindRoom(ctx, room)
+	switch {
+	case core.Code(err) == core.ENOTFOUND:
+		h.closeLive(ctx, room)
+		return nil
+	case err != nil:
+		return err
+	}
+	if p := core.WebParticipant(info.GetIdentity(), info.GetAttributes()); !core.MayStay(r.AccessLevel, p) {
+		if err := h.LiveKit.RemoveParticipant(ctx, room, p.Identity); err != nil && core.Code(err) != core.ENOTFOUND {
+			return err // applied again on LiveKit's redelivery
+		}
+		h.metrics.revocations.WithLabelValues("join_refused").Inc()
+	}
+	return nil
 }
 
 // egressEnded finalises the recording an egress wrote: complete → saved;

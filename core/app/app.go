@@ -46,6 +46,7 @@ type App struct {
 
 	mux       *http.ServeMux
 	worker    *mail.Worker
+	purger    *mailPurger
 	transfers *livekit.TransferRoutes // nil when REFER is off
 	closers   []func()
 }
@@ -116,6 +117,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Issuer = issuer
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.purger = newMailPurger(a, reg)
 	mailer, err := a.mail(reg)
 	if err != nil {
 		return err
@@ -140,7 +142,8 @@ func (a *App) build(ctx context.Context) error {
 			StreamsPerAddress: cfg.LobbyStreams.PerAddress},
 		TrustedProxies: cfg.TrustedProxies,
 		RoomLimits: api.RoomLimits{CreatePerUser: core.AttemptLimit{Max: cfg.RoomsPerHour, Window: time.Hour},
-			RegeneratePINPerUser: core.AttemptLimit{Max: cfg.PINRegenerationsPerHour, Window: time.Hour}},
+			RegeneratePINPerUser: core.AttemptLimit{Max: cfg.PINRegenerationsPerHour, Window: time.Hour},
+			DefaultAccessLevel:   cfg.RoomDefaultAccessLevel},
 		Webhooks: api.WebhookSettings{Keys: auth.NewSimpleKeyProvider(cfg.LiveKitAPIKey, cfg.LiveKitAPISecret),
 			RoomFilter: cfg.WebhookRoomFilter, DedupTTL: 24 * time.Hour},
 		LiveKit:         a.LiveKit,
@@ -206,8 +209,8 @@ func (a *App) AdminHandler() http.Handler {
 }
 
 // Start runs the core's background work until ctx ends: the outbox worker
-// (with SMTP_HOST), the periodic reconciliation of presence with LiveKit and
-// the expiry of recordings.
+// (with SMTP_HOST), the periodic reconciliation of presence with LiveKit, the
+// expiry of recordings, the upkeep of call records and the purge of sent mail.
 func (a *App) Start(ctx context.Context) {
 	if a.worker != nil {
 		go a.worker.Run(ctx)
@@ -215,6 +218,7 @@ func (a *App) Start(ctx context.Context) {
 	go a.reconcilePresence(ctx)
 	go a.expireRecordings(ctx)
 	go a.maintainCallRecords(ctx)
+	go a.purgeMail(ctx)
 	if a.transfers != nil {
 		go a.transfers.RunSweeps(ctx, a.Config.LiveKitTransferTTL, a.Log)
 	}

@@ -109,14 +109,21 @@ type Config struct {
 	// CreateRoom and RegeneratePin calls.
 	RoomsPerHour            int
 	PINRegenerationsPerHour int
-	SummaryURL              string
-	SummaryToken            string
-	SummaryCallbackTok      string
-	SummaryTimeout          time.Duration
-	MarketingProvider       string
-	BrevoURL                string
-	BrevoAPIKey             string
-	BrevoListIDs            []int64
+	// RoomDefaultAccessLevel is the access level of a room created without
+	// one by a user who chose no default (ROOM_DEFAULT_ACCESS_LEVEL).
+	RoomDefaultAccessLevel core.AccessLevel
+	// MailRetention is how long sent mail stays in the outbox
+	// (MAIL_RETENTION_DAYS); MailPurgeInterval how often it is purged.
+	MailRetention      time.Duration
+	MailPurgeInterval  time.Duration
+	SummaryURL         string
+	SummaryToken       string
+	SummaryCallbackTok string
+	SummaryTimeout     time.Duration
+	MarketingProvider  string
+	BrevoURL           string
+	BrevoAPIKey        string
+	BrevoListIDs       []int64
 
 	TelephonyEnabled       bool
 	TelephonyDefaultRegion string
@@ -149,7 +156,7 @@ func Defaults() Config {
 		ValkeyPrefix:       "meetline:",
 		S3Region:           "us-east-1",
 		S3Bucket:           "meetline",
-		LiveKitTokenTTL:    6 * time.Hour,
+		LiveKitTokenTTL:    livekit.DefaultTokenTTL,
 		LiveKitSIP:         livekit.SIPRouting{TrunkName: "meetline-sipgate"},
 		LiveKitSIPTiming:   livekit.DefaultReconcileTiming,
 		LiveKitTransferTTL: time.Minute,
@@ -181,6 +188,9 @@ func Defaults() Config {
 		InvitationRecipients:    api.RecipientLimits{PerHour: 100, PerDay: 300, GlobalPerHour: 5000},
 		RoomsPerHour:            60,
 		PINRegenerationsPerHour: 20,
+		RoomDefaultAccessLevel:  core.AccessRestricted,
+		MailRetention:           30 * 24 * time.Hour,
+		MailPurgeInterval:       time.Hour,
 		SummaryTimeout:          30 * time.Second,
 		TelephonyEnabled:        true,
 		TelephonyDefaultRegion:  "FR",
@@ -289,6 +299,9 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	envconf.Value(l, &c.InvitationRecipients.Domains, "INVITATION_DOMAINS", parseDomains)
 	l.Int(&c.RoomsPerHour, "ROOMS_PER_HOUR", 1, 100000)
 	l.Int(&c.PINRegenerationsPerHour, "PIN_REGENERATIONS_PER_HOUR", 1, 100000)
+	envconf.Value(l, &c.RoomDefaultAccessLevel, "ROOM_DEFAULT_ACCESS_LEVEL", parseAccessLevel)
+	envconf.Value(l, &c.MailRetention, "MAIL_RETENTION_DAYS", parseDays)
+	l.Duration(&c.MailPurgeInterval, "MAIL_PURGE_INTERVAL")
 	l.String(&c.SummaryURL, "SUMMARY_URL")
 	l.Secret(&c.SummaryToken, "SUMMARY_TOKEN")
 	l.Secret(&c.SummaryCallbackTok, "SUMMARY_CALLBACK_TOKEN")
@@ -517,6 +530,14 @@ func (c Config) LiveKit() livekit.Config {
 
 // parseDays reads a whole number of days, at least one: records kept for no
 // day at all would be dropped before an operator could read them.
+// parseAccessLevel reads public, trusted or restricted.
+func parseAccessLevel(v string) (core.AccessLevel, error) {
+	if l := core.AccessLevel(v); l.Valid() {
+		return l, nil
+	}
+	return "", errors.New("want public, trusted or restricted")
+}
+
 func parseDays(v string) (time.Duration, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 3660 {

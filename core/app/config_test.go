@@ -102,6 +102,8 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"retention not days", getenv(minimal, "CALL_RECORDS_RETENTION_DAYS", "90d"), `CALL_RECORDS_RETENTION_DAYS="90d"`},
 		{"scopes without openid", getenv(minimal, "OIDC_SCOPES", "email profile"), `OIDC_SCOPES="email profile"`},
 		{"bad region", getenv(minimal, "TELEPHONY_DEFAULT_REGION", "France"), `TELEPHONY_DEFAULT_REGION="France"`},
+		{"unknown access level", getenv(minimal, "ROOM_DEFAULT_ACCESS_LEVEL", "open"), `ROOM_DEFAULT_ACCESS_LEVEL="open"`},
+		{"no mail retention", getenv(minimal, "MAIL_RETENTION_DAYS", "0"), `MAIL_RETENTION_DAYS="0"`},
 		{"unknown marketing provider", getenv(minimal, "MARKETING_PROVIDER", "mailchimp"), `MARKETING_PROVIDER="mailchimp"`},
 		{"brevo without key", getenv(minimal, "MARKETING_PROVIDER", "brevo", "SMTP_HOST", "h", "MAIL_FROM", "a@b.c"), `BREVO_API_KEY`},
 		{"brevo without mail", getenv(minimal, "MARKETING_PROVIDER", "brevo", "BREVO_API_KEY", "k"), `SMTP_HOST`},

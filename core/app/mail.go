@@ -26,14 +26,15 @@ func (a *App) mail(reg prometheus.Registerer) (api.Mailer, error) {
 	m := api.Mailer{Renderer: renderer, Enqueue: outbox.Enqueue, Notify: func() {}, RoomURL: cfg.MailBrand.BaseURL,
 		PerInviter: core.AttemptLimit{Max: cfg.InvitationsPerHour, Window: time.Hour}, Recipients: cfg.InvitationRecipients}
 	if cfg.SMTP.Host == "" {
-		a.Log.Warn("no SMTP_HOST: mail is queued in the outbox but not sent")
+		a.Log.Warn("no SMTP_HOST: mail, and the deletion of deleted rooms' recordings, are queued in the outbox but not done")
 		return m, nil
 	}
 	sender, err := mail.NewSender(cfg.SMTP)
 	if err != nil {
 		return api.Mailer{}, fmt.Errorf("SMTP: %w", err)
 	}
-	router := mail.Router{Default: sender, ByKind: map[string]mail.Transport{}}
+	router := mail.Router{Default: sender, ByKind: map[string]mail.Transport{
+		core.KindObjectDeletion: mail.ObjectTransport{Bucket: a.Bucket}}}
 	if cfg.MarketingProvider == "brevo" {
 		router.ByKind[core.KindMarketingContact] = mail.ContactTransport{List: brevo.NewClient(cfg.BrevoURL, cfg.BrevoAPIKey, cfg.BrevoListIDs)}
 	}

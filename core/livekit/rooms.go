@@ -52,7 +52,9 @@ func (c *Client) ListParticipants(ctx context.Context, room string) ([]core.Live
 func participant(p *livekit.ParticipantInfo) core.LiveParticipant {
 	lp := core.LiveParticipant{Identity: p.Identity, Name: p.Name, Metadata: p.Metadata,
 		Attributes: maps.Clone(p.Attributes), SIP: p.Kind == livekit.ParticipantInfo_SIP,
-		CallID: p.Attributes[AttrCallID]}
+		Service: p.Kind != livekit.ParticipantInfo_STANDARD && p.Kind != livekit.ParticipantInfo_SIP,
+		CallID:  p.Attributes[AttrCallID], Authenticated: p.Attributes[core.AttrAuthenticated] == "true",
+		LobbyEntry: p.Attributes[core.AttrLobbyEntry]}
 	// A web participant's token says its role (Token); sipgate says a phone
 	// caller's (AttrRole). Anything else is no role.
 	key := AttrWebRole
@@ -107,6 +109,14 @@ func (c *Client) MuteTrack(ctx context.Context, room, identity, trackSID string,
 func (c *Client) RemoveParticipant(ctx context.Context, room, identity string) error {
 	if _, err := c.Rooms.RemoveParticipant(ctx, &livekit.RoomParticipantIdentity{Room: room, Identity: identity}); err != nil {
 		return wrap("remove participant", err)
+	}
+	return nil
+}
+
+// DeleteRoom ends room's meeting: LiveKit disconnects everyone in it.
+func (c *Client) DeleteRoom(ctx context.Context, room string) error {
+	if _, err := c.Rooms.DeleteRoom(ctx, &livekit.DeleteRoomRequest{Room: room}); err != nil {
+		return wrap("delete room", err)
 	}
 	return nil
 }

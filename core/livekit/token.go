@@ -9,11 +9,16 @@ import (
 	"github.com/meetline/meetline/core"
 )
 
-// DefaultTokenTTL is how long a LiveKit token stays valid when Config says nothing.
-const DefaultTokenTTL = 6 * time.Hour
+// DefaultTokenTTL is how long a LiveKit token stays valid when Config says
+// nothing. It bounds how long a revoked participant can join again with the
+// token they kept. Shorter buys nothing: livekit-server (v1.13,
+// RoomManager.refreshToken) sends every connected participant a fresh token
+// every 5 minutes, valid for 10 minutes or what their own had left, whichever
+// is longer.
+const DefaultTokenTTL = 10 * time.Minute
 
 // AttrWebRole is the attribute a web participant's token carries its role in.
-const AttrWebRole = "room_role"
+const AttrWebRole = core.AttrWebRole
 
 // Token returns a LiveKit access token that lets p join room. Administrators
 // and owners get room_admin; what others may publish follows the room's
@@ -33,16 +38,20 @@ func (c *Client) Token(room *core.Room, p core.Participant) (string, error) {
 	if ttl <= 0 {
 		ttl = DefaultTokenTTL
 	}
+	attrs := map[string]string{
+		"color":                p.Color,
+		AttrWebRole:            string(p.Role),
+		core.AttrAuthenticated: strconv.FormatBool(p.Authenticated),
+	}
+	if p.LobbyEntry != "" {
+		attrs[core.AttrLobbyEntry] = p.LobbyEntry
+	}
 	return auth.NewAccessToken(c.cfg.APIKey, c.cfg.APISecret).
 		SetIdentity(p.Identity).
 		SetName(p.Name).
 		SetValidFor(ttl).
 		SetVideoGrant(grant).
-		SetAttributes(map[string]string{
-			"color":            p.Color,
-			AttrWebRole:        string(p.Role),
-			"is_authenticated": strconv.FormatBool(p.Authenticated),
-		}).
+		SetAttributes(attrs).
 		ToJWT()
 }
 

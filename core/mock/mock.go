@@ -30,6 +30,7 @@ type LiveRooms struct {
 	MuteTrackFn          func(ctx context.Context, room, identity, trackSID string, muted bool) error
 	RemoveParticipantFn  func(ctx context.Context, room, identity string) error
 	UpdateParticipantFn  func(ctx context.Context, room, identity string, u core.ParticipantUpdate) error
+	DeleteRoomFn         func(ctx context.Context, room string) error
 	StartRecordingFn     func(ctx context.Context, rec *core.Recording) (string, error)
 	StopRecordingFn      func(ctx context.Context, egressID string) (core.RecordingStatus, error)
 }
@@ -64,6 +65,10 @@ func (m *LiveRooms) RemoveParticipant(ctx context.Context, room, identity string
 
 func (m *LiveRooms) UpdateParticipant(ctx context.Context, room, identity string, u core.ParticipantUpdate) error {
 	return m.UpdateParticipantFn(ctx, room, identity, u)
+}
+
+func (m *LiveRooms) DeleteRoom(ctx context.Context, room string) error {
+	return m.DeleteRoomFn(ctx, room)
 }
 
 func (m *LiveRooms) StartRecording(ctx context.Context, rec *core.Recording) (string, error) {

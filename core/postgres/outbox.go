@@ -217,12 +217,25 @@ func (o *Outbox) Retry(ctx context.Context, id string) error {
 	return nil
 }
 
+// purgeLock is the advisory lock of the purge of sent mail: the replica
+// that takes it purges, the others skip their turn.
+const purgeLock = 0x7075_7267 // "purg"
+
 // PurgeSent deletes messages sent before t: once delivered, their
-// addresses and bodies are personal data with no further use.
-func (o *Outbox) PurgeSent(ctx context.Context, t time.Time) (int64, error) {
-	tag, err := o.db.Pool.Exec(ctx, `DELETE FROM outbox WHERE status = 'sent' AND sent_at < $1`, t)
+// addresses and bodies (PINs included) are personal data with no further
+// use. With several replicas, one purges at a time (leader reports whether
+// this call did); deleted counts the messages.
+func (o *Outbox) PurgeSent(ctx context.Context, t time.Time) (deleted int64, leader bool, err error) {
+	err = pgx.BeginFunc(ctx, o.db.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, purgeLock).Scan(&leader); err != nil || !leader {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE status = 'sent' AND sent_at < $1`, t)
+		deleted = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("outbox: purge: %w", err)
+		return 0, false, fmt.Errorf("outbox: purge: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return deleted, leader, nil
 }

@@ -227,15 +227,32 @@ func TestOutboxConcurrentClaims(t *testing.T) {
 
 func TestOutboxPurgeSent(t *testing.T) {
 	t.Parallel()
-	o := postgres.NewOutbox(testenv.Postgres(t))
+	db := testenv.Postgres(t)
+	o := postgres.NewOutbox(db)
 	ctx := t.Context()
 	sent, pending := outboxMessage("a@example.com"), outboxMessage("b@example.com")
 	o.Enqueue(ctx, sent, pending)
 	o.ClaimDue(ctx, 10, time.Minute)
 	o.MarkSent(ctx, sent.ID)
-	n, err := o.PurgeSent(ctx, time.Now().Add(time.Minute))
-	if err != nil || n != 1 {
-		t.Fatalf("purged %d, %v", n, err)
+	// Another replica holds the purge lock: this one skips its turn.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, 0x7075_7267); err != nil {
+		t.Fatal(err)
+	}
+	if n, leader, err := o.PurgeSent(ctx, time.Now().Add(time.Minute)); err != nil || leader || n != 0 {
+		t.Fatalf("purge under another's lock: %d, leader %v, %v", n, leader, err)
+	}
+	tx.Rollback(ctx)
+	// Sent after the cutoff: kept.
+	if n, leader, err := o.PurgeSent(ctx, time.Now().Add(-time.Minute)); err != nil || !leader || n != 0 {
+		t.Fatalf("purge of nothing old enough: %d, leader %v, %v", n, leader, err)
+	}
+	n, leader, err := o.PurgeSent(ctx, time.Now().Add(time.Minute))
+	if err != nil || !leader || n != 1 {
+		t.Fatalf("purged %d, leader %v, %v", n, leader, err)
 	}
 	wantCode(t, func() error { _, err := o.FindMessage(ctx, sent.ID); return err }(), core.ENOTFOUND)
 	outboxRecord(t, o, pending.ID)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,6 +106,23 @@ const insertRoom = `
 // CreateRoom stores room with owner as its owner and gives it a PIN from the
 // least-loaded enabled trunk (see core.RoomService).
 func (s *RoomService) CreateRoom(ctx context.Context, room *core.Room, owner string) error {
+	for try := 1; ; try++ {
+		err := s.createRoom(ctx, room, owner)
+		if !errors.Is(err, errSlugTaken) || try == slugTries {
+			return err
+		}
+	}
+}
+
+// slugTries bounds the draws of a new slug: with 32^8 suffixes per name,
+// a second draw is already rare.
+const slugTries = 3
+
+// errSlugTaken is a unique violation on a slug: the random suffix drawn was
+// given before (to this name, now or once), so another is drawn.
+var errSlugTaken = errors.New("slug already given")
+
+func (s *RoomService) createRoom(ctx context.Context, room *core.Room, owner string) error {
 	slug, cfg, err := checkNewRoom(room)
 	if err != nil {
 		return err
@@ -147,7 +165,7 @@ func checkNewRoom(room *core.Room) (slug, cfg string, err error) {
 	if err := core.CheckRoomName(room.Name); err != nil {
 		return "", "", err
 	}
-	if slug, err = core.Slugify(room.Name); err != nil {
+	if slug, err = core.NewSlug(room.Name, rand.Reader); err != nil {
 		return "", "", err
 	}
 	if !room.AccessLevel.Valid() {
@@ -174,8 +192,8 @@ func roomWriteError(err error, slug string) error {
 	switch {
 	case err == nil:
 		return nil
-	case violated(err, uniqueViolation) == "rooms_slug_key":
-		return core.Errorf(core.ECONFLICT, "a room with slug %q already exists", slug)
+	case violated(err, uniqueViolation) == "room_slugs_pkey", violated(err, uniqueViolation) == "rooms_slug_key":
+		return fmt.Errorf("%w: %q", errSlugTaken, slug)
 	case violated(err, foreignKeyViolation) == "room_accesses_user_id_fkey":
 		return core.Errorf(core.ENOTFOUND, "owner not found")
 	}
@@ -183,11 +201,14 @@ func roomWriteError(err error, slug string) error {
 }
 
 // FindRoom finds a room by id when idOrSlug is shaped like a UUID (slugs
-// never are), by slug otherwise.
+// never are), by any slug it ever had otherwise.
 func (s *RoomService) FindRoom(ctx context.Context, idOrSlug string) (*core.Room, error) {
-	query := `SELECT ` + roomColumns + ` FROM rooms r WHERE r.slug = $1`
-	if isUUID(idOrSlug) {
+	query := `SELECT ` + roomColumns + ` FROM room_slugs h JOIN rooms r ON r.id = h.room_id WHERE h.slug = $1`
+	switch {
+	case isUUID(idOrSlug):
 		query = `SELECT ` + roomColumns + ` FROM rooms r WHERE r.id = $1`
+	case !core.IsSlug(idOrSlug):
+		return nil, core.Errorf(core.ENOTFOUND, "room not found")
 	}
 	r, err := scanRoom(s.db.Pool.QueryRow(ctx, query, idOrSlug))
 	if err != nil {
@@ -196,14 +217,24 @@ func (s *RoomService) FindRoom(ctx context.Context, idOrSlug string) (*core.Room
 	return r, nil
 }
 
-// UpdateRoom changes the fields set in upd; a new name brings a new slug.
+// UpdateRoom changes the fields set in upd; a new name brings a new slug,
+// and the old ones keep leading to the room.
 func (s *RoomService) UpdateRoom(ctx context.Context, id string, upd core.RoomUpdate) (*core.Room, error) {
+	for try := 1; ; try++ {
+		r, err := s.updateRoom(ctx, id, upd)
+		if !errors.Is(err, errSlugTaken) || try == slugTries {
+			return r, err
+		}
+	}
+}
+
+func (s *RoomService) updateRoom(ctx context.Context, id string, upd core.RoomUpdate) (*core.Room, error) {
 	var name, slug, level, cfg *string
 	if upd.Name != nil {
 		if err := core.CheckRoomName(*upd.Name); err != nil {
 			return nil, err
 		}
-		sl, err := core.Slugify(*upd.Name)
+		sl, err := core.NewSlug(*upd.Name, rand.Reader)
 		if err != nil {
 			return nil, err
 		}
@@ -237,20 +268,42 @@ func (s *RoomService) UpdateRoom(ctx context.Context, id string, upd core.RoomUp
 	return r, nil
 }
 
-// DeleteRoom deletes the room with its accesses; the count trigger
-// gives its PIN back to the trunk.
+// DeleteRoom deletes the room with its accesses and recordings; the count
+// trigger gives its PIN back to the trunk, and its slugs stay taken
+// (room_slugs). The files of its recordings are queued for deletion from the
+// bucket in the same transaction (core.ObjectDeletion): none is forgotten,
+// whatever S3 answers later.
 func (s *RoomService) DeleteRoom(ctx context.Context, id string) error {
 	if !isUUID(id) {
 		return core.Errorf(core.ENOTFOUND, "room not found")
 	}
-	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM rooms WHERE id = $1`, id)
-	if err != nil {
+	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+recordingColumns+` FROM recordings
+			WHERE room_id = $1 AND expired_at IS NULL FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*core.Recording, error) { return scanRecording(row) })
+		if err != nil {
+			return err
+		}
+		jobs := make([]*core.Message, len(recs))
+		for i, r := range recs {
+			jobs[i] = core.ObjectDeletion(r.Key())
+		}
+		if err := (&Outbox{db: s.db}).EnqueueTx(ctx, tx, jobs...); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM rooms WHERE id = $1`, id)
+		if err == nil && tag.RowsAffected() == 0 {
+			return core.Errorf(core.ENOTFOUND, "room not found")
+		}
+		return err
+	})
+	if err != nil && core.Code(err) != core.ENOTFOUND {
 		return fmt.Errorf("delete room: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return core.Errorf(core.ENOTFOUND, "room not found")
-	}
-	return nil
+	return err
 }
 
 func deref(s *string) string {

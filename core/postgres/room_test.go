@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/meetline/meetline/core"
@@ -22,7 +23,7 @@ func TestCreateRoom(t *testing.T) {
 	if err := s.CreateRoom(ctx, r, owner.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r.ID == "" || r.Slug != "reunion-d-equipe" || r.TrunkID != trunk.ID || r.PIN != "0000000000" ||
+	if r.ID == "" || !slugOf(r.Slug, "reunion-d-equipe") || r.TrunkID != trunk.ID || r.PIN != "0000000000" ||
 		string(r.Configuration) != "{}" || r.CreatedAt.IsZero() {
 		t.Fatalf("created %+v", r)
 	}
@@ -41,8 +42,12 @@ func TestCreateRoom(t *testing.T) {
 		t.Fatalf("trunk after one room = %+v, %v", got, err)
 	}
 
-	err = s.CreateRoom(ctx, &core.Room{Name: "réunion D'ÉQUIPE", AccessLevel: core.AccessPublic}, owner.ID)
-	wantCode(t, err, core.ECONFLICT)
+	// The same name again is another room, with another slug: a name says
+	// nothing about which are taken.
+	twin := &core.Room{Name: "réunion D'ÉQUIPE", AccessLevel: core.AccessPublic}
+	if err := s.CreateRoom(ctx, twin, owner.ID); err != nil || twin.Slug == r.Slug || !slugOf(twin.Slug, "reunion-d-equipe") {
+		t.Fatalf("same name twice: %+v, %v", twin, err)
+	}
 	err = s.CreateRoom(ctx, &core.Room{Name: "x", AccessLevel: core.AccessPublic}, "00000000-0000-0000-0000-000000000000")
 	wantCode(t, err, core.ENOTFOUND)
 	for _, tc := range []struct {
@@ -111,16 +116,23 @@ func TestUpdateRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Slug != "daily-standup" || got.AccessLevel != level || string(got.Configuration) != `{"mic": false}` || !got.UpdatedAt.After(r.UpdatedAt) {
+	if !slugOf(got.Slug, "daily-standup") || got.AccessLevel != level || string(got.Configuration) != `{"mic": false}` || !got.UpdatedAt.After(r.UpdatedAt) {
 		t.Fatalf("updated = %+v", got)
 	}
 	got, err = s.UpdateRoom(ctx, r.ID, core.RoomUpdate{})
 	if err != nil || got.Name != name || string(got.Configuration) != `{"mic": false}` {
 		t.Fatalf("empty update = %+v, %v", got, err)
 	}
+	// Renamed, it answers to every slug it had.
+	for _, old := range []string{r.Slug, got.Slug} {
+		if found, err := s.FindRoom(ctx, old); err != nil || found.ID != r.ID || found.Slug != got.Slug {
+			t.Fatalf("FindRoom(%q) after the rename = %+v, %v", old, found, err)
+		}
+	}
 	retro := "RETRO"
-	_, err = s.UpdateRoom(ctx, r.ID, core.RoomUpdate{Name: &retro})
-	wantCode(t, err, core.ECONFLICT)
+	if got, err = s.UpdateRoom(ctx, r.ID, core.RoomUpdate{Name: &retro}); err != nil || !slugOf(got.Slug, "retro") {
+		t.Fatalf("renamed as another room: %+v, %v", got, err)
+	}
 	_, err = s.UpdateRoom(ctx, r.ID, core.RoomUpdate{Configuration: json.RawMessage(`"x"`)})
 	wantField(t, err, "configuration")
 	bad := core.AccessLevel("secret")
@@ -142,15 +154,26 @@ func TestDeleteRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCode(t, s.DeleteRoom(ctx, r.ID), core.ENOTFOUND)
-	wantCode(t, s.DeleteRoom(ctx, "gone-soon"), core.ENOTFOUND)
-	_, err := s.FindRoom(ctx, r.ID)
-	wantCode(t, err, core.ENOTFOUND)
+	wantCode(t, s.DeleteRoom(ctx, r.Slug), core.ENOTFOUND)
+	for _, key := range []string{r.ID, r.Slug} {
+		_, err := s.FindRoom(ctx, key)
+		wantCode(t, err, core.ENOTFOUND)
+	}
 	if role, _ := postgres.NewAccessService(db).FindRole(ctx, r.ID, owner.ID); role != core.RoleNone {
 		t.Errorf("access survived its room: %q", role)
 	}
 	got, err := postgres.NewTrunkService(db).FindTrunkByID(ctx, trunk.ID)
 	if err != nil || got.RoomCount != 0 {
 		t.Fatalf("trunk after delete = %+v, %v", got, err)
+	}
+	// Its slug stays taken: no room, of any writer, gets it again.
+	other := newRoom(t, s, "Other", owner.ID)
+	_, err = db.Pool.Exec(ctx, `UPDATE rooms SET slug = $1 WHERE id = $2`, r.Slug, other.ID)
+	if err == nil {
+		t.Fatal("a deleted room's slug was given again")
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM room_slugs WHERE slug = $1`, r.Slug); n != 1 {
+		t.Fatalf("the deleted room's slug is kept %d times", n)
 	}
 }
 
@@ -197,4 +220,19 @@ func TestFindRoomsByUser(t *testing.T) {
 		_, _, err = s.FindRoomsByUser(ctx, alice.ID, core.Page{Token: token})
 		wantField(t, err, "page_token")
 	}
+}
+
+// slugOf reports whether slug is base with a random suffix (core.NewSlug).
+func slugOf(slug, base string) bool {
+	suffix, ok := strings.CutPrefix(slug, base+"-")
+	return ok && len(suffix) == core.SlugSuffixLength
+}
+
+func countRows(t *testing.T, db *postgres.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Pool.QueryRow(t.Context(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -21,13 +21,13 @@ var _ core.UserService = (*UserService)(nil)
 // NewUserService returns a UserService on db.
 func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 
-const userColumns = `id, sub, email, full_name, short_name, language, timezone, default_access_level,
-	language_chosen, timezone_chosen, operator, created_at, updated_at`
+const userColumns = `id, sub, email, full_name, short_name, language, timezone, coalesce(default_access_level, ''),
+	language_chosen, timezone_chosen, operator, marketing_consent, created_at, updated_at`
 
 func scanUser(row pgx.Row) (*core.User, error) {
 	var u core.User
 	err := row.Scan(&u.ID, &u.Sub, &u.Email, &u.FullName, &u.ShortName, &u.Language, &u.TimeZone,
-		&u.DefaultAccessLevel, &u.LanguageChosen, &u.TimeZoneChosen, &u.Operator, &u.CreatedAt, &u.UpdatedAt)
+		&u.DefaultAccessLevel, &u.LanguageChosen, &u.TimeZoneChosen, &u.Operator, &u.MarketingConsent, &u.CreatedAt, &u.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (s *UserService) SignIn(ctx context.Context, c core.Claims, matchEmail bool
 	err := pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, upsertUser, c.Sub, c.Email, c.FullName, c.ShortName, c.Language, c.TimeZone).Scan(&u.ID,
 			&u.Sub, &u.Email, &u.FullName, &u.ShortName, &u.Language, &u.TimeZone, &u.DefaultAccessLevel,
-			&u.LanguageChosen, &u.TimeZoneChosen, &u.Operator, &u.CreatedAt, &u.UpdatedAt, &u.Created); err != nil {
+			&u.LanguageChosen, &u.TimeZoneChosen, &u.Operator, &u.MarketingConsent, &u.CreatedAt, &u.UpdatedAt, &u.Created); err != nil {
 			return err
 		}
 		// The address was just written: it may have roles waiting.
@@ -182,8 +182,9 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, upd core.UserUp
 	u, err := scanUser(s.db.Pool.QueryRow(ctx, `
 		UPDATE users SET language = coalesce($2, language), timezone = coalesce($3, timezone),
 			language_chosen = language_chosen OR $2 IS NOT NULL, timezone_chosen = timezone_chosen OR $3 IS NOT NULL,
-			default_access_level = coalesce($4, default_access_level), updated_at = now()
-		WHERE id = $1 RETURNING `+userColumns, id, upd.Language, upd.TimeZone, upd.DefaultAccessLevel))
+			default_access_level = coalesce($4, default_access_level),
+			marketing_consent = coalesce($5, marketing_consent), updated_at = now()
+		WHERE id = $1 RETURNING `+userColumns, id, upd.Language, upd.TimeZone, upd.DefaultAccessLevel, upd.MarketingConsent))
 	if err != nil {
 		return nil, fmt.Errorf("update user: %w", notFound(err, "user"))
 	}

@@ -18,7 +18,7 @@ func TestSignInCreatesThenUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.ID == "" || first.Language != "en-us" || first.TimeZone != "UTC" || first.DefaultAccessLevel != core.AccessPublic {
+	if first.ID == "" || first.Language != "en-us" || first.TimeZone != "UTC" || first.DefaultAccessLevel != "" || first.MarketingConsent {
 		t.Fatalf("new user = %+v", first)
 	}
 	again, err := s.SignIn(ctx, core.Claims{Sub: "s1", Email: "ada@example.com", FullName: "Ada Lovelace", ShortName: "Ada"}, false)
@@ -146,12 +146,17 @@ func TestUpdateUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Language != "fr-fr" || got.TimeZone != "Europe/Paris" || got.DefaultAccessLevel != core.AccessPublic {
+	if got.Language != "fr-fr" || got.TimeZone != "Europe/Paris" || got.DefaultAccessLevel != "" {
 		t.Errorf("updated = %+v", got)
 	}
 	got, err = s.UpdateUser(t.Context(), u.ID, core.UserUpdate{DefaultAccessLevel: level(core.AccessRestricted)})
 	if err != nil || got.DefaultAccessLevel != core.AccessRestricted || got.Language != "fr-fr" {
 		t.Errorf("updated = %+v, %v", got, err)
+	}
+	yes := true
+	got, err = s.UpdateUser(t.Context(), u.ID, core.UserUpdate{MarketingConsent: &yes})
+	if err != nil || !got.MarketingConsent || got.DefaultAccessLevel != core.AccessRestricted {
+		t.Errorf("consent = %+v, %v", got, err)
 	}
 	_, err = s.UpdateUser(t.Context(), "nope", core.UserUpdate{})
 	wantCode(t, err, core.ENOTFOUND)

@@ -18,7 +18,8 @@ export function GuestEntry({
 }: {
   room: Room;
   session: Session | null;
-  onAdmitted: (c: LiveKitConnection) => void;
+  // ticket and name ask again (RequestEntry) for a fresh token on each join.
+  onAdmitted: (c: LiveKitConnection, ticket: string, name: string) => void;
 }) {
   const t = useT();
   const [name, setName] = useState(session?.name ?? "");
@@ -36,7 +37,7 @@ export function GuestEntry({
     try {
       const res = await lobby.requestEntry({ room: room.id, username: name.trim() });
       if (res.participant?.status === EntryStatus.ACCEPTED && res.livekit) {
-        onAdmitted(res.livekit);
+        onAdmitted(res.livekit, res.ticket, name.trim());
         return;
       }
       setPhase("waiting");
@@ -60,7 +61,7 @@ export function GuestEntry({
           const status = res.participant?.status;
           if (status === EntryStatus.ACCEPTED && res.livekit) {
             ac.abort();
-            onAdmitted(res.livekit);
+            onAdmitted(res.livekit, ticket, name.trim());
             return;
           }
           if (status === EntryStatus.DENIED) {
@@ -79,7 +80,7 @@ export function GuestEntry({
         const res = await lobby.requestEntry({ room: room.id, username: name.trim(), ticket });
         if (res.participant?.status === EntryStatus.ACCEPTED && res.livekit) {
           ac.abort();
-          onAdmitted(res.livekit);
+          onAdmitted(res.livekit, ticket, name.trim());
           return;
         }
         if (res.participant?.status === EntryStatus.DENIED) {

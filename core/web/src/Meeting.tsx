@@ -52,9 +52,14 @@ interface MeetingProps {
   // Set for the room's administrators and owners: the list gets moderation buttons.
   roomId?: string;
   admin?: boolean;
+  // refresh asks the core for a fresh token (RoomService.RefreshToken): tokens
+  // live minutes (LIVEKIT_TOKEN_TTL), so each join, and each join again after a
+  // disconnection, takes a new one; the core says no to whoever lost the
+  // right to be there. While connected, LiveKit refreshes the token itself.
+  refresh?: () => Promise<LiveKitConnection>;
 }
 
-export function Meeting({ connection, autoJoin = false, roomId = "", admin = false }: MeetingProps) {
+export function Meeting({ connection, autoJoin = false, roomId = "", admin = false, refresh: fresh }: MeetingProps) {
   const t = useT();
   const roomRef = useRef<Room | null>(null);
   const audioRef = useRef<HTMLDivElement>(null);
@@ -132,7 +137,8 @@ export function Meeting({ connection, autoJoin = false, roomId = "", admin = fal
         setMic(false);
       });
     try {
-      await room.connect(connection.url, connection.token);
+      const conn = fresh ? await fresh() : connection;
+      await room.connect(conn.url, conn.token);
       await room.startAudio();
       refresh();
     } catch (e) {

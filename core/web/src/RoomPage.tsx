@@ -3,7 +3,7 @@
 // People who may not enter at once ask to, through the lobby.
 import { Code } from "@connectrpc/connect";
 import { useEffect, useState } from "preact/hooks";
-import { errorText, isCode, rooms } from "./api";
+import { errorText, isCode, lobby, rooms } from "./api";
 import type { Session } from "./auth";
 import { AccessLevel, Role } from "./gen/meetline/v1/common_pb";
 import type { GetConfigResponse } from "./gen/meetline/v1/config_pb";
@@ -24,6 +24,7 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
   const [error, setError] = useState("");
   const [missing, setMissing] = useState(false);
   const [admitted, setAdmitted] = useState<LiveKitConnection | null>(null);
+  const [guest, setGuest] = useState<{ ticket: string; name: string } | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -32,7 +33,12 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
     setMissing(false);
     rooms
       .getRoom({ room: slug })
-      .then((res) => live && setRoom(res.room ?? null))
+      .then((res) => {
+        if (!live) return;
+        // An old link (the room was renamed) leads here: show the current one.
+        if (res.room && res.room.slug !== slug) history.replaceState(null, "", `/${res.room.slug}${location.search}`);
+        setRoom(res.room ?? null);
+      })
       .catch((e) => {
         if (!live) return;
         if (isCode(e, Code.NotFound)) setMissing(true);
@@ -85,9 +91,23 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
       <div class="grid">
         <div class="col">
           {connection ? (
-            <Meeting key={room.id} connection={connection} autoJoin={!!admitted} roomId={room.id} admin={admin} />
+            <Meeting
+              key={room.id}
+              connection={connection}
+              autoJoin={!!admitted}
+              roomId={room.id}
+              admin={admin}
+              refresh={() => freshConnection(room.id, guest)}
+            />
           ) : (
-            <GuestEntry room={room} session={session} onAdmitted={setAdmitted} />
+            <GuestEntry
+              room={room}
+              session={session}
+              onAdmitted={(c, ticket, name) => {
+                setGuest({ ticket, name });
+                setAdmitted(c);
+              }}
+            />
           )}
           {admin && <LobbyPanel roomId={room.id} open={room.accessLevel === AccessLevel.PUBLIC} />}
         </div>
@@ -101,6 +121,21 @@ export function RoomPage({ slug, session, config }: { slug: string; session: Ses
       </div>
     </>
   );
+}
+
+// freshConnection asks for a new LiveKit token before a join: tokens live
+// minutes, and the core re-checks that the person may still come in. Guests
+// ask the lobby again with their ticket (an open room, or a host's admission
+// that still stands); signed-in people ask RefreshToken.
+async function freshConnection(room: string, guest: { ticket: string; name: string } | null): Promise<LiveKitConnection> {
+  if (!guest) {
+    const res = await rooms.refreshToken({ room });
+    if (res.livekit) return res.livekit;
+  } else {
+    const res = await lobby.requestEntry({ room, username: guest.name, ticket: guest.ticket });
+    if (res.livekit) return res.livekit;
+  }
+  throw new Error("no longer admitted to this room");
 }
 
 function DialInCard({ room, dialIn }: { room: Room; dialIn: DialIn }) {

@@ -1026,6 +1026,113 @@ func (x *GetCreationCallbackResponse) GetRoom() *Room {
 	return nil
 }
 
+type RefreshTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The room's id or slug.
+	Room string `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	// The lobby ticket of a guest a host admitted; empty otherwise.
+	Ticket        string `protobuf:"bytes,2,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshTokenRequest) Reset() {
+	*x = RefreshTokenRequest{}
+	mi := &file_meetline_v1_room_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshTokenRequest) ProtoMessage() {}
+
+func (x *RefreshTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_room_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshTokenRequest.ProtoReflect.Descriptor instead.
+func (*RefreshTokenRequest) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_room_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RefreshTokenRequest) GetRoom() string {
+	if x != nil {
+		return x.Room
+	}
+	return ""
+}
+
+func (x *RefreshTokenRequest) GetTicket() string {
+	if x != nil {
+		return x.Ticket
+	}
+	return ""
+}
+
+type RefreshTokenResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Livekit *LiveKitConnection     `protobuf:"bytes,1,opt,name=livekit,proto3" json:"livekit,omitempty"`
+	// When the token expires: refresh before.
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefreshTokenResponse) Reset() {
+	*x = RefreshTokenResponse{}
+	mi := &file_meetline_v1_room_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefreshTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefreshTokenResponse) ProtoMessage() {}
+
+func (x *RefreshTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meetline_v1_room_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefreshTokenResponse.ProtoReflect.Descriptor instead.
+func (*RefreshTokenResponse) Descriptor() ([]byte, []int) {
+	return file_meetline_v1_room_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RefreshTokenResponse) GetLivekit() *LiveKitConnection {
+	if x != nil {
+		return x.Livekit
+	}
+	return nil
+}
+
+func (x *RefreshTokenResponse) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 var File_meetline_v1_room_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_room_proto_rawDesc = "" +
@@ -1099,7 +1206,14 @@ const file_meetline_v1_room_proto_rawDesc = "" +
 	"\vcallback_id\x18\x01 \x01(\tR\n" +
 	"callbackId\"D\n" +
 	"\x1bGetCreationCallbackResponse\x12%\n" +
-	"\x04room\x18\x01 \x01(\v2\x11.meetline.v1.RoomR\x04room2\xdd\x04\n" +
+	"\x04room\x18\x01 \x01(\v2\x11.meetline.v1.RoomR\x04room\"A\n" +
+	"\x13RefreshTokenRequest\x12\x12\n" +
+	"\x04room\x18\x01 \x01(\tR\x04room\x12\x16\n" +
+	"\x06ticket\x18\x02 \x01(\tR\x06ticket\"\x8d\x01\n" +
+	"\x14RefreshTokenResponse\x128\n" +
+	"\alivekit\x18\x01 \x01(\v2\x1e.meetline.v1.LiveKitConnectionR\alivekit\x12;\n" +
+	"\vexpire_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime2\xb2\x05\n" +
 	"\vRoomService\x12M\n" +
 	"\n" +
 	"CreateRoom\x12\x1e.meetline.v1.CreateRoomRequest\x1a\x1f.meetline.v1.CreateRoomResponse\x12I\n" +
@@ -1110,7 +1224,8 @@ const file_meetline_v1_room_proto_rawDesc = "" +
 	"\n" +
 	"DeleteRoom\x12\x1e.meetline.v1.DeleteRoomRequest\x1a\x1f.meetline.v1.DeleteRoomResponse\"\x03\x90\x02\x02\x12V\n" +
 	"\rRegeneratePin\x12!.meetline.v1.RegeneratePinRequest\x1a\".meetline.v1.RegeneratePinResponse\x12h\n" +
-	"\x13GetCreationCallback\x12'.meetline.v1.GetCreationCallbackRequest\x1a(.meetline.v1.GetCreationCallbackResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
+	"\x13GetCreationCallback\x12'.meetline.v1.GetCreationCallbackRequest\x1a(.meetline.v1.GetCreationCallbackResponse\x12S\n" +
+	"\fRefreshToken\x12 .meetline.v1.RefreshTokenRequest\x1a!.meetline.v1.RefreshTokenResponseB9Z7github.com/meetline/meetline/rpc/meetline/v1;meetlinev1b\x06proto3"
 
 var (
 	file_meetline_v1_room_proto_rawDescOnce sync.Once
@@ -1124,7 +1239,7 @@ func file_meetline_v1_room_proto_rawDescGZIP() []byte {
 	return file_meetline_v1_room_proto_rawDescData
 }
 
-var file_meetline_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_meetline_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_meetline_v1_room_proto_goTypes = []any{
 	(*Room)(nil),                        // 0: meetline.v1.Room
 	(*DialIn)(nil),                      // 1: meetline.v1.DialIn
@@ -1144,52 +1259,58 @@ var file_meetline_v1_room_proto_goTypes = []any{
 	(*RegeneratePinResponse)(nil),       // 15: meetline.v1.RegeneratePinResponse
 	(*GetCreationCallbackRequest)(nil),  // 16: meetline.v1.GetCreationCallbackRequest
 	(*GetCreationCallbackResponse)(nil), // 17: meetline.v1.GetCreationCallbackResponse
-	(AccessLevel)(0),                    // 18: meetline.v1.AccessLevel
-	(*structpb.Struct)(nil),             // 19: google.protobuf.Struct
-	(Role)(0),                           // 20: meetline.v1.Role
-	(*timestamppb.Timestamp)(nil),       // 21: google.protobuf.Timestamp
-	(*DialInNumber)(nil),                // 22: meetline.v1.DialInNumber
+	(*RefreshTokenRequest)(nil),         // 18: meetline.v1.RefreshTokenRequest
+	(*RefreshTokenResponse)(nil),        // 19: meetline.v1.RefreshTokenResponse
+	(AccessLevel)(0),                    // 20: meetline.v1.AccessLevel
+	(*structpb.Struct)(nil),             // 21: google.protobuf.Struct
+	(Role)(0),                           // 22: meetline.v1.Role
+	(*timestamppb.Timestamp)(nil),       // 23: google.protobuf.Timestamp
+	(*DialInNumber)(nil),                // 24: meetline.v1.DialInNumber
 }
 var file_meetline_v1_room_proto_depIdxs = []int32{
-	18, // 0: meetline.v1.Room.access_level:type_name -> meetline.v1.AccessLevel
-	19, // 1: meetline.v1.Room.configuration:type_name -> google.protobuf.Struct
-	20, // 2: meetline.v1.Room.role:type_name -> meetline.v1.Role
+	20, // 0: meetline.v1.Room.access_level:type_name -> meetline.v1.AccessLevel
+	21, // 1: meetline.v1.Room.configuration:type_name -> google.protobuf.Struct
+	22, // 2: meetline.v1.Room.role:type_name -> meetline.v1.Role
 	1,  // 3: meetline.v1.Room.dial_in:type_name -> meetline.v1.DialIn
 	2,  // 4: meetline.v1.Room.livekit:type_name -> meetline.v1.LiveKitConnection
 	3,  // 5: meetline.v1.Room.accesses:type_name -> meetline.v1.RoomAccess
-	21, // 6: meetline.v1.Room.create_time:type_name -> google.protobuf.Timestamp
-	21, // 7: meetline.v1.Room.update_time:type_name -> google.protobuf.Timestamp
-	22, // 8: meetline.v1.DialIn.numbers:type_name -> meetline.v1.DialInNumber
-	20, // 9: meetline.v1.RoomAccess.role:type_name -> meetline.v1.Role
-	18, // 10: meetline.v1.CreateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
-	19, // 11: meetline.v1.CreateRoomRequest.configuration:type_name -> google.protobuf.Struct
+	23, // 6: meetline.v1.Room.create_time:type_name -> google.protobuf.Timestamp
+	23, // 7: meetline.v1.Room.update_time:type_name -> google.protobuf.Timestamp
+	24, // 8: meetline.v1.DialIn.numbers:type_name -> meetline.v1.DialInNumber
+	22, // 9: meetline.v1.RoomAccess.role:type_name -> meetline.v1.Role
+	20, // 10: meetline.v1.CreateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
+	21, // 11: meetline.v1.CreateRoomRequest.configuration:type_name -> google.protobuf.Struct
 	0,  // 12: meetline.v1.CreateRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 13: meetline.v1.GetRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 14: meetline.v1.ListRoomsResponse.rooms:type_name -> meetline.v1.Room
-	18, // 15: meetline.v1.UpdateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
-	19, // 16: meetline.v1.UpdateRoomRequest.configuration:type_name -> google.protobuf.Struct
+	20, // 15: meetline.v1.UpdateRoomRequest.access_level:type_name -> meetline.v1.AccessLevel
+	21, // 16: meetline.v1.UpdateRoomRequest.configuration:type_name -> google.protobuf.Struct
 	0,  // 17: meetline.v1.UpdateRoomResponse.room:type_name -> meetline.v1.Room
 	0,  // 18: meetline.v1.RegeneratePinResponse.room:type_name -> meetline.v1.Room
 	0,  // 19: meetline.v1.GetCreationCallbackResponse.room:type_name -> meetline.v1.Room
-	4,  // 20: meetline.v1.RoomService.CreateRoom:input_type -> meetline.v1.CreateRoomRequest
-	6,  // 21: meetline.v1.RoomService.GetRoom:input_type -> meetline.v1.GetRoomRequest
-	8,  // 22: meetline.v1.RoomService.ListRooms:input_type -> meetline.v1.ListRoomsRequest
-	10, // 23: meetline.v1.RoomService.UpdateRoom:input_type -> meetline.v1.UpdateRoomRequest
-	12, // 24: meetline.v1.RoomService.DeleteRoom:input_type -> meetline.v1.DeleteRoomRequest
-	14, // 25: meetline.v1.RoomService.RegeneratePin:input_type -> meetline.v1.RegeneratePinRequest
-	16, // 26: meetline.v1.RoomService.GetCreationCallback:input_type -> meetline.v1.GetCreationCallbackRequest
-	5,  // 27: meetline.v1.RoomService.CreateRoom:output_type -> meetline.v1.CreateRoomResponse
-	7,  // 28: meetline.v1.RoomService.GetRoom:output_type -> meetline.v1.GetRoomResponse
-	9,  // 29: meetline.v1.RoomService.ListRooms:output_type -> meetline.v1.ListRoomsResponse
-	11, // 30: meetline.v1.RoomService.UpdateRoom:output_type -> meetline.v1.UpdateRoomResponse
-	13, // 31: meetline.v1.RoomService.DeleteRoom:output_type -> meetline.v1.DeleteRoomResponse
-	15, // 32: meetline.v1.RoomService.RegeneratePin:output_type -> meetline.v1.RegeneratePinResponse
-	17, // 33: meetline.v1.RoomService.GetCreationCallback:output_type -> meetline.v1.GetCreationCallbackResponse
-	27, // [27:34] is the sub-list for method output_type
-	20, // [20:27] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	2,  // 20: meetline.v1.RefreshTokenResponse.livekit:type_name -> meetline.v1.LiveKitConnection
+	23, // 21: meetline.v1.RefreshTokenResponse.expire_time:type_name -> google.protobuf.Timestamp
+	4,  // 22: meetline.v1.RoomService.CreateRoom:input_type -> meetline.v1.CreateRoomRequest
+	6,  // 23: meetline.v1.RoomService.GetRoom:input_type -> meetline.v1.GetRoomRequest
+	8,  // 24: meetline.v1.RoomService.ListRooms:input_type -> meetline.v1.ListRoomsRequest
+	10, // 25: meetline.v1.RoomService.UpdateRoom:input_type -> meetline.v1.UpdateRoomRequest
+	12, // 26: meetline.v1.RoomService.DeleteRoom:input_type -> meetline.v1.DeleteRoomRequest
+	14, // 27: meetline.v1.RoomService.RegeneratePin:input_type -> meetline.v1.RegeneratePinRequest
+	16, // 28: meetline.v1.RoomService.GetCreationCallback:input_type -> meetline.v1.GetCreationCallbackRequest
+	18, // 29: meetline.v1.RoomService.RefreshToken:input_type -> meetline.v1.RefreshTokenRequest
+	5,  // 30: meetline.v1.RoomService.CreateRoom:output_type -> meetline.v1.CreateRoomResponse
+	7,  // 31: meetline.v1.RoomService.GetRoom:output_type -> meetline.v1.GetRoomResponse
+	9,  // 32: meetline.v1.RoomService.ListRooms:output_type -> meetline.v1.ListRoomsResponse
+	11, // 33: meetline.v1.RoomService.UpdateRoom:output_type -> meetline.v1.UpdateRoomResponse
+	13, // 34: meetline.v1.RoomService.DeleteRoom:output_type -> meetline.v1.DeleteRoomResponse
+	15, // 35: meetline.v1.RoomService.RegeneratePin:output_type -> meetline.v1.RegeneratePinResponse
+	17, // 36: meetline.v1.RoomService.GetCreationCallback:output_type -> meetline.v1.GetCreationCallbackResponse
+	19, // 37: meetline.v1.RoomService.RefreshToken:output_type -> meetline.v1.RefreshTokenResponse
+	30, // [30:38] is the sub-list for method output_type
+	22, // [22:30] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_meetline_v1_room_proto_init() }
@@ -1206,7 +1327,7 @@ func file_meetline_v1_room_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meetline_v1_room_proto_rawDesc), len(file_meetline_v1_room_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

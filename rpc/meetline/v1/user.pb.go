@@ -36,9 +36,11 @@ type User struct {
 	// Access level of the rooms this user creates when none is given.
 	DefaultRoomAccessLevel AccessLevel `protobuf:"varint,8,opt,name=default_room_access_level,json=defaultRoomAccessLevel,proto3,enum=meetline.v1.AccessLevel" json:"default_room_access_level,omitempty"`
 	// May manage trunks and read the call records (OperatorService grants it).
-	Operator      bool `protobuf:"varint,9,opt,name=operator,proto3" json:"operator,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Operator bool `protobuf:"varint,9,opt,name=operator,proto3" json:"operator,omitempty"`
+	// The user agreed to be added to the marketing list (off until they do).
+	MarketingConsent bool `protobuf:"varint,10,opt,name=marketing_consent,json=marketingConsent,proto3" json:"marketing_consent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *User) Reset() {
@@ -134,6 +136,13 @@ func (x *User) GetOperator() bool {
 	return false
 }
 
+func (x *User) GetMarketingConsent() bool {
+	if x != nil {
+		return x.MarketingConsent
+	}
+	return false
+}
+
 type GetMeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -220,8 +229,10 @@ type UpdateMeRequest struct {
 	Language               *string                `protobuf:"bytes,1,opt,name=language,proto3,oneof" json:"language,omitempty"`
 	Timezone               *string                `protobuf:"bytes,2,opt,name=timezone,proto3,oneof" json:"timezone,omitempty"`
 	DefaultRoomAccessLevel *AccessLevel           `protobuf:"varint,3,opt,name=default_room_access_level,json=defaultRoomAccessLevel,proto3,enum=meetline.v1.AccessLevel,oneof" json:"default_room_access_level,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// Turning it on queues the user's addition to the marketing list.
+	MarketingConsent *bool `protobuf:"varint,4,opt,name=marketing_consent,json=marketingConsent,proto3,oneof" json:"marketing_consent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *UpdateMeRequest) Reset() {
@@ -275,6 +286,13 @@ func (x *UpdateMeRequest) GetDefaultRoomAccessLevel() AccessLevel {
 	return AccessLevel_ACCESS_LEVEL_UNSPECIFIED
 }
 
+func (x *UpdateMeRequest) GetMarketingConsent() bool {
+	if x != nil && x.MarketingConsent != nil {
+		return *x.MarketingConsent
+	}
+	return false
+}
+
 type UpdateMeResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
@@ -323,7 +341,7 @@ var File_meetline_v1_user_proto protoreflect.FileDescriptor
 
 const file_meetline_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x16meetline/v1/user.proto\x12\vmeetline.v1\x1a\x18meetline/v1/common.proto\"\xa3\x02\n" +
+	"\x16meetline/v1/user.proto\x12\vmeetline.v1\x1a\x18meetline/v1/common.proto\"\xd0\x02\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03sub\x18\x02 \x01(\tR\x03sub\x12\x14\n" +
@@ -334,17 +352,21 @@ const file_meetline_v1_user_proto_rawDesc = "" +
 	"\blanguage\x18\x06 \x01(\tR\blanguage\x12\x1a\n" +
 	"\btimezone\x18\a \x01(\tR\btimezone\x12S\n" +
 	"\x19default_room_access_level\x18\b \x01(\x0e2\x18.meetline.v1.AccessLevelR\x16defaultRoomAccessLevel\x12\x1a\n" +
-	"\boperator\x18\t \x01(\bR\boperator\"\x0e\n" +
+	"\boperator\x18\t \x01(\bR\boperator\x12+\n" +
+	"\x11marketing_consent\x18\n" +
+	" \x01(\bR\x10marketingConsent\"\x0e\n" +
 	"\fGetMeRequest\"6\n" +
 	"\rGetMeResponse\x12%\n" +
-	"\x04user\x18\x01 \x01(\v2\x11.meetline.v1.UserR\x04user\"\xe5\x01\n" +
+	"\x04user\x18\x01 \x01(\v2\x11.meetline.v1.UserR\x04user\"\xad\x02\n" +
 	"\x0fUpdateMeRequest\x12\x1f\n" +
 	"\blanguage\x18\x01 \x01(\tH\x00R\blanguage\x88\x01\x01\x12\x1f\n" +
 	"\btimezone\x18\x02 \x01(\tH\x01R\btimezone\x88\x01\x01\x12X\n" +
-	"\x19default_room_access_level\x18\x03 \x01(\x0e2\x18.meetline.v1.AccessLevelH\x02R\x16defaultRoomAccessLevel\x88\x01\x01B\v\n" +
+	"\x19default_room_access_level\x18\x03 \x01(\x0e2\x18.meetline.v1.AccessLevelH\x02R\x16defaultRoomAccessLevel\x88\x01\x01\x120\n" +
+	"\x11marketing_consent\x18\x04 \x01(\bH\x03R\x10marketingConsent\x88\x01\x01B\v\n" +
 	"\t_languageB\v\n" +
 	"\t_timezoneB\x1c\n" +
-	"\x1a_default_room_access_level\"9\n" +
+	"\x1a_default_room_access_levelB\x14\n" +
+	"\x12_marketing_consent\"9\n" +
 	"\x10UpdateMeResponse\x12%\n" +
 	"\x04user\x18\x01 \x01(\v2\x11.meetline.v1.UserR\x04user2\xa0\x01\n" +
 	"\vUserService\x12C\n" +

@@ -49,6 +49,9 @@ const (
 	// RoomServiceGetCreationCallbackProcedure is the fully-qualified name of the RoomService's
 	// GetCreationCallback RPC.
 	RoomServiceGetCreationCallbackProcedure = "/meetline.v1.RoomService/GetCreationCallback"
+	// RoomServiceRefreshTokenProcedure is the fully-qualified name of the RoomService's RefreshToken
+	// RPC.
+	RoomServiceRefreshTokenProcedure = "/meetline.v1.RoomService/RefreshToken"
 )
 
 // RoomServiceClient is a client for the meetline.v1.RoomService service.
@@ -73,6 +76,12 @@ type RoomServiceClient interface {
 	// person created there. Anyone may call it: the id is the secret. NotFound
 	// when there is no such room (yet, or any more).
 	GetCreationCallback(context.Context, *v1.GetCreationCallbackRequest) (*v1.GetCreationCallbackResponse, error)
+	// RefreshToken re-checks that the caller may still be in the room and
+	// mints a fresh LiveKit token: clients call it before theirs expires
+	// (LIVEKIT_TOKEN_TTL) and before joining again after a disconnection. Guests
+	// a host admitted from the lobby prove it with their lobby ticket. Anyone who
+	// may no longer enter gets permission_denied.
+	RefreshToken(context.Context, *v1.RefreshTokenRequest) (*v1.RefreshTokenResponse, error)
 }
 
 // NewRoomServiceClient constructs a client for the meetline.v1.RoomService service. By default, it
@@ -131,6 +140,12 @@ func NewRoomServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(roomServiceMethods.ByName("GetCreationCallback")),
 			connect.WithClientOptions(opts...),
 		),
+		refreshToken: connect.NewClient[v1.RefreshTokenRequest, v1.RefreshTokenResponse](
+			httpClient,
+			baseURL+RoomServiceRefreshTokenProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("RefreshToken")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -143,6 +158,7 @@ type roomServiceClient struct {
 	deleteRoom          *connect.Client[v1.DeleteRoomRequest, v1.DeleteRoomResponse]
 	regeneratePin       *connect.Client[v1.RegeneratePinRequest, v1.RegeneratePinResponse]
 	getCreationCallback *connect.Client[v1.GetCreationCallbackRequest, v1.GetCreationCallbackResponse]
+	refreshToken        *connect.Client[v1.RefreshTokenRequest, v1.RefreshTokenResponse]
 }
 
 // CreateRoom calls meetline.v1.RoomService.CreateRoom.
@@ -208,6 +224,15 @@ func (c *roomServiceClient) GetCreationCallback(ctx context.Context, req *v1.Get
 	return nil, err
 }
 
+// RefreshToken calls meetline.v1.RoomService.RefreshToken.
+func (c *roomServiceClient) RefreshToken(ctx context.Context, req *v1.RefreshTokenRequest) (*v1.RefreshTokenResponse, error) {
+	response, err := c.refreshToken.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // RoomServiceHandler is an implementation of the meetline.v1.RoomService service.
 type RoomServiceHandler interface {
 	// CreateRoom makes the signed-in caller the room's owner and gives the room a
@@ -230,6 +255,12 @@ type RoomServiceHandler interface {
 	// person created there. Anyone may call it: the id is the secret. NotFound
 	// when there is no such room (yet, or any more).
 	GetCreationCallback(context.Context, *v1.GetCreationCallbackRequest) (*v1.GetCreationCallbackResponse, error)
+	// RefreshToken re-checks that the caller may still be in the room and
+	// mints a fresh LiveKit token: clients call it before theirs expires
+	// (LIVEKIT_TOKEN_TTL) and before joining again after a disconnection. Guests
+	// a host admitted from the lobby prove it with their lobby ticket. Anyone who
+	// may no longer enter gets permission_denied.
+	RefreshToken(context.Context, *v1.RefreshTokenRequest) (*v1.RefreshTokenResponse, error)
 }
 
 // NewRoomServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -284,6 +315,12 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(roomServiceMethods.ByName("GetCreationCallback")),
 		connect.WithHandlerOptions(opts...),
 	)
+	roomServiceRefreshTokenHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceRefreshTokenProcedure,
+		svc.RefreshToken,
+		connect.WithSchema(roomServiceMethods.ByName("RefreshToken")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/meetline.v1.RoomService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoomServiceCreateRoomProcedure:
@@ -300,6 +337,8 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 			roomServiceRegeneratePinHandler.ServeHTTP(w, r)
 		case RoomServiceGetCreationCallbackProcedure:
 			roomServiceGetCreationCallbackHandler.ServeHTTP(w, r)
+		case RoomServiceRefreshTokenProcedure:
+			roomServiceRefreshTokenHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -335,4 +374,8 @@ func (UnimplementedRoomServiceHandler) RegeneratePin(context.Context, *v1.Regene
 
 func (UnimplementedRoomServiceHandler) GetCreationCallback(context.Context, *v1.GetCreationCallbackRequest) (*v1.GetCreationCallbackResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.RoomService.GetCreationCallback is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) RefreshToken(context.Context, *v1.RefreshTokenRequest) (*v1.RefreshTokenResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("meetline.v1.RoomService.RefreshToken is not implemented"))
 }

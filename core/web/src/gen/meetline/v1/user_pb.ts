@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file meetline/v1/user.proto.
  */
 export const file_meetline_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChZtZWV0bGluZS92MS91c2VyLnByb3RvEgttZWV0bGluZS52MSLIAQoEVXNlchIKCgJpZBgBIAEoCRILCgNzdWIYAiABKAkSDQoFZW1haWwYAyABKAkSEQoJZnVsbF9uYW1lGAQgASgJEhIKCnNob3J0X25hbWUYBSABKAkSEAoIbGFuZ3VhZ2UYBiABKAkSEAoIdGltZXpvbmUYByABKAkSOwoZZGVmYXVsdF9yb29tX2FjY2Vzc19sZXZlbBgIIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCG9wZXJhdG9yGAkgASgIIg4KDEdldE1lUmVxdWVzdCIwCg1HZXRNZVJlc3BvbnNlEh8KBHVzZXIYASABKAsyES5tZWV0bGluZS52MS5Vc2VyIrkBCg9VcGRhdGVNZVJlcXVlc3QSFQoIbGFuZ3VhZ2UYASABKAlIAIgBARIVCgh0aW1lem9uZRgCIAEoCUgBiAEBEkAKGWRlZmF1bHRfcm9vbV9hY2Nlc3NfbGV2ZWwYAyABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbEgCiAEBQgsKCV9sYW5ndWFnZUILCglfdGltZXpvbmVCHAoaX2RlZmF1bHRfcm9vbV9hY2Nlc3NfbGV2ZWwiMwoQVXBkYXRlTWVSZXNwb25zZRIfCgR1c2VyGAEgASgLMhEubWVldGxpbmUudjEuVXNlcjKgAQoLVXNlclNlcnZpY2USQwoFR2V0TWUSGS5tZWV0bGluZS52MS5HZXRNZVJlcXVlc3QaGi5tZWV0bGluZS52MS5HZXRNZVJlc3BvbnNlIgOQAgESTAoIVXBkYXRlTWUSHC5tZWV0bGluZS52MS5VcGRhdGVNZVJlcXVlc3QaHS5tZWV0bGluZS52MS5VcGRhdGVNZVJlc3BvbnNlIgOQAgJCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_meetline_v1_common]);
+  fileDesc("ChZtZWV0bGluZS92MS91c2VyLnByb3RvEgttZWV0bGluZS52MSLjAQoEVXNlchIKCgJpZBgBIAEoCRILCgNzdWIYAiABKAkSDQoFZW1haWwYAyABKAkSEQoJZnVsbF9uYW1lGAQgASgJEhIKCnNob3J0X25hbWUYBSABKAkSEAoIbGFuZ3VhZ2UYBiABKAkSEAoIdGltZXpvbmUYByABKAkSOwoZZGVmYXVsdF9yb29tX2FjY2Vzc19sZXZlbBgIIAEoDjIYLm1lZXRsaW5lLnYxLkFjY2Vzc0xldmVsEhAKCG9wZXJhdG9yGAkgASgIEhkKEW1hcmtldGluZ19jb25zZW50GAogASgIIg4KDEdldE1lUmVxdWVzdCIwCg1HZXRNZVJlc3BvbnNlEh8KBHVzZXIYASABKAsyES5tZWV0bGluZS52MS5Vc2VyIu8BCg9VcGRhdGVNZVJlcXVlc3QSFQoIbGFuZ3VhZ2UYASABKAlIAIgBARIVCgh0aW1lem9uZRgCIAEoCUgBiAEBEkAKGWRlZmF1bHRfcm9vbV9hY2Nlc3NfbGV2ZWwYAyABKA4yGC5tZWV0bGluZS52MS5BY2Nlc3NMZXZlbEgCiAEBEh4KEW1hcmtldGluZ19jb25zZW50GAQgASgISAOIAQFCCwoJX2xhbmd1YWdlQgsKCV90aW1lem9uZUIcChpfZGVmYXVsdF9yb29tX2FjY2Vzc19sZXZlbEIUChJfbWFya2V0aW5nX2NvbnNlbnQiMwoQVXBkYXRlTWVSZXNwb25zZRIfCgR1c2VyGAEgASgLMhEubWVldGxpbmUudjEuVXNlcjKgAQoLVXNlclNlcnZpY2USQwoFR2V0TWUSGS5tZWV0bGluZS52MS5HZXRNZVJlcXVlc3QaGi5tZWV0bGluZS52MS5HZXRNZVJlc3BvbnNlIgOQAgESTAoIVXBkYXRlTWUSHC5tZWV0bGluZS52MS5VcGRhdGVNZVJlcXVlc3QaHS5tZWV0bGluZS52MS5VcGRhdGVNZVJlc3BvbnNlIgOQAgJCOVo3Z2l0aHViLmNvbS9tZWV0bGluZS9tZWV0bGluZS9ycGMvbWVldGxpbmUvdjE7bWVldGxpbmV2MWIGcHJvdG8z", [file_meetline_v1_common]);
 
 /**
  * @generated from message meetline.v1.User
@@ -72,6 +72,13 @@ export type User = Message<"meetline.v1.User"> & {
    * @generated from field: bool operator = 9;
    */
   operator: boolean;
+
+  /**
+   * The user agreed to be added to the marketing list (off until they do).
+   *
+   * @generated from field: bool marketing_consent = 10;
+   */
+  marketingConsent: boolean;
 };
 
 /**
@@ -131,6 +138,13 @@ export type UpdateMeRequest = Message<"meetline.v1.UpdateMeRequest"> & {
    * @generated from field: optional meetline.v1.AccessLevel default_room_access_level = 3;
    */
   defaultRoomAccessLevel?: AccessLevel | undefined;
+
+  /**
+   * Turning it on queues the user's addition to the marketing list.
+   *
+   * @generated from field: optional bool marketing_consent = 4;
+   */
+  marketingConsent?: boolean | undefined;
 };
 
 /**
