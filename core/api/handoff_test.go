@@ -65,10 +65,8 @@ func TestReportHandoffFailure(t *testing.T) {
 	waitReady(t, s.admin, http.StatusServiceUnavailable, func(b readyBody) bool {
 		return !b.Checks["livekit_sip"].OK && strings.Contains(b.Checks["livekit_sip"].Error, "last check")
 	})
-	v.Start() // empty: the trunk and rule are gone
-	if n := trunks(); n > 0 {
-		t.Fatalf("%d trunks after an empty restart", n)
-	}
+	v.Start() // empty: the trunk and rule are gone (the reconciler, retrying after its failures, may put
+	// them back before the first report below: either way they must be back within the bound)
 	start := time.Now()
 	for trunks() != 1 {
 		report() // sipgate reports every failed call; the reconciler spaces the checks

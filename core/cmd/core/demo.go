@@ -37,8 +37,7 @@ func seedDemo(ctx context.Context, db *postgres.DB, stdout io.Writer) error {
 		return fmt.Errorf("demo owner: %w", err)
 	}
 	rooms := postgres.NewRoomService(db)
-	slug, _ := core.Slugify(demoRoomName)
-	room, err := rooms.FindRoom(ctx, slug)
+	room, err := demoRoom(ctx, rooms, owner.ID)
 	// The demo room lets phone callers in before anyone joins on the web, so that a call placed at once
 	// (deploy/local/call-demo.sh) lands in the meeting instead of waiting for a host.
 	config := []byte(`{"phone_callers_first":true}`)
@@ -60,4 +59,25 @@ func seedDemo(ctx context.Context, db *postgres.DB, stdout io.Writer) error {
 	_, err = fmt.Fprintf(stdout, "export DEMO_TRUNK_NUMBER='%s'\nexport DEMO_ROOM_PIN='%s'\nexport DEMO_ROOM_NAME='%s'\n",
 		demoNumber, room.PIN, room.ID)
 	return err
+}
+
+// demoRoom finds the demo owner's room named demoRoomName (ENOTFOUND when there is none): slugs carry a
+// random suffix, so the room is known by its owner and name.
+func demoRoom(ctx context.Context, rooms core.RoomService, owner string) (*core.Room, error) {
+	var page core.Page
+	for {
+		found, next, err := rooms.FindRoomsByUser(ctx, owner, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range found {
+			if r.Name == demoRoomName {
+				return r, nil
+			}
+		}
+		if next == "" {
+			return nil, core.Errorf(core.ENOTFOUND, "no demo room")
+		}
+		page.Token = next
+	}
 }

@@ -21,7 +21,7 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.faults) != len(faults) || c.core2Addr != "127.0.0.1:18082" || c.perPhase != 2 {
+	if len(c.faults) != len(faults) || c.core2Addr != "127.0.0.1:18083" || c.adminURL != c.coreURL || c.perPhase != 2 {
 		t.Errorf("defaults: %+v", c)
 	}
 	if c, err := parseConfig([]string{"-faults", "valkey, s3"}, env); err != nil || strings.Join(c.faults, ",") != "valkey,s3" {
