@@ -224,9 +224,19 @@ try {
   await owner.getByRole("heading", { name: "My settings", level: 1 }).waitFor();
   await owner.locator("#me-language").selectOption("fr-fr");
   await owner.locator("#me-timezone").selectOption("Europe/Paris");
+  if (await owner.locator("#me-marketing").isChecked()) throw new Error("marketing consent ticked before she chose it");
   await owner.getByRole("button", { name: "Save", exact: true }).click();
   await owner.getByText("Enregistré.").waitFor();
   await shot(owner, "settings-french-paris");
+  // Consent to the marketing list is hers to give, and stays as she left it.
+  await owner.locator("#me-marketing").check();
+  await Promise.all([
+    owner.waitForResponse((r) => r.url().endsWith("/UpdateMe") && r.ok()),
+    owner.getByRole("button", { name: "Enregistrer", exact: true }).click(),
+  ]);
+  await owner.reload();
+  await owner.locator("#me-marketing").waitFor();
+  if (!(await owner.locator("#me-marketing").isChecked())) throw new Error("marketing consent not kept");
   await owner.locator("#lang").selectOption("en");
   await owner.getByRole("link", { name: "My rooms" }).click();
   await owner.getByRole("heading", { name: "My rooms" }).waitFor();

@@ -2,7 +2,7 @@
 // and time zone of the e-mail the core sends them (invitations, "your
 // recording is ready"). The identity provider's locale and zoneinfo fill
 // them in at sign-in until the person chooses here; after that, their choice
-// stays.
+// stays. The marketing list takes nobody who did not tick its box here.
 import { useEffect, useState } from "preact/hooks";
 import { errorText, users } from "./api";
 import type { User } from "./gen/meetline/v1/user_pb";
@@ -29,6 +29,7 @@ export function SettingsPage({ onLanguage }: { onLanguage: (l: Lang) => void }) 
   const [me, setMe] = useState<User | null>(null);
   const [language, setLanguage] = useState("");
   const [zone, setZone] = useState("");
+  const [consent, setConsent] = useState(false);
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState("");
 
@@ -40,6 +41,7 @@ export function SettingsPage({ onLanguage }: { onLanguage: (l: Lang) => void }) 
         setMe(res.user ?? null);
         setLanguage(res.user?.language || "en-us");
         setZone(res.user?.timezone || "UTC");
+        setConsent(res.user?.marketingConsent ?? false);
       })
       .catch((e) => setError(errorText(t, e)));
   }, []);
@@ -49,7 +51,9 @@ export function SettingsPage({ onLanguage }: { onLanguage: (l: Lang) => void }) 
     setSaved(false);
     setError("");
     try {
-      const res = await users.updateMe({ language, timezone: zone });
+      // Consent goes only when it changed: turning it on queues the sign-up.
+      const changed = consent !== (me?.marketingConsent ?? false);
+      const res = await users.updateMe({ language, timezone: zone, ...(changed ? { marketingConsent: consent } : {}) });
       setMe(res.user ?? null);
       setSaved(true);
       const ui = mailLanguages.find((l) => l.code === language)?.ui;
@@ -82,6 +86,10 @@ export function SettingsPage({ onLanguage }: { onLanguage: (l: Lang) => void }) 
               </option>
             ))}
           </select>
+          <label class="check">
+            <input id="me-marketing" type="checkbox" checked={consent} onChange={(e) => setConsent(e.currentTarget.checked)} />
+            {t("me.marketing")}
+          </label>
           <div class="actions">
             <button type="submit" class="primary">
               {t("me.save")}

@@ -264,6 +264,7 @@ export const de: Record<Key, string> = {
   "me.timezone": "Zeitzone",
   "me.save": "Speichern",
   "me.saved": "Gespeichert.",
+  "me.marketing": "Neuigkeiten über den Dienst per E-Mail erhalten (jederzeit abbestellbar)",
 
   "error.generic": "Etwas ist schiefgelaufen: {msg}",
   "error.network": "Der Server antwortet nicht.",

@@ -264,6 +264,7 @@ export const nl: Record<Key, string> = {
   "me.timezone": "Tijdzone",
   "me.save": "Opslaan",
   "me.saved": "Opgeslagen.",
+  "me.marketing": "Nieuws over de dienst per e-mail ontvangen (altijd op te zeggen)",
 
   "error.generic": "Er ging iets mis: {msg}",
   "error.network": "De server antwoordt niet.",

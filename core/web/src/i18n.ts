@@ -270,6 +270,7 @@ const en = {
   "me.timezone": "Time zone",
   "me.save": "Save",
   "me.saved": "Saved.",
+  "me.marketing": "Send me news about the service by e-mail (you can stop it at any time)",
 
   "error.generic": "Something went wrong: {msg}",
   "error.network": "The server does not answer.",
@@ -541,6 +542,7 @@ const fr: Record<Key, string> = {
   "me.timezone": "Fuseau horaire",
   "me.save": "Enregistrer",
   "me.saved": "Enregistré.",
+  "me.marketing": "Recevoir par e-mail les nouvelles du service (désinscription à tout moment)",
 
   "error.generic": "Une erreur s'est produite : {msg}",
   "error.network": "Le serveur ne répond pas.",
