@@ -22,18 +22,27 @@ const userInfoHeader = "X-Userinfo-Token"
 
 // userInfoCache asks the provider once per access token (answer or failure)
 // within tokenCacheTTL: the console sends the token with every call, and the
-// names only matter until the user has them.
+// names only matter until the user has them. Calls that arrive together with
+// a new token (the console's first page makes several) wait for the one
+// question in flight rather than each asking.
 type userInfoCache struct {
 	next UserInfoSource
 	log  *slog.Logger
 	now  func() time.Time
 
 	mu      sync.Mutex
-	entries map[[sha256.Size]byte]cachedClaims
+	entries map[[sha256.Size]byte]*userInfoAnswer
+}
+
+// userInfoAnswer is the provider's answer about one token, once done is closed.
+type userInfoAnswer struct {
+	done   chan struct{}
+	claims core.Claims
+	until  time.Time
 }
 
 func newUserInfoCache(next UserInfoSource, log *slog.Logger) *userInfoCache {
-	return &userInfoCache{next: next, log: log, now: time.Now, entries: make(map[[sha256.Size]byte]cachedClaims)}
+	return &userInfoCache{next: next, log: log, now: time.Now, entries: make(map[[sha256.Size]byte]*userInfoAnswer)}
 }
 
 // fill completes claims that name nobody with the provider's userinfo.
@@ -41,30 +50,53 @@ func (c *userInfoCache) fill(ctx context.Context, claims core.Claims, accessToke
 	if c == nil || accessToken == "" || claims.FullName != "" || claims.ShortName != "" {
 		return claims
 	}
-	key := sha256.Sum256([]byte(claims.Sub + "\x00" + accessToken))
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	c.mu.Unlock()
-	if !ok || !now.Before(e.until) {
-		info, err := c.next.UserInfo(ctx, claims.Sub, accessToken)
-		if err != nil && c.log != nil {
-			c.log.WarnContext(ctx, "no names from the identity provider's userinfo", "error", err)
-		}
-		e = cachedClaims{info, now.Add(tokenCacheTTL)}
-		c.mu.Lock()
-		if len(c.entries) >= tokenCacheSize {
-			clear(c.entries)
-		}
-		c.entries[key] = e
-		c.mu.Unlock()
+	a := c.answer(ctx, claims.Sub, accessToken)
+	if a == nil {
+		return claims // ctx ended while another call asked
 	}
-	claims.FullName, claims.ShortName = e.claims.FullName, e.claims.ShortName
+	claims.FullName, claims.ShortName = a.claims.FullName, a.claims.ShortName
 	if claims.Language == "" {
-		claims.Language = e.claims.Language
+		claims.Language = a.claims.Language
 	}
 	if claims.TimeZone == "" {
-		claims.TimeZone = e.claims.TimeZone
+		claims.TimeZone = a.claims.TimeZone
 	}
 	return claims
+}
+
+// answer returns the cached answer about the token, asking the provider when
+// there is none or it expired, or waiting for the question another call asks.
+func (c *userInfoCache) answer(ctx context.Context, sub, accessToken string) *userInfoAnswer {
+	key := sha256.Sum256([]byte(sub + "\x00" + accessToken))
+	c.mu.Lock()
+	a, ok := c.entries[key]
+	if ok {
+		select {
+		case <-a.done:
+			ok = c.now().Before(a.until)
+		default: // in flight
+		}
+	}
+	if ok {
+		c.mu.Unlock()
+		select {
+		case <-a.done:
+			return a
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	if len(c.entries) >= tokenCacheSize {
+		clear(c.entries)
+	}
+	a = &userInfoAnswer{done: make(chan struct{})}
+	c.entries[key] = a
+	c.mu.Unlock()
+	info, err := c.next.UserInfo(ctx, sub, accessToken)
+	if err != nil && c.log != nil {
+		c.log.WarnContext(ctx, "no names from the identity provider's userinfo", "error", err)
+	}
+	a.claims, a.until = info, c.now().Add(tokenCacheTTL)
+	close(a.done)
+	return a
 }
