@@ -10,6 +10,9 @@ import (
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 )
 
+// errReferOff answers sipgate when the core opens no transfers: it bridges.
+var errReferOff = core.Errorf(core.EPRECONDITION, "REFER hand-offs are off: no carrier address is allowed (LIVEKIT_SIP_REFER_ADDRESSES)")
+
 // maxTransferTarget bounds a target CloseTransfer takes: OpenTransfer's are far shorter.
 const maxTransferTarget = 64
 
@@ -32,7 +35,7 @@ func (s *telephonyService) OpenTransfer(ctx context.Context, req *meetlinev1.Ope
 		role = r
 	}
 	if s.Transfers == nil {
-		return nil, core.Errorf(core.EPRECONDITION, "REFER hand-offs are off: no carrier address is allowed (LIVEKIT_SIP_REFER_ADDRESSES)")
+		return nil, errReferOff
 	}
 	room, err := s.Rooms.FindRoom(ctx, req.RoomId)
 	if err != nil {
@@ -52,7 +55,7 @@ func (s *telephonyService) CloseTransfer(ctx context.Context, req *meetlinev1.Cl
 		return nil, core.Invalid("target_user", "must be an OpenTransfer target")
 	}
 	if s.Transfers == nil {
-		return nil, core.Errorf(core.EPRECONDITION, "REFER hand-offs are off: no carrier address is allowed (LIVEKIT_SIP_REFER_ADDRESSES)")
+		return nil, errReferOff
 	}
 	if err := s.Transfers.Close(ctx, req.TargetUser); err != nil {
 		return nil, err

@@ -302,7 +302,7 @@ func sameRule(got, want *livekit.SIPDispatchRuleInfo) bool {
 func deleteRule(ctx context.Context, sc *lksdk.SIPClient, id string) error {
 	_, err := sc.DeleteSIPDispatchRule(ctx, &livekit.DeleteSIPDispatchRuleRequest{SipDispatchRuleId: id})
 	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("livekit: delete duplicate SIP dispatch rule %s: %w", id, err)
+		return fmt.Errorf("livekit: delete SIP dispatch rule %s: %w", id, err)
 	}
 	return nil
 }

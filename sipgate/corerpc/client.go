@@ -240,19 +240,12 @@ func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.
 	return next
 }
 
-// roles maps the roles JoinRoom names (sipgate.Admission.Role) back to the API's.
-var roles = map[string]meetlinev1.Role{
-	"member":        meetlinev1.Role_ROLE_MEMBER,
-	"administrator": meetlinev1.Role_ROLE_ADMINISTRATOR,
-	"owner":         meetlinev1.Role_ROLE_OWNER,
-}
-
 // OpenTransfer asks the core for a transfer's target. It is tried once: the caller is waiting, and
 // sipgate bridges the call when it fails.
 func (c *Client) OpenTransfer(ctx context.Context, callID, roomID, role string) (sipgate.Transfer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	res, err := c.rpc.OpenTransfer(ctx, &meetlinev1.OpenTransferRequest{RoomId: roomID, CallId: callID, Role: roles[role]})
+	res, err := c.rpc.OpenTransfer(ctx, &meetlinev1.OpenTransferRequest{RoomId: roomID, CallId: callID, Role: roleOf(role)})
 	if err != nil {
 		return sipgate.Transfer{}, coreError(err)
 	}

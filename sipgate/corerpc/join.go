@@ -106,16 +106,29 @@ func admission(m *meetlinev1.JoinRoomResponse) sipgate.Admission {
 	return a
 }
 
+// roleNames are the roles' names in sipgate.Admission.Role (and X-Meet-Role); a caller without one is a
+// "guest".
+var roleNames = map[meetlinev1.Role]string{
+	meetlinev1.Role_ROLE_MEMBER:        "member",
+	meetlinev1.Role_ROLE_ADMINISTRATOR: "administrator",
+	meetlinev1.Role_ROLE_OWNER:         "owner",
+}
+
 func roleName(r meetlinev1.Role) string {
-	switch r {
-	case meetlinev1.Role_ROLE_MEMBER:
-		return "member"
-	case meetlinev1.Role_ROLE_ADMINISTRATOR:
-		return "administrator"
-	case meetlinev1.Role_ROLE_OWNER:
-		return "owner"
+	if n, ok := roleNames[r]; ok {
+		return n
 	}
 	return "guest"
+}
+
+// roleOf is roleName's inverse: unspecified for "guest" or an unknown name.
+func roleOf(name string) meetlinev1.Role {
+	for r, n := range roleNames {
+		if n == name {
+			return r
+		}
+	}
+	return meetlinev1.Role_ROLE_UNSPECIFIED
 }
 
 // joinError keeps the end of the call (ctx) as it is and marks the rest as the core's failure.
