@@ -56,17 +56,11 @@ func streamLost(err error) bool {
 	return connect.CodeOf(err) == connect.CodeUnavailable || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// joinOnce runs one stream; received is called after each message, to reset the reconnection count.
-//
-// The stream's context has no deadline even when ctx has one (the maximum wait): Connect would send it to
-// the core as a timeout, and the core would end the stream cleanly a moment before ctx expires here, which
-// reads as a stream ended without a decision. ctx's end cancels the stream instead.
+// joinOnce runs one stream (on a streamContext); received is called after each message, to reset the
+// reconnection count.
 func (c *Client) joinOnce(ctx context.Context, req sipgate.JoinRequest, on func(sipgate.Admission), received func()) error {
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ctx, cancel := streamContext(ctx)
 	defer cancel()
-	stop := context.AfterFunc(ctx, cancel)
-	defer stop()
-	ctx = sctx
 	stream, err := c.rpc.JoinRoom(ctx, &meetlinev1.JoinRoomRequest{RoomId: req.RoomID, CallerId: req.Caller, CallId: req.CallID})
 	if err != nil {
 		return err
@@ -87,6 +81,15 @@ func (c *Client) joinOnce(ctx context.Context, req sipgate.JoinRequest, on func(
 		return err
 	}
 	return errNoDecision
+}
+
+// streamContext is ctx without its deadline, cancelled when ctx ends. A stream's deadline would travel to
+// the core as a timeout (the maximum wait), and the core would end the stream cleanly a moment before ctx
+// expires here, which reads as a stream that ended without a decision.
+func streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	return sctx, func() { stop(); cancel() }
 }
 
 func admission(m *meetlinev1.JoinRoomResponse) sipgate.Admission {

@@ -41,14 +41,11 @@ func (c *Client) WatchCall(ctx context.Context, callID string, on func(sipgate.H
 	}
 }
 
-// watchOnce runs one stream; received is called after each action. As in joinOnce, the stream's context
-// carries no deadline to the core.
+// watchOnce runs one stream (on a streamContext); received is called after each action.
 func (c *Client) watchOnce(ctx context.Context, callID string, on func(sipgate.HostAction), received func()) error {
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ctx, cancel := streamContext(ctx)
 	defer cancel()
-	stop := context.AfterFunc(ctx, cancel)
-	defer stop()
-	stream, err := c.rpc.WatchCall(sctx, &meetlinev1.WatchCallRequest{CallId: callID})
+	stream, err := c.rpc.WatchCall(ctx, &meetlinev1.WatchCallRequest{CallId: callID})
 	if err != nil {
 		return err
 	}
