@@ -16,6 +16,7 @@ BenchmarkResolvePin/c=8/connect-2         	    3505	    363279 ns/op	   15306 B/
 BenchmarkResolvePin/c=8/baseline-2        	   15400	     85506 ns/op	    2116 B/op	      36 allocs/op
 BenchmarkCreateRoom/c=1/connect-2         	     343	   3443662 ns/op
 BenchmarkOrphan/connect-2                 	     100	   1000 ns/op
+BenchmarkLoopbackFloor-2   	   50000	     19270 ns/op	         0.3073 floor-ms/call-s	      2154 recv-ns/pkt	      3992 send-ns/pkt
 --- BENCH: something
 PASS
 ok  	github.com/meetline/meetline/core/api	25.247s
@@ -26,8 +27,14 @@ func TestParseBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bs) != 6 {
-		t.Fatalf("%d benchmarks, want 6: %+v", len(bs), bs)
+	if len(bs) != 7 {
+		t.Fatalf("%d benchmarks, want 7: %+v", len(bs), bs)
+	}
+	if f := FloorOf(bs[6]); f == nil || f.SendNs != 3992 || f.RecvNs != 2154 || f.MsPerCallSecond != 0.3073 {
+		t.Errorf("floor %+v from %+v", f, bs[6])
+	}
+	if f := FloorOf(bs[0]); f != nil {
+		t.Errorf("a benchmark without the floor's metrics gave %+v", f)
 	}
 	if b := bs[0]; b.Name != "BenchmarkResolvePin/c=1/connect" || b.Iterations != 2173 || b.NsPerOp != 507176 ||
 		b.BytesPerOp != 15194 || b.AllocsPerOp != 203 {

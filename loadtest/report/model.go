@@ -32,10 +32,12 @@ type Report struct {
 	SippCheck         *SippCheck   `json:"sipp_check,omitempty"`
 	Bench             []BenchPair  `json:"bench,omitempty"`
 	BenchOutput       string       `json:"bench_output,omitempty"`
-	Targets           []Target     `json:"targets"`
-	Bottleneck        Bottleneck   `json:"bottleneck"`
-	Profiles          []Profile    `json:"profiles,omitempty"`
-	Notes             []string     `json:"notes,omitempty"`
+	// Floor is BenchmarkLoopbackFloor in this run: a call's media in system calls alone.
+	Floor      *Floor     `json:"floor,omitempty"`
+	Targets    []Target   `json:"targets"`
+	Bottleneck Bottleneck `json:"bottleneck"`
+	Profiles   []Profile  `json:"profiles,omitempty"`
+	Notes      []string   `json:"notes,omitempty"`
 }
 
 // Machine is where the run ran and how sipgate was set up.
@@ -197,4 +199,21 @@ func (c *Concurrency) CPUPerCallSecond(component string) float64 {
 		return 0
 	}
 	return c.Usage.CPU[component] * 10 / c.PlateauActive
+}
+
+// Floor is what a call-second of media costs in system calls alone on this machine (sipgate/media's
+// BenchmarkLoopbackFloor): no Go scheduling, no poller, no work on the payload.
+type Floor struct {
+	SendNs          float64 `json:"send_ns_per_packet"`
+	RecvNs          float64 `json:"recv_ns_per_packet"`
+	MsPerCallSecond float64 `json:"ms_per_call_second"`
+}
+
+// FloorOf reads the floor from BenchmarkLoopbackFloor's line; nil when b lacks its metrics.
+func FloorOf(b Bench) *Floor {
+	f := &Floor{SendNs: b.Metrics["send-ns/pkt"], RecvNs: b.Metrics["recv-ns/pkt"], MsPerCallSecond: b.Metrics["floor-ms/call-s"]}
+	if f.SendNs <= 0 || f.RecvNs <= 0 || f.MsPerCallSecond <= 0 {
+		return nil
+	}
+	return f
 }

@@ -218,8 +218,16 @@ func (r *Report) cpuTarget(g Goals) Target {
 	}
 	t.Met = len(gaps) == 0
 	t.Gap = strings.Join(gaps, "; ")
+	if f := r.Floor; f != nil {
+		t.Measured += fmt.Sprintf("; the system calls alone cost %.3f ms per call-second here (sendto %.1f µs, recvfrom %.1f µs per packet, 50 of each), sipgate %.2f× that floor",
+			f.MsPerCallSecond, f.SendNs/1e3, f.RecvNs/1e3, sg/f.MsPerCallSecond)
+	}
 	if !t.Met {
 		t.Why = "see the plateau's CPU profiles below"
+		if f := r.Floor; f != nil && f.MsPerCallSecond > g.CPUPerCallSecond {
+			t.Why = fmt.Sprintf("the goal is below this machine's floor of %.3f ms: on loopback each sendto also pays the delivery into the caller's socket and its reader's wake-up; see the plateau's CPU profiles below for the rest",
+				f.MsPerCallSecond)
+		}
 	}
 	return t
 }

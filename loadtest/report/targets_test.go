@@ -135,3 +135,22 @@ func TestMarkdownRendersEverySection(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUTargetAgainstTheFloor(t *testing.T) {
+	for _, tc := range []struct {
+		floor    float64
+		why      string
+		measured string
+	}{
+		{floor: 0.25, why: "the goal is below this machine's floor of 0.250 ms", measured: "sipgate 1.20× that floor"},
+		{floor: 0.15, why: "see the plateau's CPU profiles below", measured: "sipgate 2.00× that floor"},
+	} {
+		r := testReport()
+		r.Concurrency.Usage.CPU = map[string]float64{"sipgate": 30, "generator": 20}
+		r.Floor = &Floor{SendNs: 4000, RecvNs: 1000, MsPerCallSecond: tc.floor}
+		tg := r.cpuTarget(DefaultGoals)
+		if tg.Met || !strings.HasPrefix(tg.Why, tc.why) || !strings.Contains(tg.Measured, tc.measured) {
+			t.Errorf("floor %v: met=%v why %q measured %q", tc.floor, tg.Met, tg.Why, tg.Measured)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"time"
@@ -13,7 +14,12 @@ import (
 // benchPattern picks the core's RPC benchmarks that have a store-only baseline (core/api/rpc_bench_test.go).
 const benchPattern = "ResolvePin|CreateRoom"
 
-// bench runs the core's RPC benchmarks, Connect against pgx alone, in this run and on this machine.
+// floorPattern picks sipgate/media's measure of a call's media in system calls alone, the floor under
+// sipgate's CPU per call-second; 100,000 datagrams each way take about 2 s.
+const floorPattern, floorTime = "^BenchmarkLoopbackFloor$", "100000x"
+
+// bench runs, in this run and on this machine, the core's RPC benchmarks (Connect against pgx alone) and
+// the floor of a call's media.
 func (t *loadTest) bench(ctx context.Context) {
 	if avail := t.left() - t.reserveAfter("bench"); benchEstimate > avail {
 		t.note("bench phase skipped: it needs about %v, %v left in the budget", benchEstimate, avail.Round(time.Second))
@@ -21,27 +27,41 @@ func (t *loadTest) bench(ctx context.Context) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 3*benchEstimate)
 	defer cancel()
-	cmd := exec.CommandContext(cctx, "go", "test", "-run", "^$", "-bench", benchPattern, "-benchtime", t.cfg.benchTime,
-		"-count", "1", "./core/api")
+	benches, out, err := t.goBench(cctx, "./core/api", benchPattern, t.cfg.benchTime)
+	if err != nil {
+		t.note("core benchmarks: %v", err)
+	} else {
+		t.rep.Bench = report.PairBenches(benches)
+		t.rep.BenchOutput = out
+	}
+	floor, _, err := t.goBench(cctx, "./sipgate/media", floorPattern, floorTime)
+	if err != nil {
+		t.note("the media floor's benchmark: %v", err)
+		return
+	}
+	t.rep.Floor = report.FloorOf(floor[0])
+}
+
+// goBench runs go test's benchmarks matching pattern in pkg and returns them with the lines worth keeping
+// of the output.
+func (t *loadTest) goBench(ctx context.Context, pkg, pattern, benchTime string) ([]report.Bench, string, error) {
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchtime", benchTime, "-count", "1", pkg)
 	cmd.Dir = t.cfg.repo
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
-	t.log.Info("bench", "pattern", benchPattern, "benchtime", t.cfg.benchTime)
+	t.log.Info("bench", "package", pkg, "pattern", pattern, "benchtime", benchTime)
 	if err := cmd.Run(); err != nil {
-		t.note("core benchmarks failed: %v: %s", err, lastLines(out.String()+stderr.String(), 5))
-		return
+		return nil, "", fmt.Errorf("%w: %s", err, lastLines(out.String()+stderr.String(), 5))
 	}
 	benches, err := report.ParseBench(bytes.NewReader(out.Bytes()))
 	if err != nil || len(benches) == 0 {
-		t.note("core benchmarks printed no result: %s", lastLines(out.String(), 5))
-		return
+		return nil, "", fmt.Errorf("printed no result: %s", lastLines(out.String(), 5))
 	}
-	t.rep.Bench = report.PairBenches(benches)
 	var keep []string
 	for line := range strings.SplitSeq(out.String(), "\n") {
 		if strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "cpu:") || strings.HasPrefix(line, "ok") {
 			keep = append(keep, line)
 		}
 	}
-	t.rep.BenchOutput = strings.Join(keep, "\n") + "\n"
+	return benches, strings.Join(keep, "\n") + "\n", nil
 }

@@ -57,7 +57,7 @@ func (t *loadTest) record(phase string, results []caller.Result) {
 
 // Estimates of the phases, reserved when an earlier one is planned.
 const (
-	benchEstimate  = 20 * time.Second
+	benchEstimate  = 25 * time.Second
 	sippOverhead   = 14 * time.Second // waiting for sipgate to be idle, the last calls' length
 	setupEstimate  = 5 * time.Second
 	warmUpEstimate = 8 * time.Second
