@@ -14,6 +14,8 @@ type Bench struct {
 	NsPerOp     float64 `json:"ns_per_op"`
 	BytesPerOp  float64 `json:"bytes_per_op"`
 	AllocsPerOp float64 `json:"allocs_per_op"`
+	// Metrics are the benchmark's own (b.ReportMetric), by unit: "cpu-ns/op", "fsyncs/op".
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // OpsPerSecond is the benchmark's throughput: ns/op is wall time per operation, however many goroutines
@@ -51,6 +53,11 @@ func ParseBench(r io.Reader) ([]Bench, error) {
 				b.BytesPerOp = v
 			case "allocs/op":
 				b.AllocsPerOp = v
+			default:
+				if b.Metrics == nil {
+					b.Metrics = make(map[string]float64)
+				}
+				b.Metrics[f[i+1]] = v
 			}
 		}
 		if b.NsPerOp > 0 {

@@ -16,6 +16,7 @@ BenchmarkResolvePin/c=8/connect-2         	    3505	    363279 ns/op	   15306 B/
 BenchmarkResolvePin/c=8/baseline-2        	   15400	     85506 ns/op	    2116 B/op	      36 allocs/op
 BenchmarkCreateRoom/c=1/connect-2         	     343	   3443662 ns/op
 BenchmarkOrphan/connect-2                 	     100	   1000 ns/op
+BenchmarkSpoolPutParallel-2   	   51330	     28145 ns/op	     18724 cpu-ns/op	         0.06334 fsyncs/op
 --- BENCH: something
 PASS
 ok  	github.com/meetline/meetline/core/api	25.247s
@@ -26,8 +27,14 @@ func TestParseBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bs) != 6 {
-		t.Fatalf("%d benchmarks, want 6: %+v", len(bs), bs)
+	if len(bs) != 7 {
+		t.Fatalf("%d benchmarks, want 7: %+v", len(bs), bs)
+	}
+	if m := bs[6].Metrics; bs[6].NsPerOp != 28145 || m["cpu-ns/op"] != 18724 || m["fsyncs/op"] != 0.06334 || len(m) != 2 {
+		t.Errorf("a benchmark's own metrics: %+v", bs[6])
+	}
+	if bs[0].Metrics != nil {
+		t.Errorf("metrics of a benchmark that reports none: %v", bs[0].Metrics)
 	}
 	if b := bs[0]; b.Name != "BenchmarkResolvePin/c=1/connect" || b.Iterations != 2173 || b.NsPerOp != 507176 ||
 		b.BytesPerOp != 15194 || b.AllocsPerOp != 203 {

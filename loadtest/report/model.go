@@ -26,16 +26,18 @@ type Report struct {
 	// SustainWaits is what the core's goroutines waited for during the sustained step.
 	SustainWaits *Waits `json:"sustain_core_waits,omitempty"`
 	// SustainResolvePin is how fast the core itself served ResolvePin while the sustained step was profiled.
-	SustainResolvePin *Served      `json:"sustain_core_resolve_pin,omitempty"`
-	Concurrency       *Concurrency `json:"concurrency,omitempty"`
-	Sipp              []Sipp       `json:"sipp,omitempty"`
-	SippCheck         *SippCheck   `json:"sipp_check,omitempty"`
-	Bench             []BenchPair  `json:"bench,omitempty"`
-	BenchOutput       string       `json:"bench_output,omitempty"`
-	Targets           []Target     `json:"targets"`
-	Bottleneck        Bottleneck   `json:"bottleneck"`
-	Profiles          []Profile    `json:"profiles,omitempty"`
-	Notes             []string     `json:"notes,omitempty"`
+	SustainResolvePin *Served `json:"sustain_core_resolve_pin,omitempty"`
+	// Records is what the call records cost during the sustained step.
+	Records     *Records     `json:"call_records,omitempty"`
+	Concurrency *Concurrency `json:"concurrency,omitempty"`
+	Sipp        []Sipp       `json:"sipp,omitempty"`
+	SippCheck   *SippCheck   `json:"sipp_check,omitempty"`
+	Bench       []BenchPair  `json:"bench,omitempty"`
+	BenchOutput string       `json:"bench_output,omitempty"`
+	Targets     []Target     `json:"targets"`
+	Bottleneck  Bottleneck   `json:"bottleneck"`
+	Profiles    []Profile    `json:"profiles,omitempty"`
+	Notes       []string     `json:"notes,omitempty"`
 }
 
 // Machine is where the run ran and how sipgate was set up.
