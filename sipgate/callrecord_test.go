@@ -289,4 +289,12 @@ func TestRingingPhase(t *testing.T) {
 		ph, _ := phase()
 		return ph == "" && len(r.fx.records(t)) == 1 && r.fx.records(t)[0].final
 	})
+	// One call: ringing and typing, then its end; each written once, each waited for once.
+	for sample, want := range map[string]string{`sipgate_call_records_spooled_total{kind="phase"}`: "2",
+		`sipgate_call_records_spooled_total{kind="final"}`: "1", "sipgate_call_records_write_seconds_count": "3",
+		`sipgate_calls_total{outcome="hangup"}`: "1"} {
+		if got := r.metric(t, sample); got != want {
+			t.Errorf("%s = %q, want %s", sample, got, want)
+		}
+	}
 }
