@@ -96,7 +96,7 @@ func (r *Records) put(rec CallRecord) error {
 	if err := r.spool.Put(rec); err != nil {
 		return err
 	}
-	r.metrics.observeWrite(&rec, start)
+	r.metrics.observeWrite(rec.Final, start)
 	select {
 	case r.wake <- struct{}{}:
 	default:

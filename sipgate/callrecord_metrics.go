@@ -70,9 +70,9 @@ func (r *Records) collectors() []prometheus.Collector {
 }
 
 // observeWrite counts a record made durable at the call's expense since start.
-func (m *recordMetrics) observeWrite(rec *CallRecord, start time.Time) {
+func (m *recordMetrics) observeWrite(final bool, start time.Time) {
 	m.write.Observe(time.Since(start).Seconds())
-	if rec.Final {
+	if final {
 		m.final.Inc()
 	} else {
 		m.phase.Inc()

@@ -78,6 +78,9 @@ func (r *running) checkOneRecord(t testing.TB) storedRecord {
 	if len(counted) != 1 {
 		t.Fatalf("calls counted by outcome: %v, want one call", counted)
 	}
+	if f := r.metric(t, `sipgate_call_records_spooled_total{kind="final"}`); f != "1" {
+		t.Errorf("%s final records spooled for one call, want 1", f)
+	}
 	var got []storedRecord
 	eventually(t, "the call's final record in the core", func() bool {
 		got = r.fx.records(t)
@@ -180,6 +183,13 @@ func TestCallRecordsRefused(t *testing.T) {
 	eventually(t, "an empty spool", func() bool { return len(recs.spool.Pending(10)) == 0 })
 	if got := fx.records(t); len(got) != 2 {
 		t.Fatalf("stored %+v, want the two valid records", got)
+	}
+	srv, err := New("127.0.0.1:0", WithLogger(discard), WithRecords(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := scrape(t, srv); m["sipgate_call_records_shipped_total"] != 2 || m["sipgate_call_records_dropped_total"] != 1 {
+		t.Errorf("shipped %v, dropped %v; want 2 and 1", m["sipgate_call_records_shipped_total"], m["sipgate_call_records_dropped_total"])
 	}
 }
 
