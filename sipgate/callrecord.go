@@ -49,6 +49,7 @@ type Records struct {
 	key      []byte
 	instance string
 	wake     chan struct{}
+	metrics  *recordMetrics // registered by the Server that takes r
 }
 
 // RecordsConfig says where call records are spooled and how callers are hashed.
@@ -71,7 +72,8 @@ func OpenRecords(cfg RecordsConfig) (*Records, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Records{spool: s, key: []byte(cfg.Key), instance: cfg.Instance, wake: make(chan struct{}, 1)}, nil
+	return &Records{spool: s, key: []byte(cfg.Key), instance: cfg.Instance, wake: make(chan struct{}, 1),
+		metrics: newRecordMetrics()}, nil
 }
 
 // Close closes the spool.
@@ -90,9 +92,11 @@ func (r *Records) hash(caller string) string {
 // put spools rec and wakes the shipper. A spool that cannot be written is logged by the caller: the call
 // goes on, its record is what is lost.
 func (r *Records) put(rec CallRecord) error {
+	start := time.Now()
 	if err := r.spool.Put(rec); err != nil {
 		return err
 	}
+	r.metrics.observeWrite(rec.Final, start)
 	select {
 	case r.wake <- struct{}{}:
 	default:

@@ -78,6 +78,9 @@ func (r *running) checkOneRecord(t testing.TB) storedRecord {
 	if len(counted) != 1 {
 		t.Fatalf("calls counted by outcome: %v, want one call", counted)
 	}
+	if f := r.metric(t, `sipgate_call_records_spooled_total{kind="final"}`); f != "1" {
+		t.Errorf("%s final records spooled for one call, want 1", f)
+	}
 	var got []storedRecord
 	eventually(t, "the call's final record in the core", func() bool {
 		got = r.fx.records(t)
@@ -180,6 +183,13 @@ func TestCallRecordsRefused(t *testing.T) {
 	eventually(t, "an empty spool", func() bool { return len(recs.spool.Pending(10)) == 0 })
 	if got := fx.records(t); len(got) != 2 {
 		t.Fatalf("stored %+v, want the two valid records", got)
+	}
+	srv, err := New("127.0.0.1:0", WithLogger(discard), WithRecords(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := scrape(t, srv); m["sipgate_call_records_shipped_total"] != 2 || m["sipgate_call_records_dropped_total"] != 1 {
+		t.Errorf("shipped %v, dropped %v; want 2 and 1", m["sipgate_call_records_shipped_total"], m["sipgate_call_records_dropped_total"])
 	}
 }
 
@@ -289,4 +299,12 @@ func TestRingingPhase(t *testing.T) {
 		ph, _ := phase()
 		return ph == "" && len(r.fx.records(t)) == 1 && r.fx.records(t)[0].final
 	})
+	// One call: ringing and typing, then its end; each written once, each waited for once.
+	for sample, want := range map[string]string{`sipgate_call_records_spooled_total{kind="phase"}`: "2",
+		`sipgate_call_records_spooled_total{kind="final"}`: "1", "sipgate_call_records_write_seconds_count": "3",
+		`sipgate_calls_total{outcome="hangup"}`: "1"} {
+		if got := r.metric(t, sample); got != want {
+			t.Errorf("%s = %q, want %s", sample, got, want)
+		}
+	}
 }

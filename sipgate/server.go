@@ -103,6 +103,9 @@ func New(addr string, opts ...Option) (*Server, error) {
 	}
 	s.log = MaskLogger(s.log)
 	s.registerEdgeMetrics()
+	if s.records != nil {
+		s.metrics.registry.MustRegister(s.records.collectors()...)
+	}
 	if s.retryAfter < time.Second {
 		return nil, fmt.Errorf("sipgate: retry-after %v is under one second", s.retryAfter)
 	}

@@ -46,10 +46,7 @@ func (r *Records) Ship(ctx context.Context, sink RecordSink, log *slog.Logger) {
 		if len(batch) == 0 {
 			continue
 		}
-		err := sink.RecordCalls(ctx, batch)
-		if err == nil {
-			err = r.spool.Ack(batch)
-		}
+		err := r.send(ctx, sink, batch)
 		switch refused := errors.Is(err, ErrRecordRefused); {
 		case err == nil:
 			wait, size = 0, shipBatch
@@ -61,6 +58,8 @@ func (r *Records) Ship(ctx context.Context, sink RecordSink, log *slog.Logger) {
 			log.Error("call record refused by the core: dropped", "id", batch[0].ID, "error", err)
 			if err := r.spool.Ack(batch); err != nil {
 				log.Error("call records spool", "error", err)
+			} else {
+				r.metrics.dropped.Inc()
 			}
 			size = shipBatch
 		default:
@@ -79,11 +78,23 @@ func (r *Records) Flush(ctx context.Context, sink RecordSink) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := sink.RecordCalls(ctx, batch); err != nil {
-			return err
-		}
-		if err := r.spool.Ack(batch); err != nil {
+		if err := r.send(ctx, sink, batch); err != nil {
 			return err
 		}
 	}
+}
+
+// send has sink store batch, then settles it in the spool, and counts both.
+func (r *Records) send(ctx context.Context, sink RecordSink, batch []CallRecord) error {
+	start := time.Now()
+	err := sink.RecordCalls(ctx, batch)
+	r.metrics.ship.Observe(time.Since(start).Seconds())
+	if err != nil {
+		return err
+	}
+	if err := r.spool.Ack(batch); err != nil {
+		return err
+	}
+	r.metrics.shipped.Add(float64(len(batch)))
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // spoolName is the spool's file in its directory.
@@ -43,6 +44,9 @@ type Spool struct {
 	order   []string              // pending ids, oldest first
 	lines   int                   // lines in the file
 	compact int                   // past this many lines, an empty spool is rewritten
+	// fsyncs and wrote count, since open, the spool's fsyncs and the bytes it wrote (records,
+	// acknowledgements and rewrites): read by the metrics without the lock.
+	fsyncs, wrote atomic.Uint64
 }
 
 // OpenSpool opens (creating it when needed) the spool in dir.
@@ -116,6 +120,8 @@ func (s *Spool) rewrite() error {
 	if err := syncDir(filepath.Dir(s.path)); err != nil {
 		return err
 	}
+	s.fsyncs.Add(2) // the file's and the directory's
+	s.wrote.Add(uint64(buf.Len()))
 	for s.syncing { // the flush in flight holds the old file
 		s.flushed.Wait()
 	}
@@ -203,6 +209,7 @@ func (s *Spool) append(entries ...spoolEntry) error {
 	if _, err := s.f.Write(buf); err != nil {
 		return fmt.Errorf("sipgate: call records spool: %w", err)
 	}
+	s.wrote.Add(uint64(len(buf)))
 	s.lines += len(entries)
 	s.written += uint64(len(entries))
 	for _, e := range entries {
@@ -224,6 +231,7 @@ func (s *Spool) flush(upto uint64) error {
 		f, target := s.f, s.written
 		s.mu.Unlock()
 		err := f.Sync()
+		s.fsyncs.Add(1)
 		s.mu.Lock()
 		s.syncing = false
 		s.flushed.Broadcast()
@@ -233,6 +241,13 @@ func (s *Spool) flush(upto uint64) error {
 		s.synced = max(s.synced, target)
 	}
 	return nil
+}
+
+// len is how many records the core has not acknowledged yet.
+func (s *Spool) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending)
 }
 
 // Close closes the file; what was written stays.

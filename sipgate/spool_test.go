@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -171,6 +172,9 @@ func FuzzSpoolReplay(f *testing.F) {
 
 // BenchmarkSpoolPut is the cost a call pays for its record, twice (at answer and at the end): one
 // write and one fsync.
+// BenchmarkSpoolPut writes records one after the other, so each pays a whole fsync: the most a record
+// costs. make loadtest runs it (and BenchmarkSpoolPutParallel) for the report's call records row, from
+// cpu-ns/op: the process's CPU per record, fsync's kernel time included.
 func BenchmarkSpoolPut(b *testing.B) {
 	s, err := OpenSpool(b.TempDir())
 	if err != nil {
@@ -178,12 +182,31 @@ func BenchmarkSpoolPut(b *testing.B) {
 	}
 	defer s.Close()
 	r := testRecord("a", true)
+	defer reportSpoolCost(b, s)()
 	for b.Loop() {
 		r.ID = newRecordID()
 		if err := s.Put(r); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// reportSpoolCost starts counting s's fsyncs and the process's CPU; what it returns reports both per op.
+func reportSpoolCost(b *testing.B, s *Spool) func() {
+	fsyncs, cpu := s.fsyncs.Load(), processCPU(b)
+	return func() {
+		b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(s.fsyncs.Load()-fsyncs)/float64(b.N), "fsyncs/op")
+	}
+}
+
+// processCPU is the CPU time, user and system, the process has used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func inPhase(id, phase string) CallRecord {
@@ -257,6 +280,7 @@ func BenchmarkSpoolPutParallel(b *testing.B) {
 	}
 	defer s.Close()
 	b.SetParallelism(16)
+	defer reportSpoolCost(b, s)()
 	b.RunParallel(func(pb *testing.PB) {
 		r := testRecord("a", true)
 		for pb.Next() {

@@ -34,6 +34,14 @@ func (s *telephonyService) RecordCalls(ctx context.Context, req *meetlinev1.Reco
 	if err := s.CallRecords.RecordCalls(ctx, records); err != nil {
 		return nil, err
 	}
+	final := 0
+	for _, r := range records {
+		if r.Final {
+			final++
+		}
+	}
+	s.metrics.callRecords.WithLabelValues("final").Add(float64(final))
+	s.metrics.callRecords.WithLabelValues("phase").Add(float64(len(records) - final))
 	return &meetlinev1.RecordCallsResponse{Ids: ids}, nil
 }
 

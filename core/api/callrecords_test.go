@@ -24,6 +24,11 @@ func TestRecordCalls(t *testing.T) {
 			Transport: "udp", DtmfMethod: "rfc4733", PinOutcome: "ok", Outcome: "connected", HangupBy: "caller",
 			SipCode: 200, Reason: "Q.850;cause=16", Instance: "sipgate-a", Final: true}
 	}
+	inProgress := func(id string) *meetlinev1.CallRecord {
+		r := good(id)
+		r.EndTime, r.Final, r.Outcome, r.HangupBy, r.Reason, r.Phase = nil, false, "", "", "", "typing"
+		return r
+	}
 	bad := func(f func(*meetlinev1.CallRecord)) []*meetlinev1.CallRecord {
 		r := good("bad")
 		f(r)
@@ -46,6 +51,7 @@ func TestRecordCalls(t *testing.T) {
 		{"negative bridge", bad(func(r *meetlinev1.CallRecord) { r.BridgedMs = -1 }), "records[1].bridged_ms"},
 		{"two records", []*meetlinev1.CallRecord{good("one"), good("two")}, ""},
 		{"the same again", []*meetlinev1.CallRecord{good("one"), good("two")}, ""},
+		{"a call in progress", []*meetlinev1.CallRecord{inProgress("three")}, ""},
 	}
 	for _, tt := range tests {
 		res, err := tel.RecordCalls(ctx, &meetlinev1.RecordCallsRequest{Records: tt.records})
@@ -60,7 +66,12 @@ func TestRecordCalls(t *testing.T) {
 		}
 	}
 	var n int
-	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM call_records`).Scan(&n); err != nil || n != 2 {
-		t.Errorf("%d records stored (%v), want 2: a failed batch stores none", n, err)
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM call_records`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("%d records stored (%v), want 3: a failed batch stores none", n, err)
+	}
+	final, phase := counter(t, s.server.Registry, "meetline_call_records_stored_total", "final"),
+		counter(t, s.server.Registry, "meetline_call_records_stored_total", "phase")
+	if final != 4 || phase != 1 {
+		t.Errorf("meetline_call_records_stored_total final %v, phase %v; want 4 (two sent twice) and 1", final, phase)
 	}
 }

@@ -25,6 +25,8 @@ type metrics struct {
 	// revocations counts participants removed from LiveKit because a change
 	// took their right to be there away.
 	revocations *prometheus.CounterVec
+	// callRecords counts the call records RecordCalls stored, by kind.
+	callRecords *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -67,7 +69,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "meetline_pin_attempts_total",
 		Help: "ResolvePin attempts by result: found, wrong, wrong_under_attack (the number passed PIN_ATTACK_FAILURES: tarpitted), paced (the number's budget is spent: not looked at yet), limited (the caller's own budget or tarpit).",
 	}, []string{"result"})
-	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries, m.transfers, m.revocations)
+	m.callRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "meetline_call_records_stored_total",
+		Help: "Call records sipgate sent that RecordCalls stored, by kind: final (one per call) or phase (a call in progress); a record sent again counts again.",
+	}, []string{"kind"})
+	m.callRecords.WithLabelValues("final")
+	m.callRecords.WithLabelValues("phase")
+	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries, m.transfers, m.revocations,
+		m.callRecords)
 	return m
 }
 

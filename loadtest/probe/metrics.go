@@ -81,10 +81,13 @@ type Bucket struct {
 }
 
 // Histogram returns the buckets of histogram name whose other labels are labels (as written, e.g.
-// `procedure="/x"`), sorted by bound; +Inf last.
+// `procedure="/x"`; "" for a histogram without labels), sorted by bound; +Inf last.
 func (m Metrics) Histogram(name, labels string) []Bucket {
 	var out []Bucket
-	prefix := name + "_bucket{" + labels + ",le=\""
+	if labels != "" {
+		labels += ","
+	}
+	prefix := name + "_bucket{" + labels + "le=\""
 	for k, v := range m {
 		le, ok := strings.CutPrefix(k, prefix)
 		if !ok {

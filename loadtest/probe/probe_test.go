@@ -166,4 +166,8 @@ func TestHistogramQuantile(t *testing.T) {
 	if got, n := Quantile(after, after, 0.99); got != 0 || n != 0 {
 		t.Errorf("no observations: %v, %v", got, n)
 	}
+	plain := Metrics{`write_seconds_bucket{le="0.001"}`: 3, `write_seconds_bucket{le="+Inf"}`: 4, `write_seconds_count`: 4}
+	if b := plain.Histogram("write_seconds", ""); len(b) != 2 || b[0] != (Bucket{Le: 0.001, Count: 3}) {
+		t.Errorf("a histogram without labels: %v", b)
+	}
 }

@@ -17,6 +17,7 @@ BenchmarkResolvePin/c=8/baseline-2        	   15400	     85506 ns/op	    2116 B/
 BenchmarkCreateRoom/c=1/connect-2         	     343	   3443662 ns/op
 BenchmarkOrphan/connect-2                 	     100	   1000 ns/op
 BenchmarkLoopbackFloor-2   	   50000	     19270 ns/op	         0.3073 floor-ms/call-s	      2154 recv-ns/pkt	      3992 send-ns/pkt
+BenchmarkSpoolPutParallel-2   	   51330	     28145 ns/op	     18724 cpu-ns/op	         0.06334 fsyncs/op
 --- BENCH: something
 PASS
 ok  	github.com/meetline/meetline/core/api	25.247s
@@ -27,14 +28,20 @@ func TestParseBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bs) != 7 {
-		t.Fatalf("%d benchmarks, want 7: %+v", len(bs), bs)
+	if len(bs) != 8 {
+		t.Fatalf("%d benchmarks, want 8: %+v", len(bs), bs)
 	}
 	if f := FloorOf(bs[6]); f == nil || f.SendNs != 3992 || f.RecvNs != 2154 || f.MsPerCallSecond != 0.3073 {
 		t.Errorf("floor %+v from %+v", f, bs[6])
 	}
 	if f := FloorOf(bs[0]); f != nil {
 		t.Errorf("a benchmark without the floor's metrics gave %+v", f)
+	}
+	if m := bs[7].Metrics; bs[7].NsPerOp != 28145 || m["cpu-ns/op"] != 18724 || m["fsyncs/op"] != 0.06334 || len(m) != 2 {
+		t.Errorf("a benchmark's own metrics: %+v", bs[7])
+	}
+	if bs[0].Metrics != nil {
+		t.Errorf("metrics of a benchmark that reports none: %v", bs[0].Metrics)
 	}
 	if b := bs[0]; b.Name != "BenchmarkResolvePin/c=1/connect" || b.Iterations != 2173 || b.NsPerOp != 507176 ||
 		b.BytesPerOp != 15194 || b.AllocsPerOp != 203 {

@@ -29,6 +29,7 @@ func (r *Report) Markdown(chart string) []byte {
 	r.outcomes(&b)
 	r.steps(&b, chart)
 	r.concurrency(&b)
+	r.records(&b)
 	r.bench(&b)
 	r.sipp(&b)
 	r.limits(&b)

@@ -26,12 +26,14 @@ type Report struct {
 	// SustainWaits is what the core's goroutines waited for during the sustained step.
 	SustainWaits *Waits `json:"sustain_core_waits,omitempty"`
 	// SustainResolvePin is how fast the core itself served ResolvePin while the sustained step was profiled.
-	SustainResolvePin *Served      `json:"sustain_core_resolve_pin,omitempty"`
-	Concurrency       *Concurrency `json:"concurrency,omitempty"`
-	Sipp              []Sipp       `json:"sipp,omitempty"`
-	SippCheck         *SippCheck   `json:"sipp_check,omitempty"`
-	Bench             []BenchPair  `json:"bench,omitempty"`
-	BenchOutput       string       `json:"bench_output,omitempty"`
+	SustainResolvePin *Served `json:"sustain_core_resolve_pin,omitempty"`
+	// Records is what the call records cost during the sustained step.
+	Records     *Records     `json:"call_records,omitempty"`
+	Concurrency *Concurrency `json:"concurrency,omitempty"`
+	Sipp        []Sipp       `json:"sipp,omitempty"`
+	SippCheck   *SippCheck   `json:"sipp_check,omitempty"`
+	Bench       []BenchPair  `json:"bench,omitempty"`
+	BenchOutput string       `json:"bench_output,omitempty"`
 	// Floor is BenchmarkLoopbackFloor in this run: a call's media in system calls alone.
 	Floor      *Floor     `json:"floor,omitempty"`
 	Targets    []Target   `json:"targets"`

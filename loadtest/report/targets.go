@@ -17,11 +17,14 @@ type Goals struct {
 	// CPUPerCallSecond is sipgate's CPU per call-second on the plateau, ms; the generator must spend
 	// less than sipgate.
 	CPUPerCallSecond float64
+	// RecordsCPUShare bounds the call records' CPU per call as a share of sipgate's CPU per call;
+	// RecordsWaitP99 a call's wait for its record to be durable at p99, seconds.
+	RecordsCPUShare, RecordsWaitP99 float64
 }
 
 // DefaultGoals are the targets of issue 9 on a two-core machine, generator included.
 var DefaultGoals = Goals{SustainRate: 200, SustainSeconds: 60, Concurrent: 1000, MaxLossPct: 0.1, P99Ms: 50,
-	HeapPerCall: 64 << 10, CPUPerCallSecond: 0.2}
+	HeapPerCall: 64 << 10, CPUPerCallSecond: 0.2, RecordsCPUShare: 0.10, RecordsWaitP99: 0.010}
 
 // MaxRate returns the highest offered rate of a step that had no failure and placed at least 95 % of its
 // calls on time, with every lower step clean too, and that step's index (-1 when none was clean).
@@ -80,7 +83,7 @@ func (r *Report) HalfStep(max float64) (i int, exact bool) {
 
 // CheckTargets compares the run with g. A phase that did not run fails its target, saying so.
 func (r *Report) CheckTargets(g Goals) []Target {
-	return []Target{r.sustainTarget(g), r.concurrencyTarget(g), r.latencyTarget(g), r.heapTarget(g), r.cpuTarget(g)}
+	return []Target{r.sustainTarget(g), r.concurrencyTarget(g), r.latencyTarget(g), r.heapTarget(g), r.cpuTarget(g), r.recordsTarget(g)}
 }
 
 func (r *Report) sustainTarget(g Goals) Target {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,23 +20,32 @@ const benchPattern = "ResolvePin|CreateRoom"
 // sipgate's CPU per call-second; 100,000 datagrams each way take about 2 s.
 const floorPattern, floorTime = "^BenchmarkLoopbackFloor$", "100000x"
 
-// bench runs, in this run and on this machine, the core's RPC benchmarks (Connect against pgx alone) and
-// the floor of a call's media.
+// spoolPattern picks the call records spool's benchmarks (sipgate/spool_test.go): one writer, then 16.
+const spoolPattern = "^BenchmarkSpoolPut"
+
+// bench runs the core's RPC benchmarks with the floor of a call's media, then the call records spool's.
 func (t *loadTest) bench(ctx context.Context) {
+	t.benchRPC(ctx)
+	t.benchSpool(ctx)
+}
+
+// benchRPC runs, in this run and on this machine, the core's RPC benchmarks (Connect against pgx alone) and
+// the floor of a call's media.
+func (t *loadTest) benchRPC(ctx context.Context) {
 	if avail := t.left() - t.reserveAfter("bench"); benchEstimate > avail {
 		t.note("bench phase skipped: it needs about %v, %v left in the budget", benchEstimate, avail.Round(time.Second))
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, 3*benchEstimate)
 	defer cancel()
-	benches, out, err := t.goBench(cctx, "./core/api", benchPattern, t.cfg.benchTime)
+	benches, out, err := t.goBench(cctx, nil, "./core/api", benchPattern, t.cfg.benchTime)
 	if err != nil {
 		t.note("core benchmarks: %v", err)
 	} else {
 		t.rep.Bench = report.PairBenches(benches)
 		t.rep.BenchOutput = out
 	}
-	floor, _, err := t.goBench(cctx, "./sipgate/media", floorPattern, floorTime)
+	floor, _, err := t.goBench(cctx, nil, "./sipgate/media", floorPattern, floorTime)
 	if err != nil {
 		t.note("the media floor's benchmark: %v", err)
 		return
@@ -42,11 +53,42 @@ func (t *loadTest) bench(ctx context.Context) {
 	t.rep.Floor = report.FloorOf(floor[0])
 }
 
-// goBench runs go test's benchmarks matching pattern in pkg and returns them with the lines worth keeping
-// of the output.
-func (t *loadTest) goBench(ctx context.Context, pkg, pattern, benchTime string) ([]report.Bench, string, error) {
+// benchSpool runs the spool's benchmarks, in a directory beside sipgate's own spool (the same disk, so
+// the same fsyncs): their CPU per record prices the records' lines and fsyncs in the sustained step.
+func (t *loadTest) benchSpool(ctx context.Context) {
+	if avail := t.left() - t.reserveAfter("bench"); spoolBenchEstimate > avail {
+		t.note("spool benchmarks skipped: they need about %v, %v left in the budget", spoolBenchEstimate, avail.Round(time.Second))
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 3*spoolBenchEstimate)
+	defer cancel()
+	var env []string
+	if t.cfg.recordsDir != "" {
+		tmp := filepath.Join(filepath.Dir(t.cfg.recordsDir), "loadtest-spool-bench")
+		if err := os.MkdirAll(tmp, 0o700); err == nil {
+			defer os.RemoveAll(tmp)
+			env = append(os.Environ(), "TMPDIR="+tmp)
+		}
+	}
+	benches, out, err := t.goBench(cctx, env, "./sipgate", spoolPattern, t.cfg.benchTime)
+	if err != nil {
+		t.note("spool benchmarks: %v", err)
+		return
+	}
+	sb, ok := report.SpoolBenchFrom(benches)
+	if !ok {
+		t.note("spool benchmarks printed no CPU per record: %s", lastLines(out, 5))
+		return
+	}
+	sb.Output = out
+	t.spoolBench = sb
+}
+
+// goBench runs go test's benchmarks matching pattern in pkg, with env if not nil, and returns them with the
+// lines worth keeping of the output.
+func (t *loadTest) goBench(ctx context.Context, env []string, pkg, pattern, benchTime string) ([]report.Bench, string, error) {
 	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchtime", benchTime, "-count", "1", pkg)
-	cmd.Dir = t.cfg.repo
+	cmd.Dir, cmd.Env = t.cfg.repo, env
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	t.log.Info("bench", "package", pkg, "pattern", pattern, "benchtime", benchTime)

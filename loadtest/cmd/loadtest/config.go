@@ -48,6 +48,8 @@ type config struct {
 	operatorToken, userToken string
 	maxCalls                 int
 	rtpPorts                 string
+	// recordsDir is sipgate's call records spool (SIPGATE_CALL_RECORDS_DIR): the spool benchmarks run beside it.
+	recordsDir string
 
 	cpuProfile string // the generator's own CPU profile
 
@@ -155,6 +157,7 @@ func (c *config) readEnv(getenv func(string) string) error {
 	c.sipgateAddr, c.sipgateHTTP, c.coreURL = getenv("SIPGATE_ADDR"), getenv("SIPGATE_HTTP_ADDR"), getenv("CORE_URL")
 	c.coreAdminURL = getenv("CORE_ADMIN_URL")
 	c.operatorToken, c.userToken = getenv("OPERATOR_TOKEN"), getenv("LOADTEST_USER_TOKEN")
+	c.recordsDir = getenv("SIPGATE_CALL_RECORDS_DIR")
 	var missing []string
 	for name, v := range map[string]string{"SIPGATE_ADDR": c.sipgateAddr, "SIPGATE_HTTP_ADDR": c.sipgateHTTP,
 		"CORE_URL": c.coreURL, "CORE_ADMIN_URL": c.coreAdminURL, "OPERATOR_TOKEN": c.operatorToken} {

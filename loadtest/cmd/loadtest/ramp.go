@@ -88,6 +88,7 @@ func (t *loadTest) ramp(ctx context.Context) {
 				mu.Unlock()
 				if p.sustained {
 					go t.profileSustain(ctx, p.Duration)
+					go t.recordsWindow(ctx, p.Duration)
 				}
 			},
 			Skip: func() bool {

@@ -40,6 +40,8 @@ type loadTest struct {
 	rep   report.Report
 	calls []phaseResult // every call, for calls.csv
 	warm  bool          // the warm-up ran
+	// spoolBench is the call records spool's benchmarks (bench phase), for the records' cost.
+	spoolBench report.SpoolBench
 }
 
 // phaseResult is one call's result and the phase that placed it.
@@ -57,10 +59,12 @@ func (t *loadTest) record(phase string, results []caller.Result) {
 
 // Estimates of the phases, reserved when an earlier one is planned.
 const (
-	benchEstimate  = 25 * time.Second
-	sippOverhead   = 14 * time.Second // waiting for sipgate to be idle, the last calls' length
-	setupEstimate  = 5 * time.Second
-	warmUpEstimate = 8 * time.Second
+	benchEstimate = 25 * time.Second
+	// spoolBenchEstimate: building sipgate's tests (cached after make test) and two short benchmarks.
+	spoolBenchEstimate = 15 * time.Second
+	sippOverhead       = 14 * time.Second // waiting for sipgate to be idle, the last calls' length
+	setupEstimate      = 5 * time.Second
+	warmUpEstimate     = 8 * time.Second
 	// minBudget is the least a run gets; maxSetUp what `make up` takes when nothing is to be installed.
 	minBudget = 120 * time.Second
 	maxSetUp  = 20 * time.Second
