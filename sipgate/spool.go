@@ -25,9 +25,11 @@ type spoolEntry struct {
 }
 
 // Spool keeps call records on disk until the core acknowledges them, so that neither a core outage nor
-// a sipgate restart (or SIGKILL) loses one. It is an append-only file of JSON lines, each written and
-// fsynced before Put or Ack returns; opening it replays the file and rewrites it with the records still
-// pending, which also drops a line a crash cut short.
+// a sipgate restart (or SIGKILL) loses one. It is an append-only file of JSON lines; a record's line is
+// fsynced before Put returns, an acknowledgement's is only written: a crash that loses one makes sipgate
+// ship the record again, which the core ignores as one it has, so an fsync would buy nothing (the next
+// record's flush makes it durable anyway). Opening the spool replays the file and rewrites it with the
+// records still pending, which also drops a line a crash cut short.
 //
 // fsyncs are shared (group commit): while one caller flushes the file, with the lock released, others
 // write their lines and wait; the next flush covers them all. At 200 calls/s a flush per record, each
@@ -154,7 +156,7 @@ func (s *Spool) live() []string {
 func (s *Spool) Put(r CallRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.append(spoolEntry{Record: &r})
+	return s.append(true, spoolEntry{Record: &r})
 }
 
 // Pending returns up to n records the core has not acknowledged, oldest first.
@@ -180,7 +182,7 @@ func (s *Spool) Ack(records []CallRecord) error {
 	for i, r := range records {
 		acks[i] = spoolEntry{Ack: r.ID, Final: r.Final, Phase: r.Phase}
 	}
-	if err := s.append(acks...); err != nil {
+	if err := s.append(false, acks...); err != nil {
 		return err
 	}
 	if len(s.pending) == 0 && s.lines > s.compact {
@@ -192,9 +194,10 @@ func (s *Spool) Ack(records []CallRecord) error {
 // spoolCompactLines is the length past which an empty spool is rewritten.
 const spoolCompactLines = 10000
 
-// append writes entries in one write, applies them, and returns once a flush made them durable (flush):
-// a batch of acknowledgements costs one write, and every caller's lines share the flushes. s.mu is held.
-func (s *Spool) append(entries ...spoolEntry) error {
+// append writes entries in one write and applies them; when durable, it returns once a flush made them
+// durable (flush), and every caller's lines share the flushes. A batch of acknowledgements costs one
+// write. s.mu is held.
+func (s *Spool) append(durable bool, entries ...spoolEntry) error {
 	if s.f == nil {
 		return errors.New("sipgate: call records spool closed")
 	}
@@ -214,6 +217,9 @@ func (s *Spool) append(entries ...spoolEntry) error {
 	s.written += uint64(len(entries))
 	for _, e := range entries {
 		s.apply(e)
+	}
+	if !durable {
+		return nil
 	}
 	return s.flush(s.written)
 }

@@ -291,3 +291,37 @@ func BenchmarkSpoolPutParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestSpoolAckIsNotFsynced: an acknowledgement costs a write but no fsync; if a crash loses it, the record
+// is pending again at the reopen and is shipped a second time, which the core ignores (RecordCalls is
+// idempotent), so nothing is lost.
+func TestSpoolAckIsNotFsynced(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	if err := s.Put(testRecord("a", true)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, spoolName)
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.fsyncs.Load()
+	if err := s.Ack([]CallRecord{testRecord("a", true)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.fsyncs.Load() - before; n != 0 {
+		t.Errorf("%d fsyncs for an acknowledgement, want 0", n)
+	}
+	if got := pendingIDs(s); len(got) != 0 {
+		t.Fatalf("pending %v after the acknowledgement", got)
+	}
+	s.Close()
+	if err := os.Truncate(path, st.Size()); err != nil { // the crash lost the acknowledgement's line
+		t.Fatal(err)
+	}
+	s = openSpool(t, dir)
+	if got := pendingIDs(s); !slices.Equal(got, []string{"a!"}) {
+		t.Fatalf("pending %v after losing the acknowledgement, want [a!] (shipped again)", got)
+	}
+}
