@@ -47,13 +47,13 @@ func (r *Report) Markdown(chart string) []byte {
 }
 
 func (r *Report) targets(b *bytes.Buffer) {
-	fmt.Fprintf(b, "## Targets\n\n| target | goal | measured | met | by how much | why |\n|---|---|---|---|---|---|\n")
+	fmt.Fprintf(b, "## Targets\n\n| target | goal | before (when its issue was filed) | measured | met | by how much | why |\n|---|---|---|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		met := "**no**"
 		if t.Met {
 			met = "yes"
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", t.Name, cell(t.Goal), cell(t.Measured), met, cell(t.Gap), cell(t.Why))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", t.Name, cell(t.Goal), cell(t.Before), cell(t.Measured), met, cell(t.Gap), cell(t.Why))
 	}
 	fmt.Fprintf(b, "\nFirst bottleneck: **%s** — %s.\n\n", r.Bottleneck.Resource, r.Bottleneck.Summary)
 }

@@ -159,6 +159,8 @@ type Target struct {
 	Met      bool   `json:"met"`
 	Gap      string `json:"gap,omitempty"`
 	Why      string `json:"why,omitempty"`
+	// Before is the figure when the target's issue was filed, if known.
+	Before string `json:"before,omitempty"`
 }
 
 // Bottleneck is the first resource to give out, with the evidence.

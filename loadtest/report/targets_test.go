@@ -52,6 +52,7 @@ func TestCheckTargetsMissed(t *testing.T) {
 	r.Steps[2].Calls.Failed, r.Steps[2].Calls.OK = 12, 11988
 	r.Steps[2].Calls.Outcomes["busy"] = 12
 	r.Steps[0].Calls.PINToConnecting.P99 = 80
+	r.Steps[1].Calls.PINToConnecting.P99 = 120
 	r.Concurrency.Usage.PeakActive = 900
 	r.Concurrency.Calls.RTP.LossPct = 0.25
 	r.Concurrency.HeapPerCall = 96 << 10
@@ -62,17 +63,21 @@ func TestCheckTargetsMissed(t *testing.T) {
 		got[tg.Name] = tg
 	}
 	for name, want := range map[string]string{
-		"sustained rate":      "12 failures (0.10 % of calls): busy 12",
-		"concurrent calls":    "100 calls short of 1000; loss 0.250 % is 2.5× the limit",
-		"PIN to hand-off":     "p99 80.0 ms is 30.0 ms over (1.6×)",
-		"heap per call":       "32.0 KiB over (1.50×)",
-		"CPU per call-second": "sipgate 0.100 ms over (1.50×); the generator costs 1.50× sipgate",
-		"call records":        "10 calls ended without a final record (12000 ended, 0 of them rejected, 11990 final records); a call's wait for its record p99 ≤ 25 ms is over 10 ms",
+		"sustained rate":                  "12 failures (0.10 % of calls): busy 12",
+		"concurrent calls":                "100 calls short of 1000; loss 0.250 % is 2.5× the limit",
+		"PIN to hand-off":                 "p99 80.0 ms is 30.0 ms over (1.6×)",
+		"PIN to hand-off at a fixed rate": "p99 120.0 ms is 70.0 ms over (2.4×)",
+		"heap per call":                   "32.0 KiB over (1.50×)",
+		"CPU per call-second":             "sipgate 0.100 ms over (1.50×); the generator costs 1.50× sipgate",
+		"call records":                    "10 calls ended without a final record (12000 ended, 0 of them rejected, 11990 final records); a call's wait for its record p99 ≤ 25 ms is over 10 ms",
 	} {
 		tg := got[name]
 		if tg.Met || !strings.Contains(tg.Gap, want) {
 			t.Errorf("%s: met=%v gap %q, want %q", name, tg.Met, tg.Gap, want)
 		}
+	}
+	if b := got["CPU per call-second"].Before; !strings.Contains(b, "0.62 ms") {
+		t.Errorf("CPU per call-second: before %q, want the figure when issue 22 was filed", b)
 	}
 	// The maximum is now the 100/s step: half of it is the 50/s one.
 	if m, _ := r.MaxRate(); m != 100 {
