@@ -35,10 +35,10 @@ type Client struct {
 	lookups *lookupCache
 }
 
-// New returns a client for the core at cfg.URL.
-func New(cfg sipgate.CoreConfig) *Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
+// New returns a client for the core at cfg.URL, speaking cfg.HTTP.
+func New(cfg sipgate.CoreConfig) *Client { return newClient(cfg, newTransport(cfg.HTTP)) }
+
+func newClient(cfg sipgate.CoreConfig, tr http.RoundTripper) *Client {
 	hc := &http.Client{Transport: tr}
 	timeout := cfg.ResolveTimeout
 	if timeout <= 0 {
