@@ -73,20 +73,27 @@ func (f *flakyCore) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRe
 	return nil, connect.NewError(connect.CodeNotFound, errors.New("wrong"))
 }
 
-// JoinRoom streams "waiting for the host" then, for rooms r1 and "cut", "admitted"; for room "down" it is
-// always Unavailable, for another room NotFound. A failing call sends "waiting" first, then breaks the
-// stream: with Unavailable, as a core shutting down does, or, in room "cut", by dropping the connection
-// mid-stream, as a core killed (SIGKILL, OOM) does.
+// JoinRoom streams "waiting for the host" then, for rooms r1, "cut" and "hang", "admitted"; for room "down"
+// it is always Unavailable, for "bug" Internal, for another room NotFound. A failing call sends "waiting" first, then breaks
+// the stream: with Unavailable, as a core shutting down does, or, in room "cut", by dropping the
+// connection mid-stream, as a core killed (SIGKILL, OOM) does. In room "hang" the first stream stops after
+// "waiting" and stays open, as a core cut off by a partition would leave it.
 func (f *flakyCore) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoomRequest, st *connect.ServerStream[meetlinev1.JoinRoomResponse]) error {
 	switch req.RoomId {
 	case "down":
 		return connect.NewError(connect.CodeUnavailable, errors.New("down"))
-	case "r1", "cut":
+	case "bug":
+		return connect.NewError(connect.CodeInternal, errors.New("a bug in the core"))
+	case "r1", "cut", "hang":
 	default:
 		return connect.NewError(connect.CodeNotFound, errors.New("no room"))
 	}
 	if err := st.Send(&meetlinev1.JoinRoomResponse{Status: meetlinev1.CallStatus_CALL_STATUS_WAITING_FOR_HOST}); err != nil {
 		return err
+	}
+	if req.RoomId == "hang" && f.calls.Add(1) == 1 {
+		<-ctx.Done()
+		return ctx.Err()
 	}
 	if err := f.fail(ctx); err != nil {
 		if req.RoomId == "cut" {
@@ -277,6 +284,7 @@ func TestJoinRoom(t *testing.T) {
 		{"reconnects after a cut stream", 2, "cut", []sipgate.AdmissionStatus{sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.Admitted}, nil},
 		{"gives up after the outage bound", 0, "down", nil, sipgate.ErrCoreUnavailable},
 		{"unknown room", 0, "r2", nil, nil},
+		{"the core's own Internal error", 0, "bug", nil, nil},
 	}
 	for _, version := range []string{sipgate.CoreHTTP2, sipgate.CoreHTTP1} {
 		for _, tt := range tests {
@@ -288,9 +296,9 @@ func TestJoinRoom(t *testing.T) {
 					got, last = append(got, a.Status), a
 				})
 				switch {
-				case tt.room == "r2":
+				case tt.room == "r2", tt.room == "bug":
 					if err == nil || errors.Is(err, sipgate.ErrCoreUnavailable) {
-						t.Fatalf("err = %v, want the core's NotFound", err)
+						t.Fatalf("err = %v, want the core's answer", err)
 					}
 				case tt.err != nil:
 					if !errors.Is(err, tt.err) {
