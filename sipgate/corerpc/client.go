@@ -1,6 +1,7 @@
 // Package corerpc is sipgate's client of the core's TelephonyService over Connect: it implements
 // [sipgate.Core] and [sipgate.RecordSink] with the sipgate service token, a deadline per attempt, retries
-// while the core is unavailable, and a cache of number lookups.
+// while the core is unavailable, and a cache of number lookups. It speaks HTTP/2 (h2c to http:// URLs), so
+// that the callers' long streams and the unary calls share a few connections (transport.go).
 package corerpc
 
 import (
