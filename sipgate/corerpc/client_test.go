@@ -364,16 +364,23 @@ func TestRecordCalls(t *testing.T) {
 
 // TestSendsToken checks that unary calls and the JoinRoom stream both carry the service
 // token, which the client sets on each call's headers.
+// TestSendsToken: every call carries the service token, over the HTTP version asked for.
 func TestSendsToken(t *testing.T) {
-	for _, version := range []string{sipgate.CoreHTTP2, sipgate.CoreHTTP1} {
-		t.Run(version, func(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		proto   string
+	}{{sipgate.CoreHTTP2, "HTTP/2.0"}, {sipgate.CoreHTTP1, "HTTP/1.1"}} {
+		t.Run(tt.version, func(t *testing.T) {
 			var seen sync.Map // procedure → Authorization header
 			_, h := meetlinev1connect.NewTelephonyServiceHandler(&flakyCore{})
 			hs := serveLikeCore(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				seen.Store(r.URL.Path, r.Header.Get("Authorization"))
+				if r.Proto != tt.proto {
+					t.Errorf("%s over %s, want %s", r.URL.Path, r.Proto, tt.proto)
+				}
 				h.ServeHTTP(w, r)
 			}))
-			c := New(sipgate.CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second, HTTP: version})
+			c := New(sipgate.CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second, HTTP: tt.version})
 			ctx := context.Background()
 			if _, err := c.ResolvePin(ctx, testNumber, testPIN, sipgate.PINCaller{}); err != nil {
 				t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -158,5 +159,27 @@ func TestHTTP1OnlyCore(t *testing.T) {
 	c.backoff = time.Millisecond
 	if _, err := c.LookupNumber(ctx, testNumber); !errors.Is(err, sipgate.ErrCoreUnavailable) {
 		t.Errorf("http2 to an HTTP/1.1-only core: %v, want ErrCoreUnavailable", err)
+	}
+}
+
+// TestHTTP2OverTLS: to an https:// URL the client speaks HTTP/2, chosen by ALPN.
+func TestHTTP2OverTLS(t *testing.T) {
+	_, h := meetlinev1connect.NewTelephonyServiceHandler(&flakyCore{})
+	var proto atomic.Value
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(r.Proto)
+		h.ServeHTTP(w, r)
+	}))
+	hs.EnableHTTP2 = true
+	hs.StartTLS()
+	t.Cleanup(hs.Close)
+	tr := newTransport(sipgate.CoreHTTP2)
+	tr.TLSClientConfig = hs.Client().Transport.(*http.Transport).TLSClientConfig.Clone() // trusts the test's certificate
+	c := newClient(sipgate.CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second}, tr)
+	if _, err := c.LookupNumber(context.Background(), testNumber); err != nil {
+		t.Fatal(err)
+	}
+	if got := proto.Load(); got != "HTTP/2.0" {
+		t.Errorf("over %v, want HTTP/2.0", got)
 	}
 }
