@@ -99,6 +99,18 @@ func (f *freezer) freeze() {
 	f.frozen = make(chan struct{})
 }
 
+// reset resets the connections open now (RST, as a crashed host's kernel or a middlebox may); later
+// connections are relayed.
+func (f *freezer) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+	}
+	f.conns = nil
+}
+
 func (f *freezer) close() {
 	f.ln.Close()
 	f.mu.Lock()
@@ -181,5 +193,59 @@ func TestHTTP2OverTLS(t *testing.T) {
 	}
 	if got := proto.Load(); got != "HTTP/2.0" {
 		t.Errorf("over %v, want HTTP/2.0", got)
+	}
+}
+
+// TestResetConnection: a connection reset under a stream, which Connect reports as Canceled as if sipgate
+// had ended the call, reopens JoinRoom; under unary calls it is the core unavailable, retried as such.
+func TestResetConnection(t *testing.T) {
+	for _, version := range []string{sipgate.CoreHTTP2, sipgate.CoreHTTP1} {
+		t.Run(version, func(t *testing.T) {
+			f := &flakyCore{}
+			_, h := meetlinev1connect.NewTelephonyServiceHandler(f)
+			fr := newFreezer(t, serveLikeCore(t, h).Listener.Addr().String())
+			c := New(sipgate.CoreConfig{URL: "http://" + fr.ln.Addr().String(), Token: "tok", ResolveTimeout: time.Second, HTTP: version})
+			c.backoff = time.Millisecond
+			var got []sipgate.AdmissionStatus
+			err := c.JoinRoom(context.Background(), sipgate.JoinRequest{RoomID: "hang", CallID: "c1"}, func(a sipgate.Admission) {
+				if got = append(got, a.Status); len(got) == 1 {
+					fr.reset()
+				}
+			})
+			want := []sipgate.AdmissionStatus{sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.Admitted}
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("JoinRoom: statuses %v, err %v; want %v", got, err, want)
+			}
+		})
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var accepted atomic.Int32
+	go func() { // reads a little of each request, then resets its connection
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			conn.Read(make([]byte, 16))
+			conn.(*net.TCPConn).SetLinger(0)
+			conn.Close()
+		}
+	}()
+	for _, version := range []string{sipgate.CoreHTTP2, sipgate.CoreHTTP1} {
+		accepted.Store(0)
+		c := New(sipgate.CoreConfig{URL: "http://" + ln.Addr().String(), Token: "tok", ResolveTimeout: time.Second, HTTP: version})
+		c.backoff = time.Millisecond
+		if _, err := c.LookupNumber(context.Background(), testNumber); !errors.Is(err, sipgate.ErrCoreUnavailable) {
+			t.Errorf("%s: LookupNumber on reset connections: %v, want ErrCoreUnavailable", version, err)
+		}
+		if n := accepted.Load(); n < 3 {
+			t.Errorf("%s: %d connections, want 3 attempts at least", version, n)
+		}
 	}
 }
