@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
 	"net/netip"
 	"slices"
 	"strings"
@@ -63,10 +62,9 @@ func startBridge(t testing.TB, cc CallConfig, lkOverride func(*LiveKitConfig), o
 	log := testLogger(t)
 	redis := testenv.ValkeyServer(t)
 	var h handlerVar
-	hs := httptest.NewServer(&h)
-	t.Cleanup(hs.Close)
-	lkcfg := testenv.LiveKitSIPServer(t, hs.URL+"/webhooks/livekit", redis)
-	fx := serveCore(t, hs.URL, &h, lkcfg)
+	url := testenv.Serve(t, nil, &h) // as the core serves: sipgate's client speaks h2c
+	lkcfg := testenv.LiveKitSIPServer(t, url+"/webhooks/livekit", redis)
+	fx := serveCore(t, url, &h, lkcfg)
 	bc := bridgeConfig{routing: livekit.SIPRouting{
 		TrunkName: "meetline-sipgate", AllowedAddresses: []string{"127.0.0.1"},
 		AuthUsername: bridgeSIPUser, AuthPassword: bridgeSIPPassword,

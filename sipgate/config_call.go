@@ -17,6 +17,7 @@ const (
 	EnvCoreURL           = "SIPGATE_CORE_URL"
 	EnvCoreToken         = "SIPGATE_CORE_TOKEN"
 	EnvResolveTimeout    = "SIPGATE_RESOLVE_TIMEOUT"
+	EnvCoreHTTP          = "SIPGATE_CORE_HTTP"
 	EnvRTPIP             = "SIPGATE_RTP_IP"
 	EnvRTPPorts          = "SIPGATE_RTP_PORTS"
 	EnvMaxCalls          = "SIPGATE_MAX_CALLS"
@@ -41,10 +42,23 @@ type CoreConfig struct {
 	// ResolveTimeout (SIPGATE_RESOLVE_TIMEOUT, default 2s) bounds each RPC attempt; an Unavailable answer is
 	// retried twice more after a short backoff.
 	ResolveTimeout time.Duration
+	// HTTP (SIPGATE_CORE_HTTP, default http2) is the HTTP version sipgate speaks to the core. With
+	// [CoreHTTP2] every call and every caller's stream shares a few connections: cleartext HTTP/2 with
+	// prior knowledge (h2c) to an http:// URL, HTTP/2 over TLS to an https:// one. [CoreHTTP1] is for a
+	// core behind a proxy that speaks only HTTP/1.1: each open stream then holds a connection of its own.
+	HTTP string
 }
 
+// The values of CoreConfig.HTTP.
+const (
+	CoreHTTP2 = "http2"
+	CoreHTTP1 = "http1"
+)
+
 // DefaultCoreConfig has no URL or token: both must be given.
-func DefaultCoreConfig() CoreConfig { return CoreConfig{ResolveTimeout: 2 * time.Second} }
+func DefaultCoreConfig() CoreConfig {
+	return CoreConfig{ResolveTimeout: 2 * time.Second, HTTP: CoreHTTP2}
+}
 
 // CallConfig is the per-call policy: media addresses, limits and the PIN-entry timers.
 type CallConfig struct {
@@ -112,6 +126,15 @@ func readCore(l *envconf.Loader, c *CoreConfig) {
 	envconf.Value(l, &c.URL, EnvCoreURL, parseCoreURL)
 	l.Secret(&c.Token, EnvCoreToken)
 	envconf.Value(l, &c.ResolveTimeout, EnvResolveTimeout, parsePositiveDuration)
+	envconf.Value(l, &c.HTTP, EnvCoreHTTP, parseCoreHTTP)
+}
+
+func parseCoreHTTP(v string) (string, error) {
+	switch h := strings.ToLower(v); h {
+	case CoreHTTP2, CoreHTTP1:
+		return h, nil
+	}
+	return "", errors.New("want http2 or http1")
 }
 
 func readCall(l *envconf.Loader, c *CallConfig) {

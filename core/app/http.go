@@ -4,23 +4,52 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/meetline/meetline/core/api"
 )
 
 // HTTPServer is the server the core's handler runs on: HTTP/1.1 and
-// cleartext HTTP/2 (which gRPC clients need), with the timeouts of cfg, so
-// that a client trickling its headers or body, or keeping idle connections
-// open, holds no goroutine for long. ReadTimeout bounds receiving a request
-// only: net/http lifts it once the body is read, so a response (the lobby's
-// WatchEntry) may stream for as long as it needs.
+// cleartext HTTP/2 (which gRPC clients and sipgate use), with the timeouts of
+// cfg, so that a client trickling its headers or body, or keeping idle
+// connections open, holds no goroutine for long. ReadTimeout bounds
+// receiving a request only: net/http lifts it once the body is read, so a
+// response (the lobby's WatchEntry) may stream for as long as it needs.
 func HTTPServer(cfg Config, h http.Handler, log *slog.Logger) *http.Server {
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
-	return &http.Server{Handler: h, Protocols: protocols, ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+	return &http.Server{Handler: h, Protocols: Protocols(), HTTP2: HTTP2(), ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout: cfg.ReadTimeout, IdleTimeout: cfg.IdleTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+}
+
+// Protocols are the core's: HTTP/1.1 (browsers, nginx, curl) and cleartext
+// HTTP/2 with prior knowledge (gRPC clients, sipgate).
+func Protocols() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return p
+}
+
+// MaxStreamsPerConn is how many streams one HTTP/2 connection may have open.
+// sipgate holds one stream per waiting caller (JoinRoom) and per bridged call
+// (WatchCall) and sends its unary RPCs beside them: at Go's default of 250 a
+// sipgate at its 5,000-call target would need 20 connections, and each time
+// every connection is full the RPC that finds them so waits for a new one to
+// be dialled. Raising it costs nothing per connection: the handlers'
+// goroutines are the same on one connection or twenty, and the flow-control
+// windows are ceilings, not buffers. Nor is it a defence: a client may
+// open more connections.
+const MaxStreamsPerConn = 1000
+
+// HTTP2 configures the core's HTTP/2 connections. A connection silent for
+// 30 s is pinged and closed when 15 s pass without an answer, so that a
+// sipgate that vanished without closing its connections (a lost node, a
+// partition) no longer holds its callers' streams, and the lobby and the
+// call watchers see them leave. The flow-control windows stay Go's (1 MiB
+// per stream and per connection for request bodies, which are small and
+// read at once).
+func HTTP2() *http.HTTP2Config {
+	return &http.HTTP2Config{MaxConcurrentStreams: MaxStreamsPerConn, SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second}
 }
 
 // limitBodies bounds every request's body to api.MaxBodyBytes before

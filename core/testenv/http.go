@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	"github.com/meetline/meetline/core/app"
 )
 
 // Handler serves with a handler set after its server listens, so that a
@@ -25,8 +27,8 @@ func (v *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve serves h on ln (a fresh loopback port when nil) until the test ends,
-// speaking HTTP/1.1 and cleartext HTTP/2 as the core does (gRPC clients need
-// the latter), and returns its URL.
+// speaking HTTP/1.1 and cleartext HTTP/2 with the core's settings
+// (app.Protocols, app.HTTP2), and returns its URL.
 func Serve(t testing.TB, ln net.Listener, h http.Handler) string {
 	t.Helper()
 	return serve(t, ln, h).URL
@@ -39,9 +41,7 @@ func serve(t testing.TB, ln net.Listener, h http.Handler) *httptest.Server {
 		hs.Listener.Close()
 		hs.Listener = ln
 	}
-	hs.Config.Protocols = new(http.Protocols)
-	hs.Config.Protocols.SetHTTP1(true)
-	hs.Config.Protocols.SetUnencryptedHTTP2(true)
+	hs.Config.Protocols, hs.Config.HTTP2 = app.Protocols(), app.HTTP2()
 	hs.Start()
 	t.Cleanup(hs.Close)
 	return hs

@@ -1,6 +1,7 @@
 // Package corerpc is sipgate's client of the core's TelephonyService over Connect: it implements
 // [sipgate.Core] and [sipgate.RecordSink] with the sipgate service token, a deadline per attempt, retries
-// while the core is unavailable, and a cache of number lookups.
+// while the core is unavailable, and a cache of number lookups. It speaks HTTP/2 (h2c to http:// URLs), so
+// that the callers' long streams and the unary calls share a few connections (transport.go).
 package corerpc
 
 import (
@@ -35,10 +36,10 @@ type Client struct {
 	lookups *lookupCache
 }
 
-// New returns a client for the core at cfg.URL.
-func New(cfg sipgate.CoreConfig) *Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
+// New returns a client for the core at cfg.URL, speaking cfg.HTTP.
+func New(cfg sipgate.CoreConfig) *Client { return newClient(cfg, newTransport(cfg.HTTP)) }
+
+func newClient(cfg sipgate.CoreConfig, tr http.RoundTripper) *Client {
 	hc := &http.Client{Transport: tr}
 	timeout := cfg.ResolveTimeout
 	if timeout <= 0 {
@@ -191,7 +192,7 @@ func (c *Client) retry(ctx context.Context, fn func(context.Context) error) erro
 		actx, cancel := context.WithTimeout(ctx, c.timeout)
 		err := fn(actx)
 		cancel()
-		if err == nil || attempt == coreRetries || connect.CodeOf(err) != connect.CodeUnavailable {
+		if err == nil || attempt == coreRetries || !unreachable(err) || ctx.Err() != nil {
 			return err
 		}
 		t := time.NewTimer(c.backoff * time.Duration(attempt+1))
@@ -204,13 +205,26 @@ func (c *Client) retry(ctx context.Context, fn func(context.Context) error) erro
 	}
 }
 
+// unreachable says whether err means the core could not be reached or could not answer: Unavailable, or
+// a connection that failed under the call, which Connect reports as Canceled when a write finds it closed
+// or reset (EPIPE, ECONNRESET), as it would a call its caller cancelled: the caller's context tells them
+// apart.
+func unreachable(err error) bool {
+	switch connect.CodeOf(err) {
+	case connect.CodeUnavailable:
+		return true
+	case connect.CodeCanceled:
+		return !connect.IsWireError(err) && !errors.Is(err, context.Canceled)
+	}
+	return false
+}
+
 // coreError keeps a context error as it is (the call ended), and marks the rest as the core's failure.
 func coreError(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	switch connect.CodeOf(err) {
-	case connect.CodeUnavailable, connect.CodeDeadlineExceeded:
+	if unreachable(err) || connect.CodeOf(err) == connect.CodeDeadlineExceeded {
 		return fmt.Errorf("%w: %v", sipgate.ErrCoreUnavailable, err)
 	}
 	return fmt.Errorf("corerpc: core: %w", err)

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/meetline/meetline/core/app"
 	meetlinev1 "github.com/meetline/meetline/rpc/meetline/v1"
 	"github.com/meetline/meetline/rpc/meetline/v1/meetlinev1connect"
 	"github.com/meetline/meetline/sipgate"
@@ -72,20 +73,27 @@ func (f *flakyCore) ResolvePin(ctx context.Context, req *meetlinev1.ResolvePinRe
 	return nil, connect.NewError(connect.CodeNotFound, errors.New("wrong"))
 }
 
-// JoinRoom streams "waiting for the host" then, for rooms r1 and "cut", "admitted"; for room "down" it is
-// always Unavailable, for another room NotFound. A failing call sends "waiting" first, then breaks the
-// stream: with Unavailable, as a core shutting down does, or, in room "cut", by dropping the connection
-// mid-stream, as a core killed (SIGKILL, OOM) does.
+// JoinRoom streams "waiting for the host" then, for rooms r1, "cut" and "hang", "admitted"; for room "down"
+// it is always Unavailable, for "bug" Internal, for another room NotFound. A failing call sends "waiting" first, then breaks
+// the stream: with Unavailable, as a core shutting down does, or, in room "cut", by dropping the
+// connection mid-stream, as a core killed (SIGKILL, OOM) does. In room "hang" the first stream stops after
+// "waiting" and stays open, as a core cut off by a partition would leave it.
 func (f *flakyCore) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoomRequest, st *connect.ServerStream[meetlinev1.JoinRoomResponse]) error {
 	switch req.RoomId {
 	case "down":
 		return connect.NewError(connect.CodeUnavailable, errors.New("down"))
-	case "r1", "cut":
+	case "bug":
+		return connect.NewError(connect.CodeInternal, errors.New("a bug in the core"))
+	case "r1", "cut", "hang":
 	default:
 		return connect.NewError(connect.CodeNotFound, errors.New("no room"))
 	}
 	if err := st.Send(&meetlinev1.JoinRoomResponse{Status: meetlinev1.CallStatus_CALL_STATUS_WAITING_FOR_HOST}); err != nil {
 		return err
+	}
+	if req.RoomId == "hang" && f.calls.Add(1) == 1 {
+		<-ctx.Done()
+		return ctx.Err()
 	}
 	if err := f.fail(ctx); err != nil {
 		if req.RoomId == "cut" {
@@ -119,13 +127,28 @@ func (f *flakyCore) PhoneCommand(ctx context.Context, req *meetlinev1.PhoneComma
 	return &meetlinev1.PhoneCommandResponse{Muted: true, Participants: 2}, nil
 }
 
+// serveLikeCore serves h as the core serves its handler: HTTP/1.1 and h2c, with the core's HTTP/2 settings.
+func serveLikeCore(t testing.TB, h http.Handler) *httptest.Server {
+	t.Helper()
+	hs := httptest.NewUnstartedServer(h)
+	hs.Config.Protocols, hs.Config.HTTP2 = app.Protocols(), app.HTTP2()
+	hs.Start()
+	t.Cleanup(hs.Close)
+	return hs
+}
+
+// newFlakyClient is a client of a flakyCore served as the core serves (HTTP/1.1 and h2c), speaking HTTP/2.
 func newFlakyClient(t *testing.T, failures int32) (*Client, *flakyCore) {
+	t.Helper()
+	return newFlakyClientHTTP(t, failures, sipgate.CoreHTTP2)
+}
+
+// newFlakyClientHTTP is newFlakyClient speaking version.
+func newFlakyClientHTTP(t *testing.T, failures int32, version string) (*Client, *flakyCore) {
 	t.Helper()
 	f := &flakyCore{failures: failures}
 	_, h := meetlinev1connect.NewTelephonyServiceHandler(f)
-	hs := httptest.NewServer(h)
-	t.Cleanup(hs.Close)
-	c := New(sipgate.CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second})
+	c := New(sipgate.CoreConfig{URL: serveLikeCore(t, h).URL, Token: "tok", ResolveTimeout: time.Second, HTTP: version})
 	c.backoff, c.outage = time.Millisecond, 200*time.Millisecond
 	return c, f
 }
@@ -246,6 +269,8 @@ func TestLookupCacheBounded(t *testing.T) {
 	}
 }
 
+// TestJoinRoom runs over HTTP/2 and HTTP/1.1: a core that breaks a stream cuts the connection over
+// HTTP/1.1 and resets the stream over HTTP/2, and both are opened again.
 func TestJoinRoom(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -259,30 +284,33 @@ func TestJoinRoom(t *testing.T) {
 		{"reconnects after a cut stream", 2, "cut", []sipgate.AdmissionStatus{sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.WaitingForHost, sipgate.Admitted}, nil},
 		{"gives up after the outage bound", 0, "down", nil, sipgate.ErrCoreUnavailable},
 		{"unknown room", 0, "r2", nil, nil},
+		{"the core's own Internal error", 0, "bug", nil, nil},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, _ := newFlakyClient(t, tt.failures)
-			var got []sipgate.AdmissionStatus
-			var last sipgate.Admission
-			err := c.JoinRoom(context.Background(), sipgate.JoinRequest{RoomID: tt.room, Caller: "+33612345678", CallID: "c1"}, func(a sipgate.Admission) {
-				got, last = append(got, a.Status), a
+	for _, version := range []string{sipgate.CoreHTTP2, sipgate.CoreHTTP1} {
+		for _, tt := range tests {
+			t.Run(version+"/"+tt.name, func(t *testing.T) {
+				c, _ := newFlakyClientHTTP(t, tt.failures, version)
+				var got []sipgate.AdmissionStatus
+				var last sipgate.Admission
+				err := c.JoinRoom(context.Background(), sipgate.JoinRequest{RoomID: tt.room, Caller: "+33612345678", CallID: "c1"}, func(a sipgate.Admission) {
+					got, last = append(got, a.Status), a
+				})
+				switch {
+				case tt.room == "r2", tt.room == "bug":
+					if err == nil || errors.Is(err, sipgate.ErrCoreUnavailable) {
+						t.Fatalf("err = %v, want the core's answer", err)
+					}
+				case tt.err != nil:
+					if !errors.Is(err, tt.err) {
+						t.Fatalf("err = %v, want %v", err, tt.err)
+					}
+				default:
+					if err != nil || !slices.Equal(got, tt.want) || last.LiveKitRoom != "lk-r1" || last.Role != "guest" {
+						t.Fatalf("statuses %v, last %+v, err %v; want %v", got, last, err, tt.want)
+					}
+				}
 			})
-			switch {
-			case tt.room == "r2":
-				if err == nil || errors.Is(err, sipgate.ErrCoreUnavailable) {
-					t.Fatalf("err = %v, want the core's NotFound", err)
-				}
-			case tt.err != nil:
-				if !errors.Is(err, tt.err) {
-					t.Fatalf("err = %v, want %v", err, tt.err)
-				}
-			default:
-				if err != nil || !slices.Equal(got, tt.want) || last.LiveKitRoom != "lk-r1" || last.Role != "guest" {
-					t.Fatalf("statuses %v, last %+v, err %v; want %v", got, last, err, tt.want)
-				}
-			}
-		})
+		}
 	}
 }
 
@@ -336,25 +364,35 @@ func TestRecordCalls(t *testing.T) {
 
 // TestSendsToken checks that unary calls and the JoinRoom stream both carry the service
 // token, which the client sets on each call's headers.
+// TestSendsToken: every call carries the service token, over the HTTP version asked for.
 func TestSendsToken(t *testing.T) {
-	var seen sync.Map // procedure → Authorization header
-	_, h := meetlinev1connect.NewTelephonyServiceHandler(&flakyCore{})
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen.Store(r.URL.Path, r.Header.Get("Authorization"))
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(hs.Close)
-	c := New(sipgate.CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second})
-	ctx := context.Background()
-	if _, err := c.ResolvePin(ctx, testNumber, testPIN, sipgate.PINCaller{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.JoinRoom(ctx, sipgate.JoinRequest{RoomID: "r1", CallID: "c"}, func(sipgate.Admission) {}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{meetlinev1connect.TelephonyServiceResolvePinProcedure, meetlinev1connect.TelephonyServiceJoinRoomProcedure} {
-		if got, _ := seen.Load(p); got != "Bearer tok" {
-			t.Errorf("%s: Authorization %q, want \"Bearer tok\"", p, got)
-		}
+	for _, tt := range []struct {
+		version string
+		proto   string
+	}{{sipgate.CoreHTTP2, "HTTP/2.0"}, {sipgate.CoreHTTP1, "HTTP/1.1"}} {
+		t.Run(tt.version, func(t *testing.T) {
+			var seen sync.Map // procedure → Authorization header
+			_, h := meetlinev1connect.NewTelephonyServiceHandler(&flakyCore{})
+			hs := serveLikeCore(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen.Store(r.URL.Path, r.Header.Get("Authorization"))
+				if r.Proto != tt.proto {
+					t.Errorf("%s over %s, want %s", r.URL.Path, r.Proto, tt.proto)
+				}
+				h.ServeHTTP(w, r)
+			}))
+			c := New(sipgate.CoreConfig{URL: hs.URL, Token: "tok", ResolveTimeout: time.Second, HTTP: tt.version})
+			ctx := context.Background()
+			if _, err := c.ResolvePin(ctx, testNumber, testPIN, sipgate.PINCaller{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.JoinRoom(ctx, sipgate.JoinRequest{RoomID: "r1", CallID: "c"}, func(sipgate.Admission) {}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{meetlinev1connect.TelephonyServiceResolvePinProcedure, meetlinev1connect.TelephonyServiceJoinRoomProcedure} {
+				if got, _ := seen.Load(p); got != "Bearer tok" {
+					t.Errorf("%s: Authorization %q, want \"Bearer tok\"", p, got)
+				}
+			}
+		})
 	}
 }

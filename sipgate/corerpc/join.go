@@ -3,7 +3,6 @@ package corerpc
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 
 	"connectrpc.com/connect"
@@ -48,12 +47,15 @@ func (c *Client) JoinRoom(ctx context.Context, req sipgate.JoinRequest, on func(
 	}
 }
 
-// streamLost says whether err is the core going away rather than its answer: Unavailable (it shut down,
-// or cannot reach its stores), or a stream cut mid-way, which Connect reports as Internal ("incomplete
-// envelope") wrapping io.ErrUnexpectedEOF: the core's process died (SIGKILL, OOM, a lost node), as the
-// chaos drill's core crash showed, where callers waiting for their host were hung up.
+// streamLost says whether err is the core going away rather than its answer: unreachable (it shut down,
+// cannot reach its stores, cannot be reached, or its connection was reset), or a stream that broke under
+// the client, which Connect reports as its own Internal error, not one the core sent: a connection cut
+// mid-way ("incomplete envelope", io.ErrUnexpectedEOF: the core's process died, SIGKILL or OOM, as the
+// chaos drill's core crash showed, where callers waiting for their host were hung up), an HTTP/2 stream
+// the core's server reset (a handler that panicked, which over HTTP/1.1 cuts the connection), or an
+// HTTP/2 connection closed for unanswered pings (a core gone without closing it).
 func streamLost(err error) bool {
-	return connect.CodeOf(err) == connect.CodeUnavailable || errors.Is(err, io.ErrUnexpectedEOF)
+	return unreachable(err) || connect.CodeOf(err) == connect.CodeInternal && !connect.IsWireError(err)
 }
 
 // joinOnce runs one stream (on a streamContext); received is called after each message, to reset the
