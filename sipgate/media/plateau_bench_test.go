@@ -20,32 +20,33 @@ import (
 )
 
 // BenchmarkPlateau is sipgate's IVR and hold plateau in one process, as make
-// loadtest drives it: each of 1,000 calls has a session whose reader loops on
-// ReadPacket (the IVR's digit reader) while the pacer loops music to it, and
+// loadtest drives it: each of 1,000 calls has a session whose reader (the
+// IVR's digit reader) reads the caller while the pacer loops music to it, and
 // a caller sends every session a 20 ms PCMU frame every 20 ms, in four
 // phases of 5 ms, by sendmmsg, and reads the music by recvmmsg (the load
 // generator's design). One op is one call-second. cpu-ms/call-s is the
 // process's CPU time (user and system, both ends of the loopback included)
 // per call-second; goroutines/call is what the calls add. "rtp" binds the
 // RTP port only; "rtp+rtcp" binds the pair and terminates RTCP, as sipgate
-// does.
+// does. The readers: ReadPacket in a loop; ReceiveEach, a reader woken per
+// packet (Relay's, and Receive's before the poller); Receive, the poller.
 func BenchmarkPlateau(b *testing.B) {
 	for _, rtcp := range []bool{false, true} {
 		name := "rtp"
 		if rtcp {
 			name = "rtp+rtcp"
 		}
-		for _, reader := range []string{"ReadPacket", "Receive"} {
+		for _, reader := range []string{"ReadPacket", "ReceiveEach", "Receive"} {
 			for _, calls := range []int{200, 1000} {
 				b.Run(fmt.Sprintf("%s/%s/calls=%d", name, reader, calls), func(b *testing.B) {
-					benchPlateau(b, calls, rtcp, reader == "Receive")
+					benchPlateau(b, calls, rtcp, reader)
 				})
 			}
 		}
 	}
 }
 
-func benchPlateau(b *testing.B, calls int, rtcp, receive bool) {
+func benchPlateau(b *testing.B, calls int, rtcp bool, reader string) {
 	ports, err := NewPortRange(netip.MustParseAddr("127.0.0.1"), 30000, 39999)
 	if err != nil {
 		b.Fatal(err)
@@ -75,9 +76,14 @@ func benchPlateau(b *testing.B, calls int, rtcp, receive bool) {
 		s := NewSession(conn, to, opts...)
 		defer s.Close()
 		ss[i] = s
+		count := func([]byte, *rtp.Packet) bool { got.Add(1); return true }
 		wg.Go(func() {
-			if receive {
-				_ = s.Receive(ctx, func([]byte, *rtp.Packet) bool { got.Add(1); return true })
+			switch reader {
+			case "Receive":
+				_ = s.Receive(ctx, count)
+				return
+			case "ReceiveEach":
+				_ = s.receiveEach(ctx, count)
 				return
 			}
 			for {

@@ -47,7 +47,8 @@ type Session struct {
 	rpkt  rtp.Packet
 	rctx  readWatch
 	trial trial
-	rx    *rxBatch // Receive's, on first use (Linux)
+	rx    *rxBatch // receiveEach's, on first use (Linux)
+	preg  pollReg  // Receive's place in the poller (Linux)
 
 	rtcp *rtcpSession // nil without RTCP (rtcp.go)
 
@@ -161,5 +162,6 @@ func (s *Session) LastReceived() time.Time {
 func (s *Session) Close() error {
 	s.rtcp.close()
 	s.rctx.close()
+	s.preg.close() // before the descriptor can be closed and reused
 	return s.conn.Close()
 }
