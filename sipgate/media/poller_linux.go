@@ -29,7 +29,7 @@ type poller struct {
 	running bool
 
 	// the goroutine's own
-	events [64]syscall.EpollEvent
+	events [512]syscall.EpollEvent
 	ready  []*pollReg
 	rx     pollBatch
 }
@@ -53,6 +53,12 @@ type pollBatch struct {
 	oob   [pollBatchSize][64]byte // one SCM_TIMESTAMPNS
 	bufs  [pollBatchSize][maxDatagram]byte
 }
+
+// epollET is EPOLLET as the event mask's type: edge-triggered, a socket is
+// reported once per new datagram, not at every pass until read, so that
+// epoll_wait does not poll again the sockets the previous pass emptied; read
+// empties the queue, as an edge requires.
+const epollET = 1 << 31
 
 // polled is the process's poller.
 var polled poller
@@ -128,7 +134,7 @@ func (p *poller) add(r *pollReg, s *Session, handle func(b []byte, p *rtp.Packet
 	} else {
 		p.regs = append(p.regs, nil)
 	}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: index}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: index}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.free = append(p.free, index)
 		return os.NewSyscallError("epoll_ctl", err)
