@@ -33,15 +33,14 @@ import (
 // process's CPU time (user and system, both ends of the loopback included)
 // per call-second; goroutines/call is what the calls add. "rtp" binds the
 // RTP port only; "rtp+rtcp" binds the pair and terminates RTCP, as sipgate
-// does. The readers: ReadPacket in a loop; ReceiveEach, a reader woken per
-// packet (Relay's, and Receive's before the poller); Receive, the poller.
+// does. The readers: ReadPacket in a loop, or Receive.
 func BenchmarkPlateau(b *testing.B) {
 	for _, rtcp := range []bool{false, true} {
 		name := "rtp"
 		if rtcp {
 			name = "rtp+rtcp"
 		}
-		for _, reader := range []string{"ReadPacket", "ReceiveEach", "Receive"} {
+		for _, reader := range []string{"ReadPacket", "Receive"} {
 			for _, calls := range []int{200, 1000} {
 				b.Run(fmt.Sprintf("%s/%s/calls=%d", name, reader, calls), func(b *testing.B) {
 					benchPlateau(b, calls, rtcp, reader, frameDuration/phases, false)
@@ -58,12 +57,10 @@ func BenchmarkPlateau(b *testing.B) {
 // caller spreads its frames: 5 ms as the load generator, 1 ms closer to
 // callers who each send at their own time.
 func BenchmarkPlateauApart(b *testing.B) {
-	for _, reader := range []string{"ReceiveEach", "Receive"} {
-		for _, slot := range []time.Duration{frameDuration / phases, time.Millisecond} {
-			b.Run(fmt.Sprintf("%s/slot=%v", reader, slot), func(b *testing.B) {
-				benchPlateau(b, 1000, true, reader, slot, true)
-			})
-		}
+	for _, slot := range []time.Duration{frameDuration / phases, time.Millisecond} {
+		b.Run(fmt.Sprintf("Receive/slot=%v", slot), func(b *testing.B) {
+			benchPlateau(b, 1000, true, "Receive", slot, true)
+		})
 	}
 }
 
@@ -99,12 +96,8 @@ func benchPlateau(b *testing.B, calls int, rtcp bool, reader string, slot time.D
 		ss[i] = s
 		count := func([]byte, *rtp.Packet) bool { got.Add(1); return true }
 		wg.Go(func() {
-			switch reader {
-			case "Receive":
+			if reader == "Receive" {
 				_ = s.Receive(ctx, count)
-				return
-			case "ReceiveEach":
-				_ = s.receiveEach(ctx, count)
 				return
 			}
 			for {

@@ -109,7 +109,7 @@ func (c *relayConfig) tap(b []byte) {
 func forward(ctx context.Context, from, to *Session, write func(*Session, []byte) (relayResult, error), tap func([]byte)) (st FlowStats) {
 	foreign := from.Foreign()
 	defer func() { st.Dropped = from.Foreign() - foreign }()
-	_ = from.receiveEach(ctx, func(b []byte, _ *rtp.Packet) bool {
+	_ = from.Receive(ctx, func(b []byte, _ *rtp.Packet) bool {
 		if tap != nil {
 			tap(b)
 		}

@@ -130,19 +130,15 @@ func sockaddrAddrPort(sa syscall.Sockaddr) (netip.AddrPort, bool) {
 	return netip.AddrPort{}, false
 }
 
-// received counts an RTP packet from the peer, valid RTP packet b, which
-// arrived at at (zero: now; a reader that comes later, as the poller does,
-// passes the kernel's time, so that the jitter is the network's, not the
-// reader's). It allocates nothing.
-func (r *rtcpSession) received(b []byte, at time.Time) {
+// received counts an RTP packet from the peer, valid RTP packet b. It
+// allocates nothing.
+func (r *rtcpSession) received(b []byte) {
 	if r == nil {
 		return
 	}
-	if at.IsZero() {
-		at = time.Now()
-	}
+	now := time.Now()
 	r.mu.Lock()
-	arrival := uint32(at.Sub(r.start) * ClockRate / time.Second)
+	arrival := uint32(now.Sub(r.start) * ClockRate / time.Second)
 	r.recv.add(binary.BigEndian.Uint32(b[8:12]), binary.BigEndian.Uint16(b[2:4]), binary.BigEndian.Uint32(b[4:8]), arrival)
 	r.mu.Unlock()
 }

@@ -47,8 +47,7 @@ type Session struct {
 	rpkt  rtp.Packet
 	rctx  readWatch
 	trial trial
-	rx    *rxBatch // receiveEach's, on first use (Linux)
-	preg  pollReg  // Receive's place in the poller (Linux)
+	rx    *rxBatch // Receive's, on first use (Linux)
 
 	rtcp *rtcpSession // nil without RTCP (rtcp.go)
 
@@ -162,6 +161,5 @@ func (s *Session) LastReceived() time.Time {
 func (s *Session) Close() error {
 	s.rtcp.close()
 	s.rctx.close()
-	s.preg.close() // before the descriptor can be closed and reused
 	return s.conn.Close()
 }

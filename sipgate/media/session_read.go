@@ -39,17 +39,16 @@ func (s *Session) read(ctx context.Context, b []byte) (int, error) {
 			}
 			return 0, err
 		}
-		if s.take(unmap(src), b[:n], time.Time{}) {
+		if s.take(unmap(src), b[:n]) {
 			return n, nil
 		}
 	}
 }
 
-// take reports whether datagram b from src, which arrived at the kernel's
-// time at (zero: now), is an RTP packet from the peer, which it leaves
-// parsed in s.rpkt, counted for RTCP and in LastReceived; RTCP on the RTP
-// port (RFC 5761 §4) goes to the session's RTCP.
-func (s *Session) take(src netip.AddrPort, b []byte, at time.Time) bool {
+// take reports whether datagram b from src is an RTP packet from the peer,
+// which it leaves parsed in s.rpkt, counted for RTCP and in LastReceived;
+// RTCP on the RTP port (RFC 5761 §4) goes to the session's RTCP.
+func (s *Session) take(src netip.AddrPort, b []byte) bool {
 	if s.rtcp.demux(s, src, b) {
 		return false
 	}
@@ -58,7 +57,7 @@ func (s *Session) take(src netip.AddrPort, b []byte, at time.Time) bool {
 		return false
 	}
 	s.last.Store(now)
-	s.rtcp.received(b, at)
+	s.rtcp.received(b)
 	return true
 }
 

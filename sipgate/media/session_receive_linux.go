@@ -5,17 +5,13 @@ import (
 	"net/netip"
 	"os"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"github.com/pion/rtp"
 )
 
-// rxBatch is receiveEach's recvmmsg state on Linux: two datagrams per
-// system call, into the session's read buffer and a spare one. A packet
-// costs one system call where ReadPacket costs two: the read, then the read
-// that finds the queue empty before the reader parks (Go's network poller
-// starts every read with the system call).
+// rxBatch is the Linux reader's recvmmsg state: two datagrams per system
+// call, into the session's read buffer and a spare one.
 type rxBatch struct {
 	hdrs  [2]mmsghdr
 	iovs  [2]syscall.Iovec
@@ -73,7 +69,7 @@ func (s *Session) receive(handle func(b []byte, p *rtp.Packet) bool) error {
 			}
 			for i := range int(n) {
 				b := bufs[i][:min(int(q.hdrs[i].len), len(bufs[i]))]
-				if !s.take(sockaddrPort(&q.names[i]), b, time.Time{}) {
+				if !s.take(sockaddrPort(&q.names[i]), b) {
 					continue
 				}
 				if !handle(b, &s.rpkt) {

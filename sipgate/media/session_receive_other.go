@@ -2,12 +2,7 @@
 
 package media
 
-import (
-	"context"
-	"time"
-
-	"github.com/pion/rtp"
-)
+import "github.com/pion/rtp"
 
 // receive reads one datagram per system call where recvmmsg is not at hand.
 func (s *Session) receive(handle func(b []byte, p *rtp.Packet) bool) error {
@@ -16,7 +11,7 @@ func (s *Session) receive(handle func(b []byte, p *rtp.Packet) bool) error {
 		if err != nil {
 			return err
 		}
-		if s.take(unmap(src), s.rbuf[:n], time.Time{}) && !handle(s.rbuf[:n], &s.rpkt) {
+		if s.take(unmap(src), s.rbuf[:n]) && !handle(s.rbuf[:n], &s.rpkt) {
 			return nil
 		}
 	}
@@ -24,13 +19,3 @@ func (s *Session) receive(handle func(b []byte, p *rtp.Packet) bool) error {
 
 // rxBatch is Linux's recvmmsg state: nothing here.
 type rxBatch struct{}
-
-// pollReg is Linux's place in the poller: nothing here.
-type pollReg struct{}
-
-func (*pollReg) close() {}
-
-// receivePolled is Receive where there is no poller: a reader of its own.
-func (s *Session) receivePolled(ctx context.Context, handle func(b []byte, p *rtp.Packet) bool) error {
-	return s.receiveEach(ctx, handle)
-}
