@@ -257,12 +257,18 @@ func TestSessionReceiveAllocs(t *testing.T) {
 	const n = 1000
 	got := make(chan struct{}, 1)
 	count := 0
-	go s.Receive(context.Background(), func([]byte, *rtp.Packet) bool {
-		if count++; count%100 == 0 {
-			got <- struct{}{}
-		}
-		return true
-	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		s.Receive(ctx, func([]byte, *rtp.Packet) bool {
+			if count++; count%100 == 0 {
+				got <- struct{}{}
+			}
+			return true
+		})
+	}()
 	send100 := func() {
 		for range 100 {
 			peer.WriteToUDPAddrPort(wire, s.LocalAddr())
