@@ -29,7 +29,9 @@ func limitBodies(h http.Handler) http.Handler { return http.MaxBytesHandler(h, a
 
 // rpcFirst sends the core's Connect RPCs, "/meetline.v1.<Service>/<Method>", straight to the API's
 // handler, past the mux of the console, the development issuer and the debug routes, none of which
-// serves such a path: that mux would match every pattern and allocate on each call.
+// serves such a path: that mux would match every pattern and allocate on each call. Nor does an RPC
+// need limitBodies' copy of its request: Connect reads no more than api.MaxMessageBytes (plus an
+// envelope's 5 bytes) of a message, compressed or not, and refuses the rest with ResourceExhausted.
 type rpcFirst struct {
 	rpc, rest http.Handler
 }
