@@ -180,11 +180,10 @@ func (a *App) build(ctx context.Context) error {
 }
 
 // Handler returns the core's public HTTP handler: the development issuer
-// when on, the console for its paths, and the API behind it. RPCs go
-// straight to the API (rpcFirst), where Connect bounds their messages as
-// sent and decompressed (api.MaxMessageBytes); every other request's body is
-// bounded before anything reads it (limitBodies). Call it once, after any
-// change to Server, and before AdminHandler.
+// when on, the console for its paths, and the API behind it, every
+// request's body bounded in size (limitBodies); RPCs go straight to the API
+// (rpcFirst). Call it once, after any change to Server, and before
+// AdminHandler.
 func (a *App) Handler() (http.Handler, error) {
 	console := web.Config{Issuer: a.Config.OIDCIssuerURL, ClientID: a.Config.OIDCAudience, Scopes: a.Config.OIDCScopes}
 	if a.Issuer != nil && a.Config.OIDCIssuerURL == a.Config.DevIssuerURL() { // the console signs people in as that issuer
@@ -196,7 +195,7 @@ func (a *App) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	a.mux.Handle("/", h)
-	return rpcFirst{rpc: rpc, rest: limitBodies(a.mux)}, nil
+	return limitBodies(rpcFirst{rpc: rpc, rest: a.mux}), nil
 }
 
 // AdminHandler returns the operators' handler, served on CORE_ADMIN_ADDR

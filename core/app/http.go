@@ -24,14 +24,15 @@ func HTTPServer(cfg Config, h http.Handler, log *slog.Logger) *http.Server {
 }
 
 // limitBodies bounds every request's body to api.MaxBodyBytes before
-// anything reads it.
+// anything reads it. RPCs keep it too, although Connect bounds their
+// messages and the request copy costs two allocations a call: Connect reads
+// an oversized unary body to its end to keep the connection, so without
+// this bound a client could make it read for as long as ReadTimeout lasts.
 func limitBodies(h http.Handler) http.Handler { return http.MaxBytesHandler(h, api.MaxBodyBytes) }
 
 // rpcFirst sends the core's Connect RPCs, "/meetline.v1.<Service>/<Method>", straight to the API's
 // handler, past the mux of the console, the development issuer and the debug routes, none of which
-// serves such a path: that mux would match every pattern and allocate on each call. Nor does an RPC
-// need limitBodies' copy of its request: Connect reads no more than api.MaxMessageBytes (plus an
-// envelope's 5 bytes) of a message, compressed or not, and refuses the rest with ResourceExhausted.
+// serves such a path: that mux would match every pattern and allocate on each call.
 type rpcFirst struct {
 	rpc, rest http.Handler
 }
