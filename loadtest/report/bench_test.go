@@ -13,6 +13,8 @@ cpu: Oxide Virtual Turin-like Processor
 BenchmarkResolvePin/c=1/connect-2         	    2173	    507176 ns/op	   15194 B/op	     203 allocs/op
 BenchmarkResolvePin/c=1/baseline-2        	   17362	     66669 ns/op	    1939 B/op	      33 allocs/op
 BenchmarkResolvePin/c=8/connect-2         	    3505	    363279 ns/op	   15306 B/op	     204 allocs/op
+BenchmarkResolvePin/c=8/connect-h2c-2     	    3000	    400000 ns/op	   20306 B/op	     224 allocs/op
+BenchmarkResolvePin/c=8/handler-2         	   10000	    100000 ns/op	    5306 B/op	      74 allocs/op
 BenchmarkResolvePin/c=8/baseline-2        	   15400	     85506 ns/op	    2116 B/op	      36 allocs/op
 BenchmarkCreateRoom/c=1/connect-2         	     343	   3443662 ns/op
 BenchmarkOrphan/connect-2                 	     100	   1000 ns/op
@@ -26,16 +28,24 @@ func TestParseBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bs) != 6 {
-		t.Fatalf("%d benchmarks, want 6: %+v", len(bs), bs)
+	if len(bs) != 8 {
+		t.Fatalf("%d benchmarks, want 8: %+v", len(bs), bs)
 	}
 	if b := bs[0]; b.Name != "BenchmarkResolvePin/c=1/connect" || b.Iterations != 2173 || b.NsPerOp != 507176 ||
 		b.BytesPerOp != 15194 || b.AllocsPerOp != 203 {
 		t.Errorf("first benchmark %+v", b)
 	}
 	pairs := PairBenches(bs)
-	if len(pairs) != 2 {
-		t.Fatalf("%d pairs, want 2 (a Connect benchmark without baseline has none): %+v", len(pairs), pairs)
+	var names []string
+	for _, p := range pairs {
+		names = append(names, p.Name)
+	}
+	// A Connect benchmark without baseline has none; the other variants are named after theirs.
+	if want := "BenchmarkResolvePin/c=1 BenchmarkResolvePin/c=8 BenchmarkResolvePin/c=8 (connect-h2c) BenchmarkResolvePin/c=8 (handler)"; strings.Join(names, " ") != want {
+		t.Fatalf("pairs %q, want %q", names, want)
+	}
+	if p := pairs[3]; p.Connect.AllocsPerOp != 74 || math.Abs(p.Ratio-85506.0/100000.0) > 1e-9 {
+		t.Errorf("handler pair %+v", p)
 	}
 	if p := pairs[0]; p.Name != "BenchmarkResolvePin/c=1" || math.Abs(p.Ratio-66669.0/507176.0) > 1e-9 {
 		t.Errorf("pair %+v", p)
