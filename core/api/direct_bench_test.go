@@ -29,17 +29,17 @@ type directCall struct {
 // reqs, and checks that h answers the first with a room.
 func newDirectCalls(b *testing.B, h http.Handler, procedure string, reqs []*meetlinev1.ResolvePinRequest) []directCall {
 	b.Helper()
-	var cap capture
-	tel := meetlinev1connect.NewTelephonyServiceClient(&http.Client{Transport: &cap}, "http://core.test", withBearer(sipgateToken))
+	var got capture
+	tel := meetlinev1connect.NewTelephonyServiceClient(&http.Client{Transport: &got}, "http://core.test", withBearer(sipgateToken))
 	calls := make([]directCall, 0, len(reqs))
 	for _, req := range reqs {
 		ctx, cancel := context.WithTimeout(context.Background(), sipgateTimeout)
 		_, err := tel.ResolvePin(ctx, req)
 		cancel()
-		if !errors.Is(err, errCaptured) || cap.r.URL.Path != procedure {
-			b.Fatalf("capturing %s: %v (%s)", procedure, err, cap.r.URL.Path)
+		if !errors.Is(err, errCaptured) || got.r.URL.Path != procedure {
+			b.Fatalf("capturing %s: %v", procedure, err)
 		}
-		calls = append(calls, directCall{r: cap.r, body: cap.body})
+		calls = append(calls, directCall(got))
 	}
 	w := httptest.NewRecorder()
 	r := calls[0].r.Clone(context.Background())
