@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -27,6 +28,23 @@ type metrics struct {
 	revocations *prometheus.CounterVec
 	// callRecords counts the call records RecordCalls stored, by kind.
 	callRecords *prometheus.CounterVec
+
+	// procs holds each procedure's series by name (*procMetrics), found
+	// once: WithLabelValues hashes and validates its labels on every call.
+	procs sync.Map
+	// pin holds pins' series by result, found once.
+	pin pinCounters
+}
+
+// procMetrics are one procedure's series.
+type procMetrics struct {
+	ok       prometheus.Counter // requests answered without an error
+	duration prometheus.Observer
+}
+
+// pinCounters are meetline_pin_attempts_total's series.
+type pinCounters struct {
+	found, wrong, wrongUnderAttack, paced, limited prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -75,18 +93,32 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}, []string{"kind"})
 	m.callRecords.WithLabelValues("final")
 	m.callRecords.WithLabelValues("phase")
+	m.pin = pinCounters{found: m.pins.WithLabelValues("found"), wrong: m.pins.WithLabelValues("wrong"),
+		wrongUnderAttack: m.pins.WithLabelValues("wrong_under_attack"), paced: m.pins.WithLabelValues("paced"),
+		limited: m.pins.WithLabelValues("limited")}
 	reg.MustRegister(m.requests, m.duration, m.webhooks, m.joins, m.pins, m.handoffFailures, m.expiries, m.transfers, m.revocations,
 		m.callRecords)
 	return m
 }
 
 func (m *metrics) observe(procedure string, start time.Time, err error) {
-	code := "ok"
-	if err != nil {
-		code = connect.CodeOf(err).String()
+	p := m.proc(procedure)
+	if err == nil {
+		p.ok.Inc()
+	} else {
+		m.requests.WithLabelValues(procedure, connect.CodeOf(err).String()).Inc()
 	}
-	m.requests.WithLabelValues(procedure, code).Inc()
-	m.duration.WithLabelValues(procedure).Observe(time.Since(start).Seconds())
+	p.duration.Observe(time.Since(start).Seconds())
+}
+
+// proc returns procedure's series.
+func (m *metrics) proc(procedure string) *procMetrics {
+	if p, ok := m.procs.Load(procedure); ok {
+		return p.(*procMetrics)
+	}
+	p, _ := m.procs.LoadOrStore(procedure, &procMetrics{ok: m.requests.WithLabelValues(procedure, "ok"),
+		duration: m.duration.WithLabelValues(procedure)})
+	return p.(*procMetrics)
 }
 
 func (m *metrics) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {

@@ -45,12 +45,12 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 	l := <-found
 	switch {
 	case core.Code(err) == core.ELIMITED:
-		s.metrics.pins.WithLabelValues("limited").Inc()
+		s.metrics.pin.limited.Inc()
 		return nil, err
 	case err != nil:
 		return nil, err
 	case wait > 0:
-		s.metrics.pins.WithLabelValues("paced").Inc()
+		s.metrics.pin.paced.Inc()
 		return &meetlinev1.ResolvePinResponse{RetryAfter: durationpb.New(wait)}, nil
 	}
 	room, trunk, err := l.room, l.trunk, l.err
@@ -60,15 +60,15 @@ func (s *telephonyService) ResolvePin(ctx context.Context, req *meetlinev1.Resol
 			return nil, ferr
 		}
 		if tarpit > 0 {
-			s.metrics.pins.WithLabelValues("wrong_under_attack").Inc()
+			s.metrics.pin.wrongUnderAttack.Inc()
 			return nil, &core.Error{Code: core.ENOTFOUND, Message: "no room has this PIN on this number", RetryAfter: tarpit}
 		}
-		s.metrics.pins.WithLabelValues("wrong").Inc()
+		s.metrics.pin.wrong.Inc()
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.pins.WithLabelValues("found").Inc()
+	s.metrics.pin.found.Inc()
 	return &meetlinev1.ResolvePinResponse{
 		RoomId:      room.ID,
 		LivekitRoom: room.ID,

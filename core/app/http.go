@@ -53,7 +53,10 @@ func HTTP2() *http.HTTP2Config {
 }
 
 // limitBodies bounds every request's body to api.MaxBodyBytes before
-// anything reads it.
+// anything reads it. RPCs keep it too, although Connect bounds their
+// messages and the request copy costs two allocations a call: Connect reads
+// an oversized unary body to its end to keep the connection, so without
+// this bound a client could make it read for as long as ReadTimeout lasts.
 func limitBodies(h http.Handler) http.Handler { return http.MaxBytesHandler(h, api.MaxBodyBytes) }
 
 // rpcFirst sends the core's Connect RPCs, "/meetline.v1.<Service>/<Method>", straight to the API's

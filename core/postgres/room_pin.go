@@ -105,28 +105,35 @@ func (s *RoomService) FindRoomByPIN(ctx context.Context, called core.PhoneNumber
 	if called == "" || !core.ValidPIN(pin) {
 		return nil, nil, core.Errorf(core.ENOTFOUND, "no room has this PIN on this number")
 	}
-	var (
-		r, t            = new(core.Room), new(core.Trunk)
-		roomID, trunkID pgtype.UUID
-		access          string
-		cfg             []byte
-		pinLength       int16
-		times           [4]pgtype.Timestamptz
-	)
+	p := new(pinRow)
+	r, t := &p.room, &p.trunk
 	// Every call, pgx plans the scan of each column into its target again;
-	// into its own types it needs no wrapper plans nor reflection: 28
-	// allocations instead of 33 (BenchmarkFindRoomByPIN against ...RawPgx).
+	// into its own types it needs no wrapper plans nor reflection.
 	err := s.db.Pool.QueryRow(ctx, findRoomByPIN, called, pin).Scan(
-		&roomID, &r.Name, &r.Slug, &access, &cfg, &times[0], &times[1],
-		&trunkID, &t.Name, &pinLength, &t.Language, &t.Enabled, &times[2], &times[3])
+		&p.roomID, &r.Name, &r.Slug, &p.access, &p.cfg, &p.times[0], &p.times[1],
+		&p.trunkID, &t.Name, &p.pinLength, &t.Language, &t.Enabled, &p.times[2], &p.times[3])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, core.Errorf(core.ENOTFOUND, "no room has this PIN on this number")
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("find room by PIN: %w", err)
 	}
-	r.ID, r.AccessLevel, r.Configuration, r.CreatedAt, r.UpdatedAt = roomID.String(), core.AccessLevel(access), cfg, times[0].Time, times[1].Time
-	t.ID, t.PINLength, t.CreatedAt, t.UpdatedAt = trunkID.String(), int(pinLength), times[2].Time, times[3].Time
+	r.ID, r.AccessLevel, r.Configuration = p.roomID.String(), core.AccessLevel(p.access), p.cfg
+	r.CreatedAt, r.UpdatedAt = p.times[0].Time, p.times[1].Time
+	t.ID, t.PINLength, t.CreatedAt, t.UpdatedAt = p.trunkID.String(), int(p.pinLength), p.times[2].Time, p.times[3].Time
 	r.TrunkID, r.PIN = t.ID, pin
 	return r, t, nil
+}
+
+// pinRow is FindRoomByPIN's answer with the targets of the columns not
+// scanned into the room or the trunk directly, in one allocation: 21 a
+// lookup instead of 28 (BenchmarkFindRoomByPIN).
+type pinRow struct {
+	room            core.Room
+	trunk           core.Trunk
+	roomID, trunkID pgtype.UUID
+	access          string
+	cfg             []byte // into json.RawMessage, pgx would parse the JSON
+	pinLength       int16
+	times           [4]pgtype.Timestamptz
 }

@@ -88,7 +88,9 @@ type BenchPair struct {
 	Ratio float64 `json:"ratio"`
 }
 
-// PairBenches matches every ".../connect" benchmark with its ".../baseline", in the order they ran.
+// PairBenches matches every ".../connect" benchmark, and every other variant beside a ".../baseline"
+// (".../connect-h2c", ".../handler": the core's handler alone), with that baseline, in the order they ran. A
+// variant other than connect is named after it: "BenchmarkResolvePin/c=8 (connect-h2c)".
 func PairBenches(bs []Bench) []BenchPair {
 	base := make(map[string]Bench)
 	for _, b := range bs {
@@ -98,15 +100,20 @@ func PairBenches(bs []Bench) []BenchPair {
 	}
 	var out []BenchPair
 	for _, b := range bs {
-		p, ok := strings.CutSuffix(b.Name, "/connect")
-		if !ok {
+		i := strings.LastIndexByte(b.Name, '/')
+		if i < 0 {
 			continue
 		}
+		p, variant := b.Name[:i], b.Name[i+1:]
 		bl, ok := base[p]
-		if !ok {
+		if !ok || variant == "baseline" {
 			continue
 		}
-		out = append(out, BenchPair{Name: p, Connect: b, Baseline: bl, Ratio: b.OpsPerSecond() / bl.OpsPerSecond()})
+		name := p
+		if variant != "connect" {
+			name += " (" + variant + ")"
+		}
+		out = append(out, BenchPair{Name: name, Connect: b, Baseline: bl, Ratio: b.OpsPerSecond() / bl.OpsPerSecond()})
 	}
 	return out
 }

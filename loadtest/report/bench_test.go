@@ -13,6 +13,8 @@ cpu: Oxide Virtual Turin-like Processor
 BenchmarkResolvePin/c=1/connect-2         	    2173	    507176 ns/op	   15194 B/op	     203 allocs/op
 BenchmarkResolvePin/c=1/baseline-2        	   17362	     66669 ns/op	    1939 B/op	      33 allocs/op
 BenchmarkResolvePin/c=8/connect-2         	    3505	    363279 ns/op	   15306 B/op	     204 allocs/op
+BenchmarkResolvePin/c=8/connect-h2c-2     	    3000	    400000 ns/op	   20306 B/op	     224 allocs/op
+BenchmarkResolvePin/c=8/handler-2         	   10000	    100000 ns/op	    5306 B/op	      74 allocs/op
 BenchmarkResolvePin/c=8/baseline-2        	   15400	     85506 ns/op	    2116 B/op	      36 allocs/op
 BenchmarkCreateRoom/c=1/connect-2         	     343	   3443662 ns/op
 BenchmarkOrphan/connect-2                 	     100	   1000 ns/op
@@ -28,17 +30,17 @@ func TestParseBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bs) != 8 {
-		t.Fatalf("%d benchmarks, want 8: %+v", len(bs), bs)
+	if len(bs) != 10 {
+		t.Fatalf("%d benchmarks, want 10: %+v", len(bs), bs)
 	}
-	if f := FloorOf(bs[6]); f == nil || f.SendNs != 3992 || f.RecvNs != 2154 || f.MsPerCallSecond != 0.3073 {
-		t.Errorf("floor %+v from %+v", f, bs[6])
+	if f := FloorOf(bs[8]); f == nil || f.SendNs != 3992 || f.RecvNs != 2154 || f.MsPerCallSecond != 0.3073 {
+		t.Errorf("floor %+v from %+v", f, bs[8])
 	}
 	if f := FloorOf(bs[0]); f != nil {
 		t.Errorf("a benchmark without the floor's metrics gave %+v", f)
 	}
-	if m := bs[7].Metrics; bs[7].NsPerOp != 28145 || m["cpu-ns/op"] != 18724 || m["fsyncs/op"] != 0.06334 || len(m) != 2 {
-		t.Errorf("a benchmark's own metrics: %+v", bs[7])
+	if m := bs[9].Metrics; bs[9].NsPerOp != 28145 || m["cpu-ns/op"] != 18724 || m["fsyncs/op"] != 0.06334 || len(m) != 2 {
+		t.Errorf("a benchmark's own metrics: %+v", bs[9])
 	}
 	if bs[0].Metrics != nil {
 		t.Errorf("metrics of a benchmark that reports none: %v", bs[0].Metrics)
@@ -48,8 +50,16 @@ func TestParseBench(t *testing.T) {
 		t.Errorf("first benchmark %+v", b)
 	}
 	pairs := PairBenches(bs)
-	if len(pairs) != 2 {
-		t.Fatalf("%d pairs, want 2 (a Connect benchmark without baseline has none): %+v", len(pairs), pairs)
+	var names []string
+	for _, p := range pairs {
+		names = append(names, p.Name)
+	}
+	// A Connect benchmark without baseline has none; the other variants are named after theirs.
+	if want := "BenchmarkResolvePin/c=1 BenchmarkResolvePin/c=8 BenchmarkResolvePin/c=8 (connect-h2c) BenchmarkResolvePin/c=8 (handler)"; strings.Join(names, " ") != want {
+		t.Fatalf("pairs %q, want %q", names, want)
+	}
+	if p := pairs[3]; p.Connect.AllocsPerOp != 74 || math.Abs(p.Ratio-85506.0/100000.0) > 1e-9 {
+		t.Errorf("handler pair %+v", p)
 	}
 	if p := pairs[0]; p.Name != "BenchmarkResolvePin/c=1" || math.Abs(p.Ratio-66669.0/507176.0) > 1e-9 {
 		t.Errorf("pair %+v", p)

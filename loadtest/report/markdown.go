@@ -224,7 +224,9 @@ func (r *Report) bench(b *bytes.Buffer) {
 	fmt.Fprintf(b, "## RPC: Connect against the store alone\n\n")
 	fmt.Fprintf(b, "`go test -run '^$' -bench 'ResolvePin|CreateRoom' ./core/api`, in this run: each RPC through Connect on loopback "+
 		"(authentication, Valkey's PIN-failure counters for ResolvePin, the sign-in for CreateRoom) against the same store call "+
-		"through pgx with no RPC around it, at 1, 8 and 32 concurrent clients.\n\n")
+		"through pgx with no RPC around it, at 1, 8 and 32 concurrent clients. The client is sipgate's, over HTTP/1.1; "+
+		"(connect-h2c) is the same over cleartext HTTP/2; (handler) is the core's own share: its handler served a request "+
+		"captured from that client, with no client, socket nor net/http server.\n\n")
 	fmt.Fprintf(b, "| benchmark | Connect ops/s | pgx baseline ops/s | Connect / baseline | Connect allocs/op | baseline allocs/op |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, p := range r.Bench {
 		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f |\n", strings.TrimPrefix(p.Name, "Benchmark"), p.Connect.OpsPerSecond(),
