@@ -38,7 +38,10 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
-	MigrateOnStart    bool
+	// MaxConnAge is how long a client connection serves new requests before
+	// the core asks the client to open another (HTTPServer, retireConns).
+	MaxConnAge     time.Duration
+	MigrateOnStart bool
 
 	DatabaseURL string
 
@@ -152,6 +155,7 @@ func Defaults() Config {
 		ReadHeaderTimeout:  10 * time.Second,
 		ReadTimeout:        30 * time.Second,
 		IdleTimeout:        2 * time.Minute,
+		MaxConnAge:         5 * time.Minute,
 		MigrateOnStart:     true,
 		ValkeyPrefix:       "meetline:",
 		S3Region:           "us-east-1",
@@ -220,6 +224,7 @@ func LoadConfig(getenv func(string) string) (Config, *envconf.Loader, error) {
 	l.Duration(&c.ReadHeaderTimeout, "CORE_READ_HEADER_TIMEOUT")
 	l.Duration(&c.ReadTimeout, "CORE_READ_TIMEOUT")
 	l.Duration(&c.IdleTimeout, "CORE_IDLE_TIMEOUT")
+	l.Duration(&c.MaxConnAge, "CORE_MAX_CONN_AGE")
 	l.Bool(&c.MigrateOnStart, "CORE_MIGRATE_ON_START")
 
 	l.String(&c.DatabaseURL, "DATABASE_URL")

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"context"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -16,9 +19,46 @@ import (
 // receiving a request only: net/http lifts it once the body is read, so a
 // response (the lobby's WatchEntry) may stream for as long as it needs.
 func HTTPServer(cfg Config, h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{Handler: h, Protocols: Protocols(), HTTP2: HTTP2(), ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+	hs := &http.Server{Handler: h, Protocols: Protocols(), HTTP2: HTTP2(), ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout: cfg.ReadTimeout, IdleTimeout: cfg.IdleTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if cfg.MaxConnAge > 0 {
+		hs.ConnContext, hs.Handler = connRetirement(cfg.MaxConnAge), retireConns(h)
+	}
+	return hs
+}
+
+// retireAtKey holds, in a connection's context, when the connection is to
+// stop taking new requests.
+type retireAtKey struct{}
+
+// connRetirement gives each connection its retirement time: maxAge from its
+// accept, less up to a tenth at random, so that the connections a sipgate
+// opened together, or a whole fleet's after a core restart, do not all
+// retire at once.
+func connRetirement(maxAge time.Duration) func(context.Context, net.Conn) context.Context {
+	return func(ctx context.Context, _ net.Conn) context.Context {
+		age := maxAge - rand.N(maxAge/10+1)
+		return context.WithValue(ctx, retireAtKey{}, time.Now().Add(age))
+	}
+}
+
+// retireConns answers the requests of a connection past its retirement with
+// "Connection: close": HTTP/1.1 closes the connection after the response,
+// and Go's HTTP/2 server sends GOAWAY, so the streams already open (a
+// waiting caller's JoinRoom) run to their end while the client opens a new
+// connection for what follows. sipgate multiplexes all its calls on one
+// HTTP/2 connection: without this, that connection, and so every call of
+// that sipgate, would stay on the core replica it first reached, and a
+// replica added later would get none of them. This is gRPC's
+// MaxConnectionAge.
+func retireConns(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if at, ok := r.Context().Value(retireAtKey{}).(time.Time); ok && time.Now().After(at) {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Protocols are the core's: HTTP/1.1 (browsers, nginx, curl) and cleartext

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -123,5 +125,85 @@ func TestBodyLimit(t *testing.T) {
 	}
 	if n := <-read; n >= 16<<20 {
 		t.Fatalf("the handler read %d bytes", n)
+	}
+}
+
+// TestConnectionsRetire: past CORE_MAX_CONN_AGE a connection takes no new
+// request, over HTTP/1.1 or HTTP/2, so that a client spreads over the
+// replicas a load balancer adds; a stream already open on it (a waiting
+// caller's JoinRoom) runs to its end.
+func TestConnectionsRetire(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2c=%v", h2), func(t *testing.T) {
+			release := make(chan struct{})
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "first part;")
+				if r.URL.Path == "/stream" {
+					w.(http.Flusher).Flush()
+					<-release
+					io.WriteString(w, "last part")
+				}
+			})
+			cfg := Defaults()
+			cfg.MaxConnAge = 300 * time.Millisecond
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := HTTPServer(cfg, h, slog.New(slog.DiscardHandler))
+			go hs.Serve(ln)
+			t.Cleanup(func() { hs.Close() })
+
+			var dials atomic.Int32
+			tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				dials.Add(1)
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}}
+			if h2 {
+				tr.Protocols = new(http.Protocols)
+				tr.Protocols.SetUnencryptedHTTP2(true)
+			}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			url := "http://" + ln.Addr().String()
+			get := func(path string) *http.Response {
+				t.Helper()
+				resp, err := client.Get(url + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp
+			}
+			drain := func(resp *http.Response) string {
+				t.Helper()
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(b)
+			}
+
+			drain(get("/"))
+			var stream *http.Response
+			if h2 {
+				stream = get("/stream") // on the same connection
+			}
+			time.Sleep(cfg.MaxConnAge + 100*time.Millisecond)
+			drain(get("/")) // the connection's last request
+			if n := dials.Load(); n != 1 {
+				t.Fatalf("%d connections before the retirement took effect, want 1", n)
+			}
+			drain(get("/"))
+			if n := dials.Load(); n != 2 {
+				t.Errorf("%d connections after the first one retired, want 2", n)
+			}
+			if stream != nil {
+				close(release)
+				if got := drain(stream); got != "first part;last part" {
+					t.Errorf("the stream open on the retired connection got %q", got)
+				}
+			}
+		})
 	}
 }
