@@ -89,11 +89,16 @@ func (r *Records) hash(caller string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// put spools rec and wakes the shipper. A spool that cannot be written is logged by the caller: the call
-// goes on, its record is what is lost.
+// put spools rec and wakes the shipper: a final record durably, a phase without waiting for the disk
+// (Spool.PutSoon), since the call waits for it as it answers and starts its prompts. A spool that cannot
+// be written is logged by the caller: the call goes on, its record is what is lost.
 func (r *Records) put(rec CallRecord) error {
 	start := time.Now()
-	if err := r.spool.Put(rec); err != nil {
+	put := r.spool.PutSoon
+	if rec.Final {
+		put = r.spool.Put
+	}
+	if err := put(rec); err != nil {
 		return err
 	}
 	r.metrics.observeWrite(rec.Final, start)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // spoolName is the spool's file in its directory.
@@ -25,10 +26,12 @@ type spoolEntry struct {
 }
 
 // Spool keeps call records on disk until the core acknowledges them, so that neither a core outage nor
-// a sipgate restart (or SIGKILL) loses one. It is an append-only file of JSON lines; a record's line is
-// fsynced before Put returns, an acknowledgement's is only written: a crash that loses one makes sipgate
-// ship the record again, which the core ignores as one it has, so an fsync would buy nothing (the next
-// record's flush makes it durable anyway). Opening the spool replays the file and rewrites it with the
+// a sipgate restart (or SIGKILL) loses one. It is an append-only file of JSON lines. A final record's
+// line is fsynced before Put returns. A call in progress writes its phases with PutSoon, which returns
+// once the line is written: a SIGKILL cannot lose it (the kernel holds the write), a machine crash only
+// within spoolLag, and the call does not wait for the disk as it answers or starts its prompt. An
+// acknowledgement's line is only written: a crash that loses one makes sipgate ship the record again,
+// which the core ignores as one it has. Opening the spool replays the file and rewrites it with the
 // records still pending, which also drops a line a crash cut short.
 //
 // fsyncs are shared (group commit): while one caller flushes the file, with the lock released, others
@@ -41,6 +44,7 @@ type Spool struct {
 	written uint64 // lines written to f, counted since open
 	synced  uint64 // of those, the lines a flush has made durable
 	syncing bool   // a flush runs, outside the lock
+	lagging bool   // a flush is due within spoolLag for lines PutSoon wrote
 	path    string
 	pending map[string]CallRecord // the latest unacknowledged version of each call's record
 	order   []string              // pending ids, oldest first
@@ -159,6 +163,35 @@ func (s *Spool) Put(r CallRecord) error {
 	return s.append(true, spoolEntry{Record: &r})
 }
 
+// PutSoon writes r to the spool and returns without waiting for the disk: r survives a crash of sipgate
+// at once, and one of the machine once the flush due within spoolLag (or an earlier Put's) has run.
+func (s *Spool) PutSoon(r CallRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.append(false, spoolEntry{Record: &r}); err != nil {
+		return err
+	}
+	if !s.lagging {
+		s.lagging = true
+		time.AfterFunc(spoolLag, s.flushLagging)
+	}
+	return nil
+}
+
+// spoolLag bounds how long a line PutSoon wrote waits for its fsync.
+const spoolLag = 100 * time.Millisecond
+
+// flushLagging makes what PutSoon wrote durable. An error is left for the next Put, whose flush meets
+// it too.
+func (s *Spool) flushLagging() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lagging = false
+	if s.f != nil {
+		_ = s.flush(s.written)
+	}
+}
+
 // Pending returns up to n records the core has not acknowledged, oldest first.
 func (s *Spool) Pending(n int) []CallRecord {
 	s.mu.Lock()
@@ -256,19 +289,23 @@ func (s *Spool) len() int {
 	return len(s.pending)
 }
 
-// Close closes the file; what was written stays.
+// Close makes what was written durable and closes the file.
 func (s *Spool) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.f == nil {
+		return nil
+	}
+	ferr := s.flush(s.written)
 	for s.syncing {
 		s.flushed.Wait()
 	}
 	if s.f == nil {
-		return nil
+		return ferr
 	}
 	err := s.f.Close()
 	s.f = nil
-	return err
+	return errors.Join(ferr, err)
 }
 
 func writeSync(path string, b []byte) error {

@@ -325,3 +325,42 @@ func TestSpoolAckIsNotFsynced(t *testing.T) {
 		t.Fatalf("pending %v after losing the acknowledgement, want [a!] (shipped again)", got)
 	}
 }
+
+// TestSpoolPutSoon: a call's phase is written at once and made durable by a flush that follows within
+// spoolLag, not by the call waiting for it; Close flushes what is still unsynced.
+func TestSpoolPutSoon(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	before := s.fsyncs.Load()
+	if err := s.PutSoon(inPhase("a", "typing")); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.fsyncs.Load() - before; n != 0 {
+		t.Fatalf("PutSoon waited for %d fsyncs", n)
+	}
+	if got := pendingIDs(s); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("pending %v, want [a]", got)
+	}
+	deadline := time.Now().Add(20 * spoolLag)
+	for s.fsyncs.Load() == before && time.Now().Before(deadline) {
+		time.Sleep(spoolLag / 10)
+	}
+	if s.fsyncs.Load() == before {
+		t.Fatalf("no flush %v after PutSoon", 20*spoolLag)
+	}
+
+	if err := s.PutSoon(inPhase("b", "typing")); err != nil {
+		t.Fatal(err)
+	}
+	before = s.fsyncs.Load()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s.fsyncs.Load() == before {
+		t.Error("Close left a PutSoon line unsynced")
+	}
+	s = openSpool(t, dir)
+	if got := pendingIDs(s); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("reopened: pending %v, want [a b]", got)
+	}
+}

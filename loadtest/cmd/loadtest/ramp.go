@@ -257,7 +257,7 @@ func (t *loadTest) estimate(phase string) time.Duration {
 	case "sipp":
 		return t.cfg.sippTime + sippOverhead
 	case "bench":
-		return benchEstimate
+		return benchEstimate + spoolBenchEstimate
 	case "ramp": // its least: the sustained step, one step below it and the drain; planRamp drops the rest to fit
 		d := t.cfg.sustain.Duration + t.cfg.drain + 6*time.Second
 		if len(t.cfg.steps) > 0 {
