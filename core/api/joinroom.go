@@ -32,16 +32,21 @@ func (s *telephonyService) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoo
 	if err != nil {
 		return core.Invalid("room_id", "must be a room id")
 	}
+	// The watch comes first, so that the room and its presence, read once it is in place, miss no change.
+	signals, err := s.Lobby.WatchLobby(ctx, id.String())
+	if err != nil {
+		return err
+	}
 	room, err := s.Rooms.FindRoom(ctx, id.String())
 	if err != nil {
 		return err
 	}
-	signals, err := s.Lobby.WatchLobby(ctx, room.ID)
-	if err != nil {
-		return err
-	}
 	c := &phoneCall{Server: s.Server, room: room.ID, callID: req.CallId, callerID: req.CallerId,
-		entry: entryID(room.ID, req.CallId)}
+		entry: entryID(room.ID, req.CallId), read: room}
+	if core.PhoneCallersFirst(room.Configuration) && core.CanEnter(room.AccessLevel, core.RoleNone, false) {
+		// Admitted at once: whether they are first is asked of LiveKit while presence is read, not after.
+		c.early = c.askFirst(ctx)
+	}
 	defer c.end(ctx)
 	for {
 		st, err := c.status(ctx)
@@ -55,6 +60,7 @@ func (s *telephonyService) JoinRoom(ctx context.Context, req *meetlinev1.JoinRoo
 			c.last = st
 			c.Logger.Info("phone caller", "room", c.room, "call_id", c.callID, "status", statusName(st))
 		}
+		c.early = nil // LiveKit's early answer holds for the first status only
 		if final(st) {
 			return nil
 		}
@@ -77,6 +83,8 @@ type phoneCall struct {
 	decided  bool         // the entry's own decision ended the call
 	refresh  *time.Ticker // keeps the entry alive, once in the lobby
 	web      int          // people on the web at the last status
+	read     *core.Room   // the room JoinRoom has just read, for the first status
+	early    func() bool  // LiveKit's answer to "first?", asked as the stream began
 }
 
 // entryID is the caller's lobby entry id, derived from the room and
@@ -95,7 +103,10 @@ func entryID(room, callID string) string {
 // where the caller stands now. A meeting that ended since the call began
 // ends the wait, whatever signals merged meanwhile: the count of ends only grows.
 func (c *phoneCall) status(ctx context.Context) (meetlinev1.CallStatus, error) {
-	room, err := c.Rooms.FindRoom(ctx, c.room)
+	room, err := c.read, error(nil)
+	if c.read = nil; room == nil {
+		room, err = c.Rooms.FindRoom(ctx, c.room)
+	}
 	if core.Code(err) == core.ENOTFOUND {
 		return meetlinev1.CallStatus_CALL_STATUS_ROOM_ENDED, nil // deleted
 	}
@@ -202,6 +213,22 @@ func (c *phoneCall) first(ctx context.Context) bool {
 	if c.web > 0 {
 		return false
 	}
+	if c.early != nil {
+		return c.early()
+	}
+	return c.askLiveKit(ctx)
+}
+
+// askFirst asks LiveKit whether the room is empty without waiting for the
+// answer, which the returned function waits for.
+func (c *phoneCall) askFirst(ctx context.Context) func() bool {
+	answer := make(chan bool, 1)
+	go func() { answer <- c.askLiveKit(ctx) }()
+	return func() bool { return <-answer }
+}
+
+// askLiveKit reports whether LiveKit's room has nobody in it.
+func (c *phoneCall) askLiveKit(ctx context.Context) bool {
 	ps, err := c.LiveKit.ListParticipants(ctx, c.room)
 	switch core.Code(err) {
 	case core.ENOTFOUND:

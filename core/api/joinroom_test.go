@@ -121,6 +121,8 @@ func TestJoinRoomPublic(t *testing.T) {
 			meetlinev1.CallStatus_CALL_STATUS_ADMITTED},
 		{"phone callers first", map[string]any{"phone_callers_first": true}, nil,
 			meetlinev1.CallStatus_CALL_STATUS_ADMITTED},
+		{"phone callers first, someone on the web", map[string]any{"phone_callers_first": true},
+			func(t *testing.T, room string) { s.liveKitEvent(t, webJoined(room)) }, meetlinev1.CallStatus_CALL_STATUS_ADMITTED},
 		{"nobody", map[string]any{"phone_callers_first": false}, nil,
 			meetlinev1.CallStatus_CALL_STATUS_WAITING_FOR_HOST},
 		{"only another caller", nil, func(t *testing.T, room string) {
