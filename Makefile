@@ -34,7 +34,7 @@ scaleout-test: build ## Kamailio before two sipgates; calls go on while one drai
 
 .PHONY: loadtest
 loadtest: LOADTEST_START := $(shell date +%s)
-loadtest: up ## Start everything, then load sipgate with simulated callers (≤ 3 min): loadtest/out/report.md.
+loadtest: up ## Start everything, then load sipgate with simulated callers (about 3 min): loadtest/out/report.md.
 	go build -o bin/loadtest ./loadtest/cmd/loadtest
 	$(ENV) bin/loadtest -start $(LOADTEST_START)
 

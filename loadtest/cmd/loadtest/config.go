@@ -74,7 +74,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		runDir = ".run"
 	}
 	fs.StringVar(&c.runDir, "run-dir", runDir, "the local stack's run directory (pid files; default $MEETLINE_RUN, else .run)")
-	fs.DurationVar(&c.budget, "budget", 170*time.Second, "the whole run's time, from -start; a phase that does not fit is skipped or shortened and the report says so")
+	fs.DurationVar(&c.budget, "budget", 185*time.Second, "the whole run's time, from -start; a phase that does not fit is skipped or shortened and the report says so")
 	start := fs.Int64("start", 0, "when the run began, in Unix seconds (make loadtest passes the time it started, so that `make up` counts in -budget); 0: now")
 	phases := fs.String("phases", strings.Join(phaseNames, ","), "phases to run: "+strings.Join(phaseNames, ", "))
 	fs.Uint64Var(&c.seed, "seed", 9, "seed of the callers' choices (PINs, timing, kinds)")

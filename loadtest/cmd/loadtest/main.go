@@ -1,6 +1,6 @@
 // Command loadtest drives simulated phone callers through sipgate, measures, and writes a report that
 // anyone can reproduce: `make loadtest` starts the local stack (`make up`) and runs it with its bounded
-// default profile, under three minutes on loopback.
+// default profile, in about three minutes on loopback.
 //
 // It makes its own fixtures through the core's API (a trunk with the operator token, rooms with a user
 // token from the development issuer), then runs, each phase only if it fits in -budget:
