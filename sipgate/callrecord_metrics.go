@@ -10,13 +10,16 @@ import (
 // the spool's fsyncs and bytes (fsyncs per record shows the calls sharing them), and the shipping to the
 // core. Every series exists from the start, and nothing on a call's path builds a label.
 type recordMetrics struct {
-	write   prometheus.Histogram // Put until durable, as the call waits for it
-	spooled *prometheus.CounterVec
-	phase   prometheus.Counter // spooled's non-final records (a call entering a phase)
-	final   prometheus.Counter // spooled's final records: one per call that got past the INVITE's checks
-	shipped prometheus.Counter
-	dropped prometheus.Counter
-	ship    prometheus.Histogram // RecordCalls, success or failure
+	write *prometheus.HistogramVec // the spool's write, by kind
+	// waitPhase is what a call waits on its way for a phase record (written, not fsynced);
+	// waitFinal what its goroutine waits, after the hang-up, for its final record to be durable.
+	waitPhase, waitFinal prometheus.Observer
+	spooled              *prometheus.CounterVec
+	phase                prometheus.Counter // spooled's non-final records (a call entering a phase)
+	final                prometheus.Counter // spooled's final records: one per call that got past the INVITE's checks
+	shipped              prometheus.Counter
+	dropped              prometheus.Counter
+	ship                 prometheus.Histogram // RecordCalls, success or failure
 }
 
 func newRecordMetrics() *recordMetrics {
@@ -24,15 +27,18 @@ func newRecordMetrics() *recordMetrics {
 		Name: "sipgate_call_records_spooled_total",
 		Help: "Call records written to the spool and made durable, by kind: phase (a call entering ringing, typing, host, lobby, bridged) or final (one per call).",
 	}, []string{"kind"})
+	write := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "sipgate_call_records_write_seconds",
+		Help:    "Time a call waits for its record, by kind: phase (on the call's way, the spool's write; its fsync follows within 100 ms) or final (after the hang-up, until durable: the write and the fsync it shares with the records written meanwhile).",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	}, []string{"kind"})
 	return &recordMetrics{
-		write: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "sipgate_call_records_write_seconds",
-			Help:    "Time a call waits for its record to be durable: the spool's write and the fsync it shares with the records written meanwhile.",
-			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
-		}),
-		spooled: spooled,
-		phase:   spooled.WithLabelValues("phase"),
-		final:   spooled.WithLabelValues("final"),
+		write:     write,
+		waitPhase: write.WithLabelValues("phase"),
+		waitFinal: write.WithLabelValues("final"),
+		spooled:   spooled,
+		phase:     spooled.WithLabelValues("phase"),
+		final:     spooled.WithLabelValues("final"),
 		shipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sipgate_call_records_shipped_total",
 			Help: "Call records the core stored (RecordCalls answered), and so removed from the spool.",
@@ -69,12 +75,13 @@ func (r *Records) collectors() []prometheus.Collector {
 	}
 }
 
-// observeWrite counts a record made durable at the call's expense since start.
+// observeWrite counts a record the call has waited for since start.
 func (m *recordMetrics) observeWrite(final bool, start time.Time) {
-	m.write.Observe(time.Since(start).Seconds())
 	if final {
+		m.waitFinal.Observe(time.Since(start).Seconds())
 		m.final.Inc()
 	} else {
+		m.waitPhase.Observe(time.Since(start).Seconds())
 		m.phase.Inc()
 	}
 }

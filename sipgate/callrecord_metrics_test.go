@@ -43,7 +43,8 @@ func TestCallRecordsMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	idle := scrape(t, srv)
-	for _, name := range []string{"sipgate_call_records_write_seconds_count", `sipgate_call_records_spooled_total{kind="final"}`,
+	for _, name := range []string{`sipgate_call_records_write_seconds_count{kind="phase"}`,
+		`sipgate_call_records_write_seconds_count{kind="final"}`, `sipgate_call_records_spooled_total{kind="final"}`,
 		`sipgate_call_records_spooled_total{kind="phase"}`, "sipgate_call_records_shipped_total", "sipgate_call_records_dropped_total",
 		"sipgate_call_records_ship_seconds_count", "sipgate_call_records_pending"} {
 		if v, ok := idle[name]; !ok || v != 0 {
@@ -67,10 +68,11 @@ func TestCallRecordsMetrics(t *testing.T) {
 	m := scrape(t, srv)
 	const records, finals = writers * each, writers * (each / 5)
 	want := map[string]float64{
-		"sipgate_call_records_write_seconds_count":         records,
-		`sipgate_call_records_spooled_total{kind="final"}`: finals,
-		`sipgate_call_records_spooled_total{kind="phase"}`: records - finals,
-		"sipgate_call_records_pending":                     records,
+		`sipgate_call_records_write_seconds_count{kind="phase"}`: records - finals,
+		`sipgate_call_records_write_seconds_count{kind="final"}`: finals,
+		`sipgate_call_records_spooled_total{kind="final"}`:       finals,
+		`sipgate_call_records_spooled_total{kind="phase"}`:       records - finals,
+		"sipgate_call_records_pending":                           records,
 	}
 	for name, v := range want {
 		if m[name] != v {

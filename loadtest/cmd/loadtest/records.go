@@ -48,7 +48,7 @@ func (t *loadTest) scrapeBoth(ctx context.Context) (sipgate, core probe.Metrics,
 // recordsBetween is what the call records cost between two readings of sipgate's (sg) and the core's
 // metrics: Off when sipgate has none (records off).
 func recordsBetween(sg0, sg1, core0, core1 probe.Metrics, seconds float64) *report.Records {
-	if _, ok := sg1["sipgate_call_records_write_seconds_count"]; !ok {
+	if _, ok := sg1[`sipgate_call_records_write_seconds_count{kind="final"}`]; !ok {
 		return &report.Records{Off: true}
 	}
 	d := func(before, after probe.Metrics, key string) float64 { return after[key] - before[key] }
@@ -59,10 +59,12 @@ func recordsBetween(sg0, sg1, core0, core1 probe.Metrics, seconds float64) *repo
 			rejected += v - sg0[k]
 		}
 	}
-	write0, write1 := sg0.Histogram("sipgate_call_records_write_seconds", ""), sg1.Histogram("sipgate_call_records_write_seconds", "")
-	p50, _ := probe.Quantile(write0, write1, 0.5)
-	p99, _ := probe.Quantile(write0, write1, 0.99)
-	most, _ := probe.Quantile(write0, write1, 1)
+	const writes = "sipgate_call_records_write_seconds"
+	phase0, phase1 := sg0.Histogram(writes, `kind="phase"`), sg1.Histogram(writes, `kind="phase"`)
+	p50, _ := probe.Quantile(phase0, phase1, 0.5)
+	p99, _ := probe.Quantile(phase0, phase1, 0.99)
+	most, _ := probe.Quantile(phase0, phase1, 1)
+	final99, _ := probe.Quantile(sg0.Histogram(writes, `kind="final"`), sg1.Histogram(writes, `kind="final"`), 0.99)
 	ship99, _ := probe.Quantile(sg0.Histogram("sipgate_call_records_ship_seconds", ""), sg1.Histogram("sipgate_call_records_ship_seconds", ""), 0.99)
 	core99, _ := probe.Quantile(core0.Histogram("meetline_rpc_duration_seconds", recordCalls),
 		core1.Histogram("meetline_rpc_duration_seconds", recordCalls), 0.99)
@@ -73,7 +75,8 @@ func recordsBetween(sg0, sg1, core0, core1 probe.Metrics, seconds float64) *repo
 	return &report.Records{Seconds: seconds,
 		CallsEnded: sg1.Sum("sipgate_calls_total") - sg0.Sum("sipgate_calls_total"), Rejected: rejected,
 		Final: sg(`sipgate_call_records_spooled_total{kind="final"}`), Phase: sg(`sipgate_call_records_spooled_total{kind="phase"}`),
-		Writes: sg("sipgate_call_records_write_seconds_count"), WriteP50: p50, WriteP99: p99, WriteMax: most,
+		Writes:   sg(writes+`_count{kind="phase"}`) + sg(writes+`_count{kind="final"}`),
+		WriteP50: p50, WriteP99: p99, WriteMax: most, FinalP99: final99,
 		Fsyncs: sg("sipgate_call_records_fsyncs_total"), Bytes: sg("sipgate_call_records_spool_bytes_total"),
 		Shipped: sg("sipgate_call_records_shipped_total"), Dropped: sg("sipgate_call_records_dropped_total"),
 		Pending: sg1["sipgate_call_records_pending"], Batches: sg("sipgate_call_records_ship_seconds_count"), ShipP99: ship99,
