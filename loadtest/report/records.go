@@ -129,8 +129,10 @@ func (r *Records) RecordsCheck() (ok bool, gap string) {
 
 // recordsTarget: the records cost no measurable call capacity when every call left its final record,
 // the records' CPU is at most g.RecordsCPUShare of sipgate's CPU per call in the sustained step (well
-// under that figure's run-to-run spread), and no call waits on the spool beyond g.RecordsWaitP99 at p99.
+// under that figure's run-to-run spread), and no call waits on the spool beyond g.RecordsWaitP99 at p99,
+// or, on a machine saturated in that step, beyond what the generator itself waited for a CPU.
 func (r *Report) recordsTarget(g Goals) Target {
+	const saturated = 95 // % of the machine's CPU
 	t := Target{Name: "call records", Goal: fmt.Sprintf("no measurable loss of call capacity: a final record for every call, "+
 		"records' CPU ≤ %s %% of sipgate's per call and a call's wait for its record ≤ %s ms at p99 (sustained step)",
 		num(100*g.RecordsCPUShare), num(1000*g.RecordsWaitP99))}
@@ -154,6 +156,13 @@ func (r *Report) recordsTarget(g Goals) Target {
 		gaps = append(gaps, gap)
 	}
 	costly := rc.WriteP99 > g.RecordsWaitP99 // or dear in CPU, below
+	if s := r.Steps[r.SustainIndex]; costly && s.Usage.MachinePct >= saturated && rc.WriteP99 <= s.Calls.Lag.P99/1000 {
+		// On a saturated machine every goroutine waits for a CPU: the generator's own lag behind its
+		// schedule measures that wait, and a record's wait within it is the machine's, not the spool's.
+		costly = false
+		t.Measured += fmt.Sprintf("; the machine %.0f %% busy, the generator itself p99 %.0f ms behind its schedule: the records' wait is no longer "+
+			"than any process's wait for a CPU", s.Usage.MachinePct, s.Calls.Lag.P99)
+	}
 	if costly {
 		gaps = append(gaps, fmt.Sprintf("a call's wait for its record p99 ≤ %s ms is over %s ms", num(1000*rc.WriteP99), num(1000*g.RecordsWaitP99)))
 	}

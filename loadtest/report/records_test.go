@@ -113,6 +113,14 @@ func TestRecordsTarget(t *testing.T) {
 			"records take 13.1 % of sipgate's CPU per call"},
 		{"slow writes", func(r *Report) { r.Records.WriteP99 = 0.05 }, false, "p99 ≤ 50 ms",
 			"a call's wait for its record p99 ≤ 50 ms is over 10 ms"},
+		{"slow writes, the machine saturated, within its wait for a CPU", func(r *Report) {
+			s := &r.Steps[r.SustainIndex]
+			s.Usage.MachinePct, s.Calls.Lag.P99, r.Records.WriteP99 = 97, 46, 0.025
+		}, true, "the machine 97 % busy, the generator itself p99 46 ms behind its schedule", ""},
+		{"slow writes, the machine saturated, beyond its wait for a CPU", func(r *Report) {
+			s := &r.Steps[r.SustainIndex]
+			s.Usage.MachinePct, s.Calls.Lag.P99, r.Records.WriteP99 = 97, 5, 0.025
+		}, false, "p99 ≤ 25 ms", "a call's wait for its record p99 ≤ 25 ms is over 10 ms"},
 		{"a record missing", func(r *Report) { r.Records.Final = 11999 }, false, "",
 			"1 calls ended without a final record"},
 	}
