@@ -32,11 +32,10 @@ func (t *loadTest) bench(ctx context.Context) {
 // benchRPC runs, in this run and on this machine, the core's RPC benchmarks (Connect against pgx alone) and
 // the floor of a call's media.
 func (t *loadTest) benchRPC(ctx context.Context) {
-	if avail := t.left() - t.reserveAfter("bench"); benchEstimate > avail {
-		t.note("bench phase skipped: it needs about %v, %v left in the budget", benchEstimate, avail.Round(time.Second))
+	cctx, cancel, ok := t.benchWindow(ctx, "bench phase", benchEstimate)
+	if !ok {
 		return
 	}
-	cctx, cancel := context.WithTimeout(ctx, 3*benchEstimate)
 	defer cancel()
 	benches, out, err := t.goBench(cctx, nil, "./core/api", benchPattern, t.cfg.benchTime)
 	if err != nil {
@@ -56,11 +55,10 @@ func (t *loadTest) benchRPC(ctx context.Context) {
 // benchSpool runs the spool's benchmarks, in a directory beside sipgate's own spool (the same disk, so
 // the same fsyncs): their CPU per record prices the records' lines and fsyncs in the sustained step.
 func (t *loadTest) benchSpool(ctx context.Context) {
-	if avail := t.left() - t.reserveAfter("bench"); spoolBenchEstimate > avail {
-		t.note("spool benchmarks skipped: they need about %v, %v left in the budget", spoolBenchEstimate, avail.Round(time.Second))
+	cctx, cancel, ok := t.benchWindow(ctx, "spool benchmarks", spoolBenchEstimate)
+	if !ok {
 		return
 	}
-	cctx, cancel := context.WithTimeout(ctx, 3*spoolBenchEstimate)
 	defer cancel()
 	var env []string
 	if t.cfg.recordsDir != "" {
@@ -82,6 +80,17 @@ func (t *loadTest) benchSpool(ctx context.Context) {
 	}
 	sb.Output = out
 	t.spoolBench = sb
+}
+
+// benchWindow gives benchmarks expected to take estimate a context bounded at three times that, or, when
+// the budget has no room for them, notes that they are skipped and reports false.
+func (t *loadTest) benchWindow(ctx context.Context, what string, estimate time.Duration) (context.Context, context.CancelFunc, bool) {
+	if avail := t.left() - t.reserveAfter("bench"); estimate > avail {
+		t.note("%s skipped: it needs about %v, %v left in the budget", what, estimate, avail.Round(time.Second))
+		return nil, nil, false
+	}
+	cctx, cancel := context.WithTimeout(ctx, 3*estimate)
+	return cctx, cancel, true
 }
 
 // goBench runs go test's benchmarks matching pattern in pkg, with env if not nil, and returns them with the
