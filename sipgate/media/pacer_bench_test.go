@@ -5,6 +5,7 @@ package media
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"slices"
@@ -182,4 +183,53 @@ func jitterP99(arrivals map[uint16][]time.Time) float64 {
 	}
 	slices.Sort(errs)
 	return float64(errs[len(errs)*99/100]) / float64(time.Millisecond)
+}
+
+// BenchmarkPromptStart is how long a prompt takes to start, from Play to its
+// first datagram at the caller, while the pacer plays music to 1,000 other
+// calls: what a caller waits for "connecting" after the '#' on top of the
+// core's answer. A new track joins the pacer's next pass, so the delay is
+// bounded by a pass's period (frameDuration/phases) plus scheduling. One op
+// is one prompt started; start-p50-ms and start-p99-ms are the delays.
+func BenchmarkPromptStart(b *testing.B) {
+	const calls = 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sink, probe := listen(b), listen(b)
+	music := NewPrompt("test", "music", tone(time.Second))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	for range calls {
+		s := NewSession(listen(b), addrOf(sink))
+		wg.Go(func() { _ = Loop(ctx, s, music, PCMU) })
+	}
+	s := NewSession(listen(b), addrOf(probe))
+	prompt := NewPrompt("test", "connecting", tone(frameDuration))
+	buf := make([]byte, maxDatagram)
+	delays := make([]time.Duration, 0, b.N)
+	time.Sleep(100 * time.Millisecond) // every track playing
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		time.Sleep(rand.N(frameDuration)) // a '#' comes at any time, not just after a pass
+		b.StartTimer()
+		played := make(chan error, 1)
+		start := time.Now()
+		go func() { played <- Play(ctx, s, prompt, PCMU) }()
+		if _, _, err := probe.ReadFrom(buf); err != nil {
+			b.Fatal(err)
+		}
+		delays = append(delays, time.Since(start))
+		if err := <-played; err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(delays)
+	ms := func(q float64) float64 {
+		return float64(delays[int(q*float64(len(delays)-1))]) / float64(time.Millisecond)
+	}
+	b.ReportMetric(ms(0.5), "start-p50-ms")
+	b.ReportMetric(ms(0.99), "start-p99-ms")
 }
