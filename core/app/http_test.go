@@ -145,7 +145,7 @@ func TestConnectionsRetire(t *testing.T) {
 				}
 			})
 			cfg := Defaults()
-			cfg.MaxConnAge = 300 * time.Millisecond
+			cfg.MaxConnAge = time.Second
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -189,7 +189,7 @@ func TestConnectionsRetire(t *testing.T) {
 			if h2 {
 				stream = get("/stream") // on the same connection
 			}
-			time.Sleep(cfg.MaxConnAge + 100*time.Millisecond)
+			time.Sleep(cfg.MaxConnAge + 200*time.Millisecond)
 			drain(get("/")) // the connection's last request
 			if n := dials.Load(); n != 1 {
 				t.Fatalf("%d connections before the retirement took effect, want 1", n)
