@@ -25,7 +25,7 @@ type recordMetrics struct {
 func newRecordMetrics() *recordMetrics {
 	spooled := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sipgate_call_records_spooled_total",
-		Help: "Call records written to the spool and made durable, by kind: phase (a call entering ringing, typing, host, lobby, bridged) or final (one per call).",
+		Help: "Call records written to the spool, by kind: phase (a call entering ringing, typing, host, lobby, bridged; fsynced within 100 ms) or final (one per call, fsynced before it counts).",
 	}, []string{"kind"})
 	write := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "sipgate_call_records_write_seconds",

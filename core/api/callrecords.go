@@ -40,8 +40,8 @@ func (s *telephonyService) RecordCalls(ctx context.Context, req *meetlinev1.Reco
 			final++
 		}
 	}
-	s.metrics.callRecords.WithLabelValues("final").Add(float64(final))
-	s.metrics.callRecords.WithLabelValues("phase").Add(float64(len(records) - final))
+	s.metrics.recordsFinal.Add(float64(final))
+	s.metrics.recordsPhase.Add(float64(len(records) - final))
 	return &meetlinev1.RecordCallsResponse{Ids: ids}, nil
 }
 

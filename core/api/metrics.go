@@ -26,8 +26,10 @@ type metrics struct {
 	// revocations counts participants removed from LiveKit because a change
 	// took their right to be there away.
 	revocations *prometheus.CounterVec
-	// callRecords counts the call records RecordCalls stored, by kind.
-	callRecords *prometheus.CounterVec
+	// callRecords counts the call records RecordCalls stored, by kind;
+	// recordsFinal and recordsPhase are its series, found once.
+	callRecords                *prometheus.CounterVec
+	recordsFinal, recordsPhase prometheus.Counter
 
 	// procs holds each procedure's series by name (*procMetrics), found
 	// once: WithLabelValues hashes and validates its labels on every call.
@@ -91,8 +93,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "meetline_call_records_stored_total",
 		Help: "Call records sipgate sent that RecordCalls stored, by kind: final (one per call) or phase (a call in progress); a record sent again counts again.",
 	}, []string{"kind"})
-	m.callRecords.WithLabelValues("final")
-	m.callRecords.WithLabelValues("phase")
+	m.recordsFinal, m.recordsPhase = m.callRecords.WithLabelValues("final"), m.callRecords.WithLabelValues("phase")
 	m.pin = pinCounters{found: m.pins.WithLabelValues("found"), wrong: m.pins.WithLabelValues("wrong"),
 		wrongUnderAttack: m.pins.WithLabelValues("wrong_under_attack"), paced: m.pins.WithLabelValues("paced"),
 		limited: m.pins.WithLabelValues("limited")}
